@@ -1,0 +1,87 @@
+#include "error.h"
+#include "json.h"
+
+int prism__json_parse(const void *buf, size_t len, size_t flags, const char *what, json_t **out)
+{
+  json_error_t err;
+  json_t *root = json_loadb(buf, len, flags, &err);
+  if (!root) {
+    if (json_error_code(&err) == json_error_out_of_memory)
+      return prism__error(PRISM_ERR_NO_MEMORY, "%s: out of memory parsing JSON", what);
+    return prism__error(PRISM_ERR_FORMAT, "%s: invalid JSON at line %d, column %d (byte %d): %s",
+                        what, err.line, err.column, err.position, err.text);
+  }
+  *out = root;
+  return PRISM_OK;
+}
+
+static int lookup(const json_t *obj, const char *key, const char *what, int required,
+                  json_t **value)
+{
+  *value = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+  if (*value && !json_is_null(*value))
+    return PRISM_OK;
+  if (required)
+    return prism__error(PRISM_ERR_FORMAT, "%s: missing required field \"%s\"", what, key);
+  return PRISM_ERR_NOT_FOUND;
+}
+
+int prism__json_int(const json_t *obj, const char *key, const char *what, int required,
+                    long long lo, long long hi, long long *out)
+{
+  json_t *v;
+  long long x;
+  int rc = lookup(obj, key, what, required, &v);
+  if (rc != PRISM_OK)
+    return rc;
+  if (json_is_integer(v)) {
+    x = json_integer_value(v);
+  } else if (json_is_real(v) && json_real_value(v) == (double)(long long)json_real_value(v)) {
+    x = (long long)json_real_value(v);
+  } else {
+    return prism__error(PRISM_ERR_FORMAT, "%s: field \"%s\" must be an integer", what, key);
+  }
+  if (x < lo || x > hi)
+    return prism__error(PRISM_ERR_FORMAT, "%s: field \"%s\" = %lld is outside [%lld, %lld]",
+                        what, key, x, lo, hi);
+  *out = x;
+  return PRISM_OK;
+}
+
+int prism__json_real(const json_t *obj, const char *key, const char *what, int required,
+                     double *out)
+{
+  json_t *v;
+  int rc = lookup(obj, key, what, required, &v);
+  if (rc != PRISM_OK)
+    return rc;
+  if (!json_is_number(v))
+    return prism__error(PRISM_ERR_FORMAT, "%s: field \"%s\" must be a number", what, key);
+  *out = json_number_value(v);
+  return PRISM_OK;
+}
+
+int prism__json_bool(const json_t *obj, const char *key, const char *what, int required, int *out)
+{
+  json_t *v;
+  int rc = lookup(obj, key, what, required, &v);
+  if (rc != PRISM_OK)
+    return rc;
+  if (!json_is_boolean(v))
+    return prism__error(PRISM_ERR_FORMAT, "%s: field \"%s\" must be true or false", what, key);
+  *out = json_is_true(v);
+  return PRISM_OK;
+}
+
+int prism__json_str(const json_t *obj, const char *key, const char *what, int required,
+                    const char **out)
+{
+  json_t *v;
+  int rc = lookup(obj, key, what, required, &v);
+  if (rc != PRISM_OK)
+    return rc;
+  if (!json_is_string(v))
+    return prism__error(PRISM_ERR_FORMAT, "%s: field \"%s\" must be a string", what, key);
+  *out = json_string_value(v);
+  return PRISM_OK;
+}

@@ -1,0 +1,151 @@
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "pool.h"
+
+#define POOL_MAX_THREADS 256
+#define SPIN_ITERATIONS 20000 /* ~tens of microseconds before a worker sleeps */
+
+typedef struct pool_job {
+  prism__range_fn fn;
+  void *ctx;
+  size_t n, chunk;
+  int parts;
+} pool_job;
+
+static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER;  /* one job at a time */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;  /* guards sleep/wake */
+static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
+static pthread_t workers[POOL_MAX_THREADS];
+static unsigned worker_start_generation[POOL_MAX_THREADS];
+static int worker_count;
+static atomic_int num_threads;
+static atomic_uint job_generation;
+static atomic_int parts_left;
+static pool_job current;
+
+static int online_cpus(void)
+{
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > POOL_MAX_THREADS ? POOL_MAX_THREADS : (int)n;
+}
+
+PRISM_API int prism_get_num_threads(void)
+{
+  int n = atomic_load(&num_threads);
+  return n > 0 ? n : online_cpus();
+}
+
+PRISM_API int prism_set_num_threads(int n)
+{
+  if (n <= 0)
+    n = online_cpus();
+  if (n > POOL_MAX_THREADS)
+    n = POOL_MAX_THREADS;
+  atomic_store(&num_threads, n);
+  prism__blas_set_threads(n);
+  return n;
+}
+
+static void run_part(int part)
+{
+  size_t begin = (size_t)part * current.chunk;
+  size_t end = begin + current.chunk;
+  if (end > current.n)
+    end = current.n;
+  if (begin < end)
+    current.fn(current.ctx, begin, end);
+}
+
+static void *worker_main(void *arg)
+{
+  int index = (int)(size_t)arg; /* this worker runs part index+1 */
+  /* The generation before the job that started this worker: it must see that job. */
+  unsigned seen = worker_start_generation[index];
+
+  for (;;) {
+    unsigned gen;
+    int spins = 0;
+    while ((gen = atomic_load_explicit(&job_generation, memory_order_acquire)) == seen) {
+      if (++spins < SPIN_ITERATIONS) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+        continue;
+      }
+      pthread_mutex_lock(&pool_lock);
+      while ((gen = atomic_load(&job_generation)) == seen)
+        pthread_cond_wait(&pool_wake, &pool_lock);
+      pthread_mutex_unlock(&pool_lock);
+      break;
+    }
+    seen = gen;
+    if (index + 1 < current.parts) {
+      run_part(index + 1);
+      atomic_fetch_sub_explicit(&parts_left, 1, memory_order_release);
+    }
+  }
+  return NULL;
+}
+
+/* Start workers up to `want` - 1; returns how many parts can run. */
+static int ensure_workers(int want)
+{
+  while (worker_count < want - 1) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    worker_start_generation[worker_count] = atomic_load(&job_generation);
+    if (pthread_create(&workers[worker_count], &attr, worker_main,
+                       (void *)(size_t)worker_count) != 0) {
+      pthread_attr_destroy(&attr);
+      break;
+    }
+    pthread_attr_destroy(&attr);
+    worker_count++;
+  }
+  return worker_count + 1 < want ? worker_count + 1 : want;
+}
+
+void prism__parallel_for(size_t n, size_t grain, prism__range_fn fn, void *ctx)
+{
+  size_t parts, chunk;
+  int threads = prism_get_num_threads();
+
+  if (n == 0)
+    return;
+  if (grain == 0)
+    grain = 1;
+  parts = (n + grain - 1) / grain;
+  if (parts > (size_t)threads)
+    parts = (size_t)threads;
+  if (parts <= 1 || pthread_mutex_trylock(&pool_busy) != 0) {
+    fn(ctx, 0, n);
+    return;
+  }
+  parts = (size_t)ensure_workers((int)parts);
+  chunk = (n + parts - 1) / parts;
+  current.fn = fn;
+  current.ctx = ctx;
+  current.n = n;
+  current.chunk = chunk;
+  current.parts = (int)parts;
+  atomic_store(&parts_left, worker_count);
+  pthread_mutex_lock(&pool_lock);
+  atomic_fetch_add_explicit(&job_generation, 1, memory_order_release);
+  pthread_cond_broadcast(&pool_wake);
+  pthread_mutex_unlock(&pool_lock);
+
+  run_part(0);
+  while (atomic_load_explicit(&parts_left, memory_order_acquire) > 0) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    sched_yield();
+#endif
+  }
+  pthread_mutex_unlock(&pool_busy);
+}

@@ -1,0 +1,23 @@
+/*
+ * Internal: the process-wide worker pool behind prism_set_num_threads().
+ *
+ * prism__parallel_for splits [0, n) into at most prism_get_num_threads()
+ * contiguous chunks of at least `grain` items and runs fn on each, the caller
+ * taking the first. The split depends only on n, grain and the thread count,
+ * and a chunk's result must not depend on which thread ran it, so results are
+ * identical on any thread count. When the pool is busy (another thread, or a
+ * nested call) the whole range runs on the caller.
+ */
+#ifndef PRISM_COMMON_POOL_H
+#define PRISM_COMMON_POOL_H
+
+#include <stddef.h>
+
+typedef void (*prism__range_fn)(void *ctx, size_t begin, size_t end);
+
+void prism__parallel_for(size_t n, size_t grain, prism__range_fn fn, void *ctx);
+
+/* Implemented by linalg (the one file that includes cblas.h). */
+void prism__blas_set_threads(int n);
+
+#endif

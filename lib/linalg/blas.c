@@ -1,0 +1,45 @@
+/* The only file that includes cblas.h. */
+#include <cblas.h>
+
+#include "common/pool.h"
+#include "linalg.h"
+
+void prism__blas_set_threads(int n)
+{
+#ifdef PRISM_HAVE_OPENBLAS_THREADS
+  openblas_set_num_threads(n);
+#else
+  (void)n;
+#endif
+}
+
+void prism__sgemm_nt(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                     const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
+              B, (int)ldb, beta, C, (int)ldc);
+}
+
+void prism__sgemm_nn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                     const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, alpha, A,
+              (int)lda, B, (int)ldb, beta, C, (int)ldc);
+}
+
+void prism__sgemm_tn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                     const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
+              B, (int)ldb, beta, C, (int)ldc);
+}
+
+void prism__ssyrk_t(size_t N, size_t K, float alpha, const float *A, size_t lda, float beta,
+                    float *C, size_t ldc)
+{
+  cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)N, (int)K, alpha, A, (int)lda, beta, C,
+              (int)ldc);
+  for (size_t i = 0; i < N; i++)
+    for (size_t j = 0; j < i; j++)
+      C[i * ldc + j] = C[j * ldc + i];
+}

@@ -1,0 +1,26 @@
+/*
+ * Internal: dense linear algebra. blas.c is the only file that includes cblas.h;
+ * everything else calls these wrappers. Matrices are row-major float32.
+ */
+#ifndef PRISM_LINALG_H
+#define PRISM_LINALG_H
+
+#include <stddef.h>
+
+/* C[M,N] = alpha * A[M,K] * B[N,K]^T + beta * C  (B stored as PyTorch Linear weights). */
+void prism__sgemm_nt(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                     const float *B, size_t ldb, float beta, float *C, size_t ldc);
+
+/* C[M,N] = alpha * A[M,K] * B[K,N] + beta * C. */
+void prism__sgemm_nn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                     const float *B, size_t ldb, float beta, float *C, size_t ldc);
+
+/* C[M,N] = alpha * A[K,M]^T * B[K,N] + beta * C. */
+void prism__sgemm_tn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                     const float *B, size_t ldb, float beta, float *C, size_t ldc);
+
+/* C[N,N] (upper and lower) = alpha * A[K,N]^T * A[K,N] + beta * C  (Gram matrix). */
+void prism__ssyrk_t(size_t N, size_t K, float alpha, const float *A, size_t lda, float beta,
+                    float *C, size_t ldc);
+
+#endif

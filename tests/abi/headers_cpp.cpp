@@ -1,0 +1,18 @@
+// Every public header, included from C++ (extern "C" guards, no C-only constructs).
+#include <prism/prism.h>
+
+#include <cstdio>
+#include <cstring>
+
+int main()
+{
+  if (prism_version_number() != PRISM_VERSION_NUMBER ||
+      std::strcmp(prism_version_string(), PRISM_VERSION_STRING) != 0) {
+    std::fprintf(stderr, "header/library version mismatch\n");
+    return 1;
+  }
+  if (std::strcmp(prism_status_name(PRISM_ERR_NO_MEMORY), "PRISM_ERR_NO_MEMORY") != 0)
+    return 1;
+  std::printf("libprism %s from C++\n", prism_version_string());
+  return 0;
+}

@@ -1,0 +1,239 @@
+/* Core contract: status codes, last error, version, logging, allocation, files, pool. */
+#include <pthread.h>
+#include <unistd.h>
+
+#include "../testutil.h"
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "common/json.h"
+#include "common/pool.h"
+
+static void test_status_codes_pinned(void **state)
+{
+  (void)state;
+  /* Pinned forever: host applications switch on these values. */
+  assert_int_equal(PRISM_OK, 0);
+  assert_int_equal(PRISM_ERR_INVALID_ARGUMENT, -1);
+  assert_int_equal(PRISM_ERR_IO, -2);
+  assert_int_equal(PRISM_ERR_FORMAT, -3);
+  assert_int_equal(PRISM_ERR_UNSUPPORTED, -4);
+  assert_int_equal(PRISM_ERR_OUT_OF_RANGE, -5);
+  assert_int_equal(PRISM_ERR_BUFFER_TOO_SMALL, -6);
+  assert_int_equal(PRISM_ERR_NO_MEMORY, -7);
+  assert_int_equal(PRISM_ERR_CANCELLED, -8);
+  assert_int_equal(PRISM_ERR_INTERNAL, -9);
+  assert_int_equal(PRISM_ERR_INVALID_UTF8, -10);
+  assert_int_equal(PRISM_ERR_LIMIT, -11);
+  assert_int_equal(PRISM_ERR_NOT_FOUND, -12);
+  for (int s = 0; s >= -12; s--) {
+    assert_non_null(prism_status_str(s));
+    assert_string_not_equal(prism_status_str(s), "unknown status");
+    assert_memory_equal(prism_status_name(s), "PRISM_", 6);
+  }
+  assert_string_equal(prism_status_str(-1000), "unknown status");
+  assert_string_equal(prism_status_name(PRISM_ERR_CANCELLED), "PRISM_ERR_CANCELLED");
+}
+
+static void test_version(void **state)
+{
+  (void)state;
+  assert_int_equal(prism_version_number(), PRISM_VERSION_NUMBER);
+  assert_string_equal(prism_version_string(), PRISM_VERSION_STRING);
+  assert_int_equal(PRISM_VERSION_NUMBER,
+                   PRISM_VERSION_MAJOR * 10000 + PRISM_VERSION_MINOR * 100 + PRISM_VERSION_PATCH);
+}
+
+static void *other_thread_error(void *arg)
+{
+  (void)arg;
+  prism__error(PRISM_ERR_IO, "other thread");
+  return (void *)(size_t)(strcmp(prism_last_error(), "other thread") == 0);
+}
+
+static void test_last_error_thread_local(void **state)
+{
+  pthread_t t;
+  void *ok;
+  (void)state;
+  assert_non_null(prism_last_error());
+  assert_int_equal(prism__error(PRISM_ERR_FORMAT, "file %s byte %d", "x.json", 7),
+                   PRISM_ERR_FORMAT);
+  assert_string_equal(prism_last_error(), "file x.json byte 7");
+  assert_int_equal(prism_last_error_status(), PRISM_ERR_FORMAT);
+  assert_int_equal(pthread_create(&t, NULL, other_thread_error, NULL), 0);
+  pthread_join(t, &ok);
+  assert_true(ok != NULL);
+  assert_string_equal(prism_last_error(), "file x.json byte 7");
+  prism__error_prefix("%s: ", "outer");
+  assert_string_equal(prism_last_error(), "outer: file x.json byte 7");
+  assert_int_equal(prism_last_error_status(), PRISM_ERR_FORMAT);
+}
+
+typedef struct log_capture {
+  int count;
+  int level;
+  char last[256];
+} log_capture;
+
+static void capture_log(int level, const char *message, void *payload)
+{
+  log_capture *c = payload;
+  c->count++;
+  c->level = level;
+  snprintf(c->last, sizeof c->last, "%s", message);
+}
+
+static void test_logging(void **state)
+{
+  log_capture c = {0};
+  (void)state;
+  prism_log_set(capture_log, &c);
+  prism_log_set_level(PRISM_LOG_DEBUG);
+  prism__log(PRISM_LOG_WARN, "hello %d", 42);
+  assert_int_equal(c.count, 1);
+  assert_int_equal(c.level, PRISM_LOG_WARN);
+  assert_string_equal(c.last, "hello 42");
+  prism_log_set_level(PRISM_LOG_ERROR);
+  prism__log(PRISM_LOG_INFO, "dropped");
+  assert_int_equal(c.count, 1);
+  prism_log_set(NULL, NULL);
+  prism_log_set_level(PRISM_LOG_DEBUG);
+  prism__log(PRISM_LOG_ERROR, "nobody listens");
+  assert_int_equal(c.count, 1);
+  prism_log_set_level(PRISM_LOG_INFO);
+}
+
+static void test_alloc_failure_injection(void **state)
+{
+  void *a, *b;
+  size_t out;
+  (void)state;
+  prism__alloc_fail_at(2);
+  a = prism__malloc(16);
+  assert_non_null(a);
+  b = prism__malloc(16);
+  assert_null(b);
+  assert_int_equal(prism_last_error_status(), PRISM_ERR_NO_MEMORY);
+  b = prism__malloc(16);
+  assert_non_null(b);
+  assert_int_equal(prism__alloc_count(), 3);
+  prism__alloc_fail_at(0);
+  prism__free(a);
+  prism__free(b);
+  assert_null(prism__calloc(SIZE_MAX / 2, 4));
+  assert_null(prism__mallocn(SIZE_MAX / 8, 16));
+  assert_false(prism__mul_ok(SIZE_MAX / 2, 3, &out));
+  assert_true(prism__add_ok(1, 2, &out));
+  assert_int_equal(out, 3);
+}
+
+static void test_file_errors_name_the_file(void **state)
+{
+  prism__file f;
+  char path[] = "/tmp/prism-test-XXXXXX";
+  int fd;
+  (void)state;
+  assert_status(prism__file_read("/nonexistent/dir/x.json", 0, &f), PRISM_ERR_NOT_FOUND);
+  assert_error_mentions("/nonexistent/dir/x.json");
+  assert_status(prism__file_map("/tmp", 0, &f), PRISM_ERR_IO);
+  assert_error_mentions("not a regular file");
+
+  fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "hello", 5), 5);
+  close(fd);
+  assert_status(prism__file_read(path, 4, &f), PRISM_ERR_LIMIT);
+  assert_ok(prism__file_read(path, 0, &f));
+  assert_int_equal(f.size, 5);
+  assert_string_equal((const char *)f.data, "hello");
+  prism__file_close(&f);
+  assert_ok(prism__file_map(path, 0, &f));
+  assert_memory_equal(f.data, "hello", 5);
+  prism__file_close(&f);
+
+  assert_ok(prism__file_write_atomic(path, "replaced", 8));
+  assert_ok(prism__file_read(path, 0, &f));
+  assert_string_equal((const char *)f.data, "replaced");
+  prism__file_close(&f);
+  assert_status(prism__file_write_atomic("/nonexistent/dir/out.bin", "x", 1), PRISM_ERR_IO);
+  assert_error_mentions("/nonexistent/dir/out.bin");
+  unlink(path);
+}
+
+static void test_json_helpers(void **state)
+{
+  json_t *root;
+  long long i;
+  double r;
+  int b;
+  const char *s;
+  static const char text[] = "{\"a\": 3, \"b\": 2.5, \"c\": true, \"d\": \"x\", \"e\": null}";
+  (void)state;
+  assert_status(prism__json_parse("{\"a\": ", 6, 0, "config.json", &root), PRISM_ERR_FORMAT);
+  assert_error_mentions("config.json");
+  assert_error_mentions("line 1");
+  assert_ok(prism__json_parse(text, sizeof text - 1, 0, "t.json", &root));
+  assert_ok(prism__json_int(root, "a", "t.json", 1, 0, 10, &i));
+  assert_int_equal(i, 3);
+  assert_status(prism__json_int(root, "a", "t.json", 1, 5, 10, &i), PRISM_ERR_FORMAT);
+  assert_error_mentions("\"a\"");
+  assert_status(prism__json_int(root, "b", "t.json", 1, 0, 10, &i), PRISM_ERR_FORMAT);
+  assert_ok(prism__json_real(root, "b", "t.json", 1, &r));
+  assert_true(r == 2.5);
+  assert_ok(prism__json_bool(root, "c", "t.json", 1, &b));
+  assert_true(b);
+  assert_ok(prism__json_str(root, "d", "t.json", 1, &s));
+  assert_string_equal(s, "x");
+  assert_status(prism__json_str(root, "e", "t.json", 0, &s), PRISM_ERR_NOT_FOUND);
+  assert_status(prism__json_str(root, "zz", "t.json", 1, &s), PRISM_ERR_FORMAT);
+  assert_error_mentions("missing required field \"zz\"");
+  json_decref(root);
+}
+
+typedef struct cover_ctx {
+  unsigned char *hits;
+} cover_ctx;
+
+static void mark_range(void *ctx, size_t begin, size_t end)
+{
+  cover_ctx *c = ctx;
+  for (size_t i = begin; i < end; i++)
+    c->hits[i]++;
+}
+
+static void test_parallel_for_covers_once(void **state)
+{
+  static const size_t sizes[] = {0, 1, 2, 7, 64, 1000, 4097};
+  unsigned char hits[4097];
+  cover_ctx c = {hits};
+  (void)state;
+  for (int threads = 1; threads <= 4; threads++) {
+    assert_int_equal(prism_set_num_threads(threads), threads);
+    assert_int_equal(prism_get_num_threads(), threads);
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+      for (int rep = 0; rep < 50; rep++) {
+        memset(hits, 0, sizeof hits);
+        prism__parallel_for(sizes[k], 3, mark_range, &c);
+        for (size_t i = 0; i < sizes[k]; i++)
+          assert_int_equal(hits[i], 1);
+      }
+    }
+  }
+  assert_true(prism_set_num_threads(0) >= 1);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_status_codes_pinned),
+    cmocka_unit_test(test_version),
+    cmocka_unit_test(test_last_error_thread_local),
+    cmocka_unit_test(test_logging),
+    cmocka_unit_test(test_alloc_failure_injection),
+    cmocka_unit_test(test_file_errors_name_the_file),
+    cmocka_unit_test(test_json_helpers),
+    cmocka_unit_test(test_parallel_for_covers_once),
+  };
+  return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+}
