@@ -1,5 +1,6 @@
 // Every public header, included from C++ (extern "C" guards, no C-only constructs).
 #include <prism/prism.h>
+#include <prism/prism.hpp>
 
 #include <cstdio>
 #include <cstring>
@@ -13,6 +14,13 @@ int main()
   }
   if (std::strcmp(prism_status_name(PRISM_ERR_NO_MEMORY), "PRISM_ERR_NO_MEMORY") != 0)
     return 1;
-  std::printf("libprism %s from C++\n", prism_version_string());
+  try {
+    prism::check(PRISM_ERR_FORMAT);
+    return 1;
+  } catch (const prism::Error &e) {
+    if (e.status() != PRISM_ERR_FORMAT)
+      return 1;
+  }
+  std::printf("libprism %s from C++\n", prism::version().c_str());
   return 0;
 }
