@@ -25,7 +25,7 @@ PRISM_API int prism_bart_load_params_init(prism_bart_load_params *params, size_t
 {
   PRISM_CHECK_ARG(params != NULL);
   PRISM_CHECK_ARG(struct_size >= LOAD_PARAMS_V1_SIZE);
-  memset(params, 0, struct_size < sizeof *params ? struct_size : sizeof *params);
+  memset(params, 0, struct_size); /* a newer caller's extra fields default to zero too */
   params->struct_size = struct_size;
   return PRISM_OK;
 }

@@ -10,6 +10,16 @@
 #include "common/alloc.h"
 #include "gen_model.h"
 
+/* Released struct layouts are frozen: fields may only be appended. */
+_Static_assert(sizeof(prism_bart_load_params) == 24, "prism_bart_load_params v1 layout");
+_Static_assert(offsetof(prism_bart_load_params, flags) == 16, "prism_bart_load_params v1 layout");
+_Static_assert(sizeof(prism_bart_session_params) == 24, "prism_bart_session_params v1 layout");
+_Static_assert(offsetof(prism_bart_session_params, max_target_len) == 20,
+               "prism_bart_session_params v1 layout");
+_Static_assert(sizeof(prism_bart_info) == 80, "prism_bart_info v1 layout");
+_Static_assert(offsetof(prism_bart_info, forced_eos_token_id) == 68 &&
+               offsetof(prism_bart_info, activation_function) == 72, "prism_bart_info v1 layout");
+
 static const gen_config small = {
   .vocab = 30, .d_model = 16, .enc_layers = 2, .dec_layers = 1, .enc_heads = 2, .dec_heads = 4,
   .enc_ffn = 24, .dec_ffn = 20, .max_pos = 12, .scale_embedding = 0, .activation = "gelu",
