@@ -10,7 +10,8 @@
 #include "common/alloc.h"
 #include "gen_model.h"
 
-/* Released struct layouts are frozen: fields may only be appended. */
+/* Released struct layouts are frozen: fields may only be appended (checked on LP64). */
+#if UINTPTR_MAX == 0xffffffffffffffffu
 _Static_assert(sizeof(prism_bart_load_params) == 24, "prism_bart_load_params v1 layout");
 _Static_assert(offsetof(prism_bart_load_params, flags) == 16, "prism_bart_load_params v1 layout");
 _Static_assert(sizeof(prism_bart_session_params) == 24, "prism_bart_session_params v1 layout");
@@ -19,6 +20,7 @@ _Static_assert(offsetof(prism_bart_session_params, max_target_len) == 20,
 _Static_assert(sizeof(prism_bart_info) == 80, "prism_bart_info v1 layout");
 _Static_assert(offsetof(prism_bart_info, forced_eos_token_id) == 68 &&
                offsetof(prism_bart_info, activation_function) == 72, "prism_bart_info v1 layout");
+#endif
 
 static const gen_config small = {
   .vocab = 30, .d_model = 16, .enc_layers = 2, .dec_layers = 1, .enc_heads = 2, .dec_heads = 4,
