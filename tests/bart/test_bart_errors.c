@@ -261,52 +261,40 @@ static void test_bad_config_json(void **state)
   expect_load(c, PRISM_ERR_FORMAT, "config.json", "object");
 }
 
-static void test_config_field_types(void **state)
-{
-  ctx *c = *state;
-  config_with(c, "d_model", "\"16\"");
-  expect_load(c, PRISM_ERR_FORMAT, "config.json", "d_model");
-  config_with(c, "scale_embedding", "1.5");
-  expect_load(c, PRISM_ERR_FORMAT, "config.json", "scale_embedding");
-  config_with(c, "activation_function", "7");
-  expect_load(c, PRISM_ERR_FORMAT, "config.json", "activation_function");
-  config_with(c, "decoder_layers", "2.5");
-  expect_load(c, PRISM_ERR_FORMAT, "config.json", "decoder_layers");
-}
+/* One config.json field set to a bad value: the status and what the message must name. */
+typedef struct bad_field {
+  const char *key, *value;
+  int status;
+  const char *needle;
+} bad_field;
 
-static void test_unknown_activation(void **state)
-{
-  ctx *c = *state;
-  config_with(c, "activation_function", "\"quick_gelu\"");
-  expect_load(c, PRISM_ERR_UNSUPPORTED, "config.json", "quick_gelu");
-}
+static const bad_field bad_fields[] = {
+  /* wrong types */
+  {"d_model", "\"16\"", PRISM_ERR_FORMAT, "d_model"},
+  {"scale_embedding", "1.5", PRISM_ERR_FORMAT, "scale_embedding"},
+  {"activation_function", "7", PRISM_ERR_FORMAT, "activation_function"},
+  {"decoder_layers", "2.5", PRISM_ERR_FORMAT, "decoder_layers"},
+  /* absurd or inconsistent dimensions, refused before anything is allocated */
+  {"vocab_size", "1000000000000", PRISM_ERR_FORMAT, "vocab_size"},
+  {"d_model", "-16", PRISM_ERR_FORMAT, "d_model"},
+  {"encoder_layers", "100000", PRISM_ERR_FORMAT, "encoder_layers"},
+  {"max_position_embeddings", "0", PRISM_ERR_FORMAT, "max_position_embeddings"},
+  {"encoder_attention_heads", "3", PRISM_ERR_FORMAT, "encoder_attention_heads"},
+  {"eos_token_id", "30", PRISM_ERR_FORMAT, "eos_token_id"},
+  /* variants the forward pass does not implement */
+  {"activation_function", "\"quick_gelu\"", PRISM_ERR_UNSUPPORTED, "quick_gelu"},
+  {"normalize_before", "true", PRISM_ERR_UNSUPPORTED, "normalize_before"},
+  {"add_final_layer_norm", "true", PRISM_ERR_UNSUPPORTED, "add_final_layer_norm"},
+  {"model_type", "\"mbart\"", PRISM_ERR_UNSUPPORTED, "mbart"},
+};
 
-static void test_absurd_dims(void **state)
+static void test_bad_config_fields(void **state)
 {
   ctx *c = *state;
-  config_with(c, "vocab_size", "1000000000000");
-  expect_load(c, PRISM_ERR_FORMAT, "config.json", "vocab_size");
-  config_with(c, "d_model", "-16");
-  expect_load(c, PRISM_ERR_FORMAT, "config.json", "d_model");
-  config_with(c, "encoder_layers", "100000");
-  expect_load(c, PRISM_ERR_FORMAT, "config.json", "encoder_layers");
-  config_with(c, "max_position_embeddings", "0");
-  expect_load(c, PRISM_ERR_FORMAT, "config.json", "max_position_embeddings");
-  config_with(c, "encoder_attention_heads", "3");
-  expect_load(c, PRISM_ERR_FORMAT, "config.json", "encoder_attention_heads");
-  config_with(c, "eos_token_id", "30");
-  expect_load(c, PRISM_ERR_FORMAT, "config.json", "eos_token_id");
-}
-
-static void test_unsupported_variants(void **state)
-{
-  ctx *c = *state;
-  config_with(c, "normalize_before", "true");
-  expect_load(c, PRISM_ERR_UNSUPPORTED, "config.json", "normalize_before");
-  config_with(c, "add_final_layer_norm", "true");
-  expect_load(c, PRISM_ERR_UNSUPPORTED, "config.json", "add_final_layer_norm");
-  config_with(c, "model_type", "\"mbart\"");
-  expect_load(c, PRISM_ERR_UNSUPPORTED, "config.json", "mbart");
+  for (size_t i = 0; i < sizeof bad_fields / sizeof bad_fields[0]; i++) {
+    config_with(c, bad_fields[i].key, bad_fields[i].value);
+    expect_load(c, bad_fields[i].status, "config.json", bad_fields[i].needle);
+  }
 }
 
 static void test_bad_generation_config(void **state)
@@ -472,10 +460,7 @@ int main(void)
     T(test_offsets_overlap),
     T(test_truncated_file),
     T(test_bad_config_json),
-    T(test_config_field_types),
-    T(test_unknown_activation),
-    T(test_absurd_dims),
-    T(test_unsupported_variants),
+    T(test_bad_config_fields),
     T(test_bad_generation_config),
     T(test_missing_files),
     T(test_bad_index),
