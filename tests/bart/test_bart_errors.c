@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bart/bart_internal.h"
 #include "bart_test_util.h"
 #include "common/alloc.h"
 #include "gen_model.h"
@@ -127,8 +128,11 @@ static void test_bad_dtype(void **state)
   expect_load(c, PRISM_ERR_UNSUPPORTED, "model.encoder.layernorm_embedding.bias", "I32");
 }
 
-/* Rewrite the safetensors header with `edit` applied, keeping the data bytes. */
-static void edit_header(ctx *c, void (*edit)(json_t *header, size_t data_len))
+/*
+ * Rewrite the safetensors header with `edit` applied (NULL: unchanged), keeping
+ * the data bytes; the header is padded to 8 bytes plus `misalign`.
+ */
+static void edit_header(ctx *c, void (*edit)(json_t *header, size_t data_len), size_t misalign)
 {
   char path[1024];
   FILE *f;
@@ -155,10 +159,11 @@ static void edit_header(ctx *c, void (*edit)(json_t *header, size_t data_len))
   fclose(f);
   root = json_loadb(hdr, n, 0, NULL);
   assert_non_null(root);
-  edit(root, data_len);
+  if (edit)
+    edit(root, data_len);
   text = json_dumps(root, JSON_COMPACT);
   text_len = strlen(text);
-  padded = (text_len + 7) & ~(size_t)7;
+  padded = ((text_len + 7) & ~(size_t)7) + misalign;
   f = fopen(path, "wb");
   for (int i = 0; i < 8; i++)
     len8[i] = (unsigned char)((uint64_t)padded >> (8 * i));
@@ -200,7 +205,7 @@ static void test_offsets_out_of_range(void **state)
 {
   ctx *c = *state;
   write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
-  edit_header(c, offsets_past_end);
+  edit_header(c, offsets_past_end, 0);
   expect_load(c, PRISM_ERR_FORMAT, "model.safetensors", "final_logits_bias");
 }
 
@@ -208,8 +213,37 @@ static void test_offsets_overlap(void **state)
 {
   ctx *c = *state;
   write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
-  edit_header(c, offsets_overlap);
+  edit_header(c, offsets_overlap, 0);
   expect_load(c, PRISM_ERR_FORMAT, "overlap", "model.encoder.layers.0.");
+}
+
+static void forward_logits(const prism_bart *m, float *logits)
+{
+  static const int32_t src[5] = {0, 7, 8, 9, 2}, tgt[3] = {2, 0, 11};
+  prism_bart_session *s;
+  assert_ok(prism_bart_session_create(&s, m, NULL));
+  assert_ok(prism_bart_session_encode(s, src, NULL, 1, 5, NULL));
+  assert_ok(prism_bart_session_forward(s, tgt, 3, logits));
+  prism_bart_session_free(s);
+}
+
+/* F32 weights are used in place when aligned, copied when the header leaves them misaligned. */
+static void test_misaligned_f32_is_copied(void **state)
+{
+  ctx *c = *state;
+  prism_bart *aligned, *misaligned;
+  float a[3 * 30], b[3 * 30];
+  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  assert_ok(prism_bart_load(&aligned, c->dir, NULL));
+  assert_int_equal(aligned->n_owned, 0);
+  forward_logits(aligned, a);
+  prism_bart_free(aligned); /* its mapping must not see the file rewritten below */
+  edit_header(c, NULL, 2);
+  assert_ok(prism_bart_load(&misaligned, c->dir, NULL));
+  assert_true(misaligned->n_owned > 0);
+  forward_logits(misaligned, b);
+  assert_memory_equal(a, b, sizeof a);
+  prism_bart_free(misaligned);
 }
 
 static void test_truncated_file(void **state)
@@ -458,6 +492,7 @@ int main(void)
     T(test_bad_dtype),
     T(test_offsets_out_of_range),
     T(test_offsets_overlap),
+    T(test_misaligned_f32_is_copied),
     T(test_truncated_file),
     T(test_bad_config_json),
     T(test_bad_config_fields),
