@@ -416,6 +416,32 @@ static void test_allocation_failures(void **state)
   assert_true(failures > 20);
 }
 
+/* Encoding and decoding only use what the session reserved at creation. */
+static void test_session_allocates_nothing(void **state)
+{
+  ctx *c = *state;
+  static const int32_t src[6] = {0, 4, 5, 2, 0, 9}, tokens[4] = {2, 2, 2, 2};
+  static const int32_t order[4] = {1, 1, 3, 2}, tgt[4] = {2, 0, 2, 0};
+  prism_bart *m;
+  prism_bart_session *s;
+  const float *logits;
+  float all[2 * 2 * 30];
+  write_layout(c, &(gen_layout){.dtype = PRISM_ST_BF16});
+  assert_ok(prism_bart_load(&m, c->dir, NULL));
+  assert_ok(prism_bart_session_create(&s, m, NULL));
+  prism__alloc_fail_at(0); /* resets the count */
+  assert_ok(prism_bart_session_encode(s, src, NULL, 2, 3, NULL));
+  assert_ok(prism_bart_session_decoder_start(s, 2));
+  for (int t = 0; t < 3; t++) {
+    assert_ok(prism_bart_session_decoder_step(s, tokens, &logits));
+    assert_ok(prism_bart_session_decoder_reorder(s, order));
+  }
+  assert_ok(prism_bart_session_forward(s, tgt, 2, all));
+  assert_int_equal(prism__alloc_count(), 0);
+  prism_bart_session_free(s);
+  prism_bart_free(m);
+}
+
 static void test_session_misuse(void **state)
 {
   ctx *c = *state;
@@ -501,6 +527,7 @@ int main(void)
     T(test_bad_index),
     T(test_file_size_limit),
     T(test_allocation_failures),
+    T(test_session_allocates_nothing),
     T(test_session_misuse),
     T(test_load_memory_errors),
   };
