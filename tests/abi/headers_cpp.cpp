@@ -1,5 +1,6 @@
 // Every public header, included from C++ (extern "C" guards, no C-only constructs).
 #include <prism/prism.h>
+#include <prism/bart.h>
 #include <prism/prism.hpp>
 
 #include <cstdio>
