@@ -37,6 +37,13 @@ typedef struct gen_work {
   int status;                 /* first failure of a parallel section */
 } gen_work;
 
+/* Rows per worker chunk: small vocabularies are not worth waking the pool for. */
+static size_t row_grain(const gen_work *w)
+{
+  size_t grain = (64 * 1024) / w->vocab;
+  return grain ? grain : 1;
+}
+
 static void work_free(gen_work *w)
 {
   prism__free(w->seqs);
@@ -188,7 +195,7 @@ static int run_greedy(gen_work *w, const prism__decoder *dec, prism_generate_str
     rc = dec->step(dec->ctx, w->tokens, &w->logits);
     if (rc != PRISM_OK)
       return rc;
-    prism__parallel_for(w->rows, 1, greedy_rows, w);
+    prism__parallel_for(w->rows, row_grain(w), greedy_rows, w);
     stop = greedy_append(w);
     w->cur_len++;
     stop |= w->cur_len >= (size_t)cfg->max_length;
@@ -291,8 +298,8 @@ static int run_beam(gen_work *w, const prism__decoder *dec, prism_generate_strea
     rc = dec->step(dec->ctx, w->tokens, &w->logits);
     if (rc != PRISM_OK)
       return rc;
-    prism__parallel_for(w->rows, 1, beam_rows, w);
-    prism__parallel_for(w->batch, 1, beam_select, w);
+    prism__parallel_for(w->rows, row_grain(w), beam_rows, w);
+    prism__parallel_for(w->batch, row_grain(w) / (size_t)cfg->num_beams + 1, beam_select, w);
     if (w->status != PRISM_OK)
       return prism__error(w->status, "generate: beam search invariant broken");
     stop = beam_advance(w) || w->cur_len >= (size_t)cfg->max_length;
