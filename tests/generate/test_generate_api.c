@@ -4,6 +4,7 @@
  * sampling reproducibility, results and stats.
  */
 #include "../bart/bart_test_util.h"
+#include "common/alloc.h"
 #include "prism/generate.h"
 
 typedef struct fixture {
@@ -340,6 +341,32 @@ static void test_sampling_on_model(void **state)
   free(greedy);
 }
 
+/* Each allocation of a run failing in turn: PRISM_ERR_NO_MEMORY, no leak, then success. */
+static void test_allocation_failures(void **state)
+{
+  fixture *f = *state;
+  const char *modes[] = {"{}", "{\"num_beams\": 3, \"num_return_sequences\": 2}",
+                         "{\"do_sample\": true, \"top_p\": 0.8}"};
+  for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+    prism_generate_params p = params_from(modes[m]);
+    for (long n = 1;; n++) {
+      prism_generate_result *res = NULL;
+      int rc;
+      prism__alloc_fail_at(n);
+      rc = prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, &p, NULL,
+                              NULL);
+      prism__alloc_fail_at(0);
+      if (rc == PRISM_OK) {
+        assert_true(n > 3);
+        prism_generate_result_free(res);
+        break;
+      }
+      assert_int_equal(rc, PRISM_ERR_NO_MEMORY);
+      assert_null(res);
+    }
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -352,6 +379,7 @@ int main(void)
     cmocka_unit_test(test_stream_and_cancel),
     cmocka_unit_test(test_stream_beam),
     cmocka_unit_test(test_sampling_on_model),
+    cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
