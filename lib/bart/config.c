@@ -24,10 +24,19 @@ typedef struct int_field {
   int32_t *dst;
 } int_field;
 
+/*
+ * Fields whose range starts at -1 use -1 for "unset": an explicit JSON null
+ * unsets them (HF's None), overriding a default from an earlier source.
+ */
 static int read_ints(const json_t *root, const char *what, const int_field *fields, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
     long long v = fields[i].def;
+    const json_t *raw = json_object_get(root, fields[i].key);
+    if (raw && json_is_null(raw) && fields[i].lo == -1) {
+      *fields[i].dst = -1;
+      continue;
+    }
     int rc = prism__json_int(root, fields[i].key, what, 0, fields[i].lo, fields[i].hi, &v);
     if (rc != PRISM_OK && rc != PRISM_ERR_NOT_FOUND)
       return rc;
@@ -231,9 +240,9 @@ static int overlay_generation(const json_t *root, const char *what, prism__bart_
 {
   const int_field ints[] = {
     {"max_length", g->max_length, 0, INT32_MAX, &g->max_length},
-    {"max_new_tokens", g->max_new_tokens, 0, INT32_MAX, &g->max_new_tokens},
+    {"max_new_tokens", g->max_new_tokens, -1, INT32_MAX, &g->max_new_tokens},
     {"min_length", g->min_length, 0, INT32_MAX, &g->min_length},
-    {"min_new_tokens", g->min_new_tokens, 0, INT32_MAX, &g->min_new_tokens},
+    {"min_new_tokens", g->min_new_tokens, -1, INT32_MAX, &g->min_new_tokens},
     {"num_beams", g->num_beams, 1, INT32_MAX, &g->num_beams},
     {"num_beam_groups", g->num_beam_groups, 1, INT32_MAX, &g->num_beam_groups},
     {"no_repeat_ngram_size", g->no_repeat_ngram_size, 0, INT32_MAX, &g->no_repeat_ngram_size},

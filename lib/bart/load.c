@@ -25,7 +25,7 @@ PRISM_API int prism_bart_load_params_init(prism_bart_load_params *params, size_t
 {
   PRISM_CHECK_ARG(params != NULL);
   PRISM_CHECK_ARG(struct_size >= LOAD_PARAMS_V1_SIZE);
-  memset(params, 0, struct_size < sizeof *params ? struct_size : sizeof *params);
+  memset(params, 0, struct_size); /* a newer caller's extra fields default to zero too */
   params->struct_size = struct_size;
   return PRISM_OK;
 }
@@ -196,6 +196,17 @@ static int load_weights_dir(prism_bart *m, const char *dir, uint64_t max_size)
   return rc;
 }
 
+/* Hand a finished model to the caller, or free a failed one so nothing is left behind. */
+static int publish(prism_bart *m, int rc, prism_bart **out)
+{
+  if (rc != PRISM_OK) {
+    prism_bart_free(m);
+    return rc;
+  }
+  *out = m;
+  return PRISM_OK;
+}
+
 PRISM_API int prism_bart_load(prism_bart **out, const char *model_dir,
                               const prism_bart_load_params *params)
 {
@@ -214,12 +225,7 @@ PRISM_API int prism_bart_load(prism_bart **out, const char *model_dir,
   rc = load_config_dir(m, model_dir, p.max_file_size);
   if (rc == PRISM_OK)
     rc = load_weights_dir(m, model_dir, p.max_file_size);
-  if (rc != PRISM_OK) {
-    prism_bart_free(m);
-    return rc;
-  }
-  *out = m;
-  return PRISM_OK;
+  return publish(m, rc, out);
 }
 
 static int check_memory_size(const char *what, size_t len, uint64_t max_size)
@@ -265,12 +271,7 @@ PRISM_API int prism_bart_load_memory(prism_bart **out, const char *config_json, 
     m->n_shards = 1;
     rc = prism__bart_bind_weights(m, WEIGHTS_NAME);
   }
-  if (rc != PRISM_OK) {
-    prism_bart_free(m);
-    return rc;
-  }
-  *out = m;
-  return PRISM_OK;
+  return publish(m, rc, out);
 }
 
 const prism__bart_generation *prism__bart_generation_defaults(const prism_bart *model)

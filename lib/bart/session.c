@@ -22,7 +22,8 @@
 #define DEFAULT_MAX_ROWS 64
 
 /* Size of the first release of prism_bart_session_params (frozen). */
-#define SESSION_PARAMS_V1_SIZE (offsetof(prism_bart_session_params, max_target_len) + sizeof(uint32_t))
+#define SESSION_PARAMS_V1_SIZE \
+  (offsetof(prism_bart_session_params, max_target_len) + sizeof(uint32_t))
 
 struct prism_bart_session {
   const prism_bart *model;
@@ -30,7 +31,6 @@ struct prism_bart_session {
   /* After encode. */
   size_t batch, src_len;
   int encoded;
-  float *enc_out;         /* [batch * src_len, d] */
   uint8_t *src_mask;      /* [batch * src_len] */
   float *cross_k, *cross_v;
   /* After decoder_start. */
@@ -49,7 +49,7 @@ PRISM_API int prism_bart_session_params_init(prism_bart_session_params *params,
 {
   PRISM_CHECK_ARG(params != NULL);
   PRISM_CHECK_ARG(struct_size >= SESSION_PARAMS_V1_SIZE);
-  memset(params, 0, struct_size < sizeof *params ? struct_size : sizeof *params);
+  memset(params, 0, struct_size); /* a newer caller's extra fields default to zero too */
   params->struct_size = struct_size;
   return PRISM_OK;
 }
@@ -73,7 +73,7 @@ PRISM_API void prism_bart_session_free(prism_bart_session *s)
 {
   if (!s)
     return;
-  float *const buffers[] = {s->enc_out, s->cross_k, s->cross_v, s->self_k, s->self_v, s->x,
+  float *const buffers[] = {s->cross_k, s->cross_v, s->self_k, s->self_v, s->x,
                             s->q, s->k, s->v, s->ctx, s->tmp, s->ffn, s->logits};
   for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
     prism__aligned_free(buffers[i]);
@@ -128,7 +128,7 @@ static int alloc_session(prism_bart_session *s)
   size_t d = (size_t)c->d_model, L = (size_t)c->decoder_layers;
   size_t ffn = (size_t)(c->encoder_ffn_dim > c->decoder_ffn_dim ? c->encoder_ffn_dim
                                                                 : c->decoder_ffn_dim);
-  float **scratch[] = {&s->enc_out, &s->x, &s->q, &s->k, &s->v, &s->ctx, &s->tmp};
+  float **scratch[] = {&s->x, &s->q, &s->k, &s->v, &s->ctx, &s->tmp};
   int rc = PRISM_OK;
   for (size_t i = 0; i < sizeof scratch / sizeof scratch[0] && rc == PRISM_OK; i++)
     rc = alloc_floats(scratch[i], s->max_tokens, d, 1);
@@ -262,16 +262,16 @@ static void split_heads(const float *rows, size_t n, size_t len, size_t heads, s
              hd * sizeof *dst);
 }
 
-/* Cross-attention keys and values of every decoder layer, once per encoded batch. */
+/* Cross-attention keys and values of every decoder layer from the encoder output in s->x. */
 static void project_cross_kv(prism_bart_session *s)
 {
   const prism_bart *m = s->model;
   size_t n = s->batch * s->src_len;
   for (size_t l = 0; l < m->decoder.n_layers; l++) {
     const prism__bart_attn *a = &m->decoder.layers[l].cross_attn;
-    prism__bart_linear_fwd(&a->k, s->enc_out, n, 1.0f, s->tmp);
+    prism__bart_linear_fwd(&a->k, s->x, n, 1.0f, s->tmp);
     split_heads(s->tmp, n, s->src_len, a->heads, a->head_dim, s->cross_k + l * cross_layer_size(s));
-    prism__bart_linear_fwd(&a->v, s->enc_out, n, 1.0f, s->tmp);
+    prism__bart_linear_fwd(&a->v, s->x, n, 1.0f, s->tmp);
     split_heads(s->tmp, n, s->src_len, a->heads, a->head_dim, s->cross_v + l * cross_layer_size(s));
   }
 }
@@ -304,10 +304,9 @@ PRISM_API int prism_bart_session_encode(prism_bart_session *s, const int32_t *in
   prism__bart_embed(m, &m->encoder, input_ids, n, 0, src_len, s->x);
   for (size_t l = 0; l < m->encoder.n_layers; l++)
     encoder_layer(s, &m->encoder.layers[l], n);
-  memcpy(s->enc_out, s->x, n * (size_t)m->cfg.d_model * sizeof *s->x);
-  project_cross_kv(s);
   if (hidden)
-    memcpy(hidden, s->enc_out, n * (size_t)m->cfg.d_model * sizeof *hidden);
+    memcpy(hidden, s->x, n * (size_t)m->cfg.d_model * sizeof *hidden);
+  project_cross_kv(s);
   s->encoded = 1;
   return PRISM_OK;
 }

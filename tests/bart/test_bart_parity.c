@@ -236,6 +236,49 @@ static void test_load_memory_matches_path(void **state)
   free(dec);
 }
 
+/* generation_config.json, then config.json, then HF defaults; null unsets. */
+static void test_generation_defaults(void **state)
+{
+  fixture *f = *state;
+  char path[1024];
+  prism__file weights;
+  json_t *cfg;
+  char *cfg_text;
+  static const char gen_text[] = "{\"max_length\": 30, \"early_stopping\": \"never\", "
+                                 "\"temperature\": 0.7, \"max_new_tokens\": null}";
+  const prism__bart_generation *g = prism__bart_generation_defaults(f->model);
+  prism_bart *m;
+  assert_int_equal(g->max_length, 20);
+  assert_int_equal(g->num_beams, 1);
+  assert_int_equal(g->forced_bos_token_id, 0);
+  assert_int_equal(g->forced_eos_token_id, 2);
+  assert_int_equal(g->decoder_start_token_id, 2);
+  cfg = json_load_file(fixture_path(path, sizeof path, "tiny-bart/config.json"), 0, NULL);
+  assert_non_null(cfg);
+  json_object_set_new(cfg, "num_beams", json_integer(4));
+  json_object_set_new(cfg, "max_length", json_integer(50));
+  json_object_set_new(cfg, "forced_eos_token_id", json_null());
+  cfg_text = json_dumps(cfg, 0);
+  assert_ok(prism__file_read(fixture_path(path, sizeof path, "tiny-bart/model.safetensors"), 0,
+                             &weights));
+  assert_ok(prism_bart_load_memory(&m, cfg_text, strlen(cfg_text), weights.data, weights.size,
+                                   gen_text, strlen(gen_text), NULL));
+  g = prism__bart_generation_defaults(m);
+  assert_int_equal(g->max_length, 30);              /* generation_config.json */
+  assert_int_equal(g->num_beams, 4);                /* config.json */
+  assert_int_equal(g->forced_eos_token_id, -1);     /* null in config.json */
+  assert_int_equal(model_info(m).forced_eos_token_id, -1);
+  assert_int_equal(g->early_stopping, PRISM_BART_EARLY_STOP_NEVER);
+  assert_true(fabs(g->temperature - 0.7) < 1e-12);
+  assert_int_equal(g->max_new_tokens, -1);
+  assert_int_equal(g->top_k, 50);                   /* HF default */
+  assert_int_equal(g->forced_bos_token_id, 0);
+  prism_bart_free(m);
+  prism__file_close(&weights);
+  json_decref(cfg);
+  free(cfg_text);
+}
+
 static void test_report(void **state)
 {
   (void)state;
@@ -257,6 +300,7 @@ int main(void)
     FIXTURE_TESTS(setup_copy),
     cmocka_unit_test_setup_teardown(test_copy_echoes_input, setup_copy, teardown),
     cmocka_unit_test_setup_teardown(test_load_memory_matches_path, setup_f32, teardown),
+    cmocka_unit_test_setup_teardown(test_generation_defaults, setup_f32, teardown),
     cmocka_unit_test(test_report),
   };
   return cmocka_run_group_tests_name("bart_parity", tests, NULL, NULL);
