@@ -7,6 +7,16 @@
 #include "common/alloc.h"
 #include "prism/generate.h"
 
+/* Released layouts are frozen: fields are only appended (tail padding would hide growth). */
+_Static_assert(sizeof(prism_generate_params) == 96, "prism_generate_params v1 layout");
+_Static_assert(offsetof(prism_generate_params, top_k) == 52 &&
+               offsetof(prism_generate_params, length_penalty) == 56 &&
+               offsetof(prism_generate_params, seed) == 88, "prism_generate_params v1 layout");
+_Static_assert(sizeof(prism_generate_event) == 64 &&
+               offsetof(prism_generate_event, finished) == 56, "prism_generate_event v1 layout");
+_Static_assert(sizeof(prism_generate_stats) == 32 &&
+               offsetof(prism_generate_stats, rows) == 28, "prism_generate_stats v1 layout");
+
 typedef struct fixture {
   prism_bart *bart;
   prism_bart_session *session;
