@@ -183,10 +183,7 @@ static int run_greedy(gen_work *w, const prism__decoder *dec, prism_generate_str
                       void *payload, prism_generate_result **out)
 {
   const prism__gen_config *cfg = w->cfg;
-  int rc = dec->start(dec->ctx, (size_t)cfg->num_return_sequences);
-  int stop = 0;
-  if (rc != PRISM_OK)
-    return rc;
+  int rc, stop = 0;
   for (size_t r = 0; r < w->rows; r++) {
     w->seqs[r * w->cap] = w->tokens[r] = cfg->decoder_start_token_id;
     w->lengths[r] = 1;
@@ -285,10 +282,7 @@ static int run_beam(gen_work *w, const prism__decoder *dec, prism_generate_strea
 {
   const prism__gen_config *cfg = w->cfg;
   size_t nb = (size_t)cfg->num_beams;
-  int rc = dec->start(dec->ctx, nb);
-  int stop = 0;
-  if (rc != PRISM_OK)
-    return rc;
+  int rc, stop = 0;
   for (size_t r = 0; r < w->rows; r++) {
     w->seqs[r * w->cap] = w->tokens[r] = cfg->decoder_start_token_id;
     /* Only the first beam is live at the start, or every beam would pick the same tokens. */
@@ -316,7 +310,12 @@ int prism__generate_decode(prism_generate_result **out, const prism__decoder *de
                            prism_generate_stream_fn stream, void *payload)
 {
   gen_work w;
-  int rc = work_alloc(&w, cfg, batch);
+  size_t per_input = (size_t)(cfg->num_beams > 1 ? cfg->num_beams : cfg->num_return_sequences);
+  /* Starting first lets the decoder refuse a request beyond its capacity before any allocation. */
+  int rc = dec->start(dec->ctx, per_input);
+  if (rc != PRISM_OK)
+    return rc;
+  rc = work_alloc(&w, cfg, batch);
   if (rc == PRISM_OK)
     rc = cfg->num_beams > 1 ? run_beam(&w, dec, stream, payload, out)
                             : run_greedy(&w, dec, stream, payload, out);
