@@ -1,6 +1,7 @@
 /*
- * libprism — text generation over a BART session: greedy search, beam search
- * and sampling with HuggingFace transformers' generate() semantics.
+ * libprism — text generation over a BART session: greedy search, beam search,
+ * sampling and beam sampling with HuggingFace transformers' generate()
+ * semantics.
  *
  * prism_generate_run() encodes a padded batch, runs the decoder loop and
  * returns a prism_generate_result holding, per input row, num_return_sequences
@@ -111,8 +112,8 @@ typedef struct prism_generate_result prism_generate_result;
  *
  * Returns PRISM_ERR_OUT_OF_RANGE for ids outside the vocabulary or lengths
  * beyond max_position_embeddings, PRISM_ERR_INVALID_ARGUMENT for an empty row
- * or an impossible parameter, PRISM_ERR_UNSUPPORTED for beam sampling, and
- * PRISM_ERR_CANCELLED when the callback stops the run; the session stays
+ * or an impossible parameter, PRISM_ERR_LIMIT beyond the session's capacity,
+ * and PRISM_ERR_CANCELLED when the callback stops the run; the session stays
  * usable after any failure.
  */
 PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session *session,

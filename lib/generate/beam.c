@@ -82,6 +82,78 @@ void prism__beam_topk(const float *scores, size_t num_beams, size_t vocab, size_
   }
 }
 
+static void set_cand(prism__beam_cand *c, float score, size_t flat, size_t vocab)
+{
+  c->score = score;
+  c->token = (int32_t)(flat % vocab);
+  c->beam = (int32_t)(flat / vocab);
+}
+
+/* One draw from the remaining weights; the entry drawn leaves the pool. */
+static size_t draw(double *weights, size_t m, double *total, prism__rng *rng)
+{
+  double target = prism__rng_uniform(rng) * *total, acc = 0;
+  size_t pick = m;
+  for (size_t i = 0; i < m; i++) {
+    if (weights[i] <= 0)
+      continue;
+    pick = i;
+    acc += weights[i];
+    if (acc > target)
+      break;
+  }
+  if (pick == m)
+    return m;
+  *total -= weights[pick];
+  weights[pick] = 0;
+  return pick;
+}
+
+static int chosen(const prism__beam_cand *out, size_t n, size_t flat, size_t vocab)
+{
+  for (size_t j = 0; j < n; j++)
+    if ((size_t)out[j].beam * vocab + (size_t)out[j].token == flat)
+      return 1;
+  return 0;
+}
+
+void prism__beam_sample(const float *scores, size_t num_beams, size_t vocab, size_t k,
+                        prism__rng *rng, prism__gen_pair *pairs, double *weights,
+                        prism__beam_cand *out)
+{
+  size_t n = num_beams * vocab, m = 0, filled = 0;
+  double max = -INFINITY, total = 0;
+  for (size_t flat = 0; flat < n; flat++)
+    if (scores[flat] > -INFINITY) {
+      pairs[m].score = scores[flat];
+      pairs[m++].id = (int32_t)flat;
+      if (scores[flat] > max)
+        max = scores[flat];
+    }
+  for (size_t i = 0; i < m; i++)
+    total += weights[i] = exp((double)pairs[i].score - max);
+  while (filled < k && total > 0) {
+    size_t i = draw(weights, m, &total, rng);
+    if (i == m)
+      break;
+    set_cand(&out[filled++], pairs[i].score, (size_t)pairs[i].id, vocab);
+  }
+  for (size_t flat = 0; filled < k && flat < n; flat++)
+    if (!chosen(out, filled, flat, vocab))
+      set_cand(&out[filled++], scores[flat], flat, vocab);
+  /* torch.sort of the drawn scores, descending; ties by index. */
+  for (size_t i = 1; i < filled; i++) {
+    prism__beam_cand c = out[i];
+    size_t j = i;
+    while (j > 0 && cand_before(c.score, (size_t)c.beam * vocab + (size_t)c.token, &out[j - 1],
+                                vocab)) {
+      out[j] = out[j - 1];
+      j--;
+    }
+    out[j] = c;
+  }
+}
+
 static size_t slot_index(const prism__beam_scorer *s, size_t b, int32_t slot)
 {
   return b * (s->num_beams + 1) + (size_t)slot;

@@ -45,6 +45,16 @@ void prism__beam_topk(const float *scores, size_t num_beams, size_t vocab, size_
                       prism__beam_cand *out);
 
 /*
+ * HF beam_sample's choice: k draws without replacement from softmax(scores)
+ * over [num_beams x vocab], sorted by score (best first, then lower index).
+ * When fewer than k tokens have any probability, the lowest-index others
+ * fill the rest. `pairs` and `weights` hold num_beams x vocab entries.
+ */
+void prism__beam_sample(const float *scores, size_t num_beams, size_t vocab, size_t k,
+                        prism__rng *rng, prism__gen_pair *pairs, double *weights,
+                        prism__beam_cand *out);
+
+/*
  * BeamSearchScorer.process for input row b. `seqs` holds every decoder row
  * (stride `stride`, cur_len tokens each). Writes the row's num_beams next
  * beams: their scores, tokens and source rows (global decoder rows).

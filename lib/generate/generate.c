@@ -137,9 +137,6 @@ static int resolve_search(prism__gen_config *c, const prism__bart_generation *g,
   if (c->early_stopping > PRISM_EARLY_STOPPING_NEVER)
     return bad_param("early_stopping", c->early_stopping, "must be false (0), true (1) or never (2)");
   c->do_sample = sample;
-  if (c->num_beams > 1 && sample)
-    return prism__error(PRISM_ERR_UNSUPPORTED, "generate: beam sampling (num_beams %d with "
-                        "do_sample) is not supported", (int)c->num_beams);
   if (c->num_beams == 1 && !sample && c->num_return_sequences != 1)
     return bad_param("num_return_sequences", c->num_return_sequences,
                      "greedy search returns one sequence per input");

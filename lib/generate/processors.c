@@ -126,7 +126,7 @@ static int pair_ascending(const void *a, const void *b)
  * probability stays <= 1 - top_p, always keeping the best one. Tokens already
  * at -inf carry no mass, so only the finite ones need sorting.
  */
-static void top_p(double p, float *scores, size_t n, prism__gen_pair *pairs)
+static void top_p(double p, size_t min_keep, float *scores, size_t n, prism__gen_pair *pairs)
 {
   size_t m = 0;
   double max, total = 0, cum = 0;
@@ -142,7 +142,7 @@ static void top_p(double p, float *scores, size_t n, prism__gen_pair *pairs)
   max = pairs[m - 1].score;
   for (size_t i = 0; i < m; i++)
     total += exp((double)pairs[i].score - max);
-  for (size_t i = 0; i + 1 < m; i++) {
+  for (size_t i = 0; i + min_keep < m; i++) {
     cum += exp((double)pairs[i].score - max) / total;
     if (cum > 1.0 - p)
       break;
@@ -153,15 +153,17 @@ static void top_p(double p, float *scores, size_t n, prism__gen_pair *pairs)
 void prism__gen_warp(const prism__gen_config *cfg, float *scores, prism__gen_pair *pairs)
 {
   size_t n = (size_t)cfg->vocab_size;
+  /* HF keeps two tokens per beam, so a beam can always continue past an EOS. */
+  size_t min_keep = cfg->num_beams > 1 ? 2 : 1;
   if (cfg->temperature != 1.0) {
     float t = (float)cfg->temperature;
     for (size_t i = 0; i < n; i++)
       scores[i] /= t;
   }
   if (cfg->top_k > 0)
-    top_k((size_t)cfg->top_k, scores, n, pairs);
+    top_k((size_t)cfg->top_k > min_keep ? (size_t)cfg->top_k : min_keep, scores, n, pairs);
   if (cfg->top_p < 1.0)
-    top_p(cfg->top_p, scores, n, pairs);
+    top_p(cfg->top_p, min_keep, scores, n, pairs);
 }
 
 int32_t prism__gen_sample(const float *scores, size_t n, prism__rng *rng)

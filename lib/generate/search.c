@@ -32,6 +32,7 @@ typedef struct gen_work {
   prism__beam_scorer scorer;
   prism__beam_cand *cands;    /* [batch, 2 * num_beams] */
   float *beam_scores, *next_scores; /* [rows] */
+  double *weights;            /* [rows, vocab], beam sampling only */
   int32_t *next_rows;         /* [rows] */
   int32_t *best;              /* [batch, cap + 1] streamed best hypotheses */
   int status;                 /* first failure of a parallel section */
@@ -61,6 +62,7 @@ static void work_free(gen_work *w)
   prism__free(w->next_scores);
   prism__free(w->next_rows);
   prism__free(w->best);
+  prism__free(w->weights);
 }
 
 static int work_alloc_beam(gen_work *w)
@@ -74,7 +76,10 @@ static int work_alloc_beam(gen_work *w)
   w->next_scores = prism__mallocn(w->rows, sizeof *w->next_scores);
   w->next_rows = prism__mallocn(w->rows, sizeof *w->next_rows);
   w->best = prism__mallocn(w->batch, (w->cap + 1) * sizeof *w->best);
-  return w->cands && w->beam_scores && w->next_scores && w->next_rows && w->best
+  if (w->cfg->do_sample)
+    w->weights = prism__mallocn(w->rows, w->vocab * sizeof *w->weights);
+  return w->cands && w->beam_scores && w->next_scores && w->next_rows && w->best &&
+                 (w->weights || !w->cfg->do_sample)
              ? PRISM_OK
              : PRISM_ERR_NO_MEMORY;
 }
@@ -202,7 +207,10 @@ static int run_greedy(gen_work *w, const prism__decoder *dec, prism_generate_str
   return greedy_result(w, out);
 }
 
-/* Beam search, per decoder row: log_softmax, processors, plus the beam's score. */
+/*
+ * Beam search, per decoder row: log_softmax, processors, plus the beam's
+ * score; beam sampling then warps the sums.
+ */
 static void beam_rows(void *ctx, size_t begin, size_t end)
 {
   gen_work *w = ctx;
@@ -214,10 +222,15 @@ static void beam_rows(void *ctx, size_t begin, size_t end)
                        w->scratch + r * w->cap);
     for (size_t v = 0; v < w->vocab; v++)
       scores[v] += beam_score;
+    if (w->cfg->do_sample)
+      prism__gen_warp(w->cfg, scores, w->pairs + r * w->vocab);
   }
 }
 
-/* Beam search, per input row: top 2 x num_beams over beams x vocab, then the scorer. */
+/*
+ * Beam search, per input row: top 2 x num_beams over beams x vocab (beam
+ * sampling: as many draws), then the scorer.
+ */
 static void beam_select(void *ctx, size_t begin, size_t end)
 {
   gen_work *w = ctx;
@@ -225,8 +238,12 @@ static void beam_select(void *ctx, size_t begin, size_t end)
   for (size_t b = begin; b < end; b++) {
     prism__beam_cand *cands = w->cands + b * k;
     int rc;
-    if (!w->scorer.done[b])
-      prism__beam_topk(w->scores + b * nb * w->vocab, nb, w->vocab, k, cands);
+    const float *scores = w->scores + b * nb * w->vocab;
+    if (!w->scorer.done[b] && w->cfg->do_sample)
+      prism__beam_sample(scores, nb, w->vocab, k, &w->rngs[b], w->pairs + b * nb * w->vocab,
+                         w->weights + b * nb * w->vocab, cands);
+    else if (!w->scorer.done[b])
+      prism__beam_topk(scores, nb, w->vocab, k, cands);
     rc = prism__beam_process(&w->scorer, b, cands, k, w->seqs, w->cap, w->cur_len, w->cfg,
                              w->next_scores + b * nb, w->tokens + b * nb, w->next_rows + b * nb);
     if (rc != PRISM_OK)
@@ -285,8 +302,11 @@ static int run_beam(gen_work *w, const prism__decoder *dec, prism_generate_strea
   int rc, stop = 0;
   for (size_t r = 0; r < w->rows; r++) {
     w->seqs[r * w->cap] = w->tokens[r] = cfg->decoder_start_token_id;
-    /* Only the first beam is live at the start, or every beam would pick the same tokens. */
-    w->beam_scores[r] = r % nb == 0 ? 0.0f : -1e9f;
+    /*
+     * Beam search starts from the first beam alone, or every beam would pick
+     * the same tokens; beam sampling starts all beams level, as HF does.
+     */
+    w->beam_scores[r] = r % nb == 0 || cfg->do_sample ? 0.0f : -1e9f;
   }
   for (w->cur_len = 1; !stop;) {
     rc = dec->step(dec->ctx, w->tokens, &w->logits);

@@ -153,7 +153,6 @@ static void test_bad_params(void **state)
     {"{\"max_new_tokens\": 0}", PRISM_ERR_INVALID_ARGUMENT, "max_new_tokens"},
     {"{\"repetition_penalty\": 0}", PRISM_ERR_INVALID_ARGUMENT, "repetition_penalty"},
     {"{\"forced_bos_token_id\": 1000}", PRISM_ERR_OUT_OF_RANGE, "forced_bos_token_id"},
-    {"{\"num_beams\": 2, \"do_sample\": true}", PRISM_ERR_UNSUPPORTED, "beam sampling"},
     {"{\"num_beams\": 9}", PRISM_ERR_LIMIT, "max_rows"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -344,6 +343,20 @@ static void test_sampling_on_model(void **state)
   assert_ok(run(f, f->ids, f->mask, f->batch, f->src_len,
                 "{\"do_sample\": true, \"seed\": 3, \"temperature\": 1e-6}", &cold));
   assert_result_is(cold, greedy, rows, width);
+  prism_generate_result_free(cold);
+  /* Beam sampling: reproducible, with scores. */
+  prism_generate_result_free(b);
+  assert_ok(run(f, f->ids, f->mask, f->batch, f->src_len,
+                "{\"do_sample\": true, \"seed\": 5, \"num_beams\": 3, "
+                "\"num_return_sequences\": 2}", &b));
+  assert_ok(run(f, f->ids, f->mask, f->batch, f->src_len,
+                "{\"do_sample\": true, \"seed\": 5, \"num_beams\": 3, "
+                "\"num_return_sequences\": 2}", &cold));
+  assert_non_null(prism_generate_result_scores(b));
+  assert_int_equal(prism_generate_result_count(b), 4);
+  assert_int_equal(prism_generate_result_width(b), prism_generate_result_width(cold));
+  assert_memory_equal(prism_generate_result_sequences(b), prism_generate_result_sequences(cold),
+                      4 * prism_generate_result_width(b) * sizeof(int32_t));
   prism_generate_result_free(a);
   prism_generate_result_free(b);
   prism_generate_result_free(c);

@@ -197,6 +197,21 @@ static void test_beam_scores_recomputed(void **state)
   check_beam_scores(&cfg, 4);
 }
 
+/* Beam sampling keeps the same bookkeeping: top-k leaves the kept scores as they are. */
+static void test_beam_sampling_scores_recomputed(void **state)
+{
+  prism__gen_config cfg = fake_config();
+  (void)state;
+  cfg.num_beams = 3;
+  cfg.num_return_sequences = 2;
+  cfg.do_sample = 1;
+  for (uint64_t seed = 0; seed < 10; seed++) {
+    cfg.seed = seed;
+    cfg.top_k = seed % 2 ? 0 : 4;
+    check_beam_scores(&cfg, 3);
+  }
+}
+
 static void test_beam_early_stopping_variants(void **state)
 {
   prism__gen_config cfg = fake_config();
@@ -474,6 +489,7 @@ int main(void)
     cmocka_unit_test(test_log_softmax),
     cmocka_unit_test(test_beam_topk_order),
     cmocka_unit_test(test_beam_scores_recomputed),
+    cmocka_unit_test(test_beam_sampling_scores_recomputed),
     cmocka_unit_test(test_beam_early_stopping_variants),
     cmocka_unit_test(test_greedy_recomputed),
     cmocka_unit_test(test_sampling_allowed_sets),
