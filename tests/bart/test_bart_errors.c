@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bart/bart_internal.h"
 #include "bart_test_util.h"
 #include "common/alloc.h"
 #include "gen_model.h"
@@ -127,8 +128,11 @@ static void test_bad_dtype(void **state)
   expect_load(c, PRISM_ERR_UNSUPPORTED, "model.encoder.layernorm_embedding.bias", "I32");
 }
 
-/* Rewrite the safetensors header with `edit` applied, keeping the data bytes. */
-static void edit_header(ctx *c, void (*edit)(json_t *header, size_t data_len))
+/*
+ * Rewrite the safetensors header with `edit` applied (NULL: unchanged), keeping
+ * the data bytes; the header is padded to 8 bytes plus `misalign`.
+ */
+static void edit_header(ctx *c, void (*edit)(json_t *header, size_t data_len), size_t misalign)
 {
   char path[1024];
   FILE *f;
@@ -155,10 +159,11 @@ static void edit_header(ctx *c, void (*edit)(json_t *header, size_t data_len))
   fclose(f);
   root = json_loadb(hdr, n, 0, NULL);
   assert_non_null(root);
-  edit(root, data_len);
+  if (edit)
+    edit(root, data_len);
   text = json_dumps(root, JSON_COMPACT);
   text_len = strlen(text);
-  padded = (text_len + 7) & ~(size_t)7;
+  padded = ((text_len + 7) & ~(size_t)7) + misalign;
   f = fopen(path, "wb");
   for (int i = 0; i < 8; i++)
     len8[i] = (unsigned char)((uint64_t)padded >> (8 * i));
@@ -200,7 +205,7 @@ static void test_offsets_out_of_range(void **state)
 {
   ctx *c = *state;
   write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
-  edit_header(c, offsets_past_end);
+  edit_header(c, offsets_past_end, 0);
   expect_load(c, PRISM_ERR_FORMAT, "model.safetensors", "final_logits_bias");
 }
 
@@ -208,8 +213,37 @@ static void test_offsets_overlap(void **state)
 {
   ctx *c = *state;
   write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
-  edit_header(c, offsets_overlap);
+  edit_header(c, offsets_overlap, 0);
   expect_load(c, PRISM_ERR_FORMAT, "overlap", "model.encoder.layers.0.");
+}
+
+static void forward_logits(const prism_bart *m, float *logits)
+{
+  static const int32_t src[5] = {0, 7, 8, 9, 2}, tgt[3] = {2, 0, 11};
+  prism_bart_session *s;
+  assert_ok(prism_bart_session_create(&s, m, NULL));
+  assert_ok(prism_bart_session_encode(s, src, NULL, 1, 5, NULL));
+  assert_ok(prism_bart_session_forward(s, tgt, 3, logits));
+  prism_bart_session_free(s);
+}
+
+/* F32 weights are used in place when aligned, copied when the header leaves them misaligned. */
+static void test_misaligned_f32_is_copied(void **state)
+{
+  ctx *c = *state;
+  prism_bart *aligned, *misaligned;
+  float a[3 * 30], b[3 * 30];
+  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  assert_ok(prism_bart_load(&aligned, c->dir, NULL));
+  assert_int_equal(aligned->n_owned, 0);
+  forward_logits(aligned, a);
+  prism_bart_free(aligned); /* its mapping must not see the file rewritten below */
+  edit_header(c, NULL, 2);
+  assert_ok(prism_bart_load(&misaligned, c->dir, NULL));
+  assert_true(misaligned->n_owned > 0);
+  forward_logits(misaligned, b);
+  assert_memory_equal(a, b, sizeof a);
+  prism_bart_free(misaligned);
 }
 
 static void test_truncated_file(void **state)
@@ -382,6 +416,32 @@ static void test_allocation_failures(void **state)
   assert_true(failures > 20);
 }
 
+/* Encoding and decoding only use what the session reserved at creation. */
+static void test_session_allocates_nothing(void **state)
+{
+  ctx *c = *state;
+  static const int32_t src[6] = {0, 4, 5, 2, 0, 9}, tokens[4] = {2, 2, 2, 2};
+  static const int32_t order[4] = {1, 1, 3, 2}, tgt[4] = {2, 0, 2, 0};
+  prism_bart *m;
+  prism_bart_session *s;
+  const float *logits;
+  float all[2 * 2 * 30];
+  write_layout(c, &(gen_layout){.dtype = PRISM_ST_BF16});
+  assert_ok(prism_bart_load(&m, c->dir, NULL));
+  assert_ok(prism_bart_session_create(&s, m, NULL));
+  prism__alloc_fail_at(0); /* resets the count */
+  assert_ok(prism_bart_session_encode(s, src, NULL, 2, 3, NULL));
+  assert_ok(prism_bart_session_decoder_start(s, 2));
+  for (int t = 0; t < 3; t++) {
+    assert_ok(prism_bart_session_decoder_step(s, tokens, &logits));
+    assert_ok(prism_bart_session_decoder_reorder(s, order));
+  }
+  assert_ok(prism_bart_session_forward(s, tgt, 2, all));
+  assert_int_equal(prism__alloc_count(), 0);
+  prism_bart_session_free(s);
+  prism_bart_free(m);
+}
+
 static void test_session_misuse(void **state)
 {
   ctx *c = *state;
@@ -458,6 +518,7 @@ int main(void)
     T(test_bad_dtype),
     T(test_offsets_out_of_range),
     T(test_offsets_overlap),
+    T(test_misaligned_f32_is_copied),
     T(test_truncated_file),
     T(test_bad_config_json),
     T(test_bad_config_fields),
@@ -466,6 +527,7 @@ int main(void)
     T(test_bad_index),
     T(test_file_size_limit),
     T(test_allocation_failures),
+    T(test_session_allocates_nothing),
     T(test_session_misuse),
     T(test_load_memory_errors),
   };
