@@ -390,6 +390,34 @@ static void test_allocation_failures(void **state)
   }
 }
 
+/* Allocations per call do not grow with the number of steps: the decode loop allocates nothing. */
+static long allocations_for(fixture *f, int num_beams, int steps)
+{
+  prism_generate_params p;
+  prism_generate_result *res = NULL;
+  long count;
+  assert_ok(prism_generate_params_init(&p, sizeof p));
+  p.num_beams = num_beams;
+  p.max_length = steps + 1;
+  p.min_length = steps + 1; /* EOS banned: exactly `steps` steps */
+  p.forced_eos_token_id = PRISM_GENERATE_NO_TOKEN;
+  prism__alloc_fail_at(0); /* resets the counter */
+  assert_ok(prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, &p,
+                               NULL, NULL));
+  count = prism__alloc_count();
+  assert_int_equal(prism_generate_result_width(res), steps + 1);
+  prism_generate_result_free(res);
+  return count;
+}
+
+static void test_decode_loop_allocates_nothing(void **state)
+{
+  fixture *f = *state;
+  assert_true(allocations_for(f, 1, 3) > 0);
+  assert_int_equal(allocations_for(f, 1, 3), allocations_for(f, 1, 30));
+  assert_int_equal(allocations_for(f, 4, 3), allocations_for(f, 4, 30));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -403,6 +431,7 @@ int main(void)
     cmocka_unit_test(test_stream_beam),
     cmocka_unit_test(test_sampling_on_model),
     cmocka_unit_test(test_allocation_failures),
+    cmocka_unit_test(test_decode_loop_allocates_nothing),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
