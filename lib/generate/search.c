@@ -7,6 +7,7 @@
  * first step.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "beam.h"
@@ -35,7 +36,7 @@ typedef struct gen_work {
   double *weights;            /* [rows, vocab], beam sampling only */
   int32_t *next_rows;         /* [rows] */
   int32_t *best;              /* [batch, cap + 1] streamed best hypotheses */
-  int status;                 /* first failure of a parallel section */
+  atomic_int status;          /* a failure inside a parallel section */
 } gen_work;
 
 /* Rows per worker chunk: small vocabularies are not worth waking the pool for. */
@@ -88,6 +89,7 @@ static int work_alloc(gen_work *w, const prism__gen_config *cfg, size_t batch)
 {
   int beam = cfg->num_beams > 1;
   memset(w, 0, sizeof *w);
+  atomic_init(&w->status, PRISM_OK);
   w->cfg = cfg;
   w->batch = batch;
   w->rows = batch * (size_t)(beam ? cfg->num_beams : cfg->num_return_sequences);
@@ -247,7 +249,7 @@ static void beam_select(void *ctx, size_t begin, size_t end)
     rc = prism__beam_process(&w->scorer, b, cands, k, w->seqs, w->cap, w->cur_len, w->cfg,
                              w->next_scores + b * nb, w->tokens + b * nb, w->next_rows + b * nb);
     if (rc != PRISM_OK)
-      w->status = rc;
+      atomic_store(&w->status, rc);
   }
 }
 
@@ -314,8 +316,8 @@ static int run_beam(gen_work *w, const prism__decoder *dec, prism_generate_strea
       return rc;
     prism__parallel_for(w->rows, row_grain(w), beam_rows, w);
     prism__parallel_for(w->batch, row_grain(w) / (size_t)cfg->num_beams + 1, beam_select, w);
-    if (w->status != PRISM_OK)
-      return prism__error(w->status, "generate: beam search invariant broken");
+    if (atomic_load(&w->status) != PRISM_OK)
+      return prism__error(PRISM_ERR_INTERNAL, "generate: beam search invariant broken");
     stop = beam_advance(w) || w->cur_len >= (size_t)cfg->max_length;
     if (!stop && (rc = dec->reorder(dec->ctx, w->next_rows)) != PRISM_OK)
       return rc;
