@@ -117,8 +117,9 @@ static int work_alloc(gen_work *w, const prism__gen_config *cfg, size_t batch)
   return beam ? work_alloc_beam(w) : PRISM_OK;
 }
 
-static int stream_event(gen_work *w, size_t rows, size_t stride, const int32_t *sequences,
-                        prism_generate_stream_fn stream, void *payload)
+/* One event over `rows` rows of `sequences`, with w's lengths and finished flags. */
+static int stream_event(gen_work *w, size_t rows, const int32_t *tokens, size_t stride,
+                        const int32_t *sequences, prism_generate_stream_fn stream, void *payload)
 {
   prism_generate_event ev;
   memset(&ev, 0, sizeof ev);
@@ -126,7 +127,7 @@ static int stream_event(gen_work *w, size_t rows, size_t stride, const int32_t *
   ev.step = w->cur_len - 1;
   ev.num_rows = rows;
   ev.stride = stride;
-  ev.tokens = w->tokens;
+  ev.tokens = tokens;
   ev.sequences = sequences;
   ev.lengths = w->lengths;
   ev.finished = w->finished;
@@ -203,7 +204,8 @@ static int run_greedy(gen_work *w, const prism__decoder *dec, prism_generate_str
     stop = greedy_append(w);
     w->cur_len++;
     stop |= w->cur_len >= (size_t)cfg->max_length;
-    if (stream && (rc = stream_event(w, w->rows, w->cap, w->seqs, stream, payload)) != PRISM_OK)
+    if (stream && (rc = stream_event(w, w->rows, w->tokens, w->cap, w->seqs, stream,
+                                            payload)) != PRISM_OK)
       return rc;
   }
   return greedy_result(w, out);
@@ -286,14 +288,7 @@ static int beam_stream(gen_work *w, prism_generate_stream_fn stream, void *paylo
     w->lengths[b] = (int32_t)len;
     w->finished[b] = w->scorer.done[b];
   }
-  {
-    int32_t *saved = w->tokens;
-    int rc;
-    w->tokens = tokens;
-    rc = stream_event(w, w->batch, stride, w->best, stream, payload);
-    w->tokens = saved;
-    return rc;
-  }
+  return stream_event(w, w->batch, tokens, stride, w->best, stream, payload);
 }
 
 static int run_beam(gen_work *w, const prism__decoder *dec, prism_generate_stream_fn stream,
