@@ -204,8 +204,8 @@ static int run_greedy(gen_work *w, const prism__decoder *dec, prism_generate_str
     stop = greedy_append(w);
     w->cur_len++;
     stop |= w->cur_len >= (size_t)cfg->max_length;
-    if (stream && (rc = stream_event(w, w->rows, w->tokens, w->cap, w->seqs, stream,
-                                            payload)) != PRISM_OK)
+    if (stream &&
+        (rc = stream_event(w, w->rows, w->tokens, w->cap, w->seqs, stream, payload)) != PRISM_OK)
       return rc;
   }
   return greedy_result(w, out);
