@@ -196,6 +196,17 @@ static int resolve_tokens(prism__gen_config *c, const prism__bart_generation *g,
   return PRISM_OK;
 }
 
+/* Model defaults that select HF features libprism does not run are named, not hidden. */
+static void warn_ignored(const prism__bart_generation *g)
+{
+  if (g->num_beam_groups > 1)
+    prism__log(PRISM_LOG_WARN, "generate: the model's num_beam_groups %d is ignored (group beam "
+               "search is not implemented)", (int)g->num_beam_groups);
+  if (g->encoder_no_repeat_ngram_size > 0)
+    prism__log(PRISM_LOG_WARN, "generate: the model's encoder_no_repeat_ngram_size %d is ignored",
+               (int)g->encoder_no_repeat_ngram_size);
+}
+
 int prism__gen_resolve(prism__gen_config *cfg, const prism__bart_generation *defaults,
                        int32_t vocab_size, int32_t max_positions,
                        const prism_generate_params *params)
@@ -213,8 +224,10 @@ int prism__gen_resolve(prism__gen_config *cfg, const prism__bart_generation *def
     rc = resolve_scores(&c, defaults, &p);
   if (rc == PRISM_OK)
     rc = resolve_tokens(&c, defaults, &p);
-  if (rc == PRISM_OK)
+  if (rc == PRISM_OK) {
+    warn_ignored(defaults);
     *cfg = c;
+  }
   return rc;
 }
 
