@@ -5,6 +5,7 @@
  */
 #include "../bart/bart_test_util.h"
 #include "common/alloc.h"
+#include "generate/generate_internal.h"
 #include "prism/generate.h"
 
 /* Released layouts are frozen: fields are only appended (tail padding would hide growth). */
@@ -418,6 +419,54 @@ static void test_decode_loop_allocates_nothing(void **state)
   assert_int_equal(allocations_for(f, 4, 3), allocations_for(f, 4, 30));
 }
 
+static void count_warnings(int level, const char *message, void *payload)
+{
+  if (level == PRISM_LOG_WARN && strstr(message, "num_beam_groups"))
+    ++*(int *)payload;
+}
+
+/* Resolution over hand-made defaults: model values, user overrides, ignored features named. */
+static void test_resolve_defaults(void **state)
+{
+  prism__bart_generation g;
+  prism__gen_config c;
+  prism_generate_params p = params_from("{\"num_beams\": 3, \"forced_eos_token_id\": null}");
+  int warnings = 0;
+  (void)state;
+  memset(&g, 0, sizeof g);
+  g.max_length = 30;
+  g.max_new_tokens = g.min_new_tokens = -1;
+  g.num_beams = 5;
+  g.num_beam_groups = 2;
+  g.length_penalty = 2.0;
+  g.repetition_penalty = g.temperature = g.top_p = 1.0;
+  g.top_k = 50;
+  g.num_return_sequences = 1;
+  g.pad_token_id = -1; /* HF pads with EOS then */
+  g.eos_token_id = 2;
+  g.decoder_start_token_id = -1; /* and starts with BOS */
+  g.bos_token_id = 0;
+  g.forced_bos_token_id = 0;
+  g.forced_eos_token_id = 2;
+  prism_log_set(count_warnings, &warnings);
+  assert_ok(prism__gen_resolve(&c, &g, 100, 64, &p));
+  prism_log_set(NULL, NULL);
+  assert_int_equal(warnings, 1);
+  assert_int_equal(c.num_beams, 3);
+  assert_int_equal(c.max_length, 30);
+  assert_true(c.length_penalty == 2.0);
+  assert_int_equal(c.forced_bos_token_id, 0);
+  assert_int_equal(c.forced_eos_token_id, -1);
+  assert_int_equal(c.pad_token_id, 2);
+  assert_int_equal(c.decoder_start_token_id, 0);
+  assert_ok(prism__gen_resolve(&c, &g, 100, 64, NULL));
+  assert_int_equal(c.num_beams, 5);
+  assert_int_equal(c.forced_eos_token_id, 2);
+  g.max_new_tokens = 10;
+  assert_ok(prism__gen_resolve(&c, &g, 100, 64, NULL));
+  assert_int_equal(c.max_length, 11);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -432,6 +481,7 @@ int main(void)
     cmocka_unit_test(test_sampling_on_model),
     cmocka_unit_test(test_allocation_failures),
     cmocka_unit_test(test_decode_loop_allocates_nothing),
+    cmocka_unit_test(test_resolve_defaults),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
