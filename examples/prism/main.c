@@ -11,6 +11,7 @@ static const struct {
   const char *help;
 } commands[] = {
   {"demo", cli_cmd_demo, "run the rank-and-explain demo"},
+  {"generate", cli_cmd_generate, "generate token ids with a BART model (JSONL)"},
   {"version", cli_cmd_version, "print the library version and build facts"},
 };
 

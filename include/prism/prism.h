@@ -9,5 +9,6 @@
 
 #include "common.h"
 #include "bart.h"
+#include "generate.h"
 
 #endif /* PRISM_H */

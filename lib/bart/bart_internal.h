@@ -65,6 +65,10 @@ typedef struct prism__bart_generation {
 /* The generation defaults of a loaded model (borrowed; lives as long as the model). */
 const prism__bart_generation *prism__bart_generation_defaults(const prism_bart *model);
 
+/* session.c: the model a session runs, and the decoder tokens it can hold. */
+const prism_bart *prism__bart_session_model(const prism_bart_session *session);
+size_t prism__bart_session_max_target(const prism_bart_session *session);
+
 /* A PyTorch Linear: w [out, in], b [out]. */
 typedef struct prism__bart_linear {
   const float *w, *b;

@@ -524,3 +524,13 @@ PRISM_API int prism_bart_session_forward(prism_bart_session *s, const int32_t *d
   }
   return PRISM_OK;
 }
+
+const prism_bart *prism__bart_session_model(const prism_bart_session *s)
+{
+  return s->model;
+}
+
+size_t prism__bart_session_max_target(const prism_bart_session *s)
+{
+  return s->max_tgt;
+}
