@@ -141,6 +141,61 @@ static void test_memory_load(void **state)
   assert_null(tok);
 }
 
+/* Flip, drop or duplicate a few random bytes of `src` into `dst`; returns the new length. */
+static size_t mutate(unsigned *seed, const char *src, size_t len, char *dst)
+{
+  size_t n = len;
+  memcpy(dst, src, len);
+  for (int k = rand_r(seed) % 2; k >= 0 && n > 0; k--) {
+    size_t at = (size_t)rand_r(seed) % n;
+    switch (rand_r(seed) % 8) {
+    case 0: case 1: case 2: dst[at] = (char)rand_r(seed); break;
+    case 3: case 4: memmove(dst + at, dst + at + 1, n - at - 1), n--; break;
+    case 5: case 6: memmove(dst + at + 1, dst + at, n - at), n++; break;
+    default: n = at; break;
+    }
+  }
+  return n;
+}
+
+/* Whatever the bytes, loading returns a status and a message, and a loaded tokenizer works. */
+static void test_mutated_files_never_crash(void **state)
+{
+  static const char json[] =
+      "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, \"ab\": 2, \"<mask>\": 3}, "
+      "\"merges\": [\"a b\"]}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}, "
+      "\"added_tokens\": [{\"id\": 3, \"content\": \"<mask>\", \"lstrip\": true, \"special\": true}]}";
+  char vocab[256], merges[64], jbuf[512], text[64], back[512];
+  unsigned seed = 7;
+  size_t loaded = 0;
+  (void)state;
+  for (int iter = 0; iter < 3000; iter++) {
+    prism_tokenizer *tok = NULL;
+    size_t vlen = mutate(&seed, good_vocab, strlen(good_vocab), vocab);
+    size_t mlen = mutate(&seed, good_merges, strlen(good_merges), merges);
+    size_t jlen = mutate(&seed, json, strlen(json), jbuf);
+    int rc = iter % 2 ? prism_tokenizer_load_memory(&tok, vocab, vlen, merges, mlen, NULL)
+                      : prism_tokenizer_load_json_memory(&tok, jbuf, jlen, NULL);
+    if (rc != PRISM_OK) {
+      assert_true(rc < 0);
+      assert_null(tok);
+      assert_true(prism_last_error()[0] != '\0');
+      continue;
+    }
+    loaded++;
+    for (size_t i = 0; i < sizeof text; i++)
+      text[i] = "ab <mask>\xc3\xa9\xff"[rand_r(&seed) % 13];
+    int32_t ids[64];
+    size_t n = 0, len = 0;
+    rc = prism_tokenizer_encode(ids, 64, &n, tok, text, sizeof text, PRISM_TOKENIZER_REPLACE_INVALID);
+    assert_true(rc == PRISM_OK || rc == PRISM_ERR_NOT_FOUND);
+    if (rc == PRISM_OK)
+      assert_ok(prism_tokenizer_decode(back, sizeof back, &len, tok, ids, n, 0));
+    prism_tokenizer_free(tok);
+  }
+  printf("mutated tokenizer files: %zu of 3000 still loaded\n", loaded);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -151,6 +206,7 @@ int main(void)
       cmocka_unit_test(test_merges_bad_lines),
       cmocka_unit_test(test_missing_files),
       cmocka_unit_test(test_memory_load),
+      cmocka_unit_test(test_mutated_files_never_crash),
   };
   int rc;
   if (!mkdtemp(tmpdir))
