@@ -83,22 +83,6 @@ static size_t clean_up_spaces(char *s, size_t len)
   return len;
 }
 
-/* Lossy UTF-8: valid sequences copied, each maximal ill-formed subpart -> U+FFFD. */
-static size_t lossy_utf8(char *out, const unsigned char *s, size_t len)
-{
-  size_t i = 0, o = 0, n;
-  uint32_t cp;
-  while (i < len) {
-    n = prism__utf8_next(s + i, len - i, &cp);
-    if (cp == UINT32_MAX)
-      o += prism__utf8_put((unsigned char *)out + o, 0xFFFD);
-    else
-      memcpy(out + o, s + i, n), o += n;
-    i += n;
-  }
-  return o;
-}
-
 static int check_ids(const prism_tokenizer *tok, const int32_t *ids, size_t n_ids,
                      size_t *n_bytes)
 {
@@ -137,7 +121,7 @@ static int decode_alloc(const prism_tokenizer *tok, const int32_t *ids, size_t n
   }
   /* Bytes sit at the tail while the text grows from the front; they never overlap. */
   memmove(bytes + cap - o, bytes, o);
-  *len = lossy_utf8((char *)bytes, bytes + cap - o, o);
+  *len = prism__utf8_lossy(bytes, bytes + cap - o, o);
   if (flags & PRISM_TOKENIZER_CLEAN_UP_SPACES)
     *len = clean_up_spaces((char *)bytes, *len);
   *text = (char *)bytes;

@@ -74,24 +74,22 @@ static void ws_key_init(void)
   ws_key_ok = pthread_key_create(&ws_key, ws_free) == 0;
 }
 
-static workspace *ws_get(void)
+static int ws_get(workspace **out)
 {
   workspace *ws;
   pthread_once(&ws_once, ws_key_init);
-  if (!ws_key_ok) {
-    prism__error(PRISM_ERR_INTERNAL, "tokenizer: cannot create the per-thread cache key");
-    return NULL;
+  if (!ws_key_ok)
+    return prism__error(PRISM_ERR_INTERNAL, "tokenizer: cannot create the per-thread cache key");
+  if ((ws = pthread_getspecific(ws_key)) == NULL) {
+    if ((ws = prism__calloc(1, sizeof *ws)) == NULL)
+      return PRISM_ERR_NO_MEMORY;
+    if (pthread_setspecific(ws_key, ws) != 0) {
+      prism__free(ws);
+      return prism__error(PRISM_ERR_NO_MEMORY, "tokenizer: cannot store the per-thread cache");
+    }
   }
-  if ((ws = pthread_getspecific(ws_key)) != NULL)
-    return ws;
-  if ((ws = prism__calloc(1, sizeof *ws)) == NULL)
-    return NULL;
-  if (pthread_setspecific(ws_key, ws) != 0) {
-    prism__free(ws);
-    prism__error(PRISM_ERR_NO_MEMORY, "tokenizer: cannot store the per-thread cache");
-    return NULL;
-  }
-  return ws;
+  *out = ws;
+  return PRISM_OK;
 }
 
 static int ws_reserve(workspace *ws, size_t n)
@@ -475,21 +473,6 @@ typedef struct text_in {
   unsigned char *owned;
 } text_in;
 
-static size_t replace_invalid(unsigned char *out, const unsigned char *s, size_t len)
-{
-  size_t i = 0, o = 0, n;
-  uint32_t cp;
-  while (i < len) {
-    n = prism__utf8_next(s + i, len - i, &cp);
-    if (cp == UINT32_MAX)
-      o += prism__utf8_put(out + o, 0xFFFD);
-    else
-      memcpy(out + o, s + i, n), o += n;
-    i += n;
-  }
-  return o;
-}
-
 static int text_prepare(const prism_tokenizer *tok, text_in *t, const char *text, size_t len,
                         unsigned flags, const char *what)
 {
@@ -514,7 +497,7 @@ static int text_prepare(const prism_tokenizer *tok, text_in *t, const char *text
   if ((t->owned = prism__malloc(cap)) == NULL)
     return PRISM_ERR_NO_MEMORY;
   t->owned[0] = ' ';
-  t->len = (size_t)prefix + replace_invalid(t->owned + prefix, s, len);
+  t->len = (size_t)prefix + prism__utf8_lossy(t->owned + prefix, s, len);
   t->s = t->owned;
   return PRISM_OK;
 }
@@ -567,8 +550,7 @@ static int enc_begin(enc *e, sink *out, const prism_tokenizer *tok, int32_t *ids
   out->n = 0;
   e->tok = tok;
   e->out = out;
-  e->ws = ws_get();
-  return e->ws ? PRISM_OK : PRISM_ERR_NO_MEMORY;
+  return ws_get(&e->ws);
 }
 
 static int enc_end(const sink *out, size_t *n_ids, int32_t *ids)

@@ -60,6 +60,23 @@ size_t prism__utf8_check(const unsigned char *s, size_t len)
   return len;
 }
 
+size_t prism__utf8_lossy(unsigned char *out, const unsigned char *s, size_t len)
+{
+  size_t i = 0, o = 0, n;
+  uint32_t cp;
+  while (i < len) {
+    n = prism__utf8_next(s + i, len - i, &cp);
+    if (cp == UINT32_MAX) {
+      o += prism__utf8_put(out + o, 0xFFFD);
+    } else {
+      memmove(out + o, s + i, n);
+      o += n;
+    }
+    i += n;
+  }
+  return o;
+}
+
 size_t prism__utf8_put(unsigned char *out, uint32_t cp)
 {
   if (cp < 0x80) {
