@@ -60,7 +60,7 @@ static inline uint64_t tok_hash64(uint64_t x)
   return x ^ (x >> 33);
 }
 
-/* Hash of a byte string (FNV-1a folded through tok_hash64). */
+/* Hash of a byte string, for the vocabulary table and the word cache. */
 uint64_t prism__tok_hash_bytes(const void *data, size_t len);
 
 /* The merge of (left, right), or NULL. */
