@@ -18,6 +18,7 @@ enum { CL_L, CL_N, CL_S, CL_O }; /* letter, number, whitespace, other */
 #define CACHE_SETS 8192 /* two ways each: 1 MiB per thread */
 #define CACHE_KEY 26
 #define CACHE_IDS 8
+#define MAX_WORD ((size_t)1 << 30) /* symbol positions are int32 */
 
 /* One cached word: its bytes and its ids, for the tokenizer with this tag. */
 typedef struct cache_slot {
@@ -354,6 +355,9 @@ static int encode_word(const enc *e, const unsigned char *w, size_t n)
     }
     slot = set[0].tag == 0 ? &set[0] : &set[(h >> 40) & 1]; /* random replacement */
   }
+  if (n > MAX_WORD)
+    return prism__error(PRISM_ERR_LIMIT, "text: a word of %zu bytes exceeds the limit of %zu", n,
+                        MAX_WORD);
   if ((rc = ws_reserve(ws, n)) != PRISM_OK)
     return rc;
   bpe(tok, ws, w, n);

@@ -158,6 +158,11 @@ static int size_vocab(prism_tokenizer *tok, const load_src *src, const json_t *v
     arena += strlen(content) + 1;
     n++;
   }
+  /* Ids index dense tables: refuse a few tokens with huge ids rather than allocate for them. */
+  if ((size_t)max_id >= 2 * n + 1024)
+    return prism__error(PRISM_ERR_FORMAT,
+                        "%s: ids are too sparse: the largest is %d for %zu tokens", src->what,
+                        (int)max_id, n);
   return alloc_tables(tok, max_id + 1, n, arena, n_merges);
 }
 

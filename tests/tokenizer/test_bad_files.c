@@ -86,6 +86,7 @@ static void test_vocab_bad_ids(void **state)
   expect_vocab("{\n\"a\": 0,\n\"b\": 0\n}", PRISM_ERR_FORMAT, "already used", "line 3");
   expect_vocab("{\n\"a\": 0,\n\"a\": 1\n}", PRISM_ERR_FORMAT, "line 3", "duplicate");
   expect_vocab("{\"\": 0}", PRISM_ERR_FORMAT, "empty token", NULL);
+  expect_vocab("{\"a\": 0, \"b\": 16000000}", PRISM_ERR_FORMAT, "too sparse", "16000000");
 }
 
 static void test_vocab_truncated_and_invalid_utf8(void **state)
