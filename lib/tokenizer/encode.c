@@ -328,55 +328,84 @@ static int unknown_byte(const prism_tokenizer *tok, int32_t *id, const unsigned 
   return prism__error(PRISM_ERR_INTERNAL, "tokenizer: unresolved symbol");
 }
 
-/* Emit the ids of word w (one pre-token) through the cache. */
+/*
+ * Look word w up in the cache: returns its slot on a hit; on a miss sets
+ * *victim to the slot a result may replace (NULL when w is too long to cache).
+ */
+static const cache_slot *cache_find(workspace *ws, uint32_t tag, const unsigned char *w, size_t n,
+                                    cache_slot **victim)
+{
+  uint64_t h;
+  cache_slot *set;
+
+  *victim = NULL;
+  if (n > CACHE_KEY)
+    return NULL;
+  h = prism__tok_hash_bytes(w, n);
+  set = ws->slots[h & (CACHE_SETS - 1)];
+  for (int way = 0; way < 2; way++)
+    if (set[way].tag == tag && set[way].key_len == n && memcmp(set[way].key, w, n) == 0)
+      return &set[way];
+  *victim = set[0].tag == 0 ? &set[0] : &set[(h >> 40) & 1]; /* random replacement */
+  return NULL;
+}
+
+static void cache_store(cache_slot *slot, uint32_t tag, const unsigned char *w, size_t n,
+                        const int32_t *ids, size_t n_ids)
+{
+  slot->tag = tag;
+  slot->key_len = (uint8_t)n;
+  slot->n_ids = (uint8_t)n_ids;
+  memcpy(slot->key, w, n);
+  memcpy(slot->ids, ids, n_ids * sizeof *ids);
+}
+
+/* Run BPE on word w and emit its ids; the first CACHE_IDS also go to ids[]. */
+static int bpe_word(const enc *e, const unsigned char *w, size_t n, int32_t *ids, size_t *n_ids)
+{
+  int rc;
+  if (n > MAX_WORD)
+    return prism__error(PRISM_ERR_LIMIT, "text: a word of %zu bytes exceeds the limit of %zu", n,
+                        MAX_WORD);
+  if ((rc = ws_reserve(e->ws, n)) != PRISM_OK)
+    return rc;
+  bpe(e->tok, e->ws, w, n);
+  *n_ids = 0;
+  for (int32_t i = 0; i >= 0; i = e->ws->next[i]) {
+    int32_t id = e->ws->sym[i];
+    if (id < 0 && (rc = unknown_byte(e->tok, &id, w, n)) != PRISM_OK)
+      return rc;
+    sink_put(e->out, id);
+    if (*n_ids < CACHE_IDS)
+      ids[*n_ids] = id;
+    (*n_ids)++;
+  }
+  return PRISM_OK;
+}
+
+/* Emit the ids of word w (one pre-token), through the cache. */
 static int encode_word(const enc *e, const unsigned char *w, size_t n)
 {
   const prism_tokenizer *tok = e->tok;
-  workspace *ws = e->ws;
-  cache_slot *slot = NULL;
+  const cache_slot *hit;
+  cache_slot *victim;
   int32_t ids[CACHE_IDS];
-  size_t n_ids = 0;
+  size_t n_ids;
   int rc;
 
   if (n == 1 && tok->byte_id[w[0]] >= 0) {
     sink_put(e->out, tok->byte_id[w[0]]);
     return PRISM_OK;
   }
-  if (n <= CACHE_KEY) {
-    uint64_t h = prism__tok_hash_bytes(w, n);
-    cache_slot *set = ws->slots[h & (CACHE_SETS - 1)];
-    for (int way = 0; way < 2; way++) {
-      slot = &set[way];
-      if (slot->tag == tok->tag && slot->key_len == n && memcmp(slot->key, w, n) == 0) {
-        for (size_t i = 0; i < slot->n_ids; i++)
-          sink_put(e->out, slot->ids[i]);
-        return PRISM_OK;
-      }
-    }
-    slot = set[0].tag == 0 ? &set[0] : &set[(h >> 40) & 1]; /* random replacement */
+  if ((hit = cache_find(e->ws, tok->tag, w, n, &victim)) != NULL) {
+    for (size_t i = 0; i < hit->n_ids; i++)
+      sink_put(e->out, hit->ids[i]);
+    return PRISM_OK;
   }
-  if (n > MAX_WORD)
-    return prism__error(PRISM_ERR_LIMIT, "text: a word of %zu bytes exceeds the limit of %zu", n,
-                        MAX_WORD);
-  if ((rc = ws_reserve(ws, n)) != PRISM_OK)
+  if ((rc = bpe_word(e, w, n, ids, &n_ids)) != PRISM_OK)
     return rc;
-  bpe(tok, ws, w, n);
-  for (int32_t i = 0; i >= 0; i = ws->next[i]) {
-    int32_t id = ws->sym[i];
-    if (id < 0 && (rc = unknown_byte(tok, &id, w, n)) != PRISM_OK)
-      return rc;
-    sink_put(e->out, id);
-    if (n_ids < CACHE_IDS)
-      ids[n_ids] = id;
-    n_ids++;
-  }
-  if (slot && n_ids <= CACHE_IDS) {
-    slot->tag = tok->tag;
-    slot->key_len = (uint8_t)n;
-    slot->n_ids = (uint8_t)n_ids;
-    memcpy(slot->key, w, n);
-    memcpy(slot->ids, ids, n_ids * sizeof *ids);
-  }
+  if (victim && n_ids <= CACHE_IDS)
+    cache_store(victim, tok->tag, w, n, ids, n_ids);
   return PRISM_OK;
 }
 

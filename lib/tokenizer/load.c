@@ -360,7 +360,7 @@ static int check_params(const prism_tokenizer_params *params)
   return PRISM_OK;
 }
 
-/* Prefix the message with what was being loaded when a bare file check failed. */
+/* jansson would stop at bad UTF-8 too; checking first gives the byte offset and line. */
 static int check_utf8_file(const char *what, const void *buf, size_t len)
 {
   size_t bad = prism__utf8_check(buf, len);
