@@ -10,5 +10,6 @@
 #include "common.h"
 #include "bart.h"
 #include "generate.h"
+#include "tokenizer.h"
 
 #endif /* PRISM_H */

@@ -2,6 +2,7 @@
 #include <prism/prism.h>
 #include <prism/bart.h>
 #include <prism/generate.h>
+#include <prism/tokenizer.h>
 #include <prism/prism.hpp>
 
 #include <cstdio>
@@ -15,6 +16,10 @@ int main()
     return 1;
   }
   if (std::strcmp(prism_status_name(PRISM_ERR_NO_MEMORY), "PRISM_ERR_NO_MEMORY") != 0)
+    return 1;
+  prism_tokenizer_params params;
+  prism_tokenizer_params_init(&params, sizeof params);
+  if (params.struct_size != sizeof params || prism_tokenizer_vocab_size(NULL) != 0)
     return 1;
   try {
     prism::check(PRISM_ERR_FORMAT);
