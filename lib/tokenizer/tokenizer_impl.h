@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/utf8.h"
 #include "prism/tokenizer.h"
 
 /* A string recognised whole inside the text before pre-tokenization. */
@@ -87,26 +88,6 @@ int32_t prism__tok_lookup(const prism_tokenizer *tok, const char *s, size_t len)
 uint32_t prism__tok_byte_char(unsigned b);
 /* The inverse: the byte a code point stands for, or -1. */
 int prism__tok_char_byte(uint32_t cp);
-
-/*
- * Decode one UTF-8 sequence at s[0..len): returns its length and sets *cp, or
- * returns the length of the maximal ill-formed subpart (>= 1) and sets *cp to
- * UINT32_MAX — the unit that Python's and Rust's lossy decoders replace with
- * one U+FFFD.
- */
-size_t prism__utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
-
-/* Byte offset of the first invalid sequence, or `len` when all is valid. */
-size_t prism__utf8_check(const unsigned char *s, size_t len);
-
-/*
- * Copy s to out with each maximal ill-formed subpart replaced by U+FFFD (out
- * needs 3 bytes per input byte); returns the bytes written.
- */
-size_t prism__utf8_lossy(unsigned char *out, const unsigned char *s, size_t len);
-
-/* Append the UTF-8 encoding of cp (<= 0x10FFFF) to out; returns the byte count. */
-size_t prism__utf8_put(unsigned char *out, uint32_t cp);
 
 /* Python str.isspace(): Unicode White_Space plus U+001C..U+001F. */
 int prism__py_isspace(uint32_t cp);
