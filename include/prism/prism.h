@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "bart.h"
+#include "explain.h"
 #include "generate.h"
 #include "tokenizer.h"
 

@@ -1,6 +1,7 @@
 // Every public header, included from C++ (extern "C" guards, no C-only constructs).
 #include <prism/prism.h>
 #include <prism/bart.h>
+#include <prism/explain.h>
 #include <prism/generate.h>
 #include <prism/tokenizer.h>
 #include <prism/prism.hpp>
