@@ -173,3 +173,18 @@ int cli_int_array(const json_t *array, int **out, size_t *count, char *err, size
   *count = n;
   return 0;
 }
+
+int cli_generate_params(const json_t *value, prism_generate_params *p)
+{
+  char *text;
+  int rc;
+  prism_generate_params_init(p, sizeof *p);
+  if (!value)
+    return PRISM_OK;
+  text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+  if (!text)
+    return PRISM_ERR_NO_MEMORY;
+  rc = prism_generate_params_parse(p, text, strlen(text));
+  free(text);
+  return rc;
+}

@@ -52,11 +52,15 @@ void cli_each_line(void (*fn)(json_t *line, void *ctx), void *ctx);
 /* Read a JSON array of integers into a new int32 array; returns 0 on success. */
 int cli_int_array(const json_t *array, int **out, size_t *count, char *err, size_t err_size);
 
+/* Generation params from an optional JSON object of HF generate() keywords. */
+int cli_generate_params(const json_t *value, prism_generate_params *p);
+
 /* The commands. */
 int cli_cmd_version(cli_args *args);
 int cli_cmd_demo(cli_args *args);
 int cli_cmd_generate(cli_args *args);
 int cli_cmd_tokenize(cli_args *args);
 int cli_cmd_detokenize(cli_args *args);
+int cli_cmd_explain(cli_args *args);
 
 #endif

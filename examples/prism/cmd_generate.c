@@ -83,21 +83,6 @@ static int check_keys(const json_t *line, char *err, size_t size)
   return 0;
 }
 
-static int read_params(const json_t *value, prism_generate_params *p)
-{
-  char *text;
-  int rc;
-  prism_generate_params_init(p, sizeof *p);
-  if (!value)
-    return PRISM_OK;
-  text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-  if (!text)
-    return PRISM_ERR_NO_MEMORY;
-  rc = prism_generate_params_parse(p, text, strlen(text));
-  free(text);
-  return rc;
-}
-
 /* Recreate the session with twice the room; returns 0 when it grew. */
 static int grow_session(gen_ctx *ctx, size_t batch_rows)
 {
@@ -184,7 +169,7 @@ static void on_line(json_t *line, void *arg)
     free(mask.data);
     return;
   }
-  rc = read_params(json_object_get(line, "params"), &p);
+  rc = cli_generate_params(json_object_get(line, "params"), &p);
   if (rc == PRISM_OK)
     rc = generate(ctx, &ids, &mask, &p, &res);
   if (rc == PRISM_OK)
