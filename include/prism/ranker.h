@@ -95,8 +95,8 @@ typedef struct prism_ranker_params {
   int factors;            /* latent dimensions, default 64 */
   int iterations;         /* default ALS 15, BPR 100, MF 20 */
   float regularization;   /* L2 weight, default ALS 0.05, BPR 0.01, MF 0.02 */
-  float alpha;            /* ALS confidence scale, default 2 */
-  float learning_rate;    /* BPR default 0.05, MF default 0.005 */
+  float alpha;            /* ALS confidence scale, default 1 */
+  float learning_rate;    /* BPR default 0.01, MF default 0.005 (ALS: unused) */
   int cg_steps;           /* ALS conjugate-gradient steps per solve, default 3 */
   uint64_t seed;          /* initialisation and sampling; 0 is a valid seed */
   float rating_min;       /* MF clipping range; both 0: the training values' range */
@@ -208,8 +208,8 @@ PRISM_API int prism_ranker_similar_items(const prism_ranker *ranker, int32_t ite
 /*
  * The n history items of `user` that contribute most to the score of `item`,
  * largest first; *count = min(n, history length). ALS: contribution of j is
- * c_uj * y_item' W_u^-1 y_j with W_u the user's weighted Gram matrix, and the
- * contributions sum to the exactly solved score. BPR and MF: the cosine
+ * (1 + alpha*v_j) p_j * y_item' W_u^-1 y_j with W_u the user's weighted Gram
+ * matrix, and the contributions sum to the score of the exactly solved user. BPR and MF: the cosine
  * similarity of j to `item` divided by the sum of the absolute similarities
  * over the history (a share in [-1, 1]).
  */

@@ -67,8 +67,8 @@ int prism__resolve_params(const prism_ranker_params *params, prism_ranker_params
   hp->iterations = copy->iterations ? copy->iterations : a == PRISM_RANKER_ALS ? 15 : a == PRISM_RANKER_BPR ? 100 : 20;
   hp->cg_steps = copy->cg_steps ? copy->cg_steps : 3;
   hp->regularization = pick(copy->regularization, 0.05f, 0.01f, 0.02f, a);
-  hp->alpha = pick(copy->alpha, 2.0f, 2.0f, 2.0f, a);
-  hp->learning_rate = pick(copy->learning_rate, 0.05f, 0.05f, 0.005f, a);
+  hp->alpha = copy->alpha != 0.0f ? copy->alpha : 1.0f;
+  hp->learning_rate = pick(copy->learning_rate, 0.01f, 0.01f, 0.005f, a);
   hp->rating_min = copy->rating_min;
   hp->rating_max = copy->rating_max;
   hp->seed = copy->seed;

@@ -1,6 +1,7 @@
 // Every public header, included from C++ (extern "C" guards, no C-only constructs).
 #include <prism/prism.h>
 #include <prism/prism.hpp>
+#include <prism/ranker.h>
 
 #include <cstdio>
 #include <cstring>
