@@ -84,7 +84,8 @@ int prism__mf_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_para
 
 /*
  * Fold-in: the regularised least squares of the residual ratings
- * r - mu - b_i over [p; b_u] with features [q_i; 1], solved exactly.
+ * r - mu - b_i over [p; b_u] with features [q_i; 1], solved exactly. SGD
+ * applies the penalty once per rating, so the penalty here is reg * n.
  */
 int prism__mf_fold_in(const prism_ranker *r, const prism__csr *hist, float *x, float *bias)
 {
@@ -93,7 +94,7 @@ int prism__mf_fold_in(const prism_ranker *r, const prism__csr *hist, float *x, f
   float *f = prism__mallocn((size_t)D, sizeof *f);
   int rc = A && b && f ? PRISM_OK : PRISM_ERR_NO_MEMORY;
   for (int k = 0; rc == PRISM_OK && k < D; k++)
-    A[k * D + k] = r->hp.regularization;
+    A[k * D + k] = r->hp.regularization * (float)hist->ptr[1];
   for (int64_t e = 0; rc == PRISM_OK && e < hist->ptr[1]; e++) {
     int32_t i = hist->index[e];
     memcpy(f, r->item_factors + (size_t)i * F, (size_t)F * sizeof *f);
