@@ -92,6 +92,7 @@ static void merge_duplicates(prism__csr *m, const int32_t *row, size_t n)
 int prism__csr_from_coo(prism__csr *out, int32_t rows, int32_t cols, size_t count,
                         const int32_t *row, const int32_t *col, const float *value)
 {
+  memset(out, 0, sizeof *out);
   int rc = check_coo(rows, cols, count, row, col, value);
   if (rc != PRISM_OK)
     return rc;

@@ -463,7 +463,7 @@ static int fold_in_csr(const prism_ranker *r, const prism__csr *h, float *x, flo
 int prism__fold_in(const prism_ranker *r, const int32_t *history, const float *values, size_t n,
                    float *factors, float *bias, prism__csr *h_out)
 {
-  prism__csr h;
+  prism__csr h = {0, 0, NULL, NULL, NULL};
   int rc = prism__history_csr(r, history, values, n, &h);
   if (rc == PRISM_OK)
     rc = fold_in_csr(r, &h, factors, bias);
