@@ -55,5 +55,6 @@ int cli_int_array(const json_t *array, int **out, size_t *count, char *err, size
 /* The commands. */
 int cli_cmd_version(cli_args *args);
 int cli_cmd_demo(cli_args *args);
+int cli_cmd_rank(cli_args *args);
 
 #endif

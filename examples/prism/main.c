@@ -11,6 +11,7 @@ static const struct {
   const char *help;
 } commands[] = {
   {"demo", cli_cmd_demo, "run the rank-and-explain demo"},
+  {"rank", cli_cmd_rank, "train, apply and evaluate a ranker (train|recommend|eval)"},
   {"version", cli_cmd_version, "print the library version and build facts"},
 };
 
