@@ -18,14 +18,6 @@
 /* Rows per parallel chunk: small enough to balance, large enough to amortise dispatch. */
 #define ALS_GRAIN 64
 
-static float dot(const float *a, const float *b, int n)
-{
-  float s = 0.0f;
-  for (int k = 0; k < n; k++)
-    s += a[k] * b[k];
-  return s;
-}
-
 static void axpy(float *y, float a, const float *x, int n)
 {
   for (int k = 0; k < n; k++)
@@ -36,7 +28,7 @@ static void axpy(float *y, float a, const float *x, int n)
 static void symv(float *out, const float *G, const float *v, int n)
 {
   for (int i = 0; i < n; i++)
-    out[i] = dot(G + (size_t)i * n, v, n);
+    out[i] = prism__dot(G + (size_t)i * n, v, n);
 }
 
 void prism__als_gram(float *gram, const float *Y, int32_t rows, int factors, float reg)
@@ -66,7 +58,7 @@ static void residual(const als_job *j, int32_t u, const float *x, float *r)
   for (int64_t e = j->m->ptr[u]; e < j->m->ptr[u + 1]; e++) {
     const float *y = j->Y + (size_t)j->m->index[e] * F;
     float v = j->m->value[e], c = j->alpha * fabsf(v);
-    axpy(r, (v > 0 ? 1.0f + c : 0.0f) - c * dot(y, x, F), y, F);
+    axpy(r, (v > 0 ? 1.0f + c : 0.0f) - c * prism__dot(y, x, F), y, F);
   }
 }
 
@@ -76,17 +68,17 @@ static void solve_row(const als_job *j, int32_t u, float *r, float *p, float *ap
   float *x = j->X + (size_t)u * F;
   residual(j, u, x, r);
   memcpy(p, r, (size_t)F * sizeof *p);
-  float rsold = dot(r, r, F);
+  float rsold = prism__dot(r, r, F);
   for (int it = 0; it < j->cg_steps && rsold >= 1e-20f; it++) {
     symv(ap, j->gram, p, F);
     for (int64_t e = j->m->ptr[u]; e < j->m->ptr[u + 1]; e++) {
       const float *y = j->Y + (size_t)j->m->index[e] * F;
-      axpy(ap, j->alpha * fabsf(j->m->value[e]) * dot(y, p, F), y, F);
+      axpy(ap, j->alpha * fabsf(j->m->value[e]) * prism__dot(y, p, F), y, F);
     }
-    float a = rsold / dot(p, ap, F);
+    float a = rsold / prism__dot(p, ap, F);
     axpy(x, a, p, F);
     axpy(r, -a, ap, F);
-    float rsnew = dot(r, r, F);
+    float rsnew = prism__dot(r, r, F);
     for (int k = 0; k < F; k++)
       p[k] = r[k] + (rsnew / rsold) * p[k];
     rsold = rsnew;
@@ -103,10 +95,10 @@ static double row_loss(const als_job *j, int32_t u, float *tmp)
   int F = j->factors;
   const float *x = j->X + (size_t)u * F;
   symv(tmp, j->gram, x, F);
-  double loss = dot(tmp, x, F);
+  double loss = prism__dot(tmp, x, F);
   for (int64_t e = j->m->ptr[u]; e < j->m->ptr[u + 1]; e++) {
     float v = j->m->value[e], c = j->alpha * fabsf(v);
-    double s = dot(j->Y + (size_t)j->m->index[e] * F, x, F), d = (v > 0 ? 1.0 : 0.0) - s;
+    double s = prism__dot(j->Y + (size_t)j->m->index[e] * F, x, F), d = (v > 0 ? 1.0 : 0.0) - s;
     loss += (1.0 + c) * d * d - s * s;
   }
   return loss;

@@ -57,9 +57,7 @@ static int32_t draw_negative(prism__rng *g, const prism__csr *m, int32_t u)
 static double bpr_step(float *uvec, float *yi, float *yj, float *bi, float *bj, int F, float lr,
                        float reg, int update_items)
 {
-  float x = (bi ? *bi - *bj : 0.0f);
-  for (int k = 0; k < F; k++)
-    x += uvec[k] * (yi[k] - yj[k]);
+  float x = (bi ? *bi - *bj : 0.0f) + prism__dot(uvec, yi, F) - prism__dot(uvec, yj, F);
   float z = 1.0f / (1.0f + expf(x));
   for (int k = 0; k < F; k++) {
     float uk = uvec[k];

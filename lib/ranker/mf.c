@@ -31,9 +31,7 @@ static double mf_epoch(prism_ranker *r, const prism__csr *ui, const int32_t *row
     int64_t e = order[s];
     int32_t u = row[e], i = ui->index[e];
     float *p = r->user_factors + (size_t)u * F, *q = r->item_factors + (size_t)i * F;
-    float pred = r->global_bias + r->user_bias[u] + r->item_bias[i];
-    for (int k = 0; k < F; k++)
-      pred += p[k] * q[k];
+    float pred = r->global_bias + r->user_bias[u] + r->item_bias[i] + prism__dot(p, q, F);
     float err = ui->value[e] - pred;
     sse += (double)err * err;
     r->user_bias[u] += lr * (err - reg * r->user_bias[u]);

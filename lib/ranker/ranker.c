@@ -379,10 +379,8 @@ int prism_ranker_find_item(const prism_ranker *r, const char *id, int32_t *out)
 float prism__score(const prism_ranker *r, const float *u, float user_bias, int32_t item)
 {
   const float *y = r->item_factors + (size_t)item * r->hp.factors;
-  float s = user_bias + r->global_bias + (r->item_bias ? r->item_bias[item] : 0.0f);
-  for (int k = 0; k < r->hp.factors; k++)
-    s += u[k] * y[k];
-  return s;
+  return user_bias + r->global_bias + (r->item_bias ? r->item_bias[item] : 0.0f) +
+         prism__dot(u, y, r->hp.factors);
 }
 
 static int check_user(const prism_ranker *r, int32_t user)
@@ -519,10 +517,8 @@ static float cosine(const prism_ranker *r, int32_t a, int32_t b)
 {
   int F = r->hp.factors;
   const float *x = r->item_factors + (size_t)a * F, *y = r->item_factors + (size_t)b * F;
-  double d = 0.0, n = (double)r->item_norms[a] * r->item_norms[b];
-  for (int k = 0; k < F; k++)
-    d += (double)x[k] * y[k];
-  return n > 0.0 ? (float)(d / n) : 0.0f;
+  double n = (double)r->item_norms[a] * r->item_norms[b];
+  return n > 0.0 ? (float)(prism__dot(x, y, F) / n) : 0.0f;
 }
 
 static void similarity_shares(const prism_ranker *r, int32_t user, int32_t item, float *out)

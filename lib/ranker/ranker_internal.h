@@ -7,6 +7,22 @@
 
 #include "prism/ranker.h"
 
+/*
+ * Dot product with eight running sums in a fixed order: the compiler turns it
+ * into SIMD without -ffast-math, and the result never depends on threads.
+ */
+static inline float prism__dot(const float *a, const float *b, int n)
+{
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s = 0.0f;
+  int k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int j = 0; j < 8; j++)
+      acc[j] += a[k + j] * b[k + j];
+  for (; k < n; k++)
+    s += a[k] * b[k];
+  return s + (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+}
+
 /* Factor count limit: the solvers keep per-row vectors on the stack. */
 #define PRISM_RANKER_MAX_FACTORS 1024
 

@@ -93,6 +93,9 @@ static void select_row(const rank_job *job, size_t row, const float *tile, size_
   const item_set *s = job->set;
   prism__topk h = {job->items + row * job->k, job->scores + row * job->k, job->counts[row], job->k};
   for (size_t j = 0; j < nj; j++) {
+    /* Most scores lose to the heap's worst: reject them before any other work. */
+    if (h.size == h.k && tile[j] < h.scores[0])
+      continue;
     int32_t item = item_at(s, j0 + j);
     if (!s->pool && s->excluded && s->excluded[item])
       continue;
