@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "ranker_internal.h"
 
@@ -25,20 +26,6 @@ static int row_contains(const prism__csr *m, int32_t row, int32_t col)
       hi = mid;
   }
   return lo < m->ptr[row + 1] && m->index[lo] == col;
-}
-
-/* The row of interaction e (binary search over the row pointers). */
-static int32_t row_of(const prism__csr *m, int64_t e)
-{
-  int32_t lo = 0, hi = m->rows - 1;
-  while (lo < hi) {
-    int32_t mid = lo + (hi - lo + 1) / 2;
-    if (m->ptr[mid] <= e)
-      lo = mid;
-    else
-      hi = mid - 1;
-  }
-  return lo;
 }
 
 static int32_t draw_negative(prism__rng *g, const prism__csr *m, int32_t u)
@@ -79,15 +66,22 @@ int prism__bpr_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_par
   const prism__rk_hyper *hp = &r->hp;
   int F = hp->factors;
   int64_t nnz = ui->ptr[ui->rows];
+  int32_t *row = prism__mallocn((size_t)nnz, sizeof *row);
   prism__rng g;
+  int rc = PRISM_OK;
 
+  if (!row)
+    return PRISM_ERR_NO_MEMORY;
+  for (int32_t u = 0; u < ui->rows; u++)
+    for (int64_t e = ui->ptr[u]; e < ui->ptr[u + 1]; e++)
+      row[e] = u;
   prism__rng_seed(&g, hp->seed ^ 0x5D1E5B9Bull);
-  for (int it = 1; it <= hp->iterations; it++) {
+  for (int it = 1; it <= hp->iterations && rc == PRISM_OK; it++) {
     double loss = 0.0;
     int64_t used = 0;
     for (int64_t s = 0; s < nnz; s++) {
       int64_t e = (int64_t)prism__rng_below(&g, (uint64_t)nnz);
-      int32_t u = row_of(ui, e), i = ui->index[e], j = draw_negative(&g, ui, u);
+      int32_t u = row[e], i = ui->index[e], j = draw_negative(&g, ui, u);
       if (j < 0)
         continue;
       loss += bpr_step(r->user_factors + (size_t)u * F, r->item_factors + (size_t)i * F,
@@ -98,9 +92,10 @@ int prism__bpr_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_par
     if (params->progress &&
         !params->progress(it, hp->iterations, used ? loss / (double)used : 0.0,
                           params->progress_payload))
-      return prism__error(PRISM_ERR_CANCELLED, "BPR training cancelled after iteration %d", it);
+      rc = prism__error(PRISM_ERR_CANCELLED, "BPR training cancelled after iteration %d", it);
   }
-  return PRISM_OK;
+  prism__free(row);
+  return rc;
 }
 
 /* Fold-in: the same SGD on the user vector alone, over the given (sorted) history. */
