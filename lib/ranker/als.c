@@ -7,6 +7,7 @@
  * for every row, where Y'Y comes from one BLAS syrk shared by all rows.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -15,20 +16,18 @@
 #include "linalg/linalg.h"
 #include "ranker_internal.h"
 
-/* Rows per parallel chunk: small enough to balance, large enough to amortise dispatch. */
-#define ALS_GRAIN 64
+/*
+ * Rows are solved in blocks of ALS_BLOCK with aligned starts, so a row's block
+ * (and its arithmetic) is the same on any thread count; within a block every
+ * dense product with the Gram matrix is one GEMM, and the CG steps run in
+ * lockstep with a per-row stop once converged.
+ */
+#define ALS_BLOCK 32
 
 static void axpy(float *y, float a, const float *x, int n)
 {
   for (int k = 0; k < n; k++)
     y[k] += a * x[k];
-}
-
-/* out = G v for a symmetric [n x n] G. */
-static void symv(float *out, const float *G, const float *v, int n)
-{
-  for (int i = 0; i < n; i++)
-    out[i] = prism__dot(G + (size_t)i * n, v, n);
 }
 
 void prism__als_gram(float *gram, const float *Y, int32_t rows, int factors, float reg)
@@ -46,86 +45,132 @@ typedef struct als_job {
   int factors, cg_steps;
   float alpha;
   double *row_loss; /* per row, NULL when no loss is wanted */
+  atomic_int failed;
 } als_job;
 
-/* r = b - A x for row `u` (see the file comment for A and b). */
-static void residual(const als_job *j, int32_t u, const float *x, float *r)
+/* Scratch of one block: residuals, directions, products, squared norms. */
+typedef struct als_scratch {
+  float *R, *P, *AP;
+  float rs[ALS_BLOCK];
+  int active[ALS_BLOCK];
+} als_scratch;
+
+/*
+ * v += sum over row u's interactions of (b_j + sign * c_j y_j.x) y_j with
+ * c_j = alpha|v_j| and b_j = [v_j > 0](1 + c_j) when with_b: sign -1 and b for
+ * the residual b - A x, sign +1 without b for the sparse part of A p.
+ */
+static void add_sparse(const als_job *j, int32_t u, const float *x, float *v, float sign, int with_b)
 {
   int F = j->factors;
-  symv(r, j->gram, x, F);
-  for (int k = 0; k < F; k++)
-    r[k] = -r[k];
   for (int64_t e = j->m->ptr[u]; e < j->m->ptr[u + 1]; e++) {
     const float *y = j->Y + (size_t)j->m->index[e] * F;
-    float v = j->m->value[e], c = j->alpha * fabsf(v);
-    axpy(r, (v > 0 ? 1.0f + c : 0.0f) - c * prism__dot(y, x, F), y, F);
+    float val = j->m->value[e], c = j->alpha * fabsf(val);
+    float b = with_b && val > 0 ? 1.0f + c : 0.0f;
+    axpy(v, b + sign * c * prism__dot(y, x, F), y, F);
   }
 }
 
-static void solve_row(const als_job *j, int32_t u, float *r, float *p, float *ap)
+/* R = b - A X for the block, P = R; rows already at the solution stay inactive. */
+static void block_residual(const als_job *j, size_t b0, size_t nb, als_scratch *s)
 {
   int F = j->factors;
-  float *x = j->X + (size_t)u * F;
-  residual(j, u, x, r);
-  memcpy(p, r, (size_t)F * sizeof *p);
-  float rsold = prism__dot(r, r, F);
-  for (int it = 0; it < j->cg_steps && rsold >= 1e-20f; it++) {
-    symv(ap, j->gram, p, F);
-    for (int64_t e = j->m->ptr[u]; e < j->m->ptr[u + 1]; e++) {
-      const float *y = j->Y + (size_t)j->m->index[e] * F;
-      axpy(ap, j->alpha * fabsf(j->m->value[e]) * prism__dot(y, p, F), y, F);
-    }
-    float a = rsold / prism__dot(p, ap, F);
+  float *X = j->X + b0 * F;
+  prism__sgemm_nn(nb, (size_t)F, (size_t)F, -1.0f, X, (size_t)F, j->gram, (size_t)F, 0.0f, s->R, (size_t)F);
+  for (size_t i = 0; i < nb; i++) {
+    float *r = s->R + i * F;
+    add_sparse(j, (int32_t)(b0 + i), X + i * F, r, -1.0f, 1);
+    memcpy(s->P + i * F, r, (size_t)F * sizeof *r);
+    s->rs[i] = prism__dot(r, r, F);
+    s->active[i] = s->rs[i] >= 1e-20f;
+  }
+}
+
+/* One lockstep CG step; returns how many rows are still active. */
+static size_t block_cg_step(const als_job *j, size_t b0, size_t nb, als_scratch *s)
+{
+  int F = j->factors;
+  size_t live = 0;
+  prism__sgemm_nn(nb, (size_t)F, (size_t)F, 1.0f, s->P, (size_t)F, j->gram, (size_t)F, 0.0f, s->AP, (size_t)F);
+  for (size_t i = 0; i < nb; i++) {
+    if (!s->active[i])
+      continue;
+    float *x = j->X + (b0 + i) * F, *r = s->R + i * F, *p = s->P + i * F, *ap = s->AP + i * F;
+    add_sparse(j, (int32_t)(b0 + i), p, ap, 1.0f, 0);
+    float a = s->rs[i] / prism__dot(p, ap, F);
     axpy(x, a, p, F);
     axpy(r, -a, ap, F);
     float rsnew = prism__dot(r, r, F);
     for (int k = 0; k < F; k++)
-      p[k] = r[k] + (rsnew / rsold) * p[k];
-    rsold = rsnew;
+      p[k] = r[k] + (rsnew / s->rs[i]) * p[k];
+    s->rs[i] = rsnew;
+    s->active[i] = rsnew >= 1e-20f;
+    live += (size_t)s->active[i];
   }
+  return live;
 }
 
 /*
- * Weighted squared error of row u over all columns, using
- * sum_all (p - s)^2 = x'Y'Yx + sum_observed [(1 + c)(p - s)^2 - s^2]; with the
- * regularised gram this also adds reg*|x|^2.
+ * Weighted squared error of each row over all columns, using
+ * sum_all c (p - s)^2 = x'Y'Yx + sum_observed [(1 + c)(p - s)^2 - s^2]; with
+ * the regularised gram this also adds reg*|x|^2.
  */
-static double row_loss(const als_job *j, int32_t u, float *tmp)
+static void block_loss(const als_job *j, size_t b0, size_t nb, als_scratch *s)
 {
   int F = j->factors;
-  const float *x = j->X + (size_t)u * F;
-  symv(tmp, j->gram, x, F);
-  double loss = prism__dot(tmp, x, F);
-  for (int64_t e = j->m->ptr[u]; e < j->m->ptr[u + 1]; e++) {
-    float v = j->m->value[e], c = j->alpha * fabsf(v);
-    double s = prism__dot(j->Y + (size_t)j->m->index[e] * F, x, F), d = (v > 0 ? 1.0 : 0.0) - s;
-    loss += (1.0 + c) * d * d - s * s;
+  const float *X = j->X + b0 * F;
+  prism__sgemm_nn(nb, (size_t)F, (size_t)F, 1.0f, X, (size_t)F, j->gram, (size_t)F, 0.0f, s->AP, (size_t)F);
+  for (size_t i = 0; i < nb; i++) {
+    int32_t u = (int32_t)(b0 + i);
+    const float *x = X + i * F;
+    double loss = prism__dot(s->AP + i * F, x, F);
+    for (int64_t e = j->m->ptr[u]; e < j->m->ptr[u + 1]; e++) {
+      float v = j->m->value[e], c = j->alpha * fabsf(v);
+      double sc = prism__dot(j->Y + (size_t)j->m->index[e] * F, x, F), d = (v > 0 ? 1.0 : 0.0) - sc;
+      loss += (1.0 + c) * d * d - sc * sc;
+    }
+    j->row_loss[u] = loss;
   }
-  return loss;
 }
 
 static void als_range(void *ctx, size_t begin, size_t end)
 {
-  const als_job *j = ctx;
-  float r[PRISM_RANKER_MAX_FACTORS], p[PRISM_RANKER_MAX_FACTORS], ap[PRISM_RANKER_MAX_FACTORS];
-  for (size_t u = begin; u < end; u++) {
-    solve_row(j, (int32_t)u, r, p, ap);
+  als_job *j = ctx;
+  size_t F = (size_t)j->factors, rows = (size_t)j->m->rows;
+  als_scratch s;
+  s.R = prism__mallocn(ALS_BLOCK * F, sizeof(float));
+  s.P = prism__mallocn(ALS_BLOCK * F, sizeof(float));
+  s.AP = prism__mallocn(ALS_BLOCK * F, sizeof(float));
+  if (!s.R || !s.P || !s.AP)
+    atomic_store(&j->failed, 1);
+  for (size_t blk = begin; blk < end && s.R && s.P && s.AP; blk++) {
+    size_t b0 = blk * ALS_BLOCK, nb = rows - b0 < ALS_BLOCK ? rows - b0 : ALS_BLOCK;
+    block_residual(j, b0, nb, &s);
+    for (int it = 0; it < j->cg_steps && block_cg_step(j, b0, nb, &s) > 0; it++)
+      ;
     if (j->row_loss)
-      j->row_loss[u] = row_loss(j, (int32_t)u, r);
+      block_loss(j, b0, nb, &s);
   }
+  prism__free(s.R);
+  prism__free(s.P);
+  prism__free(s.AP);
 }
 
-static void solve_rows(float *X, const float *Y, const float *gram, const prism__csr *m,
-                       int factors, float alpha, int cg_steps, double *loss)
+static int solve_rows(float *X, const float *Y, const float *gram, const prism__csr *m, int factors,
+                      float alpha, int cg_steps, double *loss)
 {
-  als_job j = {X, Y, gram, m, factors, cg_steps, alpha, loss};
-  prism__parallel_for((size_t)m->rows, ALS_GRAIN, als_range, &j);
+  als_job j = {X, Y, gram, m, factors, cg_steps, alpha, loss, 0};
+  size_t blocks = ((size_t)m->rows + ALS_BLOCK - 1) / ALS_BLOCK;
+  prism__parallel_for(blocks, 2, als_range, &j);
+  if (atomic_load(&j.failed))
+    return prism__error(PRISM_ERR_NO_MEMORY, "ALS: out of memory for solver scratch");
+  return PRISM_OK;
 }
 
-void prism__als_solve_cg(float *X, const float *Y, const float *gram, const prism__csr *m,
-                         int factors, float alpha, int cg_steps)
+int prism__als_solve_cg(float *X, const float *Y, const float *gram, const prism__csr *m,
+                        int factors, float alpha, int cg_steps)
 {
-  solve_rows(X, Y, gram, m, factors, alpha, cg_steps, NULL);
+  return solve_rows(X, Y, gram, m, factors, alpha, cg_steps, NULL);
 }
 
 void prism__als_user_system(float *W, float *b, const float *Y, const float *gram,
@@ -168,10 +213,11 @@ int prism__als_fit(prism_ranker *r, const prism__csr *ui, const prism__csr *iu,
   int rc = PRISM_OK;
   for (int it = 1; it <= hp->iterations && rc == PRISM_OK; it++) {
     prism__als_gram(gram, r->user_factors, ui->rows, F, hp->regularization);
-    solve_rows(r->item_factors, r->user_factors, gram, iu, F, hp->alpha, hp->cg_steps, NULL);
+    rc = solve_rows(r->item_factors, r->user_factors, gram, iu, F, hp->alpha, hp->cg_steps, NULL);
     prism__als_gram(gram, r->item_factors, iu->rows, F, hp->regularization);
-    solve_rows(r->user_factors, r->item_factors, gram, ui, F, hp->alpha, hp->cg_steps, loss);
-    if (!params->progress)
+    if (rc == PRISM_OK)
+      rc = solve_rows(r->user_factors, r->item_factors, gram, ui, F, hp->alpha, hp->cg_steps, loss);
+    if (rc != PRISM_OK || !params->progress)
       continue;
     double total = hp->regularization * sum_squares(r->item_factors, (size_t)iu->rows * F);
     for (int32_t u = 0; u < ui->rows; u++)

@@ -114,9 +114,9 @@ int prism__mf_fold_in(const prism_ranker *r, const prism__csr *hist, float *x, f
 /*
  * One ALS half step: solve each row of X given Y (with Y'Y + reg*I = gram),
  * rows of `m` giving the interactions, by `cg_steps` conjugate-gradient steps
- * warm-started from X.
+ * warm-started from X. Fails only when scratch cannot be allocated.
  */
-void prism__als_solve_cg(float *X, const float *Y, const float *gram, const prism__csr *m,
+int prism__als_solve_cg(float *X, const float *Y, const float *gram, const prism__csr *m,
                          int factors, float alpha, int cg_steps);
 /* gram = Y'Y + reg * I  ([F x F]). */
 void prism__als_gram(float *gram, const float *Y, int32_t rows, int factors, float reg);

@@ -91,7 +91,7 @@ static void test_cg_matches_dense(void **state)
     Y[k] = (float)prism__rng_normal(&g) * 0.5f;
   prism__csr m = random_csr(&g, U, I, 7);
   prism__als_gram(gram, Y, I, F, 0.1f);
-  prism__als_solve_cg(X, Y, gram, &m, F, 2.0f, 60);
+  assert_ok(prism__als_solve_cg(X, Y, gram, &m, F, 2.0f, 60));
   for (int32_t u = 0; u < U; u++) {
     double ref[F];
     dense_row(&m, u, Y, I, F, 0.1f, 2.0f, ref);
