@@ -82,7 +82,9 @@ static prism_ranker *load_model(cli_args *args)
 /* The model's string id of a user or item, or its decimal index when the model has no id map. */
 static json_t *id_json(const char *id, int32_t index)
 {
-  return id ? json_string(id) : json_sprintf("%d", index);
+  char buf[16];
+  snprintf(buf, sizeof buf, "%d", (int)index);
+  return json_string(id ? id : buf);
 }
 
 static void emit_list(const prism_ranker *r, int32_t user, const int32_t *items, const float *scores,
