@@ -349,6 +349,12 @@ int prism_ranker_load(prism_ranker **out, const char *path)
   rc = meta_hyper(&f, &hp, &users, &items);
   if (rc == PRISM_OK && (hp.rating_min > hp.rating_max || hp.regularization <= 0.0f || hp.alpha <= 0.0f))
     rc = prism__error(PRISM_ERR_FORMAT, "%s: hyperparameters out of range", f.what);
+  /* Shapes before allocation: metadata alone must not size an allocation. */
+  const prism__st_tensor *t;
+  if (rc == PRISM_OK)
+    rc = want(&f, "user_factors", PRISM_ST_F32, (uint64_t)users, (uint64_t)hp.factors, &t);
+  if (rc == PRISM_OK)
+    rc = want(&f, "item_factors", PRISM_ST_F32, (uint64_t)items, (uint64_t)hp.factors, &t);
   if (rc == PRISM_OK)
     rc = prism__ranker_alloc(&r, &hp, users, items);
   if (rc == PRISM_OK)

@@ -267,6 +267,8 @@ static void test_load_rejects(void **state)
   expect_bad(src, &e13, PRISM_ERR_FORMAT, "user_ids");
   edit e14 = {NULL, 0, 0, 0, 0, NULL, "regularization", "nan"};
   expect_bad(src, &e14, PRISM_ERR_FORMAT, "regularization");
+  edit e16 = {NULL, 0, 0, 0, 0, NULL, "users", "2000000000"};
+  expect_bad(src, &e16, PRISM_ERR_FORMAT, "user_factors has shape [37, 6], expected [2000000000, 6]");
   edit e15 = {NULL, 0, 0, 0, 0, NULL, "format_version", "2"};
   expect_bad(src, &e15, PRISM_ERR_UNSUPPORTED, "format_version");
 
