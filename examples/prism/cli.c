@@ -128,7 +128,7 @@ void cli_each_line(void (*fn)(json_t *line, void *ctx), void *ctx)
       i++;
     if (i == (size_t)len)
       continue;
-    value = json_loadb(line, (size_t)len, 0, &err);
+    value = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, &err);
     if (!value || !json_is_object(value)) {
       if (value)
         snprintf(msg, sizeof msg, "line %ld: expected a JSON object", lineno);

@@ -55,6 +55,9 @@ int cli_int_array(const json_t *array, int **out, size_t *count, char *err, size
 /* The commands. */
 int cli_cmd_version(cli_args *args);
 int cli_cmd_demo(cli_args *args);
+int cli_cmd_generate(cli_args *args);
+int cli_cmd_tokenize(cli_args *args);
+int cli_cmd_detokenize(cli_args *args);
 int cli_cmd_rank(cli_args *args);
 
 #endif

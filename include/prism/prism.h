@@ -8,6 +8,9 @@
 #define PRISM_H
 
 #include "common.h"
+#include "bart.h"
+#include "generate.h"
 #include "ranker.h"
+#include "tokenizer.h"
 
 #endif /* PRISM_H */

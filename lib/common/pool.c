@@ -83,10 +83,10 @@ static void *worker_main(void *arg)
       break;
     }
     seen = gen;
-    if (index + 1 < current.parts) {
+    /* Every worker checks in, also when the job has fewer parts than workers. */
+    if (index + 1 < current.parts)
       run_part(index + 1);
-      atomic_fetch_sub_explicit(&parts_left, 1, memory_order_release);
-    }
+    atomic_fetch_sub_explicit(&parts_left, 1, memory_order_release);
   }
   return NULL;
 }

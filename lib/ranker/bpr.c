@@ -75,7 +75,7 @@ int prism__bpr_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_par
   for (int32_t u = 0; u < ui->rows; u++)
     for (int64_t e = ui->ptr[u]; e < ui->ptr[u + 1]; e++)
       row[e] = u;
-  prism__rng_seed(&g, hp->seed ^ 0x5D1E5B9Bull);
+  prism__rng_seed(&g, hp->seed, PRISM_RANKER_STREAM_BPR);
   for (int it = 1; it <= hp->iterations && rc == PRISM_OK; it++) {
     double loss = 0.0;
     int64_t used = 0;
@@ -106,9 +106,9 @@ int prism__bpr_fold_in(const prism_ranker *r, const prism__csr *hist, float *x)
   int64_t n = hist->ptr[1];
   prism__rng g;
 
-  prism__rng_seed(&g, hp->seed ^ 0xF01D1Bull);
+  prism__rng_seed(&g, hp->seed, PRISM_RANKER_STREAM_BPR_FOLD_IN);
   for (int k = 0; k < F; k++)
-    x[k] = (float)((prism__rng_unit(&g) - 0.5) / F);
+    x[k] = (float)((prism__rng_uniform(&g) - 0.5) / F);
   for (int it = 0; it < hp->iterations; it++)
     for (int64_t s = 0; s < n; s++) {
       int32_t i = hist->index[prism__rng_below(&g, (uint64_t)n)], j = draw_negative(&g, hist, 0);

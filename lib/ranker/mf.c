@@ -68,7 +68,7 @@ int prism__mf_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_para
   r->global_bias = nnz ? (float)(sum / (double)nnz) : 0.0f;
   for (int64_t e = 0; e < nnz; e++)
     order[e] = e;
-  prism__rng_seed(&g, hp->seed ^ 0x3F5A1Cull);
+  prism__rng_seed(&g, hp->seed, PRISM_RANKER_STREAM_MF);
   for (int it = 1; it <= hp->iterations && rc == PRISM_OK; it++) {
     shuffle(&g, order, nnz);
     double rmse = mf_epoch(r, ui, row, order, nnz);

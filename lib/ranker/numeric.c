@@ -1,38 +1,7 @@
-/* Small numeric kernels of the ranker: seeded RNG, Cholesky, top-k selection. */
+/* Small numeric kernels of the ranker: random draws, Cholesky, top-k selection. */
 #include <math.h>
 
 #include "ranker_internal.h"
-
-static uint64_t splitmix64(uint64_t *x)
-{
-  uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-void prism__rng_seed(prism__rng *g, uint64_t seed)
-{
-  for (int i = 0; i < 4; i++)
-    g->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-  return (x << k) | (x >> (64 - k));
-}
-
-uint64_t prism__rng_next(prism__rng *g)
-{
-  uint64_t *s = g->s, result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
 
 uint64_t prism__rng_below(prism__rng *g, uint64_t n)
 {
@@ -40,14 +9,9 @@ uint64_t prism__rng_below(prism__rng *g, uint64_t n)
   return (uint64_t)(((unsigned __int128)prism__rng_next(g) * n) >> 64);
 }
 
-double prism__rng_unit(prism__rng *g)
-{
-  return (double)(prism__rng_next(g) >> 11) * 0x1.0p-53;
-}
-
 double prism__rng_normal(prism__rng *g)
 {
-  double u = 1.0 - prism__rng_unit(g), v = prism__rng_unit(g);
+  double u = 1.0 - prism__rng_uniform(g), v = prism__rng_uniform(g);
   return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 

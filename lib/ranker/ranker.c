@@ -151,13 +151,13 @@ static void init_factors(prism_ranker *r)
   prism__rng g;
   int a = r->hp.algorithm, F = r->hp.factors;
   size_t nu = (size_t)r->num_users * F, ni = (size_t)r->num_items * F;
-  prism__rng_seed(&g, r->hp.seed);
+  prism__rng_seed(&g, r->hp.seed, PRISM_RANKER_STREAM_INIT);
   for (size_t k = 0; k < nu + ni; k++) {
     float *x = k < nu ? r->user_factors + k : r->item_factors + (k - nu);
     if (a == PRISM_RANKER_ALS)
-      *x = (float)(prism__rng_unit(&g) * 0.01);
+      *x = (float)(prism__rng_uniform(&g) * 0.01);
     else if (a == PRISM_RANKER_BPR)
-      *x = (float)((prism__rng_unit(&g) - 0.5) / F);
+      *x = (float)((prism__rng_uniform(&g) - 0.5) / F);
     else
       *x = (float)(prism__rng_normal(&g) * 0.1);
   }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "generate/rng.h"
 #include "prism/ranker.h"
 
 /*
@@ -134,16 +135,19 @@ int prism__cholesky(float *A, int n);
 /* Solve L L' x = b in place. */
 void prism__cholesky_solve(const float *L, int n, float *b);
 
-/* Deterministic RNG (splitmix64 seeding a xoshiro256**). */
-typedef struct prism__rng {
-  uint64_t s[4];
-} prism__rng;
-void prism__rng_seed(prism__rng *g, uint64_t seed);
-uint64_t prism__rng_next(prism__rng *g);
+/*
+ * Random streams (the generator shared with sampling in lib/generate): each
+ * use draws from its own stream of the model's seed.
+ */
+enum {
+  PRISM_RANKER_STREAM_INIT = 1,
+  PRISM_RANKER_STREAM_BPR = 2,
+  PRISM_RANKER_STREAM_BPR_FOLD_IN = 3,
+  PRISM_RANKER_STREAM_MF = 4
+};
+
 /* Uniform in [0, n). */
 uint64_t prism__rng_below(prism__rng *g, uint64_t n);
-/* Uniform in [0, 1). */
-double prism__rng_unit(prism__rng *g);
 /* Standard normal (Box-Muller). */
 double prism__rng_normal(prism__rng *g);
 

@@ -1,5 +1,8 @@
 // Every public header, included from C++ (extern "C" guards, no C-only constructs).
 #include <prism/prism.h>
+#include <prism/bart.h>
+#include <prism/generate.h>
+#include <prism/tokenizer.h>
 #include <prism/prism.hpp>
 #include <prism/ranker.h>
 
@@ -14,6 +17,10 @@ int main()
     return 1;
   }
   if (std::strcmp(prism_status_name(PRISM_ERR_NO_MEMORY), "PRISM_ERR_NO_MEMORY") != 0)
+    return 1;
+  prism_tokenizer_params params;
+  prism_tokenizer_params_init(&params, sizeof params);
+  if (params.struct_size != sizeof params || prism_tokenizer_vocab_size(NULL) != 0)
     return 1;
   try {
     prism::check(PRISM_ERR_FORMAT);

@@ -7,8 +7,8 @@
 
 static int32_t draw_item(prism__rng *g, int32_t items, int clusters, int cluster, double noise)
 {
-  double u = prism__rng_unit(g);
-  if (prism__rng_unit(g) < noise)
+  double u = prism__rng_uniform(g);
+  if (prism__rng_uniform(g) < noise)
     return (int32_t)(items * u * u);
   int32_t size = (items - cluster + clusters - 1) / clusters;
   return (int32_t)(size * u * u) * clusters + cluster;
@@ -43,7 +43,7 @@ int synth_generate(synth_data *d, int32_t users, int32_t items, int clusters, in
     synth_free(d);
     return -1;
   }
-  prism__rng_seed(&g, seed);
+  prism__rng_seed(&g, seed, 0);
   for (int32_t u = 0; u < users; u++) {
     int cluster = (int)(u % clusters);
     for (int n = 0; n < per_user;) {

@@ -86,7 +86,7 @@ static void test_cg_matches_dense(void **state)
   enum { U = 12, I = 40, F = 6 };
   prism__rng g;
   float Y[I * F], X[U * F] = {0}, gram[F * F];
-  prism__rng_seed(&g, 3);
+  prism__rng_seed(&g, 3, 0);
   for (int k = 0; k < I * F; k++)
     Y[k] = (float)prism__rng_normal(&g) * 0.5f;
   prism__csr m = random_csr(&g, U, I, 7);
@@ -264,7 +264,7 @@ static void test_mf_fold_in_minimises(void **state)
   synth_data d;
   prism__rng g;
   prism_ranker *r = train_synth(PRISM_RANKER_MF, 30, 3, &d);
-  prism__rng_seed(&g, 9);
+  prism__rng_seed(&g, 9, 0);
   for (int32_t u = 0; u < 300; u += 7) {
     int32_t items[64];
     float values[64], x[8], bias;

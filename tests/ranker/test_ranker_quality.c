@@ -99,7 +99,7 @@ static void test_mf_beats_mean(void **state)
   static float pu[U][R], qi[I][R];
   static int32_t tu[U * PER], ti[U * PER];
   static float tv[U * PER];
-  prism__rng_seed(&g, 11);
+  prism__rng_seed(&g, 11, 0);
   for (int u = 0; u < U; u++)
     for (int k = 0; k < R; k++)
       pu[u][k] = (float)prism__rng_normal(&g);

@@ -4,18 +4,11 @@
     print(prism.version())
 """
 from . import _capi
-from ._errors import PrismError
+from ._errors import PrismError, check
+from .bart import Bart, Session
 
-__all__ = ["PrismError", "version", "version_number", "set_num_threads", "get_num_threads",
+__all__ = ["PrismError", "Bart", "Session", "version", "version_number", "set_num_threads", "get_num_threads",
            "cpu_features", "set_log_handler"]
-
-
-def check(rc):
-    """Raise PrismError for a negative status; return rc otherwise."""
-    if rc < 0:
-        raise PrismError(rc, _capi.prism_status_name(rc).decode(),
-                         _capi.prism_last_error().decode("utf-8", "replace"))
-    return rc
 
 
 def version():

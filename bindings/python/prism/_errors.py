@@ -14,3 +14,12 @@ class PrismError(Exception):
         self.code = code
         self.name = name
         self.message = message
+
+
+def check(rc):
+    """Raise PrismError for a negative status; return rc otherwise."""
+    if rc < 0:
+        from . import _capi
+        raise PrismError(rc, _capi.prism_status_name(rc).decode(),
+                         _capi.prism_last_error().decode("utf-8", "replace"))
+    return rc

@@ -148,14 +148,14 @@ static prism_interactions *load(const char *path)
 static void split(const prism_interactions *all, prism_interactions **train, prism_interactions **test)
 {
   prism__rng g;
-  prism__rng_seed(&g, 2024);
+  prism__rng_seed(&g, 2024, 0);
   prism_interactions_create(train);
   prism_interactions_create(test);
   for (size_t e = 0; e < prism_interactions_count(all); e++) {
     int32_t u, i;
     float v;
     prism_interactions_get(all, e, &u, &i, &v);
-    prism_interactions_add(prism__rng_unit(&g) < 0.8 ? *train : *test,
+    prism_interactions_add(prism__rng_uniform(&g) < 0.8 ? *train : *test,
                            prism_interactions_user_id(all, u), prism_interactions_item_id(all, i), v);
   }
 }

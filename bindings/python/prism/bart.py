@@ -1,0 +1,150 @@
+"""BART model, sessions and generation."""
+import ctypes
+import json
+
+import numpy as np
+
+from . import _capi as C
+from ._errors import check
+from ._handle import Handle
+
+
+def _i32(a):
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
+def _ptr(a, ctype):
+    return a.ctypes.data_as(ctypes.POINTER(ctype)) if a is not None else None
+
+
+def as_batch(input_ids, attention_mask=None):
+    """A list of rows or a 2-D array → (ids, mask) int32 arrays of shape [batch, length]."""
+    ids = _i32(input_ids)
+    if ids.ndim != 2 or ids.shape[0] == 0 or ids.shape[1] == 0:
+        raise ValueError("input_ids must be a non-empty 2-D batch [batch, length]")
+    mask = None if attention_mask is None else _i32(attention_mask)
+    if mask is not None and mask.shape != ids.shape:
+        raise ValueError("attention_mask must have the shape of input_ids")
+    return ids, mask
+
+
+class GenerateOutput:
+    """sequences [n, width] (HF layout), lengths [n], scores [n] or None, stats dict."""
+
+    def __init__(self, sequences, lengths, scores, stats):
+        self.sequences, self.lengths, self.scores, self.stats = sequences, lengths, scores, stats
+
+
+def _read_result(res):
+    n = C.prism_generate_result_count(res)
+    w = C.prism_generate_result_width(res)
+    seqs = np.ctypeslib.as_array(C.prism_generate_result_sequences(res), shape=(n * w,))
+    lens = np.ctypeslib.as_array(C.prism_generate_result_lengths(res), shape=(n,))
+    sp = C.prism_generate_result_scores(res)
+    scores = np.ctypeslib.as_array(sp, shape=(n,)).copy() if sp else None
+    st = C.prism_generate_stats(struct_size=ctypes.sizeof(C.prism_generate_stats))
+    check(C.prism_generate_result_stats(res, ctypes.byref(st)))
+    stats = {"encode_ms": st.encode_ms, "decode_ms": st.decode_ms, "steps": st.steps,
+             "rows": st.rows}
+    return GenerateOutput(seqs.reshape(n, w).copy(), lens.copy(), scores, stats)
+
+
+def generate_params(params):
+    """HF generate() keyword arguments → a prism_generate_params."""
+    p = C.prism_generate_params()
+    check(C.prism_generate_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+    if params:
+        text = json.dumps(params).encode()
+        check(C.prism_generate_params_parse(ctypes.byref(p), text, len(text)))
+    return p
+
+
+def stream_callback(fn):
+    """Wrap fn(step, tokens: list[int]) -> bool (False cancels) as a C callback, or None."""
+    if fn is None:
+        return C.prism_generate_stream_fn()
+
+    def trampoline(event, _payload):
+        ev = event.contents
+        tokens = [ev.tokens[i] for i in range(ev.num_rows)]
+        try:
+            return 1 if fn(ev.step, tokens) is not False else 0
+        except Exception:
+            return 0  # an exception in a callback cancels: it cannot cross C frames
+
+    return C.prism_generate_stream_fn(trampoline)
+
+
+class Session(Handle):
+    """Per-thread decoding state of a Bart model (KV cache, scratch)."""
+
+    _free = C.prism_bart_session_free
+
+    def __init__(self, model, max_batch=0, max_rows=0, max_source_len=0, max_target_len=0):
+        super().__init__()
+        p = C.prism_bart_session_params()
+        check(C.prism_bart_session_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+        p.max_batch, p.max_rows = max_batch, max_rows
+        p.max_source_len, p.max_target_len = max_source_len, max_target_len
+        check(C.prism_bart_session_create(ctypes.byref(self._ptr), model.ptr, ctypes.byref(p)))
+        self.model = model  # the session borrows the model: keep it alive
+
+    def encode(self, input_ids, attention_mask=None):
+        """Run the encoder; returns the last hidden state [batch, length, d_model]."""
+        ids, mask = as_batch(input_ids, attention_mask)
+        out = np.empty((ids.shape[0], ids.shape[1], self.model.info["d_model"]), np.float32)
+        check(C.prism_bart_session_encode(self.ptr, _ptr(ids, ctypes.c_int32),
+                                          _ptr(mask, ctypes.c_int32), ids.shape[0], ids.shape[1],
+                                          _ptr(out, ctypes.c_float)))
+        return out
+
+    def forward(self, decoder_input_ids):
+        """Teacher-forced logits [batch, tgt_len, vocab] over the last encoded batch."""
+        dec = _i32(decoder_input_ids)
+        out = np.empty((dec.shape[0], dec.shape[1], self.model.info["vocab_size"]), np.float32)
+        check(C.prism_bart_session_forward(self.ptr, _ptr(dec, ctypes.c_int32), dec.shape[1],
+                                           _ptr(out, ctypes.c_float)))
+        return out
+
+    def generate(self, input_ids, attention_mask=None, stream=None, **params):
+        """HF-style generate(); params use HF names (num_beams=4, max_length=32, ...)."""
+        ids, mask = as_batch(input_ids, attention_mask)
+        p = generate_params(params)
+        cb = stream_callback(stream)
+        res = ctypes.c_void_p()
+        try:
+            check(C.prism_generate_run(ctypes.byref(res), self.ptr, _ptr(ids, ctypes.c_int32),
+                                       _ptr(mask, ctypes.c_int32), ids.shape[0], ids.shape[1],
+                                       ctypes.byref(p), cb, None))
+            return _read_result(res)
+        finally:
+            C.prism_generate_result_free(res)
+
+
+class Bart(Handle):
+    """A BART checkpoint loaded from a HuggingFace folder (immutable, shareable by threads)."""
+
+    _free = C.prism_bart_free
+
+    def __init__(self, model_dir, max_file_size=0):
+        super().__init__()
+        p = C.prism_bart_load_params()
+        check(C.prism_bart_load_params_init(ctypes.byref(p), ctypes.sizeof(p)))
+        p.max_file_size = max_file_size
+        check(C.prism_bart_load(ctypes.byref(self._ptr), str(model_dir).encode(), ctypes.byref(p)))
+        info = C.prism_bart_info(struct_size=ctypes.sizeof(C.prism_bart_info))
+        check(C.prism_bart_get_info(self.ptr, ctypes.byref(info)))
+        self.info = {name: getattr(info, name) for name, _ in info._fields_[1:]}
+        self.info["activation_function"] = info.activation_function.decode()
+
+    def session(self, **capacity):
+        """A new Session (max_batch, max_rows, max_source_len, max_target_len)."""
+        return Session(self, **capacity)
+
+    def generate(self, input_ids, attention_mask=None, stream=None, **params):
+        """One-shot generate through a session sized for this request."""
+        ids, _ = as_batch(input_ids, attention_mask)
+        rows = ids.shape[0] * max(params.get("num_beams") or 1,
+                                  params.get("num_return_sequences") or 1)
+        with self.session(max_batch=ids.shape[0], max_rows=max(rows, 1)) as s:
+            return s.generate(ids, attention_mask, stream=stream, **params)

@@ -1,0 +1,225 @@
+/*
+ * prism generate --model DIR [--threads N] [--timing]
+ *
+ * In:  {"input_ids": [[int]], "attention_mask"?: [[0/1]], "params"?: {HF generate() kwargs}}
+ * Out: {"sequences": [[int]], "sequences_scores"?: [float], "timing"?: {...}}
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* The session grows on demand up to this many decoder rows. */
+#define MAX_SESSION_ROWS 4096
+
+typedef struct gen_ctx {
+  prism_bart *model;
+  prism_bart_session *session;
+  prism_bart_session_params capacity;
+  int timing;
+} gen_ctx;
+
+/* A padded batch from a JSON array of equally long integer rows. */
+typedef struct batch {
+  int32_t *data;
+  size_t rows, cols;
+} batch;
+
+static int read_batch(const json_t *value, const char *key, batch *out, char *err, size_t size)
+{
+  size_t i;
+  memset(out, 0, sizeof *out);
+  if (!json_is_array(value) || json_array_size(value) == 0) {
+    snprintf(err, size, "\"%s\" must be a non-empty array of arrays of integers", key);
+    return -1;
+  }
+  out->rows = json_array_size(value);
+  for (i = 0; i < out->rows; i++) {
+    int *row;
+    size_t n;
+    char what[160];
+    if (cli_int_array(json_array_get(value, i), &row, &n, what, sizeof what) != 0) {
+      snprintf(err, size, "\"%s\"[%zu]: %s", key, i, what);
+      break;
+    }
+    if (i == 0) {
+      out->cols = n;
+      out->data = n ? malloc(out->rows * n * sizeof *out->data) : NULL;
+    }
+    if (n == 0)
+      snprintf(err, size, "\"%s\"[%zu] is empty", key, i);
+    else if (n != out->cols)
+      snprintf(err, size, "\"%s\"[%zu] has %zu tokens, row 0 has %zu (pad the batch)", key, i,
+               n, out->cols);
+    else if (!out->data)
+      snprintf(err, size, "out of memory");
+    if (n == 0 || n != out->cols || !out->data) {
+      free(row);
+      break;
+    }
+    for (size_t j = 0; j < n; j++)
+      out->data[i * n + j] = row[j];
+    free(row);
+  }
+  if (i == out->rows)
+    return 0;
+  free(out->data);
+  out->data = NULL;
+  return -1;
+}
+
+static int check_keys(const json_t *line, char *err, size_t size)
+{
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *)line, key, value) {
+    if (strcmp(key, "input_ids") != 0 && strcmp(key, "attention_mask") != 0 &&
+        strcmp(key, "params") != 0) {
+      snprintf(err, size, "unknown key \"%s\" (expected input_ids, attention_mask, params)", key);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int read_params(const json_t *value, prism_generate_params *p)
+{
+  char *text;
+  int rc;
+  prism_generate_params_init(p, sizeof *p);
+  if (!value)
+    return PRISM_OK;
+  text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+  if (!text)
+    return PRISM_ERR_NO_MEMORY;
+  rc = prism_generate_params_parse(p, text, strlen(text));
+  free(text);
+  return rc;
+}
+
+/* Recreate the session with twice the room; returns 0 when it grew. */
+static int grow_session(gen_ctx *ctx, size_t batch_rows)
+{
+  prism_bart_session *bigger;
+  prism_bart_session_params cap = ctx->capacity;
+  if (cap.max_rows >= MAX_SESSION_ROWS)
+    return -1;
+  cap.max_rows *= 2;
+  if (cap.max_batch < batch_rows)
+    cap.max_batch = (uint32_t)batch_rows;
+  if (prism_bart_session_create(&bigger, ctx->model, &cap) != PRISM_OK)
+    return -1;
+  prism_bart_session_free(ctx->session);
+  ctx->session = bigger;
+  ctx->capacity = cap;
+  return 0;
+}
+
+static int generate(gen_ctx *ctx, const batch *ids, const batch *mask,
+                    const prism_generate_params *p, prism_generate_result **res)
+{
+  for (;;) {
+    int rc = prism_generate_run(res, ctx->session, ids->data, mask->data, ids->rows, ids->cols, p,
+                                NULL, NULL);
+    if (rc != PRISM_ERR_LIMIT || grow_session(ctx, ids->rows) != 0)
+      return rc;
+  }
+}
+
+static json_t *result_json(const prism_generate_result *res, int timing)
+{
+  size_t count = prism_generate_result_count(res), width = prism_generate_result_width(res);
+  const int32_t *seq = prism_generate_result_sequences(res);
+  const float *scores = prism_generate_result_scores(res);
+  json_t *out = json_object(), *rows = json_array();
+  for (size_t i = 0; i < count; i++) {
+    json_t *row = json_array();
+    for (size_t t = 0; t < width; t++)
+      json_array_append_new(row, json_integer(seq[i * width + t]));
+    json_array_append_new(rows, row);
+  }
+  json_object_set_new(out, "sequences", rows);
+  if (scores) {
+    json_t *s = json_array();
+    for (size_t i = 0; i < count; i++)
+      json_array_append_new(s, json_real(scores[i]));
+    json_object_set_new(out, "sequences_scores", s);
+  }
+  if (timing) {
+    prism_generate_stats st;
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    prism_generate_result_stats(res, &st);
+    json_object_set_new(out, "timing", json_pack("{s:f,s:f,s:i,s:i}", "encode_ms", st.encode_ms,
+                                                 "decode_ms", st.decode_ms, "steps", st.steps,
+                                                 "rows", st.rows));
+  }
+  return out;
+}
+
+static void on_line(json_t *line, void *arg)
+{
+  gen_ctx *ctx = arg;
+  const json_t *mask_json = json_object_get(line, "attention_mask");
+  batch ids, mask = {NULL, 0, 0};
+  prism_generate_params p;
+  prism_generate_result *res = NULL;
+  char err[256];
+  int rc;
+
+  if (check_keys(line, err, sizeof err) != 0 ||
+      read_batch(json_object_get(line, "input_ids"), "input_ids", &ids, err, sizeof err) != 0) {
+    cli_emit_error(PRISM_ERR_INVALID_ARGUMENT, err);
+    return;
+  }
+  if (mask_json && !json_is_null(mask_json) &&
+      (read_batch(mask_json, "attention_mask", &mask, err, sizeof err) != 0 ||
+       mask.rows != ids.rows || mask.cols != ids.cols)) {
+    if (mask.data)
+      snprintf(err, sizeof err, "\"attention_mask\" is %zu x %zu, \"input_ids\" %zu x %zu",
+               mask.rows, mask.cols, ids.rows, ids.cols);
+    cli_emit_error(PRISM_ERR_INVALID_ARGUMENT, err);
+    free(ids.data);
+    free(mask.data);
+    return;
+  }
+  rc = read_params(json_object_get(line, "params"), &p);
+  if (rc == PRISM_OK)
+    rc = generate(ctx, &ids, &mask, &p, &res);
+  if (rc == PRISM_OK)
+    cli_emit(result_json(res, ctx->timing));
+  else
+    cli_emit_last_error(rc);
+  prism_generate_result_free(res);
+  free(ids.data);
+  free(mask.data);
+}
+
+int cli_cmd_generate(cli_args *args)
+{
+  gen_ctx ctx;
+  const char *dir = cli_opt(args, "--model");
+  long threads = cli_opt_long(args, "--threads", 0, 0, 1024);
+  int rc;
+
+  memset(&ctx, 0, sizeof ctx);
+  ctx.timing = cli_flag(args, "--timing");
+  cli_no_extra(args);
+  if (!dir)
+    cli_fatal("generate: --model DIR is required");
+  prism_set_num_threads((int)threads);
+  rc = prism_bart_load(&ctx.model, dir, NULL);
+  if (rc != PRISM_OK)
+    cli_fatal_status(rc, "generate: cannot load the model");
+  prism_bart_session_params_init(&ctx.capacity, sizeof ctx.capacity);
+  ctx.capacity.max_batch = 8;
+  ctx.capacity.max_rows = 32;
+  rc = prism_bart_session_create(&ctx.session, ctx.model, &ctx.capacity);
+  if (rc != PRISM_OK)
+    cli_fatal_status(rc, "generate: cannot create a session");
+  cli_each_line(on_line, &ctx);
+  prism_bart_session_free(ctx.session);
+  prism_bart_free(ctx.model);
+  return 0;
+}

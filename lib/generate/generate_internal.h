@@ -1,0 +1,115 @@
+/*
+ * Internal: the generation engine. The decode loops (search.c) talk to the
+ * model through prism__decoder, so they run the same on a BART session
+ * (generate.c) and on the scripted logits of the unit tests. Parameters reach
+ * them fully resolved (model defaults applied, values validated).
+ */
+#ifndef PRISM_GENERATE_INTERNAL_H
+#define PRISM_GENERATE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bart/bart_internal.h"
+#include "prism/generate.h"
+#include "rng.h"
+
+/* The decoder half of a model: start, step all rows, reorder the cache. */
+typedef struct prism__decoder {
+  void *ctx;
+  int (*start)(void *ctx, size_t rows_per_input);
+  int (*step)(void *ctx, const int32_t *tokens, const float **logits);
+  int (*reorder)(void *ctx, const int32_t *src_rows);
+} prism__decoder;
+
+/* Resolved generation parameters. Token ids are -1 when absent. */
+typedef struct prism__gen_config {
+  int32_t vocab_size;
+  int32_t max_length;
+  int32_t min_length;
+  int32_t min_new_tokens;
+  int32_t num_beams;
+  int32_t num_return_sequences;
+  int32_t early_stopping; /* PRISM_EARLY_STOPPING_FALSE / _TRUE / _NEVER */
+  int32_t no_repeat_ngram_size;
+  int32_t forced_bos_token_id;
+  int32_t forced_eos_token_id;
+  int32_t do_sample;
+  int32_t top_k;
+  double length_penalty;
+  double repetition_penalty;
+  double temperature;
+  double top_p;
+  uint64_t seed;
+  int32_t eos_token_id;
+  int32_t pad_token_id;
+  int32_t decoder_start_token_id;
+} prism__gen_config;
+
+struct prism_generate_result {
+  size_t count, width;
+  int32_t *sequences; /* [count, width] */
+  int32_t *lengths;   /* [count] */
+  float *scores;      /* [count] for beam search, else NULL */
+  prism_generate_stats stats;
+};
+
+/*
+ * Resolve caller params (NULL: none) over a model's generation defaults and
+ * validate them; errors name the parameter.
+ */
+int prism__gen_resolve(prism__gen_config *cfg, const prism__bart_generation *defaults,
+                       int32_t vocab_size, int32_t max_positions,
+                       const prism_generate_params *params);
+
+/*
+ * The caller's params (NULL: none) over a fully unset struct, so fields past
+ * an older caller's struct_size stay unset.
+ */
+int prism__gen_params_read(const prism_generate_params *in, prism_generate_params *out);
+
+/* Allocate an empty result of count x width (scores only when `with_scores`). */
+int prism__gen_result_new(prism_generate_result **out, size_t count, size_t width,
+                          int with_scores);
+
+/*
+ * Run the decode loop for `batch` encoded rows (the decoder already has them)
+ * and return the sequences. Greedy, sampling or beam search by cfg.
+ */
+int prism__generate_decode(prism_generate_result **out, const prism__decoder *dec,
+                           const prism__gen_config *cfg, size_t batch,
+                           prism_generate_stream_fn stream, void *payload);
+
+/* --- processors.c: one row of scores at a time ------------------------- */
+
+/*
+ * HF's logits processors in _get_logits_processor order: repetition penalty,
+ * no-repeat n-gram, min length, min new tokens, forced BOS, forced EOS.
+ * `seq` is the row's decoder sequence (len tokens, start token included);
+ * `scratch` holds at least len floats.
+ */
+void prism__gen_process(const prism__gen_config *cfg, const int32_t *seq, size_t len,
+                        float *scores, float *scratch);
+
+/* Scratch for the warpers and sampling: one per row. */
+typedef struct prism__gen_pair {
+  float score;
+  int32_t id;
+} prism__gen_pair;
+
+/*
+ * HF's sampling warpers in _get_logits_warper order: temperature, top-k,
+ * top-p; removed tokens become -inf. `pairs` holds vocab_size entries.
+ */
+void prism__gen_warp(const prism__gen_config *cfg, float *scores, prism__gen_pair *pairs);
+
+/* Draw one token from softmax(scores); -inf tokens are never drawn. */
+int32_t prism__gen_sample(const float *scores, size_t n, prism__rng *rng);
+
+/* Index of the first maximum. */
+int32_t prism__gen_argmax(const float *scores, size_t n);
+
+/* scores = log_softmax(logits) in float32, as torch computes it. */
+void prism__gen_log_softmax(const float *logits, size_t n, float *scores);
+
+#endif
