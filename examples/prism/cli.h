@@ -62,5 +62,6 @@ int cli_cmd_generate(cli_args *args);
 int cli_cmd_tokenize(cli_args *args);
 int cli_cmd_detokenize(cli_args *args);
 int cli_cmd_explain(cli_args *args);
+int cli_cmd_rank(cli_args *args);
 
 #endif

@@ -4,6 +4,7 @@
 #include <prism/explain.h>
 #include <prism/generate.h>
 #include <prism/tokenizer.h>
+#include <prism/ranker.h>
 #include <prism/prism.hpp>
 
 #include <cstdio>

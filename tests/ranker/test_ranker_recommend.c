@@ -1,0 +1,278 @@
+/* Top-k with filters on hand-built models, batch = single, history, similar items, explain shares. */
+#include <math.h>
+
+#include "testutil.h"
+#include "model_util.h"
+#include "synth.h"
+
+/*
+ * One factor; item i has factor i (item 3 ties item 2 via a bias in BPR),
+ * user 0 factor 1, user 1 factor -1. User 0 has seen items 5 and 1.
+ */
+static prism_ranker *line_model(int algorithm)
+{
+  float uf[2] = {1.0f, -1.0f}, vf[6] = {0, 1, 2, 3, 4, 5};
+  int32_t su[2] = {0, 0}, si[2] = {5, 1};
+  return make_model(algorithm, 2, 6, 1, uf, vf, NULL, NULL, 2, su, si);
+}
+
+static void test_order_and_exclude_seen(void **state)
+{
+  (void)state;
+  prism_ranker *r = line_model(PRISM_RANKER_ALS);
+  int32_t items[6];
+  float scores[6];
+  size_t count;
+  assert_ok(prism_ranker_recommend(r, 0, 3, NULL, items, scores, &count));
+  assert_int_equal(count, 3);
+  int32_t want[3] = {4, 3, 2};
+  assert_memory_equal(items, want, sizeof want);
+  assert_float_equal(scores[0], 4.0, 0.0);
+  assert_float_equal(scores[2], 2.0, 0.0);
+  /* k above the eligible count returns exactly the eligible items (6 - 2 seen). */
+  assert_ok(prism_ranker_recommend(r, 0, 6, NULL, items, scores, &count));
+  assert_int_equal(count, 4);
+  int32_t all[4] = {4, 3, 2, 0};
+  assert_memory_equal(items, all, sizeof all);
+  /* Without exclude_seen every item is eligible. */
+  prism_ranker_filter f;
+  assert_ok(prism_ranker_filter_init(&f, sizeof f));
+  f.exclude_seen = 0;
+  assert_ok(prism_ranker_recommend(r, 0, 6, &f, items, scores, &count));
+  assert_int_equal(count, 6);
+  assert_int_equal(items[0], 5);
+  /* User 1 (factor -1, nothing seen) prefers low indices. */
+  assert_ok(prism_ranker_recommend(r, 1, 2, NULL, items, scores, &count));
+  assert_int_equal(items[0], 0);
+  assert_int_equal(items[1], 1);
+  prism_ranker_free(r);
+}
+
+static void test_ties_lower_index_first(void **state)
+{
+  (void)state;
+  float uf[1] = {0.0f}, vf[4] = {1, 2, 3, 4};
+  prism_ranker *r = make_model(PRISM_RANKER_ALS, 1, 4, 1, uf, vf, NULL, NULL, 0, NULL, NULL);
+  int32_t items[4];
+  float scores[4];
+  size_t count;
+  assert_ok(prism_ranker_recommend(r, 0, 3, NULL, items, scores, &count));
+  int32_t want[3] = {0, 1, 2};
+  assert_memory_equal(items, want, sizeof want);
+  prism_ranker_free(r);
+}
+
+static void test_exclude_and_candidates(void **state)
+{
+  (void)state;
+  prism_ranker *r = line_model(PRISM_RANKER_ALS);
+  prism_ranker_filter f;
+  int32_t items[6], exclude[2] = {4, 4}, cand[5] = {0, 5, 3, 3, 4};
+  float scores[6];
+  size_t count;
+  assert_ok(prism_ranker_filter_init(&f, sizeof f));
+  f.exclude = exclude;
+  f.exclude_count = 2;
+  assert_ok(prism_ranker_recommend(r, 0, 6, &f, items, scores, &count));
+  int32_t want[3] = {3, 2, 0};
+  assert_int_equal(count, 3);
+  assert_memory_equal(items, want, sizeof want);
+  /* Candidates (with duplicates), minus seen 5, minus excluded 4: {3, 0}. */
+  f.candidates = cand;
+  f.candidate_count = 5;
+  assert_ok(prism_ranker_recommend(r, 0, 6, &f, items, scores, &count));
+  assert_int_equal(count, 2);
+  assert_int_equal(items[0], 3);
+  assert_int_equal(items[1], 0);
+  /* An empty candidate list leaves nothing eligible. */
+  f.candidate_count = 0;
+  assert_ok(prism_ranker_recommend(r, 0, 6, &f, items, scores, &count));
+  assert_int_equal(count, 0);
+  prism_ranker_free(r);
+}
+
+static void test_bad_arguments(void **state)
+{
+  (void)state;
+  prism_ranker *r = line_model(PRISM_RANKER_ALS);
+  prism_ranker_filter f;
+  int32_t items[6], bad = 6;
+  float scores[6];
+  size_t count;
+  assert_status(prism_ranker_recommend(r, 0, 0, NULL, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_recommend(r, 0, -3, NULL, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_recommend(r, 2, 3, NULL, items, scores, &count), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_mentions("user");
+  assert_status(prism_ranker_recommend(r, -1, 3, NULL, items, scores, &count), PRISM_ERR_OUT_OF_RANGE);
+  assert_status(prism_ranker_recommend(NULL, 0, 3, NULL, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_recommend(r, 0, 3, NULL, NULL, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  assert_ok(prism_ranker_filter_init(&f, sizeof f));
+  f.exclude = &bad;
+  f.exclude_count = 1;
+  assert_status(prism_ranker_recommend(r, 0, 3, &f, items, scores, &count), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_mentions("exclude[0] = 6");
+  f.exclude_count = 0;
+  f.candidates = NULL;
+  f.candidate_count = 2;
+  assert_status(prism_ranker_recommend(r, 0, 3, &f, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  f.struct_size = 4;
+  assert_status(prism_ranker_recommend(r, 0, 3, &f, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_filter_init(&f, 4), PRISM_ERR_INVALID_ARGUMENT);
+  prism_ranker_params p;
+  assert_status(prism_ranker_params_init(&p, 8), PRISM_ERR_INVALID_ARGUMENT);
+  int32_t item = 0;
+  float x;
+  assert_status(prism_ranker_fold_in(r, &item, NULL, 0, &x, NULL), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_mentions("empty history");
+  assert_status(prism_ranker_fold_in(r, &bad, NULL, 1, &x, NULL), PRISM_ERR_OUT_OF_RANGE);
+  float nan = NAN;
+  assert_status(prism_ranker_fold_in(r, &item, &nan, 1, &x, NULL), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_mentions("not finite");
+  assert_status(prism_ranker_similar_items(r, 6, 2, items, scores, &count), PRISM_ERR_OUT_OF_RANGE);
+  assert_status(prism_ranker_explain(r, 1, 0, 3, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_mentions("empty history");
+  assert_status(prism_ranker_explain(r, 0, 0, 0, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_predict(r, 0, 9, &x), PRISM_ERR_OUT_OF_RANGE);
+  prism_ranker_free(r);
+}
+
+/* Batch results equal single results over many tiles of users and items. */
+static void test_batch_equals_single(void **state)
+{
+  (void)state;
+  synth_data d;
+  prism_ranker_params p;
+  prism_ranker *r;
+  enum { K = 7 };
+  assert_int_equal(synth_generate(&d, 300, 5000, 5, 20, 0.3, 4), 0);
+  assert_ok(prism_ranker_params_init(&p, sizeof p));
+  p.factors = 8;
+  p.iterations = 3;
+  assert_ok(prism_ranker_train_coo(&r, d.users, d.items, d.n_train, d.train_user, d.train_item, NULL, &p));
+  int32_t users[300], *items = malloc(300 * K * sizeof *items), one[K], exclude[3] = {0, 1, 2};
+  float *scores = malloc(300 * K * sizeof *scores), s1[K];
+  size_t counts[300], c1;
+  for (int i = 0; i < 300; i++)
+    users[i] = (i * 7) % 300;
+  prism_ranker_filter f;
+  assert_ok(prism_ranker_filter_init(&f, sizeof f));
+  f.exclude = exclude;
+  f.exclude_count = 3;
+  for (int threads = 1; threads <= 2; threads++) {
+    prism_set_num_threads(threads);
+    assert_ok(prism_ranker_recommend_batch(r, users, 300, K, &f, items, scores, counts));
+    for (int i = 0; i < 300; i++) {
+      assert_ok(prism_ranker_recommend(r, users[i], K, &f, one, s1, &c1));
+      assert_int_equal(counts[i], c1);
+      assert_memory_equal(items + i * K, one, sizeof one);
+      /* Brute force: no eligible item outscores the k-th. */
+      for (int32_t j = 0; j < r->num_items; j++) {
+        int seen = j < 3;
+        for (int64_t e = r->seen.ptr[users[i]]; e < r->seen.ptr[users[i] + 1]; e++)
+          seen |= r->seen.index[e] == j;
+        for (int t = 0; t < K; t++)
+          seen |= one[t] == j;
+        if (!seen)
+          assert_true(prism__score(r, r->user_factors + users[i] * 8, 0.0f, j) <= s1[K - 1]);
+      }
+    }
+  }
+  prism_set_num_threads(0);
+  free(items);
+  free(scores);
+  prism_ranker_free(r);
+  synth_free(&d);
+}
+
+/* A folded-in copy of a user's history ranks like the user (ALS: exact solve vs CG). */
+static void test_recommend_history(void **state)
+{
+  (void)state;
+  synth_data d;
+  prism_ranker *r;
+  assert_int_equal(synth_generate(&d, 200, 400, 4, 20, 0.2, 8), 0);
+  assert_ok(prism_ranker_train_coo(&r, d.users, d.items, d.n_train, d.train_user, d.train_item, NULL, NULL));
+  int32_t hist[32], a[10], b[10];
+  float sa[10], sb[10];
+  size_t n = 0, ca, cb;
+  for (int64_t e = r->seen.ptr[5]; e < r->seen.ptr[6]; e++)
+    hist[n++] = r->seen.index[e];
+  assert_ok(prism_ranker_recommend(r, 5, 10, NULL, a, sa, &ca));
+  assert_ok(prism_ranker_recommend_history(r, hist, NULL, n, 10, NULL, b, sb, &cb));
+  assert_int_equal(ca, cb);
+  int overlap = 0;
+  for (int i = 0; i < 10; i++)
+    for (int j = 0; j < 10; j++)
+      overlap += a[i] == b[j];
+  assert_true(overlap >= 8);
+  for (size_t i = 0; i < cb; i++)
+    for (size_t j = 0; j < n; j++)
+      assert_int_not_equal(b[i], hist[j]);
+  assert_status(prism_ranker_recommend_history(r, hist, NULL, 0, 10, NULL, b, sb, &cb),
+                PRISM_ERR_INVALID_ARGUMENT);
+  prism_ranker_free(r);
+  synth_free(&d);
+}
+
+/* Two factors: items on the unit circle at known angles. */
+static void test_similar_items_and_shares(void **state)
+{
+  (void)state;
+  float uf[2] = {1, 0}, vf[8] = {1, 0, 0, 2, 3, 3, -1, 0};
+  int32_t su[3] = {0, 0, 0}, si[3] = {1, 2, 3};
+  prism_ranker *r = make_model(PRISM_RANKER_BPR, 1, 4, 2, uf, vf, NULL, NULL, 3, su, si);
+  int32_t items[3];
+  float scores[3];
+  size_t count;
+  assert_ok(prism_ranker_similar_items(r, 0, 3, items, scores, &count));
+  assert_int_equal(count, 3);
+  int32_t want[3] = {2, 1, 3};
+  assert_memory_equal(items, want, sizeof want);
+  assert_float_equal(scores[0], sqrt(0.5), 1e-6);
+  assert_float_equal(scores[1], 0.0, 1e-6);
+  assert_float_equal(scores[2], -1.0, 1e-6);
+  /* Shares for item 0 over history {1, 2, 3}: cosines 0, 0.7071, -1 over their absolute sum. */
+  assert_ok(prism_ranker_explain(r, 0, 0, 3, items, scores, &count));
+  double total = sqrt(0.5) + 1.0;
+  assert_int_equal(count, 3);
+  assert_memory_equal(items, want, sizeof want);
+  assert_float_equal(scores[0], sqrt(0.5) / total, 1e-6);
+  assert_float_equal(scores[2], -1.0 / total, 1e-6);
+  prism_ranker_free(r);
+}
+
+static void test_mf_predict_clipped(void **state)
+{
+  (void)state;
+  float uf[2] = {1, 0}, vf[4] = {1, 0, 10, 0}, ub[1] = {0.5f}, ib[2] = {0.25f, 0};
+  prism_ranker *r = make_model(PRISM_RANKER_MF, 1, 2, 2, uf, vf, ub, ib, 0, NULL, NULL);
+  r->global_bias = 1.0f;
+  float p;
+  assert_ok(prism_ranker_predict(r, 0, 0, &p));
+  assert_float_equal(p, 1.0 + 0.5 + 0.25 + 1.0, 1e-6);
+  assert_ok(prism_ranker_predict(r, 0, 1, &p));
+  assert_float_equal(p, 5.0, 0.0);
+  /* Recommendation scores stay unclipped. */
+  int32_t items[2];
+  float scores[2];
+  size_t count;
+  assert_ok(prism_ranker_recommend(r, 0, 2, NULL, items, scores, &count));
+  assert_int_equal(items[0], 1);
+  assert_float_equal(scores[0], 11.5, 1e-5);
+  prism_ranker_free(r);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_order_and_exclude_seen),
+    cmocka_unit_test(test_ties_lower_index_first),
+    cmocka_unit_test(test_exclude_and_candidates),
+    cmocka_unit_test(test_bad_arguments),
+    cmocka_unit_test(test_batch_equals_single),
+    cmocka_unit_test(test_recommend_history),
+    cmocka_unit_test(test_similar_items_and_shares),
+    cmocka_unit_test(test_mf_predict_clipped),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
