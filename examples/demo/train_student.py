@@ -11,8 +11,7 @@ Data: --train-pairs (prompt -> oracle explanation) pairs from pairs.make_pairs
 with --seed, and --eval-pairs held-out pairs from a different seed. Prompts are
 tokenized as `<s> prompt </s>`, targets as labels `<s> explanation </s>` (the
 decoder input is the labels shifted right behind decoder_start_token_id 2, as
-in HF). Every random choice is seeded; with the same --threads the run repeats
-bit for bit.
+in HF). Every random choice (pairs, initialisation, batch order) is seeded.
 
 Reports (stdout and training_report.json next to this script): the final
 training loss, held-out teacher-forced token accuracy and loss, held-out exact
