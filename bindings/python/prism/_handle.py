@@ -14,10 +14,21 @@ class Handle:
             raise ValueError(f"{type(self).__name__} is closed")
         return self._ptr
 
+    @classmethod
+    def _borrow(cls, raw, owner):
+        """A view of a handle that owner frees: close() only detaches, owner is kept alive."""
+        obj = cls.__new__(cls)
+        Handle.__init__(obj)
+        obj._ptr = ctypes.c_void_p(raw)
+        obj._owner = owner
+        return obj
+
     def close(self):
         if self._ptr:
-            type(self)._free(self._ptr)
+            if getattr(self, "_owner", None) is None:
+                type(self)._free(self._ptr)
             self._ptr = ctypes.c_void_p()
+            self._owner = None
 
     def __enter__(self):
         return self
