@@ -10,7 +10,8 @@ class Handle:
 
     @property
     def ptr(self):
-        if not self._ptr:
+        owner = getattr(self, "_owner", None)
+        if not self._ptr or (owner is not None and not owner._ptr):
             raise ValueError(f"{type(self).__name__} is closed")
         return self._ptr
 

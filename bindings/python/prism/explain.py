@@ -87,7 +87,7 @@ class Explainer(Handle):
                 raise ValueError("give either model_dir or tokenizer and model")
             check(C.prism_explainer_load(ctypes.byref(self._ptr), os.fsencode(model_dir),
                                          ctypes.byref(p)))
-            self._tokenizer = Tokenizer._borrow(C.prism_explainer_tokenizer(self._ptr), self)
+            self._tokenizer = None
         else:
             if tokenizer is None or model is None:
                 raise ValueError("Explainer needs a model folder, or a tokenizer and a model")
@@ -98,8 +98,11 @@ class Explainer(Handle):
 
     @property
     def tokenizer(self):
-        """The Tokenizer the explainer uses (borrowed from it when it loaded its own)."""
-        return self._tokenizer
+        """The Tokenizer the explainer uses. When the explainer loaded its own, this is a new
+        view each time, valid while the explainer is open; closing the view frees nothing."""
+        if self._tokenizer is not None:
+            return self._tokenizer
+        return Tokenizer._borrow(C.prism_explainer_tokenizer(self.ptr), self)
 
     def explain(self, prompts, stream=None, **params):
         """Explanations of prompts (a str or a list of str), decoded together.
