@@ -9,12 +9,14 @@ from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_float, c_int, c_in
 from . import _lib
 
 lib = _lib.load()
+prototypes = {}  # name -> function, for the test that every exported symbol has one
 
 
 def _fn(name, restype, *argtypes):
     f = getattr(lib, name)
     f.restype = restype
     f.argtypes = list(argtypes)
+    prototypes[name] = f
     return f
 
 
