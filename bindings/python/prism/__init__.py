@@ -13,7 +13,7 @@ from .explain import Explainer, render_prompt
 from .ranker import Interactions, Ranker, metrics
 from .tokenizer import Tokenizer
 
-__all__ = ["PrismError", "Bart", "Session", "Tokenizer", "Interactions", "Ranker", "metrics",
+__all__ = ["PrismError", "check", "Bart", "Session", "Tokenizer", "Interactions", "Ranker", "metrics",
            "Explainer", "render_prompt", "version", "version_number", "set_num_threads",
            "get_num_threads", "cpu_features", "set_log_handler"]
 

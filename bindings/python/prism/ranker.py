@@ -115,6 +115,12 @@ def metrics(recommended, relevant, k):
     return _metrics_dict(m)
 
 
+def _buffers(k):
+    """Item, score and count outputs for k results; a bad k is left for the library to report."""
+    k = max(int(k), 0)
+    return np.empty(k, np.int32), np.empty(k, np.float32), ctypes.c_size_t()
+
+
 class _Progress:
     """A C progress callback around fn(iteration, total, loss) -> False cancels.
 
@@ -313,7 +319,7 @@ class Ranker(Handle):
         exclude / candidates are item ids or indices; items are str ids when the
         model has them and as_ids, int32 indices otherwise."""
         f, _keep = self._filter(exclude_seen, exclude, candidates)
-        items, scores, n = np.empty(k, np.int32), np.empty(k, np.float32), ctypes.c_size_t()
+        items, scores, n = _buffers(k)
         check(C.prism_ranker_recommend(self.ptr, self.find_user(user), int(k), ctypes.byref(f),
                                        ptr(items, ctypes.c_int32), ptr(scores, ctypes.c_float),
                                        ctypes.byref(n)))
@@ -325,8 +331,9 @@ class Ranker(Handle):
         than k eligible items is padded with -1 (None for str ids) and NaN scores."""
         u = i32([self.find_user(x) for x in users])
         f, _keep = self._filter(exclude_seen, exclude, candidates)
-        items = np.full((u.size, k), -1, np.int32)
-        scores = np.full((u.size, k), np.nan, np.float32)
+        width = max(int(k), 0)
+        items = np.full((u.size, width), -1, np.int32)
+        scores = np.full((u.size, width), np.nan, np.float32)
         counts = np.zeros(u.size, np.uintp)
         if u.size:
             check(C.prism_ranker_recommend_batch(
@@ -349,7 +356,7 @@ class Ranker(Handle):
         """Recommend for a user given only by a history (fold in, then rank)."""
         h, v = self._history(history, values)
         f, _keep = self._filter(exclude_seen, exclude, candidates)
-        items, scores, n = np.empty(k, np.int32), np.empty(k, np.float32), ctypes.c_size_t()
+        items, scores, n = _buffers(k)
         check(C.prism_ranker_recommend_history(
             self.ptr, ptr(h, ctypes.c_int32), ptr(v, ctypes.c_float), h.size, int(k),
             ctypes.byref(f), ptr(items, ctypes.c_int32), ptr(scores, ctypes.c_float),
@@ -365,7 +372,7 @@ class Ranker(Handle):
         return out, (bias.value if self.algorithm == "mf" else None)
 
     def _ranked(self, call, k, as_ids):
-        items, scores, n = np.empty(k, np.int32), np.empty(k, np.float32), ctypes.c_size_t()
+        items, scores, n = _buffers(k)
         check(call(ptr(items, ctypes.c_int32), ptr(scores, ctypes.c_float), ctypes.byref(n)))
         return self._out_items(items[:n.value], as_ids), scores[:n.value]
 

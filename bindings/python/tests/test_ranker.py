@@ -1,5 +1,6 @@
 import os
 import tempfile
+import threading
 import types
 import unittest
 
@@ -132,6 +133,21 @@ class RankerTest(unittest.TestCase):
         self.assertEqual(list(items[0][3:]), [None, None])
         self.assertTrue(np.isnan(scores[0][3:]).all())
 
+    def test_threads_share_one_ranker(self):
+        users = list(range(0, 150, 3))
+        want = [self.ranker.recommend(u, k=5, as_ids=False)[0].tolist() for u in users]
+        got = [None] * len(users)
+
+        def work(part):
+            for i in range(part, len(users), 4):
+                got[i] = self.ranker.recommend(users[i], k=5, as_ids=False)[0].tolist()
+        threads = [threading.Thread(target=work, args=(p,)) for p in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(got, want)
+
     def test_fold_in_and_history(self):
         hist = self.hist[3]
         items, values = list(hist), list(hist.values())
@@ -219,6 +235,12 @@ class RankerTest(unittest.TestCase):
         with self.assertRaises(prism.PrismError) as ctx:
             self.ranker.recommend(0, k=0)
         self.assertEqual(ctx.exception.name, "PRISM_ERR_INVALID_ARGUMENT")
+        for call in (lambda: self.ranker.recommend(0, k=-3),
+                     lambda: self.ranker.recommend_batch([0, 1], k=-1),
+                     lambda: self.ranker.similar_items(0, k=-1)):
+            with self.assertRaises(prism.PrismError) as ctx:
+                call()
+            self.assertEqual(ctx.exception.name, "PRISM_ERR_INVALID_ARGUMENT")
         with self.assertRaises(prism.PrismError):
             self.ranker.recommend(0, exclude=[10_000])
         with self.assertRaises(prism.PrismError):
