@@ -188,14 +188,17 @@ class Ranker(Handle):
 
     @classmethod
     def train(cls, data, algorithm="als", progress=None, **params):
-        """Train on Interactions, a TSV path, or a CSR matrix (an object with indptr, indices,
-        data and shape, e.g. scipy.sparse.csr_matrix). Keyword parameters: factors, iterations,
+        """Train on Interactions, a TSV path, a (users, items[, values]) tuple of index arrays, or
+        a CSR matrix (an object with indptr, indices, data and shape, e.g.
+        scipy.sparse.csr_matrix). Keyword parameters: factors, iterations,
         regularization, alpha, learning_rate, cg_steps, seed, rating_min, rating_max (unset or
         0: the algorithm's default). progress(iteration, total, loss) returning False cancels
         (PrismError PRISM_ERR_CANCELLED)."""
         if hasattr(data, "indptr") and hasattr(data, "indices"):
             return cls.train_csr(data.indptr, data.indices, data.data, data.shape[1],
                                  algorithm=algorithm, progress=progress, **params)
+        if isinstance(data, tuple):
+            return cls.train_coo(*data, algorithm=algorithm, progress=progress, **params)
         if not isinstance(data, Interactions):
             data = Interactions(data)
         return cls._fit(algorithm, progress, params,

@@ -265,7 +265,8 @@ class TrainingInputsTest(unittest.TestCase):
         models = [prism.Ranker.train(data, **PARAMS), prism.Ranker.train(TSV, **PARAMS),
                   prism.Ranker.train_coo(users, items, values, **PARAMS),
                   prism.Ranker.train_csr(indptr, items[order], values[order], **PARAMS),
-                  prism.Ranker.train(csr, **PARAMS)]
+                  prism.Ranker.train(csr, **PARAMS),
+                  prism.Ranker.train((users, items, values), **PARAMS)]
         ref = models[0].item_factors
         for model in models[1:]:
             np.testing.assert_allclose(model.item_factors, ref, rtol=1e-3, atol=1e-4)
