@@ -138,6 +138,13 @@ class ExplainerTest(unittest.TestCase):
             self.explainer.explain(PROMPT, stream=lambda step, toks: step < 3)
         self.assertEqual(ctx.exception.name, "PRISM_ERR_CANCELLED")
 
+        def boom(step, tokens):
+            raise RuntimeError("a failing callback")
+        with self.assertRaises(prism.PrismError) as ctx:
+            self.explainer.explain(PROMPT, stream=boom)
+        self.assertEqual(ctx.exception.name, "PRISM_ERR_CANCELLED")
+        self.assertEqual(self.explainer.explain(PROMPT), [EXPLANATION])  # still usable
+
     def test_errors(self):
         with self.assertRaises(prism.PrismError) as ctx:
             prism.Explainer("/nonexistent/model")

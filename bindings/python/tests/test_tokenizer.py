@@ -1,6 +1,7 @@
 import json
 import os
 import tempfile
+import threading
 import unittest
 
 import prism
@@ -56,6 +57,19 @@ class TokenizerParityTest(unittest.TestCase):
         self.assertEqual(self.tok.encode_batch(texts[:5], special=False),
                          [c["ids_no_special"] for c in self.cases[:5]])
         self.assertEqual(self.tok.encode_batch([]), [])
+
+    def test_threads_share_one_tokenizer(self):
+        got = [None] * len(self.cases)
+
+        def work(part):
+            for i in range(part, len(self.cases), 4):
+                got[i] = self.tok.encode(self.cases[i]["text"])
+        threads = [threading.Thread(target=work, args=(p,)) for p in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(got, [c["ids"] for c in self.cases])
 
     def test_pair(self):
         a, b = "Hello world", "A second text."
