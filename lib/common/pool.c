@@ -83,10 +83,11 @@ static void *worker_main(void *arg)
       break;
     }
     seen = gen;
-    if (index + 1 < current.parts) {
+    /* Every worker checks in, idle or not: the caller waits for worker_count
+     * of them, which exceeds the parts after the thread count is lowered. */
+    if (index + 1 < current.parts)
       run_part(index + 1);
-      atomic_fetch_sub_explicit(&parts_left, 1, memory_order_release);
-    }
+    atomic_fetch_sub_explicit(&parts_left, 1, memory_order_release);
   }
   return NULL;
 }
