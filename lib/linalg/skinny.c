@@ -4,6 +4,7 @@
 
 #include "common/cpu.h"
 #include "common/pool.h"
+#include "linalg.h"
 #include "skinny.h"
 #include "skinny_kernels.h"
 
@@ -110,6 +111,21 @@ void prism__skinny_gemm_bf16(size_t M, size_t N, size_t K, const float *X, size_
   prism__skinny_args a = {M, K, X, ldx, W, ldw, bias, Y, ldy,
                           (flags & PRISM__SKINNY_ACCUMULATE) != 0};
   skinny_run(N, sizeof(uint16_t), 1, &a);
+}
+
+void prism__linear(size_t M, size_t N, size_t K, const float *X, size_t ldx, const float *W,
+                   size_t ldw, const float *bias, float *Y, size_t ldy, unsigned flags)
+{
+  if (M <= PRISM__SKINNY_MAX_M) {
+    prism__skinny_gemm(M, N, K, X, ldx, W, ldw, bias, Y, ldy, flags);
+    return;
+  }
+  prism__sgemm_nt(M, N, K, 1.0f, X, ldx, W, ldw, (flags & PRISM__SKINNY_ACCUMULATE) ? 1.0f : 0.0f,
+                  Y, ldy);
+  if (bias)
+    for (size_t m = 0; m < M; m++)
+      for (size_t n = 0; n < N; n++)
+        Y[m * ldy + n] += bias[n];
 }
 
 uint16_t prism__bf16_round(float f)

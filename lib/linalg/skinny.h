@@ -23,6 +23,9 @@ enum {
   PRISM__SKINNY_ACCUMULATE = 1 << 0, /* Y += X W^T (+ bias) instead of Y = ... */
 };
 
+/* Above this many rows the product is compute-bound: prism__linear hands it to SGEMM. */
+#define PRISM__SKINNY_MAX_M 16
+
 /* Kernel families, in order of preference. */
 typedef enum {
   PRISM__SKINNY_PORTABLE = 0,
@@ -40,6 +43,11 @@ void prism__skinny_gemm(size_t M, size_t N, size_t K, const float *X, size_t ldx
 void prism__skinny_gemm_bf16(size_t M, size_t N, size_t K, const float *X, size_t ldx,
                              const uint16_t *W, size_t ldw, const float *bias, float *Y,
                              size_t ldy, unsigned flags);
+
+/* A Linear layer, Y[M,N] = X W^T (+ bias) (+ Y): the skinny kernel up to
+ * PRISM__SKINNY_MAX_M rows, OpenBLAS SGEMM above. Same arguments as above. */
+void prism__linear(size_t M, size_t N, size_t K, const float *X, size_t ldx, const float *W,
+                   size_t ldw, const float *bias, float *Y, size_t ldy, unsigned flags);
 
 /* float32 -> bfloat16, round to nearest even; NaN stays NaN. */
 void prism__bf16_from_f32(uint16_t *dst, const float *src, size_t n);

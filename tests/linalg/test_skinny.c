@@ -59,11 +59,16 @@ static void problem_free(problem *p)
   free(p->X), free(p->W), free(p->Wh), free(p->Y), free(p->Y0), free(p->bias);
 }
 
-/* Runs one call: bf16 selects the weight type, flags/bias as given. */
-static void run(const problem *p, int bf16, int use_bias, unsigned flags)
+enum { KIND_F32, KIND_BF16, KIND_LINEAR };
+
+/* Runs one call of the given kind, flags/bias as given. */
+static void run(const problem *p, int kind, int use_bias, unsigned flags)
 {
   memcpy(p->Y, p->Y0, p->M * p->ldy * sizeof(float));
-  if (bf16)
+  if (kind == KIND_LINEAR)
+    prism__linear(p->M, p->N, p->K, p->X, p->ldx, p->W, p->ldw, use_bias ? p->bias : NULL, p->Y,
+                  p->ldy, flags);
+  else if (kind == KIND_BF16)
     prism__skinny_gemm_bf16(p->M, p->N, p->K, p->X, p->ldx, p->Wh, p->ldw,
                             use_bias ? p->bias : NULL, p->Y, p->ldy, flags);
   else
@@ -120,7 +125,7 @@ static void sweep(prism__skinny_isa isa, int bf16)
         int use_bias = variant & 1;
         unsigned flags = (variant & 2) ? PRISM__SKINNY_ACCUMULATE : 0;
         problem_init(&p, Ms[a], Ns[b], Ks[c]);
-        run(&p, bf16, use_bias, flags);
+        run(&p, bf16 ? KIND_BF16 : KIND_F32, use_bias, flags);
         check(&p, bf16, bf16 && isa == PRISM__SKINNY_AVX512BF16, use_bias, flags);
         problem_free(&p);
       }
@@ -134,6 +139,22 @@ static void test_bf16_portable(void **state) { (void)state; sweep(PRISM__SKINNY_
 static void test_bf16_avx2(void **state) { (void)state; sweep(PRISM__SKINNY_AVX2, 1); }
 static void test_bf16_avx512(void **state) { (void)state; sweep(PRISM__SKINNY_AVX512, 1); }
 static void test_bf16_avx512bf16(void **state) { (void)state; sweep(PRISM__SKINNY_AVX512BF16, 1); }
+
+/* prism__linear: the same contract on both sides of the SGEMM threshold. */
+static void test_linear(void **state)
+{
+  static const size_t rows[] = {1, 5, PRISM__SKINNY_MAX_M, PRISM__SKINNY_MAX_M + 1, 40};
+  (void)state;
+  for (size_t a = 0; a < sizeof rows / sizeof *rows; a++)
+    for (unsigned variant = 0; variant < 4; variant++) {
+      problem p;
+      unsigned flags = (variant & 2) ? PRISM__SKINNY_ACCUMULATE : 0;
+      problem_init(&p, rows[a], 67, 129);
+      run(&p, KIND_LINEAR, variant & 1, flags);
+      check(&p, 0, 0, variant & 1, flags);
+      problem_free(&p);
+    }
+}
 
 /* The automatic choice is the best family the CPU offers, and it is not worse than forced ones. */
 static void test_auto_dispatch(void **state)
@@ -161,7 +182,7 @@ static void test_deterministic_across_threads(void **state)
     assert_non_null(first);
     for (int threads = 1; threads <= 3; threads++) {
       assert_int_equal(prism_set_num_threads(threads), threads);
-      run(&p, bf16, 1, 0);
+      run(&p, bf16 ? KIND_BF16 : KIND_F32, 1, 0);
       if (threads == 1)
         memcpy(first, p.Y, p.M * p.ldy * sizeof(float));
       else
@@ -213,6 +234,7 @@ int main(void)
     cmocka_unit_test(test_bf16_avx512),
     cmocka_unit_test(test_bf16_avx512bf16),
     cmocka_unit_test(test_deterministic_across_threads),
+    cmocka_unit_test(test_linear),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
