@@ -83,8 +83,7 @@ static void *worker_main(void *arg)
       break;
     }
     seen = gen;
-    /* Every worker checks in, idle or not: the caller waits for worker_count
-     * of them, which exceeds the parts after the thread count is lowered. */
+    /* Every worker checks in, also when the job has fewer parts than workers. */
     if (index + 1 < current.parts)
       run_part(index + 1);
     atomic_fetch_sub_explicit(&parts_left, 1, memory_order_release);
