@@ -9,7 +9,8 @@ Both sides run as JSON Lines servers following the `prism generate` contract
 wrapping torch_bart.Bart. They load the same checkpoint (default: a seeded
 bart-base-shaped one written by make_bart_checkpoint.py), get the same inputs,
 and are called alternately, one request each in turn, so machine noise hits
-both alike. Prints one JSON object: per workload the median ms, ms per decode
+both alike. `--candidate PATH` adds a second libprism build to the rotation, to
+measure what one optimisation buys. Prints one JSON object: per workload the median ms, ms per decode
 step, the ratio to the peer, the ratio to the floor (decoder bytes streamed per
 step / measured read bandwidth), whether the sequences agree; and per side the
 load time and peak RSS.
@@ -181,9 +182,9 @@ def run_workload(name, servers, repeats, seed):
         ms = enc if name.startswith("encoder") else statistics.median(walls[s.name])
         result[s.name] = {"ms": ms, "encode_ms": enc, "decode_ms": dec, "steps": steps,
                           "ms_per_step": dec / steps, "wall_ms": statistics.median(walls[s.name])}
-    if len(seqs) == 2:
-        a, b = seqs.values()
-        result["sequences_equal"] = a == b
+    if len(seqs) > 1:
+        first = next(iter(seqs.values()))
+        result["sequences_equal"] = all(v == first for v in seqs.values())
     return result
 
 
@@ -191,6 +192,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--prism", default=os.path.join(ROOT, "build", "examples", "prism"))
+    ap.add_argument("--candidate", help="a second libprism build, run alternately as 'candidate' "
+                    "(A/B of an optimisation)")
     ap.add_argument("--membw", default=os.path.join(ROOT, "build", "tests", "bench", "membw"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
@@ -221,9 +224,11 @@ def main():
               "weights_file_mib": os.path.getsize(os.path.join(args.model, "model.safetensors"))
               / 2**20}
     if not args.no_prism:
-        report["prism_load_ms"] = prism_load_ms(args.prism, args.model, args.threads, 3)
-        servers.append(Server("prism", [args.prism, "generate", "--model", args.model, "--threads",
-                                        str(args.threads), "--timing"], expect_ready=False))
+        builds = [("prism", args.prism)] + ([("candidate", args.candidate)] if args.candidate else [])
+        for name, path in builds:
+            report[f"{name}_load_ms"] = prism_load_ms(path, args.model, args.threads, 3)
+            servers.append(Server(name, [path, "generate", "--model", args.model, "--threads",
+                                         str(args.threads), "--timing"], expect_ready=False))
     if not args.no_peer:
         servers.append(Server("peer", [sys.executable, os.path.abspath(__file__), "--serve-peer",
                                        "--model", args.model, "--threads", str(args.threads)],
@@ -233,10 +238,11 @@ def main():
         report["workloads"] = {}
         for name in args.workloads.split(","):
             r = run_workload(name, servers, args.repeats, args.seed)
-            if "prism" in r:
-                r["prism"]["ratio_to_floor"] = r["prism"]["ms_per_step"] / floor_ms
-            if "prism" in r and "peer" in r:
-                r["speedup_vs_peer"] = r["peer"]["ms"] / r["prism"]["ms"]
+            for s in servers:
+                if s.name != "peer":
+                    r[s.name]["ratio_to_floor"] = r[s.name]["ms_per_step"] / floor_ms
+                    if "peer" in r:
+                        r[s.name]["speedup_vs_peer"] = r["peer"]["ms"] / r[s.name]["ms"]
             report["workloads"][name] = r
         for s in servers:
             report[f"{s.name}_peak_rss_mib"] = s.peak_rss_mib()
