@@ -244,6 +244,7 @@ def main():
                     if "peer" in r:
                         r[s.name]["speedup_vs_peer"] = r["peer"]["ms"] / r[s.name]["ms"]
             report["workloads"][name] = r
+            print(json.dumps({name: r}), file=sys.stderr, flush=True)  # survives an interrupted run
         for s in servers:
             report[f"{s.name}_peak_rss_mib"] = s.peak_rss_mib()
     finally:
