@@ -56,10 +56,10 @@ static const struct {
   {"safetensors-cap64", load_safetensors_cap64},
 };
 
+/* One manifest row, copied out of the line (the array of cases is realloc'd). */
 typedef struct bad_case {
   char path[1024];
-  const char *file, *loader, *status, *mentions;
-  char line[512];
+  char file[256], loader[64], status[64], mentions[256];
 } bad_case;
 
 typedef struct corpus {
@@ -67,9 +67,19 @@ typedef struct corpus {
   size_t count;
 } corpus;
 
-static int split_row(bad_case *c)
+static int copy_field(char *dst, size_t cap, const char *src)
 {
-  char *fields[4], *p = c->line;
+  size_t n = strlen(src);
+  if (n >= cap)
+    return 0;
+  memcpy(dst, src, n + 1);
+  return 1;
+}
+
+/* Split "file\tloader\tstatus\tmentions\n" in place into *c. */
+static int split_row(char *line, bad_case *c)
+{
+  char *fields[4], *p = line;
   for (int i = 0; i < 4; i++) {
     fields[i] = p;
     p = strchr(p, i < 3 ? '\t' : '\n');
@@ -78,10 +88,11 @@ static int split_row(bad_case *c)
     if (p)
       *p++ = '\0';
   }
-  c->file = fields[0];
-  c->loader = fields[1];
-  c->status = fields[2];
-  c->mentions = fields[3];
+  if (!copy_field(c->file, sizeof c->file, fields[0]) ||
+      !copy_field(c->loader, sizeof c->loader, fields[1]) ||
+      !copy_field(c->status, sizeof c->status, fields[2]) ||
+      !copy_field(c->mentions, sizeof c->mentions, fields[3]))
+    return 0;
   snprintf(c->path, sizeof c->path, "%s/%s", PRISM_BAD_DIR, c->file);
   return 1;
 }
@@ -90,7 +101,7 @@ static int read_manifest(void **state)
 {
   corpus *k = calloc(1, sizeof *k);
   FILE *f = fopen(PRISM_BAD_DIR "/manifest.tsv", "r");
-  char line[512];
+  char line[1024];
   if (!k || !f)
     return -1;
   while (fgets(line, sizeof line, f)) {
@@ -101,9 +112,7 @@ static int read_manifest(void **state)
     if (!c)
       return -1;
     k->cases = c;
-    c += k->count;
-    memcpy(c->line, line, sizeof line);
-    if (!split_row(c)) {
+    if (!split_row(line, &c[k->count])) {
       fprintf(stderr, "manifest.tsv: bad row: %s", line);
       fclose(f);
       return -1;
