@@ -8,5 +8,6 @@
 #define PRISM_H
 
 #include "common.h"
+#include "tokenizer.h"
 
 #endif /* PRISM_H */

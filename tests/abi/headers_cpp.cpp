@@ -1,5 +1,6 @@
 // Every public header, included from C++ (extern "C" guards, no C-only constructs).
 #include <prism/prism.h>
+#include <prism/tokenizer.h>
 
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,10 @@ int main()
     return 1;
   }
   if (std::strcmp(prism_status_name(PRISM_ERR_NO_MEMORY), "PRISM_ERR_NO_MEMORY") != 0)
+    return 1;
+  prism_tokenizer_params params;
+  prism_tokenizer_params_init(&params, sizeof params);
+  if (params.struct_size != sizeof params || prism_tokenizer_vocab_size(NULL) != 0)
     return 1;
   std::printf("libprism %s from C++\n", prism_version_string());
   return 0;

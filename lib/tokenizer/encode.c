@@ -1,0 +1,647 @@
+/*
+ * Encoding: special tokens split out first, then GPT-2's pre-tokenizer regex
+ *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+ * matched by hand (leftmost-first, with a table for ASCII and utf8proc's
+ * general categories elsewhere), then byte-level BPE per word through a
+ * per-thread word cache. This is the only file that includes utf8proc.h.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "tokenizer_impl.h"
+
+enum { CL_L, CL_N, CL_S, CL_O }; /* letter, number, whitespace, other */
+
+#define CACHE_SLOTS 4096
+#define CACHE_KEY 26
+#define CACHE_IDS 8
+
+/* One cached word: its bytes and its ids, for the tokenizer with this tag. */
+typedef struct cache_slot {
+  uint32_t tag;
+  uint8_t key_len, n_ids;
+  char key[CACHE_KEY];
+  int32_t ids[CACHE_IDS];
+} cache_slot;
+
+_Static_assert(sizeof(cache_slot) == 64, "a cache slot fills one cache line");
+
+/*
+ * Per-thread state: the word cache and BPE scratch. Keeping it per thread is
+ * what lets a shared, read-only tokenizer cache without locks; the tag in each
+ * slot keeps tokenizers used by the same thread apart.
+ */
+typedef struct workspace {
+  cache_slot slots[CACHE_SLOTS];
+  size_t cap;       /* symbols the scratch arrays hold */
+  int32_t *sym, *next, *prev, *batch;
+  uint64_t *heap;   /* 3 * cap entries: the initial pairs plus two per merge */
+} workspace;
+
+typedef struct sink {
+  int32_t *ids;
+  size_t cap, n;
+} sink;
+
+typedef struct enc {
+  const prism_tokenizer *tok;
+  workspace *ws;
+  sink *out;
+} enc;
+
+static pthread_key_t ws_key;
+static pthread_once_t ws_once = PTHREAD_ONCE_INIT;
+static int ws_key_ok;
+
+static void ws_free(void *p)
+{
+  workspace *ws = p;
+  if (!ws)
+    return;
+  prism__free(ws->sym);
+  prism__free(ws->next);
+  prism__free(ws->prev);
+  prism__free(ws->batch);
+  prism__free(ws->heap);
+  prism__free(ws);
+}
+
+static void ws_key_init(void)
+{
+  ws_key_ok = pthread_key_create(&ws_key, ws_free) == 0;
+}
+
+static workspace *ws_get(void)
+{
+  workspace *ws;
+  pthread_once(&ws_once, ws_key_init);
+  if (!ws_key_ok) {
+    prism__error(PRISM_ERR_INTERNAL, "tokenizer: cannot create the per-thread cache key");
+    return NULL;
+  }
+  if ((ws = pthread_getspecific(ws_key)) != NULL)
+    return ws;
+  if ((ws = prism__calloc(1, sizeof *ws)) == NULL)
+    return NULL;
+  if (pthread_setspecific(ws_key, ws) != 0) {
+    prism__free(ws);
+    prism__error(PRISM_ERR_NO_MEMORY, "tokenizer: cannot store the per-thread cache");
+    return NULL;
+  }
+  return ws;
+}
+
+static int ws_reserve(workspace *ws, size_t n)
+{
+  size_t cap = ws->cap ? ws->cap : 64;
+  int32_t *sym, *next, *prev, *batch;
+  uint64_t *heap;
+
+  if (n <= ws->cap)
+    return PRISM_OK;
+  while (cap < n)
+    cap *= 2;
+  sym = prism__realloc(ws->sym, cap * sizeof *sym);
+  ws->sym = sym ? sym : ws->sym;
+  next = prism__realloc(ws->next, cap * sizeof *next);
+  ws->next = next ? next : ws->next;
+  prev = prism__realloc(ws->prev, cap * sizeof *prev);
+  ws->prev = prev ? prev : ws->prev;
+  batch = prism__realloc(ws->batch, 3 * cap * sizeof *batch);
+  ws->batch = batch ? batch : ws->batch;
+  heap = prism__realloc(ws->heap, 3 * cap * sizeof *heap);
+  ws->heap = heap ? heap : ws->heap;
+  if (!sym || !next || !prev || !batch || !heap)
+    return PRISM_ERR_NO_MEMORY;
+  ws->cap = cap;
+  return PRISM_OK;
+}
+
+static inline void sink_put(sink *s, int32_t id)
+{
+  if (s->n < s->cap)
+    s->ids[s->n] = id;
+  s->n++;
+}
+
+/* ---- character classes ---- */
+
+static inline int ascii_class(unsigned c)
+{
+  if ((unsigned)((c | 32) - 'a') < 26)
+    return CL_L;
+  if ((unsigned)(c - '0') < 10)
+    return CL_N;
+  if (c == ' ' || (unsigned)(c - 9) < 5)
+    return CL_S;
+  return CL_O;
+}
+
+static int unicode_class(uint32_t cp)
+{
+  if (prism__white_space(cp))
+    return CL_S;
+  switch (utf8proc_category((utf8proc_int32_t)cp)) {
+  case UTF8PROC_CATEGORY_LU:
+  case UTF8PROC_CATEGORY_LL:
+  case UTF8PROC_CATEGORY_LT:
+  case UTF8PROC_CATEGORY_LM:
+  case UTF8PROC_CATEGORY_LO:
+    return CL_L;
+  case UTF8PROC_CATEGORY_ND:
+  case UTF8PROC_CATEGORY_NL:
+  case UTF8PROC_CATEGORY_NO:
+    return CL_N;
+  default:
+    return CL_O;
+  }
+}
+
+/* Class of the character at s[i] (valid UTF-8); *next is the index after it. */
+static inline int class_at(const unsigned char *s, size_t len, size_t i, size_t *next)
+{
+  uint32_t cp;
+  if (s[i] < 0x80) {
+    *next = i + 1;
+    return ascii_class(s[i]);
+  }
+  *next = i + prism__utf8_next(s + i, len - i, &cp);
+  return unicode_class(cp);
+}
+
+/* End of the run of class `cls` that continues at i. */
+static size_t run_end(const unsigned char *s, size_t len, size_t i, int cls)
+{
+  size_t next;
+  while (i < len) {
+    if (s[i] < 0x80) {
+      if (ascii_class(s[i]) != cls)
+        break;
+      i++;
+    } else {
+      if (class_at(s, len, i, &next) != cls)
+        break;
+      i = next;
+    }
+  }
+  return i;
+}
+
+/* Length of a contraction ('s 't 're 've 'm 'll 'd) at s, or 0. */
+static size_t contraction(const unsigned char *s, size_t len)
+{
+  if (len < 2 || s[0] != '\'')
+    return 0;
+  if (s[1] == 's' || s[1] == 't' || s[1] == 'm' || s[1] == 'd')
+    return 2;
+  if (len >= 3 && ((s[1] == 'r' && s[2] == 'e') || (s[1] == 'v' && s[2] == 'e') ||
+                   (s[1] == 'l' && s[2] == 'l')))
+    return 3;
+  return 0;
+}
+
+/* End of the pre-token that starts at i: the regex's alternatives in order. */
+static size_t pretoken_end(const unsigned char *s, size_t len, size_t i)
+{
+  size_t j, k, last, end;
+  int cls;
+
+  if (s[i] == '\'' && (k = contraction(s + i, len - i)) != 0)
+    return i + k;
+  cls = class_at(s, len, i, &j);
+  if (s[i] == ' ' && j < len) {
+    int cls2 = class_at(s, len, j, &k);
+    if (cls2 != CL_S)
+      return run_end(s, len, k, cls2);
+  }
+  if (cls != CL_S)
+    return run_end(s, len, j, cls);
+  /* \s+(?!\S): a run followed by a non-space gives its last character to the next word. */
+  for (last = i, end = j; end < len && class_at(s, len, end, &k) == CL_S; end = k)
+    last = end;
+  return end == len || last == i ? end : last;
+}
+
+/* ---- BPE ---- */
+
+static void heap_push(uint64_t *heap, size_t *n, uint64_t v)
+{
+  size_t i = (*n)++;
+  while (i > 0 && heap[(i - 1) / 2] > v) {
+    heap[i] = heap[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  heap[i] = v;
+}
+
+static uint64_t heap_pop(uint64_t *heap, size_t *n)
+{
+  uint64_t top = heap[0], v = heap[--*n];
+  size_t i = 0, c;
+  while ((c = 2 * i + 1) < *n) {
+    if (c + 1 < *n && heap[c + 1] < heap[c])
+      c++;
+    if (heap[c] >= v)
+      break;
+    heap[i] = heap[c];
+    i = c;
+  }
+  heap[i] = v;
+  return top;
+}
+
+static inline int32_t pair_rank(const prism_tokenizer *tok, int32_t a, int32_t b)
+{
+  const tok_merge *m = a >= 0 && b >= 0 ? tok_find_merge(tok, a, b) : NULL;
+  return m ? m->rank : -1;
+}
+
+static void push_pair(const prism_tokenizer *tok, workspace *ws, size_t *n_heap, int32_t pos)
+{
+  int32_t next = ws->next[pos];
+  int32_t rank = next >= 0 ? pair_rank(tok, ws->sym[pos], ws->sym[next]) : -1;
+  if (rank >= 0)
+    heap_push(ws->heap, n_heap, (uint64_t)rank << 32 | (uint32_t)pos);
+}
+
+/* Merge the pair starting at `pos` if it is still the pair of rank `rank`. */
+static void merge_at(const prism_tokenizer *tok, workspace *ws, size_t *n_heap, int32_t pos,
+                     int32_t rank)
+{
+  int32_t right = ws->next[pos];
+  const tok_merge *m;
+
+  if (ws->sym[pos] < 0 || right < 0)
+    return;
+  m = tok_find_merge(tok, ws->sym[pos], ws->sym[right]);
+  if (!m || m->rank != rank)
+    return;
+  ws->sym[pos] = m->merged;
+  ws->sym[right] = -2; /* removed */
+  ws->next[pos] = ws->next[right];
+  if (ws->next[right] >= 0)
+    ws->prev[ws->next[right]] = pos;
+  if (ws->prev[pos] >= 0)
+    push_pair(tok, ws, n_heap, ws->prev[pos]);
+  push_pair(tok, ws, n_heap, pos);
+}
+
+/*
+ * HF's bpe() merges the lowest-ranked pair everywhere in the word, left to
+ * right, then looks again. The heap pops every entry of the lowest rank before
+ * merging any, so pairs created by this round wait for the next one, as there.
+ */
+static void bpe(const prism_tokenizer *tok, workspace *ws, const unsigned char *w, size_t n)
+{
+  size_t n_heap = 0, n_batch;
+
+  for (size_t i = 0; i < n; i++) {
+    ws->sym[i] = tok->byte_id[w[i]];
+    ws->next[i] = i + 1 < n ? (int32_t)(i + 1) : -1;
+    ws->prev[i] = (int32_t)i - 1;
+  }
+  for (size_t i = 0; i + 1 < n; i++)
+    push_pair(tok, ws, &n_heap, (int32_t)i);
+  while (n_heap > 0) {
+    uint32_t rank = (uint32_t)(ws->heap[0] >> 32);
+    for (n_batch = 0; n_heap > 0 && (uint32_t)(ws->heap[0] >> 32) == rank;)
+      ws->batch[n_batch++] = (int32_t)(uint32_t)heap_pop(ws->heap, &n_heap);
+    for (size_t b = 0; b < n_batch; b++)
+      if (ws->sym[ws->batch[b]] != -2)
+        merge_at(tok, ws, &n_heap, ws->batch[b], (int32_t)rank);
+  }
+}
+
+static int unknown_byte(const prism_tokenizer *tok, int32_t *id, const unsigned char *w,
+                        size_t n)
+{
+  if (tok->special[PRISM_TOKENIZER_UNK] >= 0) {
+    *id = tok->special[PRISM_TOKENIZER_UNK];
+    return PRISM_OK;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (tok->byte_id[w[i]] < 0)
+      return prism__error(PRISM_ERR_NOT_FOUND,
+                          "text: byte 0x%02x has no token and the vocabulary has no <unk>", w[i]);
+  return prism__error(PRISM_ERR_INTERNAL, "tokenizer: unresolved symbol");
+}
+
+/* Emit the ids of word w (one pre-token) through the cache. */
+static int encode_word(const enc *e, const unsigned char *w, size_t n)
+{
+  const prism_tokenizer *tok = e->tok;
+  workspace *ws = e->ws;
+  cache_slot *slot = NULL;
+  int32_t ids[CACHE_IDS];
+  size_t n_ids = 0;
+  int rc;
+
+  if (n == 1 && tok->byte_id[w[0]] >= 0) {
+    sink_put(e->out, tok->byte_id[w[0]]);
+    return PRISM_OK;
+  }
+  if (n <= CACHE_KEY) {
+    slot = &ws->slots[prism__tok_hash_bytes(w, n) & (CACHE_SLOTS - 1)];
+    if (slot->tag == tok->tag && slot->key_len == n && memcmp(slot->key, w, n) == 0) {
+      for (size_t i = 0; i < slot->n_ids; i++)
+        sink_put(e->out, slot->ids[i]);
+      return PRISM_OK;
+    }
+  }
+  if ((rc = ws_reserve(ws, n)) != PRISM_OK)
+    return rc;
+  bpe(tok, ws, w, n);
+  for (int32_t i = 0; i >= 0; i = ws->next[i]) {
+    int32_t id = ws->sym[i];
+    if (id < 0 && (rc = unknown_byte(tok, &id, w, n)) != PRISM_OK)
+      return rc;
+    sink_put(e->out, id);
+    if (n_ids < CACHE_IDS)
+      ids[n_ids] = id;
+    n_ids++;
+  }
+  if (slot && n_ids <= CACHE_IDS) {
+    slot->tag = tok->tag;
+    slot->key_len = (uint8_t)n;
+    slot->n_ids = (uint8_t)n_ids;
+    memcpy(slot->key, w, n);
+    memcpy(slot->ids, ids, n_ids * sizeof *ids);
+  }
+  return PRISM_OK;
+}
+
+/* Pre-tokenize and encode text between special tokens. */
+static int encode_chunk(const enc *e, const unsigned char *s, size_t len)
+{
+  size_t i = 0, end;
+  int rc;
+  while (i < len) {
+    end = pretoken_end(s, len, i);
+    if ((rc = encode_word(e, s + i, end - i)) != PRISM_OK)
+      return rc;
+    i = end;
+  }
+  return PRISM_OK;
+}
+
+/* ---- special tokens inside text ---- */
+
+/* The longest added token at s[i], or NULL. */
+static const tok_added *added_at(const prism_tokenizer *tok, const unsigned char *s, size_t len,
+                                 size_t i)
+{
+  const tok_added *best = NULL;
+  for (size_t k = 0; k < tok->n_added; k++) {
+    const tok_added *a = &tok->added[k];
+    if (a->len <= len - i && (!best || a->len > best->len) &&
+        (unsigned char)a->text[0] == s[i] && memcmp(a->text, s + i, a->len) == 0)
+      best = a;
+  }
+  return best;
+}
+
+/* Python's str.lstrip()/rstrip() on a byte range of valid UTF-8. */
+static size_t skip_space_fwd(const unsigned char *s, size_t i, size_t end)
+{
+  uint32_t cp;
+  while (i < end) {
+    size_t n = prism__utf8_next(s + i, end - i, &cp);
+    if (!prism__py_isspace(cp))
+      break;
+    i += n;
+  }
+  return i;
+}
+
+static size_t skip_space_back(const unsigned char *s, size_t start, size_t end)
+{
+  uint32_t cp;
+  while (end > start) {
+    size_t b = end - 1;
+    while (b > start && (s[b] & 0xC0) == 0x80)
+      b--;
+    prism__utf8_next(s + b, end - b, &cp);
+    if (!prism__py_isspace(cp))
+      break;
+    end = b;
+  }
+  return end;
+}
+
+/*
+ * HF cuts the text at added tokens (leftmost, longest), then strips the
+ * whitespace a token with lstrip/rstrip absorbs from its neighbours.
+ */
+static int encode_text(const enc *e, const unsigned char *s, size_t len)
+{
+  const prism_tokenizer *tok = e->tok;
+  const tok_added *a = NULL, *prev = NULL;
+  size_t start = 0, i = 0, end;
+  int rc;
+
+  for (;;) {
+    for (a = NULL; i < len && !(tok->added_first[s[i]] && (a = added_at(tok, s, len, i))); i++)
+      ;
+    end = i;
+    if (a && a->lstrip)
+      end = skip_space_back(s, start, end);
+    if (prev && prev->rstrip)
+      start = skip_space_fwd(s, start, end);
+    if (start < end && (rc = encode_chunk(e, s + start, end - start)) != PRISM_OK)
+      return rc;
+    if (!a)
+      return PRISM_OK;
+    sink_put(e->out, a->id);
+    i += a->len;
+    start = i;
+    prev = a;
+  }
+}
+
+/* ---- entry points ---- */
+
+/* One input text, owned copy when it had to change: U+FFFD for bad bytes, a prefix space. */
+typedef struct text_in {
+  const unsigned char *s;
+  size_t len;
+  unsigned char *owned;
+} text_in;
+
+static size_t replace_invalid(unsigned char *out, const unsigned char *s, size_t len)
+{
+  size_t i = 0, o = 0, n;
+  uint32_t cp;
+  while (i < len) {
+    n = prism__utf8_next(s + i, len - i, &cp);
+    if (cp == UINT32_MAX)
+      o += prism__utf8_put(out + o, 0xFFFD);
+    else
+      memcpy(out + o, s + i, n), o += n;
+    i += n;
+  }
+  return o;
+}
+
+static int text_prepare(const prism_tokenizer *tok, text_in *t, const char *text, size_t len,
+                        unsigned flags, const char *what)
+{
+  const unsigned char *s = (const unsigned char *)text;
+  size_t bad = prism__utf8_check(s, len), cap;
+  uint32_t cp = 0;
+  int prefix;
+
+  t->s = s;
+  t->len = len;
+  t->owned = NULL;
+  if (bad < len && !(flags & PRISM_TOKENIZER_REPLACE_INVALID))
+    return prism__error(PRISM_ERR_INVALID_UTF8, "%s: invalid UTF-8 at byte %zu (0x%02x)", what,
+                        bad, s[bad]);
+  if (len)
+    prism__utf8_next(s, len, &cp);
+  prefix = tok->add_prefix_space && len > 0 && !prism__py_isspace(cp);
+  if (bad == len && !prefix)
+    return PRISM_OK;
+  if (!prism__mul_ok(len, 3, &cap) || !prism__add_ok(cap, 1, &cap))
+    return prism__error(PRISM_ERR_LIMIT, "%s: text too long", what);
+  if ((t->owned = prism__malloc(cap)) == NULL)
+    return PRISM_ERR_NO_MEMORY;
+  t->owned[0] = ' ';
+  t->len = (size_t)prefix + replace_invalid(t->owned + prefix, s, len);
+  t->s = t->owned;
+  return PRISM_OK;
+}
+
+/* Encode one text (no bos/eos) into e->out. */
+static int encode_one(const enc *e, const char *text, size_t len, unsigned flags, const char *what)
+{
+  text_in t;
+  int rc = text_prepare(e->tok, &t, text, len, flags, what);
+  if (rc == PRISM_OK)
+    rc = encode_text(e, t.s, t.len);
+  prism__free(t.owned);
+  return rc;
+}
+
+static void put_special(const enc *e, int which)
+{
+  if (e->tok->special[which] >= 0)
+    sink_put(e->out, e->tok->special[which]);
+}
+
+/* `text_b` NULL encodes a single text. */
+static int encode_seq(const enc *e, const char *text_a, size_t len_a, const char *text_b,
+                      size_t len_b, unsigned flags)
+{
+  int specials = !(flags & PRISM_TOKENIZER_NO_SPECIAL);
+  int rc;
+
+  if (specials)
+    put_special(e, PRISM_TOKENIZER_BOS);
+  if ((rc = encode_one(e, text_a, len_a, flags, text_b ? "text_a" : "text")) != PRISM_OK)
+    return rc;
+  if (specials)
+    put_special(e, PRISM_TOKENIZER_EOS);
+  if (!text_b)
+    return PRISM_OK;
+  if (specials)
+    put_special(e, PRISM_TOKENIZER_EOS);
+  if ((rc = encode_one(e, text_b, len_b, flags, "text_b")) != PRISM_OK)
+    return rc;
+  if (specials)
+    put_special(e, PRISM_TOKENIZER_EOS);
+  return PRISM_OK;
+}
+
+static int enc_begin(enc *e, sink *out, const prism_tokenizer *tok, int32_t *ids, size_t capacity)
+{
+  out->ids = ids;
+  out->cap = ids ? capacity : 0;
+  out->n = 0;
+  e->tok = tok;
+  e->out = out;
+  e->ws = ws_get();
+  return e->ws ? PRISM_OK : PRISM_ERR_NO_MEMORY;
+}
+
+static int enc_end(const sink *out, size_t *n_ids, int32_t *ids)
+{
+  *n_ids = out->n;
+  if (ids && out->n > out->cap)
+    return prism__error(PRISM_ERR_BUFFER_TOO_SMALL,
+                        "tokenizer: %zu ids do not fit a buffer of %zu", out->n, out->cap);
+  return PRISM_OK;
+}
+
+static int encode_api(int32_t *ids, size_t capacity, size_t *n_ids, const prism_tokenizer *tok,
+                      const char *text_a, size_t len_a, const char *text_b, size_t len_b,
+                      unsigned flags)
+{
+  enc e;
+  sink out;
+  int rc;
+
+  if ((rc = enc_begin(&e, &out, tok, ids, capacity)) != PRISM_OK ||
+      (rc = encode_seq(&e, text_a, len_a, text_b, len_b, flags)) != PRISM_OK)
+    return rc;
+  return enc_end(&out, n_ids, ids);
+}
+
+#define ENCODE_FLAGS (PRISM_TOKENIZER_NO_SPECIAL | PRISM_TOKENIZER_REPLACE_INVALID)
+
+int prism_tokenizer_encode(int32_t *ids, size_t capacity, size_t *n_ids,
+                           const prism_tokenizer *tok, const char *text, size_t text_len,
+                           unsigned flags)
+{
+  PRISM_CHECK_ARG(n_ids);
+  PRISM_CHECK_ARG(ids || capacity == 0);
+  PRISM_CHECK_ARG(tok);
+  PRISM_CHECK_ARG(text || text_len == 0);
+  PRISM_CHECK_ARG((flags & ~ENCODE_FLAGS) == 0);
+  return encode_api(ids, capacity, n_ids, tok, text ? text : "", text_len, NULL, 0, flags);
+}
+
+int prism_tokenizer_encode_pair(int32_t *ids, size_t capacity, size_t *n_ids,
+                                const prism_tokenizer *tok, const char *text_a, size_t len_a,
+                                const char *text_b, size_t len_b, unsigned flags)
+{
+  PRISM_CHECK_ARG(n_ids);
+  PRISM_CHECK_ARG(ids || capacity == 0);
+  PRISM_CHECK_ARG(tok);
+  PRISM_CHECK_ARG(text_a || len_a == 0);
+  PRISM_CHECK_ARG(text_b || len_b == 0);
+  PRISM_CHECK_ARG((flags & ~ENCODE_FLAGS) == 0);
+  return encode_api(ids, capacity, n_ids, tok, text_a ? text_a : "", len_a, text_b ? text_b : "",
+                    len_b, flags);
+}
+
+int prism_tokenizer_encode_batch(int32_t *ids, size_t capacity, size_t *n_ids, size_t *offsets,
+                                 const prism_tokenizer *tok, const char *const *texts,
+                                 const size_t *text_lens, size_t n_texts, unsigned flags)
+{
+  enc e;
+  sink out;
+  int rc;
+
+  PRISM_CHECK_ARG(n_ids);
+  PRISM_CHECK_ARG(ids || capacity == 0);
+  PRISM_CHECK_ARG(offsets);
+  PRISM_CHECK_ARG(tok);
+  PRISM_CHECK_ARG((texts && text_lens) || n_texts == 0);
+  PRISM_CHECK_ARG((flags & ~ENCODE_FLAGS) == 0);
+  for (size_t i = 0; i < n_texts; i++)
+    if (!texts[i] && text_lens[i])
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "tokenizer: texts[%zu] is NULL", i);
+  if ((rc = enc_begin(&e, &out, tok, ids, capacity)) != PRISM_OK)
+    return rc;
+  for (size_t i = 0; i < n_texts; i++) {
+    offsets[i] = out.n;
+    rc = encode_seq(&e, texts[i] ? texts[i] : "", text_lens[i], NULL, 0, flags);
+    if (rc != PRISM_OK)
+      return prism__error_prefix("texts[%zu]: ", i);
+  }
+  offsets[n_texts] = out.n;
+  return enc_end(&out, n_ids, ids);
+}
