@@ -9,5 +9,6 @@
 
 #include "common.h"
 #include "tokenizer.h"
+#include "bart.h"
 
 #endif /* PRISM_H */

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The exported symbols, the version script and the PRISM_API declarations agree.
 
-usage: check_symbols.py LIBPRISM.so libprism.map INCLUDE_DIR
+usage: check_symbols.py LIBPRISM.so libprism.map INCLUDE_DIR SONAME
+- the library's SONAME is SONAME;
 - every dynamic symbol the library defines starts with prism_ and is in the map;
 - every symbol in the map is exported;
 - every PRISM_API declaration in the public headers is exported, and every
@@ -42,10 +43,18 @@ def declared(include_dir):
     return names
 
 
+def soname(lib):
+    out = subprocess.run(["readelf", "-d", lib], check=True, capture_output=True, text=True).stdout
+    found = re.findall(r"\(SONAME\)\s+Library soname: \[(.*?)\]", out)
+    return found[0] if found else None
+
+
 def main():
-    lib, mapfile, include_dir = sys.argv[1:4]
+    lib, mapfile, include_dir, want_soname = sys.argv[1:5]
     exp, mp, dec = exported(lib), mapped(mapfile), declared(include_dir)
     errors = []
+    if soname(lib) != want_soname:
+        errors.append(f"SONAME is {soname(lib)}, expected {want_soname}")
     errors += [f"exported without the prism_ prefix: {n}" for n in sorted(exp) if not n.startswith("prism_")]
     errors += [f"exported but not in {mapfile}: {n}" for n in sorted(exp - mp)]
     errors += [f"in the map but not exported: {n}" for n in sorted(mp - exp)]

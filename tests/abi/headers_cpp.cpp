@@ -1,6 +1,8 @@
 // Every public header, included from C++ (extern "C" guards, no C-only constructs).
 #include <prism/prism.h>
 #include <prism/tokenizer.h>
+#include <prism/bart.h>
+#include <prism/prism.hpp>
 
 #include <cstdio>
 #include <cstring>
@@ -18,6 +20,13 @@ int main()
   prism_tokenizer_params_init(&params, sizeof params);
   if (params.struct_size != sizeof params || prism_tokenizer_vocab_size(NULL) != 0)
     return 1;
-  std::printf("libprism %s from C++\n", prism_version_string());
+  try {
+    prism::check(PRISM_ERR_FORMAT);
+    return 1;
+  } catch (const prism::Error &e) {
+    if (e.status() != PRISM_ERR_FORMAT)
+      return 1;
+  }
+  std::printf("libprism %s from C++\n", prism::version().c_str());
   return 0;
 }

@@ -1,0 +1,58 @@
+"""Python bindings for libprism: ranker, BPE tokenizer and BART explanation model.
+
+    import prism
+    print(prism.version())
+"""
+from . import _capi
+from ._errors import PrismError
+
+__all__ = ["PrismError", "version", "version_number", "set_num_threads", "get_num_threads",
+           "cpu_features", "set_log_handler"]
+
+
+def check(rc):
+    """Raise PrismError for a negative status; return rc otherwise."""
+    if rc < 0:
+        raise PrismError(rc, _capi.prism_status_name(rc).decode(),
+                         _capi.prism_last_error().decode("utf-8", "replace"))
+    return rc
+
+
+def version():
+    """The library's version string, e.g. "0.1.0"."""
+    return _capi.prism_version_string().decode()
+
+
+def version_number():
+    """MAJOR * 10000 + MINOR * 100 + PATCH."""
+    return _capi.prism_version_number()
+
+
+def set_num_threads(n=0):
+    """Worker threads for libprism and OpenBLAS (process-wide); 0 = all CPUs. Returns the count."""
+    return _capi.prism_set_num_threads(int(n))
+
+
+def get_num_threads():
+    return _capi.prism_get_num_threads()
+
+
+def cpu_features():
+    """The CPU features the kernels dispatch on, e.g. ["avx2", "avx512"]."""
+    return _capi.prism_cpu_features().decode().split()
+
+
+_log_callback = None  # kept referenced while C may call it
+
+
+def set_log_handler(handler, level=2):
+    """Route library log messages to handler(level, message); None silences them."""
+    global _log_callback
+    if handler is None:
+        _capi.prism_log_set(_capi.prism_log_fn(), None)
+        _log_callback = None
+        return
+    cb = _capi.prism_log_fn(lambda lvl, msg, _payload: handler(lvl, msg.decode("utf-8", "replace")))
+    _capi.prism_log_set(cb, None)
+    _capi.prism_log_set_level(int(level))
+    _log_callback = cb

@@ -1,0 +1,140 @@
+/*
+ * libprism — BART encoder-decoder (HuggingFace BartForConditionalGeneration).
+ *
+ * A prism_bart holds the weights of one checkpoint, loaded unchanged from a
+ * HuggingFace model folder (config.json, model.safetensors or a sharded
+ * model.safetensors.index.json, optional generation_config.json). F32 weights
+ * are memory-mapped; F16 and BF16 are converted to F32 at load.
+ *
+ * A prism_bart_session holds what one request needs while it runs: encoder
+ * states, cross-attention K/V, the self-attention KV cache and scratch. The
+ * decode loop allocates nothing.
+ *
+ * Thread safety: a prism_bart is immutable after load and may be shared by any
+ * number of threads. A session is used by one thread at a time; give each
+ * thread its own.
+ *
+ * Ownership: load/create return new objects through their first argument; the
+ * caller frees them with prism_bart_free / prism_bart_session_free (NULL is a
+ * no-op). A session borrows its model: free sessions before the model. Logits
+ * pointers returned by a session belong to it and stay valid until its next call.
+ */
+#ifndef PRISM_BART_H
+#define PRISM_BART_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct prism_bart prism_bart;
+typedef struct prism_bart_session prism_bart_session;
+
+/* Options for loading a checkpoint. */
+typedef struct prism_bart_load_params {
+  size_t struct_size;    /* sizeof(prism_bart_load_params), set by _init */
+  uint64_t max_file_size; /* refuse any file larger than this (bytes); 0 = no cap */
+  uint32_t flags;        /* PRISM_BART_LOAD_* */
+} prism_bart_load_params;
+
+PRISM_API int prism_bart_load_params_init(prism_bart_load_params *params, size_t struct_size);
+
+/* Load a HuggingFace BART model folder. */
+PRISM_API int prism_bart_load(prism_bart **out, const char *model_dir,
+                              const prism_bart_load_params *params);
+
+/*
+ * Load from memory: config.json text, one safetensors image (the buffer must
+ * outlive the model: F32 tensors are used in place) and optional
+ * generation_config.json text (NULL, 0 for none).
+ */
+PRISM_API int prism_bart_load_memory(prism_bart **out, const char *config_json, size_t config_len,
+                                     const void *safetensors, size_t safetensors_len,
+                                     const char *generation_config_json, size_t generation_len,
+                                     const prism_bart_load_params *params);
+
+PRISM_API void prism_bart_free(prism_bart *model);
+
+/* Hyperparameters and special ids of a loaded model. */
+typedef struct prism_bart_info {
+  size_t struct_size;
+  int32_t vocab_size;
+  int32_t d_model;
+  int32_t encoder_layers;
+  int32_t decoder_layers;
+  int32_t encoder_attention_heads;
+  int32_t decoder_attention_heads;
+  int32_t encoder_ffn_dim;
+  int32_t decoder_ffn_dim;
+  int32_t max_position_embeddings;
+  int32_t scale_embedding;        /* 0 or 1 */
+  int32_t pad_token_id;
+  int32_t bos_token_id;
+  int32_t eos_token_id;
+  int32_t decoder_start_token_id;
+  int32_t forced_bos_token_id;    /* -1 when unset */
+  int32_t forced_eos_token_id;    /* -1 when unset */
+  const char *activation_function; /* "gelu", "relu", "gelu_new", "silu"; owned by the model */
+} prism_bart_info;
+
+PRISM_API int prism_bart_get_info(const prism_bart *model, prism_bart_info *info);
+
+/* Session capacity: the largest request it will serve (memory is reserved up front). */
+typedef struct prism_bart_session_params {
+  size_t struct_size;
+  uint32_t max_batch;      /* encoder rows; 0 = 16 */
+  uint32_t max_rows;       /* decoder rows (batch x beams x return sequences); 0 = 64 */
+  uint32_t max_source_len; /* 0 = max_position_embeddings */
+  uint32_t max_target_len; /* 0 = max_position_embeddings */
+} prism_bart_session_params;
+
+PRISM_API int prism_bart_session_params_init(prism_bart_session_params *params,
+                                             size_t struct_size);
+PRISM_API int prism_bart_session_create(prism_bart_session **out, const prism_bart *model,
+                                        const prism_bart_session_params *params);
+PRISM_API void prism_bart_session_free(prism_bart_session *session);
+
+/*
+ * Run the encoder on a padded batch: input_ids and attention_mask are
+ * [batch, src_len] row-major (attention_mask NULL: ids != pad_token_id).
+ * Keeps the encoder states and cross-attention K/V in the session; when
+ * `hidden` is non-NULL also copies the last hidden state [batch, src_len, d_model].
+ */
+PRISM_API int prism_bart_session_encode(prism_bart_session *session, const int32_t *input_ids,
+                                        const int32_t *attention_mask, size_t batch,
+                                        size_t src_len, float *hidden);
+
+/*
+ * Start decoding after encode: the decoder runs batch * rows_per_input rows,
+ * row r reading encoder row r / rows_per_input (beams and return sequences of
+ * one input are adjacent). Clears the self-attention cache.
+ */
+PRISM_API int prism_bart_session_decoder_start(prism_bart_session *session,
+                                               size_t rows_per_input);
+
+/*
+ * One decoder step for every row: tokens[rows] are the newest token of each
+ * row; *logits receives [rows, vocab_size] for the next position (owned by the
+ * session, valid until its next call).
+ */
+PRISM_API int prism_bart_session_decoder_step(prism_bart_session *session, const int32_t *tokens,
+                                              const float **logits);
+
+/* Reorder the self-attention cache between steps: new row r continues old row src_rows[r]. */
+PRISM_API int prism_bart_session_decoder_reorder(prism_bart_session *session,
+                                                 const int32_t *src_rows);
+
+/*
+ * Teacher-forced decoder over the last encoded batch: decoder_input_ids
+ * [batch, tgt_len] → logits [batch, tgt_len, vocab_size] written to `logits`.
+ */
+PRISM_API int prism_bart_session_forward(prism_bart_session *session,
+                                         const int32_t *decoder_input_ids, size_t tgt_len,
+                                         float *logits);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRISM_BART_H */

@@ -1,0 +1,126 @@
+/*
+ * Internal: the BART model as the rest of libprism sees it — configuration,
+ * generation defaults, weight pointers — and the pieces shared by the loader
+ * (load.c, config.c) and the forward pass (forward.c, session.c).
+ */
+#ifndef PRISM_BART_INTERNAL_H
+#define PRISM_BART_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/safetensors.h"
+#include "prism/bart.h"
+
+typedef enum prism__bart_act {
+  PRISM_BART_ACT_GELU,     /* exact erf GELU */
+  PRISM_BART_ACT_RELU,
+  PRISM_BART_ACT_GELU_NEW, /* tanh approximation */
+  PRISM_BART_ACT_SILU,
+} prism__bart_act;
+
+/* Everything in config.json that changes inference. */
+typedef struct prism__bart_config {
+  int32_t vocab_size, d_model;
+  int32_t encoder_layers, decoder_layers;
+  int32_t encoder_heads, decoder_heads;
+  int32_t encoder_ffn_dim, decoder_ffn_dim;
+  int32_t max_position_embeddings;
+  int scale_embedding;
+  prism__bart_act activation;
+  const char *activation_name; /* static string */
+  int32_t pad_token_id, bos_token_id, eos_token_id, decoder_start_token_id;
+  int32_t forced_bos_token_id, forced_eos_token_id; /* -1 when unset */
+} prism__bart_config;
+
+/* HF `early_stopping`: False, True or "never". */
+enum { PRISM_BART_EARLY_STOP_FALSE = 0, PRISM_BART_EARLY_STOP_TRUE = 1,
+       PRISM_BART_EARLY_STOP_NEVER = 2 };
+
+/*
+ * Generation defaults: each field from generation_config.json, else
+ * config.json, else HuggingFace's GenerationConfig default (in brackets).
+ */
+typedef struct prism__bart_generation {
+  int32_t max_length;           /* [20] */
+  int32_t max_new_tokens;       /* [-1: unset; overrides max_length when set] */
+  int32_t min_length;           /* [0] */
+  int32_t min_new_tokens;       /* [-1: unset] */
+  int32_t num_beams;            /* [1] */
+  int32_t num_beam_groups;      /* [1] */
+  double length_penalty;        /* [1.0] */
+  int early_stopping;           /* PRISM_BART_EARLY_STOP_* [FALSE] */
+  int32_t no_repeat_ngram_size; /* [0] */
+  int32_t encoder_no_repeat_ngram_size; /* [0] */
+  double repetition_penalty;    /* [1.0] */
+  int do_sample;                /* [0] */
+  double temperature;           /* [1.0] */
+  int32_t top_k;                /* [50] */
+  double top_p;                 /* [1.0] */
+  int32_t num_return_sequences; /* [1] */
+  int32_t pad_token_id, bos_token_id, eos_token_id, decoder_start_token_id;
+  int32_t forced_bos_token_id, forced_eos_token_id; /* -1 when unset */
+} prism__bart_generation;
+
+/* The generation defaults of a loaded model (borrowed; lives as long as the model). */
+const prism__bart_generation *prism__bart_generation_defaults(const prism_bart *model);
+
+/* A PyTorch Linear: w [out, in], b [out]. */
+typedef struct prism__bart_linear {
+  const float *w, *b;
+  size_t out, in;
+} prism__bart_linear;
+
+typedef struct prism__bart_norm {
+  const float *w, *b;
+} prism__bart_norm;
+
+typedef struct prism__bart_attn {
+  prism__bart_linear q, k, v, o;
+  size_t heads, head_dim;
+} prism__bart_attn;
+
+typedef struct prism__bart_layer {
+  prism__bart_attn self_attn;
+  prism__bart_norm self_attn_ln;
+  prism__bart_attn cross_attn;  /* decoder layers only */
+  prism__bart_norm cross_attn_ln;
+  prism__bart_linear fc1, fc2;
+  prism__bart_norm final_ln;
+} prism__bart_layer;
+
+typedef struct prism__bart_stack {
+  const float *positions; /* [max_position_embeddings + 2, d_model] */
+  prism__bart_norm ln_embedding;
+  prism__bart_layer *layers;
+  size_t n_layers;
+} prism__bart_stack;
+
+struct prism_bart {
+  prism__bart_config cfg;
+  prism__bart_generation gen;
+  const float *shared;            /* [vocab, d_model]: embeddings and the tied LM head */
+  const float *final_logits_bias; /* [vocab] or NULL (zeros) */
+  prism__bart_stack encoder, decoder;
+  prism__st_file *shards;         /* the safetensors images the weights point into */
+  size_t n_shards;
+  float **owned;                  /* converted (F16/BF16/unaligned) tensors */
+  size_t n_owned;
+};
+
+/* The position table holds max_position_embeddings + 2 rows; position t reads row t + 2. */
+#define PRISM_BART_POSITION_OFFSET 2
+
+/*
+ * config.c: parse config.json into *cfg and the generation defaults it implies
+ * into *gen; then overlay generation_config.json onto *gen.
+ */
+int prism__bart_parse_config(const char *config_json, size_t config_len, const char *what,
+                             prism__bart_config *cfg, prism__bart_generation *gen);
+int prism__bart_parse_generation(const char *json, size_t len, const char *what,
+                                 int32_t vocab_size, prism__bart_generation *gen);
+
+/* load.c: bind every weight from the model's shards, checking shapes against cfg. */
+int prism__bart_bind_weights(prism_bart *model, const char *what);
+
+#endif

@@ -1,0 +1,152 @@
+#include <math.h>
+#include <string.h>
+
+#include "common/pool.h"
+#include "kernels.h"
+#include "linalg/linalg.h"
+
+#define LAYER_NORM_EPS 1e-5
+
+void prism__bart_linear_fwd(const prism__bart_linear *l, const float *x, size_t n, float scale,
+                            float *y)
+{
+  prism__sgemm_nt(n, l->out, l->in, 1.0f, x, l->in, l->w, l->in, 0.0f, y, l->out);
+  for (size_t i = 0; i < n; i++) {
+    float *row = y + i * l->out;
+    for (size_t j = 0; j < l->out; j++)
+      row[j] = (row[j] + l->b[j]) * scale;
+  }
+}
+
+static void layer_norm_row(float *x, size_t d, const prism__bart_norm *norm)
+{
+  double mean = 0.0, var = 0.0;
+  float inv;
+  for (size_t j = 0; j < d; j++)
+    mean += x[j];
+  mean /= (double)d;
+  for (size_t j = 0; j < d; j++)
+    var += ((double)x[j] - mean) * ((double)x[j] - mean);
+  inv = (float)(1.0 / sqrt(var / (double)d + LAYER_NORM_EPS));
+  for (size_t j = 0; j < d; j++)
+    x[j] = ((x[j] - (float)mean) * inv) * norm->w[j] + norm->b[j];
+}
+
+void prism__bart_add_norm(float *x, const float *add, size_t n, size_t d,
+                          const prism__bart_norm *norm)
+{
+  for (size_t i = 0; i < n; i++) {
+    float *row = x + i * d;
+    if (add)
+      for (size_t j = 0; j < d; j++)
+        row[j] += add[i * d + j];
+    layer_norm_row(row, d, norm);
+  }
+}
+
+void prism__bart_activate(float *x, size_t count, prism__bart_act act)
+{
+  switch (act) {
+  case PRISM_BART_ACT_GELU:
+    for (size_t i = 0; i < count; i++)
+      x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+    break;
+  case PRISM_BART_ACT_RELU:
+    for (size_t i = 0; i < count; i++)
+      x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    break;
+  case PRISM_BART_ACT_GELU_NEW:
+    for (size_t i = 0; i < count; i++) {
+      float u = 0.7978845608028654f * (x[i] + 0.044715f * x[i] * x[i] * x[i]);
+      x[i] = 0.5f * x[i] * (1.0f + tanhf(u));
+    }
+    break;
+  case PRISM_BART_ACT_SILU:
+    for (size_t i = 0; i < count; i++)
+      x[i] = x[i] / (1.0f + expf(-x[i]));
+    break;
+  }
+}
+
+void prism__bart_embed(const prism_bart *m, const prism__bart_stack *stack, const int32_t *ids,
+                       size_t n, size_t first, size_t period, float *x)
+{
+  size_t d = (size_t)m->cfg.d_model;
+  float scale = m->cfg.scale_embedding ? sqrtf((float)d) : 1.0f;
+  for (size_t i = 0; i < n; i++) {
+    size_t pos = first + (period ? i % period : 0) + PRISM_BART_POSITION_OFFSET;
+    const float *tok = m->shared + (size_t)ids[i] * d;
+    const float *p = stack->positions + pos * d;
+    for (size_t j = 0; j < d; j++)
+      x[i * d + j] = tok[j] * scale + p[j];
+  }
+  prism__bart_add_norm(x, NULL, n, d, &stack->ln_embedding);
+}
+
+static float dot(const float *a, const float *b, size_t n)
+{
+  float s = 0.0f;
+  for (size_t i = 0; i < n; i++)
+    s += a[i] * b[i];
+  return s;
+}
+
+/*
+ * out = softmax(q K^T) V in one pass (running maximum, rescaling the partial
+ * sum when it grows), so no score buffer is needed per (row, head).
+ */
+static void attend_one(const float *q, const float *k, const float *v, size_t key_stride,
+                       size_t n_keys, const uint8_t *mask, size_t hd, float *out)
+{
+  float max = -INFINITY, sum = 0.0f;
+  memset(out, 0, hd * sizeof *out);
+  for (size_t j = 0; j < n_keys; j++) {
+    const float *vj = v + j * key_stride;
+    float s, w;
+    if (mask && !mask[j])
+      continue;
+    s = dot(q, k + j * key_stride, hd);
+    if (s > max) {
+      float shrink = expf(max - s);
+      sum *= shrink;
+      for (size_t i = 0; i < hd; i++)
+        out[i] *= shrink;
+      max = s;
+    }
+    w = expf(s - max);
+    sum += w;
+    for (size_t i = 0; i < hd; i++)
+      out[i] += w * vj[i];
+  }
+  if (sum == 0.0f && n_keys) {
+    /* Every key masked: HF's additive mask makes the weights uniform. */
+    memset(out, 0, hd * sizeof *out);
+    for (size_t j = 0; j < n_keys; j++)
+      for (size_t i = 0; i < hd; i++)
+        out[i] += v[j * key_stride + i];
+    sum = (float)n_keys;
+  }
+  for (size_t i = 0; i < hd; i++)
+    out[i] /= sum;
+}
+
+static void attention_range(void *ctx, size_t begin, size_t end)
+{
+  const prism__bart_attn_job *job = ctx;
+  for (size_t task = begin; task < end; task++) {
+    size_t r = task / job->heads, h = task % job->heads;
+    size_t src = job->slot ? (size_t)job->slot[r] : r / job->group;
+    size_t off = src * job->src_stride + h * job->head_stride;
+    const uint8_t *mask = job->mask ? job->mask + src * job->mask_stride : NULL;
+    attend_one(job->q + r * job->d + h * job->head_dim, job->k + off, job->v + off,
+               job->key_stride, job->n_keys, mask, job->head_dim,
+               job->out + r * job->d + h * job->head_dim);
+  }
+}
+
+void prism__bart_attention(const prism__bart_attn_job *job)
+{
+  size_t work = job->n_keys * job->head_dim;
+  size_t grain = work >= 4096 ? 1 : 4096 / (work ? work : 1);
+  prism__parallel_for(job->n * job->heads, grain, attention_range, (void *)job);
+}
