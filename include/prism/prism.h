@@ -10,5 +10,6 @@
 #include "common.h"
 #include "tokenizer.h"
 #include "bart.h"
+#include "ranker.h"
 
 #endif /* PRISM_H */

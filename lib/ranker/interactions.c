@@ -1,0 +1,261 @@
+/* Interaction sets: the TSV loader and the public prism_interactions_* calls. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "common/file.h"
+#include "ranker_internal.h"
+
+/* Interaction files above this size are refused rather than read whole. */
+#define TSV_MAX_BYTES ((size_t)1 << 34)
+
+/* Strict UTF-8 (no overlongs, surrogates or code points above U+10FFFF); returns the bad offset or -1. */
+static long utf8_invalprism__idmap_name(const unsigned char *s, size_t n)
+{
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = s[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (!len || i + len > n || (len == 2 && c < 0xC2))
+      return (long)i;
+    for (size_t j = 1; j < len; j++)
+      if ((s[i + j] & 0xC0) != 0x80)
+        return (long)i;
+    if ((len == 3 && c == 0xE0 && s[i + 1] < 0xA0) || (len == 3 && c == 0xED && s[i + 1] >= 0xA0) ||
+        (len == 4 && c == 0xF0 && s[i + 1] < 0x90) || (len == 4 && (c > 0xF4 || (c == 0xF4 && s[i + 1] >= 0x90))))
+      return (long)i;
+    i += len;
+  }
+  return -1;
+}
+
+int prism_interactions_create(prism_interactions **out)
+{
+  PRISM_CHECK_ARG(out);
+  *out = prism__calloc(1, sizeof **out);
+  return *out ? PRISM_OK : PRISM_ERR_NO_MEMORY;
+}
+
+void prism_interactions_free(prism_interactions *data)
+{
+  if (!data)
+    return;
+  prism__idmap_free(&data->users);
+  prism__idmap_free(&data->items);
+  prism__free(data->user);
+  prism__free(data->item);
+  prism__free(data->value);
+  prism__free(data);
+}
+
+static int reserve(prism_interactions *d)
+{
+  if (d->count < d->cap)
+    return PRISM_OK;
+  size_t cap = d->cap ? d->cap * 2 : 1024;
+  int32_t *u = prism__realloc(d->user, cap * sizeof *u);
+  if (!u)
+    return PRISM_ERR_NO_MEMORY;
+  d->user = u;
+  int32_t *i = prism__realloc(d->item, cap * sizeof *i);
+  if (!i)
+    return PRISM_ERR_NO_MEMORY;
+  d->item = i;
+  float *v = prism__realloc(d->value, cap * sizeof *v);
+  if (!v)
+    return PRISM_ERR_NO_MEMORY;
+  d->value = v;
+  d->cap = cap;
+  return PRISM_OK;
+}
+
+/* Validated ids and value; a failed add leaves the set as it was, except for interned ids. */
+static int add_checked(prism_interactions *d, const char *user, const char *item, float value)
+{
+  int32_t u, i;
+  int rc = reserve(d);
+  if (rc == PRISM_OK)
+    rc = prism__idmap_intern(&d->users, user, &u);
+  if (rc == PRISM_OK)
+    rc = prism__idmap_intern(&d->items, item, &i);
+  if (rc != PRISM_OK)
+    return rc;
+  d->user[d->count] = u;
+  d->item[d->count] = i;
+  d->value[d->count] = value;
+  d->count++;
+  return PRISM_OK;
+}
+
+static int check_id(const char *id, const char *what)
+{
+  size_t n = strlen(id);
+  if (n == 0)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "empty %s id", what);
+  if (strpbrk(id, "\t\r\n"))
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s id \"%s\" contains a tab or newline", what, id);
+  long bad = utf8_invalprism__idmap_name((const unsigned char *)id, n);
+  if (bad >= 0)
+    return prism__error(PRISM_ERR_INVALID_UTF8, "%s id: invalid UTF-8 at byte %ld", what, bad);
+  return PRISM_OK;
+}
+
+int prism_interactions_add(prism_interactions *data, const char *user, const char *item, float value)
+{
+  PRISM_CHECK_ARG(data);
+  PRISM_CHECK_ARG(user);
+  PRISM_CHECK_ARG(item);
+  if (!isfinite(value))
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "interaction (%s, %s): value is not finite", user, item);
+  int rc = check_id(user, "user");
+  if (rc == PRISM_OK)
+    rc = check_id(item, "item");
+  return rc == PRISM_OK ? add_checked(data, user, item, value) : rc;
+}
+
+/* Split `line` (NUL-terminated, no newline) on tabs into at most 4 fields. */
+static int split_fields(char *line, char **field)
+{
+  int n = 0;
+  for (char *p = line;;) {
+    if (n == 4)
+      return 5;
+    field[n++] = p;
+    p = strchr(p, '\t');
+    if (!p)
+      return n;
+    *p++ = '\0';
+  }
+}
+
+static int parse_line(prism_interactions *d, char *line, const char *path, size_t lineno)
+{
+  char *f[4] = {NULL, NULL, NULL, NULL}, *end;
+  int n = split_fields(line, f);
+  float value = 1.0f;
+
+  if (n < 2 || n > 4)
+    return prism__error(PRISM_ERR_FORMAT, "%s:%zu: expected 2 to 4 tab-separated fields, got %s",
+                        path, lineno, n > 4 ? "more than 4" : "1");
+  if (!*f[0] || !*f[1])
+    return prism__error(PRISM_ERR_FORMAT, "%s:%zu: empty %s id", path, lineno, *f[0] ? "item" : "user");
+  for (int k = 0; k < 2; k++) {
+    long bad = utf8_invalprism__idmap_name((const unsigned char *)f[k], strlen(f[k]));
+    if (bad >= 0)
+      return prism__error(PRISM_ERR_INVALID_UTF8, "%s:%zu: invalid UTF-8 in the %s id", path,
+                          lineno, k ? "item" : "user");
+  }
+  if (n >= 3) {
+    errno = 0;
+    double v = strtod(f[2], &end);
+    if (end == f[2] || *end || errno == ERANGE || !isfinite(v) || fabs(v) > 3.0e38)
+      return prism__error(PRISM_ERR_FORMAT, "%s:%zu: value \"%s\" is not a finite number", path,
+                          lineno, f[2]);
+    value = (float)v;
+  }
+  if (n == 4) {
+    errno = 0;
+    (void)strtoll(f[3], &end, 10);
+    if (end == f[3] || *end || errno == ERANGE)
+      return prism__error(PRISM_ERR_FORMAT, "%s:%zu: timestamp \"%s\" is not an integer", path,
+                          lineno, f[3]);
+  }
+  int rc = add_checked(d, f[0], f[1], value);
+  return rc == PRISM_OK ? rc : prism__error_prefix("%s:%zu: ", path, lineno);
+}
+
+int prism_interactions_load_tsv(prism_interactions **out, const char *path)
+{
+  prism__file file;
+  prism_interactions *d;
+  int rc;
+
+  PRISM_CHECK_ARG(out);
+  PRISM_CHECK_ARG(path);
+  *out = NULL;
+  rc = prism__file_read(path, TSV_MAX_BYTES, &file);
+  if (rc != PRISM_OK)
+    return rc;
+  rc = prism_interactions_create(&d);
+  char *text = (char *)file.data, *end = text + file.size;
+  size_t lineno = 0;
+  for (char *line = text; rc == PRISM_OK && line < end;) {
+    char *nl = memchr(line, '\n', (size_t)(end - line));
+    char *stop = nl ? nl : end;
+    lineno++;
+    if (stop > line && stop[-1] == '\r')
+      stop--;
+    *stop = '\0';
+    if (memchr(line, '\0', (size_t)(stop - line)))
+      rc = prism__error(PRISM_ERR_FORMAT, "%s:%zu: NUL byte in line", path, lineno);
+    else if (stop > line)
+      rc = parse_line(d, line, path, lineno);
+    line = nl ? nl + 1 : end;
+  }
+  prism__file_close(&file);
+  if (rc != PRISM_OK) {
+    prism_interactions_free(d);
+    return rc;
+  }
+  *out = d;
+  return PRISM_OK;
+}
+
+size_t prism_interactions_count(const prism_interactions *data)
+{
+  return data ? data->count : 0;
+}
+
+int32_t prism_interactions_num_users(const prism_interactions *data)
+{
+  return data ? data->users.count : 0;
+}
+
+int32_t prism_interactions_num_items(const prism_interactions *data)
+{
+  return data ? data->items.count : 0;
+}
+
+int prism_interactions_get(const prism_interactions *data, size_t i, int32_t *user, int32_t *item,
+                           float *value)
+{
+  PRISM_CHECK_ARG(data);
+  if (i >= data->count)
+    return prism__error(PRISM_ERR_OUT_OF_RANGE, "interaction %zu of %zu", i, data->count);
+  if (user)
+    *user = data->user[i];
+  if (item)
+    *item = data->item[i];
+  if (value)
+    *value = data->value[i];
+  return PRISM_OK;
+}
+
+const char *prism_interactions_user_id(const prism_interactions *data, int32_t user)
+{
+  return data ? prism__idmap_name(&data->users, user) : NULL;
+}
+
+const char *prism_interactions_item_id(const prism_interactions *data, int32_t item)
+{
+  return data ? prism__idmap_name(&data->items, item) : NULL;
+}
+
+int prism_interactions_find_user(const prism_interactions *data, const char *id, int32_t *out)
+{
+  PRISM_CHECK_ARG(data);
+  PRISM_CHECK_ARG(id);
+  PRISM_CHECK_ARG(out);
+  return prism__idmap_lookup(&data->users, id, "user", out);
+}
+
+int prism_interactions_find_item(const prism_interactions *data, const char *id, int32_t *out)
+{
+  PRISM_CHECK_ARG(data);
+  PRISM_CHECK_ARG(id);
+  PRISM_CHECK_ARG(out);
+  return prism__idmap_lookup(&data->items, id, "item", out);
+}

@@ -1,0 +1,592 @@
+/* The ranker handle: parameters, training entry points, accessors, fold-in, explain. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+#include "linalg/linalg.h"
+#include "ranker_internal.h"
+
+int prism_ranker_params_init(prism_ranker_params *params, size_t struct_size)
+{
+  PRISM_CHECK_ARG(params);
+  if (struct_size < PRISM_RANKER_PARAMS_V1_SIZE)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "prism_ranker_params_init: struct_size %zu is below %zu", struct_size,
+                        (size_t)PRISM_RANKER_PARAMS_V1_SIZE);
+  memset(params, 0, struct_size);
+  params->struct_size = struct_size;
+  params->algorithm = PRISM_RANKER_ALS;
+  return PRISM_OK;
+}
+
+static float pick(float value, float als, float bpr, float mf, int algorithm)
+{
+  if (value != 0.0f)
+    return value;
+  return algorithm == PRISM_RANKER_ALS ? als : algorithm == PRISM_RANKER_BPR ? bpr : mf;
+}
+
+static int check_hyper(const prism__rk_hyper *hp)
+{
+  if (hp->factors < 1 || hp->factors > PRISM_RANKER_MAX_FACTORS)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "factors %d outside [1, %d]", hp->factors,
+                        PRISM_RANKER_MAX_FACTORS);
+  if (hp->iterations < 1 || hp->iterations > 1000000)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "iterations %d outside [1, 1000000]", hp->iterations);
+  if (hp->cg_steps < 1 || hp->cg_steps > 1000)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "cg_steps %d outside [1, 1000]", hp->cg_steps);
+  if (!(hp->regularization > 0.0f) || !isfinite(hp->regularization))
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "regularization must be finite and positive");
+  if (!(hp->alpha > 0.0f) || !isfinite(hp->alpha))
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "alpha must be finite and positive");
+  if (!(hp->learning_rate > 0.0f) || !isfinite(hp->learning_rate))
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "learning_rate must be finite and positive");
+  if (!isfinite(hp->rating_min) || !isfinite(hp->rating_max) || hp->rating_min > hp->rating_max)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "rating range [%g, %g] is not a finite interval",
+                        (double)hp->rating_min, (double)hp->rating_max);
+  return PRISM_OK;
+}
+
+int prism__resolve_params(const prism_ranker_params *params, prism_ranker_params *copy,
+                          prism__rk_hyper *hp)
+{
+  prism_ranker_params_init(copy, sizeof *copy);
+  if (params) {
+    if (params->struct_size < PRISM_RANKER_PARAMS_V1_SIZE)
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_ranker_params: struct_size %zu is below %zu",
+                          params->struct_size, (size_t)PRISM_RANKER_PARAMS_V1_SIZE);
+    memcpy(copy, params, params->struct_size < sizeof *copy ? params->struct_size : sizeof *copy);
+  }
+  int a = copy->algorithm;
+  if (a != PRISM_RANKER_ALS && a != PRISM_RANKER_BPR && a != PRISM_RANKER_MF)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "unknown ranker algorithm %d", a);
+  hp->algorithm = a;
+  hp->factors = copy->factors ? copy->factors : 64;
+  hp->iterations = copy->iterations ? copy->iterations : a == PRISM_RANKER_ALS ? 15 : a == PRISM_RANKER_BPR ? 100 : 20;
+  hp->cg_steps = copy->cg_steps ? copy->cg_steps : 3;
+  hp->regularization = pick(copy->regularization, 0.05f, 0.01f, 0.02f, a);
+  hp->alpha = pick(copy->alpha, 2.0f, 2.0f, 2.0f, a);
+  hp->learning_rate = pick(copy->learning_rate, 0.05f, 0.05f, 0.005f, a);
+  hp->rating_min = copy->rating_min;
+  hp->rating_max = copy->rating_max;
+  hp->seed = copy->seed;
+  return check_hyper(hp);
+}
+
+int prism__ranker_alloc(prism_ranker **out, const prism__rk_hyper *hp, int32_t users, int32_t items)
+{
+  prism_ranker *r = prism__calloc(1, sizeof *r);
+  size_t F = (size_t)hp->factors;
+  if (!r)
+    return PRISM_ERR_NO_MEMORY;
+  r->hp = *hp;
+  r->num_users = users;
+  r->num_items = items;
+  r->user_factors = prism__calloc((size_t)users * F + 1, sizeof(float));
+  r->item_factors = prism__calloc((size_t)items * F + 1, sizeof(float));
+  r->item_norms = prism__calloc((size_t)items + 1, sizeof(float));
+  int ok = r->user_factors && r->item_factors && r->item_norms;
+  if (ok && hp->algorithm != PRISM_RANKER_ALS)
+    ok = (r->item_bias = prism__calloc((size_t)items + 1, sizeof(float))) != NULL;
+  if (ok && hp->algorithm == PRISM_RANKER_MF)
+    ok = (r->user_bias = prism__calloc((size_t)users + 1, sizeof(float))) != NULL;
+  if (ok && hp->algorithm == PRISM_RANKER_ALS)
+    ok = (r->item_gram = prism__mallocn(F * F, sizeof(float))) != NULL;
+  if (!ok) {
+    prism_ranker_free(r);
+    return PRISM_ERR_NO_MEMORY;
+  }
+  *out = r;
+  return PRISM_OK;
+}
+
+void prism_ranker_free(prism_ranker *r)
+{
+  if (!r)
+    return;
+  prism__free(r->user_factors);
+  prism__free(r->item_factors);
+  prism__free(r->user_bias);
+  prism__free(r->item_bias);
+  prism__free(r->item_gram);
+  prism__free(r->item_norms);
+  prism__csr_free(&r->seen);
+  prism__idmap_free(&r->user_ids);
+  prism__idmap_free(&r->item_ids);
+  prism__free(r);
+}
+
+static int all_finite(const float *a, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(a[i]))
+      return 0;
+  return 1;
+}
+
+int prism__ranker_finish(prism_ranker *r, const char *what)
+{
+  int F = r->hp.factors;
+  if (!all_finite(r->user_factors, (size_t)r->num_users * F) ||
+      !all_finite(r->item_factors, (size_t)r->num_items * F) ||
+      (r->user_bias && !all_finite(r->user_bias, (size_t)r->num_users)) ||
+      (r->item_bias && !all_finite(r->item_bias, (size_t)r->num_items)) || !isfinite(r->global_bias))
+    return prism__error(PRISM_ERR_FORMAT, "%s: factors or biases are not finite", what);
+  for (int32_t i = 0; i < r->num_items; i++) {
+    const float *y = r->item_factors + (size_t)i * F;
+    double s = 0.0;
+    for (int k = 0; k < F; k++)
+      s += (double)y[k] * y[k];
+    r->item_norms[i] = (float)sqrt(s);
+  }
+  if (r->item_gram)
+    prism__als_gram(r->item_gram, r->item_factors, r->num_items, F, r->hp.regularization);
+  return PRISM_OK;
+}
+
+static void init_factors(prism_ranker *r)
+{
+  prism__rng g;
+  int a = r->hp.algorithm, F = r->hp.factors;
+  size_t nu = (size_t)r->num_users * F, ni = (size_t)r->num_items * F;
+  prism__rng_seed(&g, r->hp.seed);
+  for (size_t k = 0; k < nu + ni; k++) {
+    float *x = k < nu ? r->user_factors + k : r->item_factors + (k - nu);
+    if (a == PRISM_RANKER_ALS)
+      *x = (float)(prism__rng_unit(&g) * 0.01);
+    else if (a == PRISM_RANKER_BPR)
+      *x = (float)((prism__rng_unit(&g) - 0.5) / F);
+    else
+      *x = (float)(prism__rng_normal(&g) * 0.1);
+  }
+}
+
+static void rating_range(prism__rk_hyper *hp, const prism__csr *ui)
+{
+  int64_t nnz = ui->ptr[ui->rows];
+  if (hp->rating_min != 0.0f || hp->rating_max != 0.0f || nnz == 0)
+    return;
+  hp->rating_min = hp->rating_max = ui->value[0];
+  for (int64_t e = 1; e < nnz; e++) {
+    hp->rating_min = fminf(hp->rating_min, ui->value[e]);
+    hp->rating_max = fmaxf(hp->rating_max, ui->value[e]);
+  }
+}
+
+static int fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_params *params)
+{
+  if (r->hp.algorithm == PRISM_RANKER_BPR)
+    return prism__bpr_fit(r, ui, params);
+  if (r->hp.algorithm == PRISM_RANKER_MF)
+    return prism__mf_fit(r, ui, params);
+  prism__csr iu;
+  int rc = prism__csr_transpose(&iu, ui);
+  if (rc == PRISM_OK)
+    rc = prism__als_fit(r, ui, &iu, params);
+  prism__csr_free(&iu);
+  return rc;
+}
+
+/* Train on `ui` (taken over: freed on failure, kept as the seen matrix on success). */
+static int train_owned(prism_ranker **out, prism__csr *ui, const prism_ranker_params *params)
+{
+  prism_ranker_params copy;
+  prism__rk_hyper hp;
+  prism_ranker *r = NULL;
+  int rc = prism__resolve_params(params, &copy, &hp);
+  if (rc == PRISM_OK && ui->ptr[ui->rows] == 0)
+    rc = prism__error(PRISM_ERR_INVALID_ARGUMENT, "no interactions to train on");
+  if (rc == PRISM_OK) {
+    rating_range(&hp, ui);
+    rc = prism__ranker_alloc(&r, &hp, ui->rows, ui->cols);
+  }
+  if (rc == PRISM_OK) {
+    init_factors(r);
+    rc = fit(r, ui, &copy);
+  }
+  if (rc == PRISM_OK) {
+    r->seen = *ui;
+    memset(ui, 0, sizeof *ui);
+    rc = prism__ranker_finish(r, "training diverged (lower the learning rate)");
+  }
+  if (rc != PRISM_OK) {
+    prism_ranker_free(r);
+    prism__csr_free(ui);
+    return rc;
+  }
+  *out = r;
+  return PRISM_OK;
+}
+
+static int check_dims(int32_t users, int32_t items)
+{
+  if (users < 1 || items < 1)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "need at least one user and one item (got %d, %d)",
+                        users, items);
+  return PRISM_OK;
+}
+
+int prism_ranker_train_coo(prism_ranker **out, int32_t num_users, int32_t num_items, size_t count,
+                           const int32_t *users, const int32_t *items, const float *values,
+                           const prism_ranker_params *params)
+{
+  prism__csr ui;
+  PRISM_CHECK_ARG(out);
+  *out = NULL;
+  PRISM_CHECK_ARG(count == 0 || (users && items));
+  int rc = check_dims(num_users, num_items);
+  if (rc == PRISM_OK)
+    rc = prism__csr_from_coo(&ui, num_users, num_items, count, users, items, values);
+  return rc == PRISM_OK ? train_owned(out, &ui, params) : rc;
+}
+
+int prism_ranker_train_csr(prism_ranker **out, int32_t num_users, int32_t num_items,
+                           const int64_t *indptr, const int32_t *indices, const float *values,
+                           const prism_ranker_params *params)
+{
+  PRISM_CHECK_ARG(out);
+  *out = NULL;
+  PRISM_CHECK_ARG(indptr);
+  int rc = check_dims(num_users, num_items);
+  if (rc != PRISM_OK)
+    return rc;
+  for (int32_t u = 0; u < num_users; u++)
+    if (indptr[u + 1] < indptr[u] || indptr[0] != 0)
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "indptr: not a monotone row pointer from 0 (row %d)", u);
+  size_t nnz = (size_t)indptr[num_users];
+  PRISM_CHECK_ARG(nnz == 0 || indices);
+  int32_t *rows = prism__mallocn(nnz ? nnz : 1, sizeof *rows);
+  if (!rows)
+    return PRISM_ERR_NO_MEMORY;
+  for (int32_t u = 0; u < num_users; u++)
+    for (int64_t e = indptr[u]; e < indptr[u + 1]; e++)
+      rows[e] = u;
+  prism_ranker *r = NULL;
+  rc = prism_ranker_train_coo(&r, num_users, num_items, nnz, rows, indices, values, params);
+  prism__free(rows);
+  *out = r;
+  return rc;
+}
+
+int prism_ranker_train(prism_ranker **out, const prism_interactions *data,
+                       const prism_ranker_params *params)
+{
+  PRISM_CHECK_ARG(out);
+  *out = NULL;
+  PRISM_CHECK_ARG(data);
+  if (data->count == 0)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "no interactions to train on");
+  prism_ranker *r = NULL;
+  int rc = prism_ranker_train_coo(&r, data->users.count, data->items.count, data->count,
+                                  data->user, data->item, data->value, params);
+  if (rc == PRISM_OK) {
+    rc = prism__idmap_copy(&r->user_ids, &data->users);
+    if (rc == PRISM_OK)
+      rc = prism__idmap_copy(&r->item_ids, &data->items);
+    r->has_ids = 1;
+  }
+  if (rc != PRISM_OK) {
+    prism_ranker_free(r);
+    return rc;
+  }
+  *out = r;
+  return PRISM_OK;
+}
+
+/* ---- accessors ---- */
+
+int prism_ranker_algorithm_of(const prism_ranker *r)
+{
+  return r ? r->hp.algorithm : -1;
+}
+
+int32_t prism_ranker_num_users(const prism_ranker *r)
+{
+  return r ? r->num_users : 0;
+}
+
+int32_t prism_ranker_num_items(const prism_ranker *r)
+{
+  return r ? r->num_items : 0;
+}
+
+int prism_ranker_num_factors(const prism_ranker *r)
+{
+  return r ? r->hp.factors : 0;
+}
+
+const float *prism_ranker_user_factors(const prism_ranker *r)
+{
+  return r ? r->user_factors : NULL;
+}
+
+const float *prism_ranker_item_factors(const prism_ranker *r)
+{
+  return r ? r->item_factors : NULL;
+}
+
+const char *prism_ranker_user_id(const prism_ranker *r, int32_t user)
+{
+  return r && r->has_ids ? prism__idmap_name(&r->user_ids, user) : NULL;
+}
+
+const char *prism_ranker_item_id(const prism_ranker *r, int32_t item)
+{
+  return r && r->has_ids ? prism__idmap_name(&r->item_ids, item) : NULL;
+}
+
+/* Without an id map a model names its rows by their decimal index. */
+int32_t prism__ranker_lookup(const prism_ranker *r, int items, const char *id)
+{
+  if (r->has_ids)
+    return prism__idmap_find(items ? &r->item_ids : &r->user_ids, id);
+  char *end;
+  long v = strtol(id, &end, 10);
+  if (end == id || *end || v < 0 || v >= (items ? r->num_items : r->num_users))
+    return -1;
+  return (int32_t)v;
+}
+
+static int find_index(const prism_ranker *r, int items, const char *id, int32_t *out)
+{
+  int32_t i = prism__ranker_lookup(r, items, id);
+  if (i < 0)
+    return prism__error(PRISM_ERR_NOT_FOUND, "unknown %s id \"%s\"", items ? "item" : "user", id);
+  *out = i;
+  return PRISM_OK;
+}
+
+int prism_ranker_find_user(const prism_ranker *r, const char *id, int32_t *out)
+{
+  PRISM_CHECK_ARG(r);
+  PRISM_CHECK_ARG(id);
+  PRISM_CHECK_ARG(out);
+  return find_index(r, 0, id, out);
+}
+
+int prism_ranker_find_item(const prism_ranker *r, const char *id, int32_t *out)
+{
+  PRISM_CHECK_ARG(r);
+  PRISM_CHECK_ARG(id);
+  PRISM_CHECK_ARG(out);
+  return find_index(r, 1, id, out);
+}
+
+/* ---- scores, fold-in, explain ---- */
+
+float prism__score(const prism_ranker *r, const float *u, float user_bias, int32_t item)
+{
+  const float *y = r->item_factors + (size_t)item * r->hp.factors;
+  float s = user_bias + r->global_bias + (r->item_bias ? r->item_bias[item] : 0.0f);
+  for (int k = 0; k < r->hp.factors; k++)
+    s += u[k] * y[k];
+  return s;
+}
+
+static int check_user(const prism_ranker *r, int32_t user)
+{
+  if (user < 0 || user >= r->num_users)
+    return prism__error(PRISM_ERR_OUT_OF_RANGE, "user %d outside [0, %d)", user, r->num_users);
+  return PRISM_OK;
+}
+
+static int check_item(const prism_ranker *r, int32_t item)
+{
+  if (item < 0 || item >= r->num_items)
+    return prism__error(PRISM_ERR_OUT_OF_RANGE, "item %d outside [0, %d)", item, r->num_items);
+  return PRISM_OK;
+}
+
+int prism_ranker_predict(const prism_ranker *r, int32_t user, int32_t item, float *out)
+{
+  PRISM_CHECK_ARG(r);
+  PRISM_CHECK_ARG(out);
+  int rc = check_user(r, user);
+  if (rc == PRISM_OK)
+    rc = check_item(r, item);
+  if (rc != PRISM_OK)
+    return rc;
+  float s = prism__score(r, r->user_factors + (size_t)user * r->hp.factors,
+                         r->user_bias ? r->user_bias[user] : 0.0f, item);
+  if (r->hp.algorithm == PRISM_RANKER_MF)
+    s = fminf(fmaxf(s, r->hp.rating_min), r->hp.rating_max);
+  *out = s;
+  return PRISM_OK;
+}
+
+int prism__history_csr(const prism_ranker *r, const int32_t *items, const float *values, size_t n,
+                       prism__csr *out)
+{
+  if (n == 0)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "empty history");
+  if (!items)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "history: items is NULL");
+  int32_t *zeros = prism__calloc(n, sizeof *zeros);
+  if (!zeros)
+    return PRISM_ERR_NO_MEMORY;
+  int rc = prism__csr_from_coo(out, 1, r->num_items, n, zeros, items, values);
+  prism__free(zeros);
+  return rc == PRISM_OK ? rc : prism__error_prefix("history: ");
+}
+
+/* Exact ALS solve of one history: x = W^-1 b; W's Cholesky factor returned in L when non-NULL. */
+static int als_solve_history(const prism_ranker *r, const prism__csr *h, float *x, float *L_out)
+{
+  int F = r->hp.factors;
+  float *W = L_out ? L_out : prism__mallocn((size_t)F * F, sizeof *W);
+  if (!W)
+    return PRISM_ERR_NO_MEMORY;
+  prism__als_user_system(W, x, r->item_factors, r->item_gram, h->index, h->value,
+                         (size_t)h->ptr[1], F, r->hp.alpha);
+  int rc = PRISM_OK;
+  if (prism__cholesky(W, F) != 0)
+    rc = prism__error(PRISM_ERR_INTERNAL, "ALS user system is not positive definite");
+  else
+    prism__cholesky_solve(W, F, x);
+  if (!L_out)
+    prism__free(W);
+  return rc;
+}
+
+static int fold_in_csr(const prism_ranker *r, const prism__csr *h, float *x, float *bias)
+{
+  *bias = 0.0f;
+  if (r->hp.algorithm == PRISM_RANKER_ALS)
+    return als_solve_history(r, h, x, NULL);
+  if (r->hp.algorithm == PRISM_RANKER_BPR)
+    return prism__bpr_fold_in(r, h, x);
+  return prism__mf_fold_in(r, h, x, bias);
+}
+
+int prism__fold_in(const prism_ranker *r, const int32_t *history, const float *values, size_t n,
+                   float *factors, float *bias, prism__csr *h_out)
+{
+  prism__csr h;
+  int rc = prism__history_csr(r, history, values, n, &h);
+  if (rc == PRISM_OK)
+    rc = fold_in_csr(r, &h, factors, bias);
+  if (rc == PRISM_OK && h_out)
+    *h_out = h;
+  else
+    prism__csr_free(&h);
+  return rc;
+}
+
+int prism_ranker_fold_in(const prism_ranker *r, const int32_t *history, const float *values,
+                         size_t history_count, float *factors, float *bias)
+{
+  float b;
+  PRISM_CHECK_ARG(r);
+  PRISM_CHECK_ARG(factors);
+  int rc = prism__fold_in(r, history, values, history_count, factors, &b, NULL);
+  if (rc == PRISM_OK && bias)
+    *bias = b;
+  return rc;
+}
+
+/* ALS contributions: c_j p_j * (W_u^-1 y_item) . y_j for the user's stored history. */
+static int als_contributions(const prism_ranker *r, int32_t user, int32_t item, float *out)
+{
+  int F = r->hp.factors;
+  prism__csr h = {1, r->num_items, NULL, NULL, NULL};
+  int64_t row[2] = {0, r->seen.ptr[user + 1] - r->seen.ptr[user]};
+  h.ptr = row;
+  h.index = r->seen.index + r->seen.ptr[user];
+  h.value = r->seen.value + r->seen.ptr[user];
+  float *L = prism__mallocn((size_t)F * F, sizeof *L), *x = prism__mallocn((size_t)F, sizeof *x);
+  int rc = L && x ? als_solve_history(r, &h, x, L) : PRISM_ERR_NO_MEMORY;
+  if (rc == PRISM_OK) {
+    memcpy(x, r->item_factors + (size_t)item * F, (size_t)F * sizeof *x);
+    prism__cholesky_solve(L, F, x);
+    for (int64_t e = 0; e < row[1]; e++) {
+      float v = h.value[e];
+      float c = v > 0 ? 1.0f + r->hp.alpha * v : 0.0f;
+      const float *y = r->item_factors + (size_t)h.index[e] * F;
+      double d = 0.0;
+      for (int k = 0; k < F; k++)
+        d += (double)x[k] * y[k];
+      out[e] = (float)(c * d);
+    }
+  }
+  prism__free(L);
+  prism__free(x);
+  return rc;
+}
+
+static float cosine(const prism_ranker *r, int32_t a, int32_t b)
+{
+  int F = r->hp.factors;
+  const float *x = r->item_factors + (size_t)a * F, *y = r->item_factors + (size_t)b * F;
+  double d = 0.0, n = (double)r->item_norms[a] * r->item_norms[b];
+  for (int k = 0; k < F; k++)
+    d += (double)x[k] * y[k];
+  return n > 0.0 ? (float)(d / n) : 0.0f;
+}
+
+static void similarity_shares(const prism_ranker *r, int32_t user, int32_t item, float *out)
+{
+  int64_t begin = r->seen.ptr[user], n = r->seen.ptr[user + 1] - begin;
+  double total = 0.0;
+  for (int64_t e = 0; e < n; e++) {
+    out[e] = cosine(r, item, r->seen.index[begin + e]);
+    total += fabsf(out[e]);
+  }
+  for (int64_t e = 0; e < n; e++)
+    out[e] = total > 0.0 ? (float)(out[e] / total) : 0.0f;
+}
+
+int prism_ranker_explain(const prism_ranker *r, int32_t user, int32_t item, int n, int32_t *items,
+                         float *contributions, size_t *count)
+{
+  PRISM_CHECK_ARG(r);
+  PRISM_CHECK_ARG(n > 0);
+  PRISM_CHECK_ARG(items);
+  PRISM_CHECK_ARG(contributions);
+  PRISM_CHECK_ARG(count);
+  int rc = check_user(r, user);
+  if (rc == PRISM_OK)
+    rc = check_item(r, item);
+  if (rc != PRISM_OK)
+    return rc;
+  int64_t begin = r->seen.ptr[user], len = r->seen.ptr[user + 1] - begin;
+  if (len == 0)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "user %d has an empty history", user);
+  float *share = prism__mallocn((size_t)len, sizeof *share);
+  if (!share)
+    return PRISM_ERR_NO_MEMORY;
+  if (r->hp.algorithm == PRISM_RANKER_ALS)
+    rc = als_contributions(r, user, item, share);
+  else
+    similarity_shares(r, user, item, share);
+  if (rc == PRISM_OK) {
+    prism__topk h = {items, contributions, 0, (size_t)n};
+    for (int64_t e = 0; e < len; e++)
+      prism__topk_push(&h, r->seen.index[begin + e], share[e]);
+    prism__topk_finish(&h);
+    *count = h.size;
+  }
+  prism__free(share);
+  return rc;
+}
+
+int prism_ranker_similar_items(const prism_ranker *r, int32_t item, int k, int32_t *items,
+                               float *scores, size_t *count)
+{
+  PRISM_CHECK_ARG(r);
+  PRISM_CHECK_ARG(k > 0);
+  PRISM_CHECK_ARG(items);
+  PRISM_CHECK_ARG(scores);
+  PRISM_CHECK_ARG(count);
+  int rc = check_item(r, item);
+  if (rc != PRISM_OK)
+    return rc;
+  prism__topk h = {items, scores, 0, (size_t)k};
+  for (int32_t j = 0; j < r->num_items; j++)
+    if (j != item)
+      prism__topk_push(&h, j, cosine(r, item, j));
+  prism__topk_finish(&h);
+  *count = h.size;
+  return PRISM_OK;
+}
