@@ -145,6 +145,99 @@ SAFETENSORS = [
 SAFETENSORS_CAPPED = [("over-size-cap", ST_VALID, LIMIT, "above the limit of 64")]
 
 
+# ------------------------------------------------------------ tokenizer files
+
+def bytes_to_unicode():
+    """GPT-2's byte -> printable character table (space becomes "Ġ")."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs)}
+
+
+# A small but complete byte-level BPE: specials, the 256 byte symbols, a few merges.
+TOK_MERGES = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("l", "l"), ("e", "r"), ("Ġ", "w")]
+
+
+def tok_vocab():
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    for ch in bytes_to_unicode().values():
+        vocab[ch] = len(vocab)
+    for a, b in TOK_MERGES:
+        vocab[a + b] = len(vocab)
+    vocab["<mask>"] = len(vocab)
+    return vocab
+
+
+def tok_vocab_json(vocab=None):
+    return json.dumps(tok_vocab() if vocab is None else vocab, ensure_ascii=False).encode()
+
+
+def tok_merges_txt(merges=None):
+    lines = ["#version: 0.2"] + ["%s %s" % m for m in (TOK_MERGES if merges is None else merges)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def tokenizer_json():
+    vocab = tok_vocab()
+    added = [{"id": vocab[t], "content": t, "single_word": False, "lstrip": t == "<mask>",
+              "rstrip": False, "normalized": False, "special": True}
+             for t in ("<s>", "<pad>", "</s>", "<unk>", "<mask>")]
+    return json.dumps({
+        "version": "1.0", "added_tokens": added, "normalizer": None,
+        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True},
+        "model": {"type": "BPE", "dropout": None, "unk_token": None,
+                  "continuing_subword_prefix": "", "end_of_word_suffix": "",
+                  "fuse_unk": False, "vocab": vocab, "merges": ["%s %s" % m for m in TOK_MERGES]},
+    }, ensure_ascii=False).encode()
+
+
+# ---------------------------------------------------------------- ranker files
+
+def ranker_model(algorithm="als", users=("u1", "u2"), items=("i1", "i2", "i3"), factors=2,
+                 seen=((0, 1), (1, 0), (1, 2)), meta=None, drop=()):
+    """A prism-ranker safetensors file; `meta` overrides metadata, `drop` removes tensors."""
+    U, I, F = len(users), len(items), factors
+    m = {"format": "prism-ranker", "format_version": "1", "algorithm": algorithm,
+         "factors": str(F), "users": str(U), "items": str(I), "iterations": "10",
+         "cg_steps": "3", "regularization": "0.01", "alpha": "1", "learning_rate": "0.05",
+         "rating_min": "1", "rating_max": "5", "global_bias": "0", "seed": "42",
+         "user_ids": json.dumps(list(users)), "item_ids": json.dumps(list(items))}
+    m.update(meta or {})
+    m = {k: v for k, v in m.items() if v is not None}
+    indptr = [0] * (U + 1)
+    for u, _ in seen:
+        indptr[u + 1] += 1
+    for u in range(U):
+        indptr[u + 1] += indptr[u]
+    tensors = [
+        ("user_factors", "F32", [U, F], struct.pack("<%df" % (U * F), *[0.1 * (k + 1) for k in range(U * F)])),
+        ("item_factors", "F32", [I, F], struct.pack("<%df" % (I * F), *[0.2 * (k + 1) for k in range(I * F)])),
+        ("seen_indptr", "I64", [U + 1], struct.pack("<%dq" % (U + 1), *indptr)),
+        ("seen_indices", "I32", [len(seen)], struct.pack("<%di" % len(seen), *[i for _, i in seen])),
+        ("seen_values", "F32", [len(seen)], struct.pack("<%df" % len(seen), *[1.0] * len(seen))),
+    ]
+    if algorithm in ("bpr", "mf"):
+        tensors.append(("item_bias", "F32", [I], struct.pack("<%df" % I, *[0.01] * I)))
+    if algorithm == "mf":
+        tensors.append(("user_bias", "F32", [U], struct.pack("<%df" % U, *[0.02] * U)))
+    return st_pack([t for t in tensors if t[0] not in drop], m)
+
+
+def st_pack(tensors, meta):
+    """A safetensors image from (name, dtype, shape, bytes) in order, plus metadata."""
+    entries, data = {"__metadata__": meta}, b""
+    for name, dtype, shape, raw in tensors:
+        entries[name] = st_entry(dtype, shape, len(data), len(data) + len(raw))
+        data += raw
+    return st_image(entries, data)
+
+
 # ------------------------------------------------------------------- writing
 
 def write(rel, data):

@@ -4,9 +4,8 @@
  */
 #include <stdint.h>
 
+#include "fuzz_common.h"
 #include "common/json.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,10 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_common.h"
 #include "common/alloc.h"
 #include "common/safetensors.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void walk(const prism__st_file *f)
 {

@@ -6,8 +6,7 @@
 #include <dirent.h>
 
 #include "../testutil.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_common.h"
 
 static unsigned char *slurp(const char *path, size_t *size)
 {

@@ -33,6 +33,13 @@ fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export OPENBLAS_NUM_THREADS=1
+# Targets whose loader takes a path rewrite one scratch file per input: keep
+# it in memory when possible (an order of magnitude more executions).
+scratch_root=/tmp
+[ -d /dev/shm ] && [ -w /dev/shm ] && scratch_root=/dev/shm
+TMPDIR=$(mktemp -d -p "$scratch_root" prism-fuzz.XXXXXX)
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 mkdir -p "$build/findings"
 failed=()
 for t in "${targets[@]}"; do
@@ -50,7 +57,11 @@ for t in "${targets[@]}"; do
     mkdir -p "$scratch"
     cmd=("$exe" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=65536
          -print_final_stats=1 -artifact_prefix="$build/findings/$t-")
-    [ -f "tests/fuzz/$t.dict" ] && cmd+=(-dict="tests/fuzz/$t.dict")
+    case $t in
+      bart_config|tokenizer_json|tokenizer_files) dict=json ;;
+      *) dict=$t ;;
+    esac
+    [ -f "tests/fuzz/$dict.dict" ] && cmd+=(-dict="tests/fuzz/$dict.dict")
     cmd+=("$scratch" "$seeds")
   fi
   if "${cmd[@]}" >"$log" 2>&1; then
