@@ -200,8 +200,9 @@ def tokenizer_json():
 # ---------------------------------------------------------------- ranker files
 
 def ranker_model(algorithm="als", users=("u1", "u2"), items=("i1", "i2", "i3"), factors=2,
-                 seen=((0, 1), (1, 0), (1, 2)), meta=None, drop=()):
-    """A prism-ranker safetensors file; `meta` overrides metadata, `drop` removes tensors."""
+                 seen=((0, 1), (1, 0), (1, 2)), meta=None, drop=(), doubles=()):
+    """A prism-ranker safetensors file; `meta` overrides metadata, `drop` removes tensors,
+    `doubles` stores those float tensors as F64."""
     U, I, F = len(users), len(items), factors
     m = {"format": "prism-ranker", "format_version": "1", "algorithm": algorithm,
          "factors": str(F), "users": str(U), "items": str(I), "iterations": "10",
@@ -226,6 +227,8 @@ def ranker_model(algorithm="als", users=("u1", "u2"), items=("i1", "i2", "i3"), 
         tensors.append(("item_bias", "F32", [I], struct.pack("<%df" % I, *[0.01] * I)))
     if algorithm == "mf":
         tensors.append(("user_bias", "F32", [U], struct.pack("<%df" % U, *[0.02] * U)))
+    tensors = [(n, "F64", shape, struct.pack("<%dd" % (len(raw) // 4), *struct.unpack("<%df" % (len(raw) // 4), raw)))
+               if n in doubles else (n, dtype, shape, raw) for n, dtype, shape, raw in tensors]
     return st_pack([t for t in tensors if t[0] not in drop], m)
 
 
@@ -238,6 +241,273 @@ def st_pack(tensors, meta):
     return st_image(entries, data)
 
 
+# ------------------------------------------------------------------ BART folders
+
+# A micro BART (vocab 8, d_model 4, one layer each side): small enough to
+# commit a copy per broken folder.
+BART_CONFIG = {
+    "model_type": "bart", "activation_function": "gelu", "vocab_size": 8, "d_model": 4,
+    "encoder_layers": 1, "decoder_layers": 1, "encoder_attention_heads": 2,
+    "decoder_attention_heads": 2, "encoder_ffn_dim": 8, "decoder_ffn_dim": 8,
+    "max_position_embeddings": 6, "scale_embedding": False, "pad_token_id": 1,
+    "bos_token_id": 0, "eos_token_id": 2, "decoder_start_token_id": 2,
+    "forced_bos_token_id": 0, "forced_eos_token_id": 2,
+}
+BART_GENERATION = {"bos_token_id": 0, "decoder_start_token_id": 2, "eos_token_id": 2,
+                   "forced_bos_token_id": 0, "forced_eos_token_id": 2, "pad_token_id": 1,
+                   "num_beams": 2, "max_length": 6}
+
+
+def bart_tensor_shapes(c=BART_CONFIG):
+    """name -> shape for every tensor the config implies, in checkpoint order."""
+    V, d, P = c["vocab_size"], c["d_model"], c["max_position_embeddings"] + 2
+    shapes = {"model.shared.weight": [V, d], "final_logits_bias": [1, V]}
+    for stack in ("encoder", "decoder"):
+        pre = "model.%s." % stack
+        ffn = c[stack + "_ffn_dim"]
+        shapes[pre + "embed_positions.weight"] = [P, d]
+        shapes[pre + "layernorm_embedding.weight"] = [d]
+        shapes[pre + "layernorm_embedding.bias"] = [d]
+        for i in range(c[stack + "_layers"]):
+            layer = "%slayers.%d." % (pre, i)
+            for attn in ("self_attn",) + (("encoder_attn",) if stack == "decoder" else ()):
+                for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
+                    shapes[layer + "%s.%s.weight" % (attn, proj)] = [d, d]
+                    shapes[layer + "%s.%s.bias" % (attn, proj)] = [d]
+                shapes[layer + attn + "_layer_norm.weight"] = [d]
+                shapes[layer + attn + "_layer_norm.bias"] = [d]
+            shapes[layer + "fc1.weight"] = [ffn, d]
+            shapes[layer + "fc1.bias"] = [ffn]
+            shapes[layer + "fc2.weight"] = [d, ffn]
+            shapes[layer + "fc2.bias"] = [d]
+            shapes[layer + "final_layer_norm.weight"] = [d]
+            shapes[layer + "final_layer_norm.bias"] = [d]
+    return shapes
+
+
+def bart_weights(shapes=None, dtypes=None, drop=(), extra=None):
+    """The micro checkpoint; `shapes`/`dtypes` override tensors, `extra` adds some."""
+    all_shapes = dict(bart_tensor_shapes(), **(shapes or {}), **(extra or {}))
+    tensors = []
+    for k, (name, shape) in enumerate(all_shapes.items()):
+        if name in drop:
+            continue
+        dtype = (dtypes or {}).get(name, "F32")
+        n = 1
+        for dim in shape:
+            n *= dim
+        fmt = {"F32": "f", "I32": "i", "F64": "d"}[dtype]
+        values = [((k * 7 + j * 3) % 11 - 5) / 10.0 for j in range(n)]
+        if fmt == "i":
+            values = [int(v * 10) for v in values]
+        tensors.append((name, dtype, shape, struct.pack("<%d%s" % (n, fmt), *values)))
+    return st_pack(tensors, {"format": "pt"})
+
+
+def bart_folder(config=None, generation=None, weights=None, drop_config=(), raw_config=None,
+                raw_generation=None, files=None):
+    """{file name: bytes} of a model folder; None values mean "leave the file out"."""
+    c = dict(BART_CONFIG, **(config or {}))
+    for key in drop_config:
+        del c[key]
+    folder = {
+        "config.json": raw_config if raw_config is not None else json.dumps(c, indent=2).encode(),
+        "generation_config.json": raw_generation if raw_generation is not None
+        else json.dumps(dict(BART_GENERATION, **(generation or {})), indent=2).encode(),
+        "model.safetensors": weights if weights is not None else bart_weights(),
+    }
+    folder.update(files or {})
+    return {k: v for k, v in folder.items() if v is not None}
+
+
+NOT_FOUND, OUT_OF_RANGE, INVALID_UTF8 = "PRISM_ERR_NOT_FOUND", "PRISM_ERR_OUT_OF_RANGE", "PRISM_ERR_INVALID_UTF8"
+L0 = "model.encoder.layers.0."
+INDEX = "model.safetensors.index.json"
+
+BART = [
+    ("config-missing", bart_folder(files={"config.json": None}), NOT_FOUND, "config.json"),
+    ("config-invalid-json", bart_folder(raw_config=b'{"d_model": 4,,}'), FORMAT, "invalid JSON"),
+    ("config-array", bart_folder(raw_config=b"[]"), FORMAT, "must be a JSON object"),
+    ("config-d-model-string", bart_folder({"d_model": "4"}), FORMAT, "\"d_model\" must be an integer"),
+    ("config-d-model-zero", bart_folder({"d_model": 0}), FORMAT, "\"d_model\" = 0 is outside"),
+    ("config-vocab-absurd", bart_folder({"vocab_size": 2**40}), FORMAT, "\"vocab_size\" = 1099511627776 is outside"),
+    ("config-layers-absurd", bart_folder({"encoder_layers": 100000}), FORMAT, "\"encoder_layers\" = 100000 is outside"),
+    ("config-ffn-negative", bart_folder({"decoder_ffn_dim": -8}), FORMAT, "\"decoder_ffn_dim\" = -8 is outside"),
+    ("config-positions-float", bart_folder({"max_position_embeddings": 6.5}), FORMAT,
+     "\"max_position_embeddings\" must be an integer"),
+    ("config-heads-not-divisor", bart_folder({"encoder_attention_heads": 3}), FORMAT, "not divisible"),
+    ("config-unknown-activation", bart_folder({"activation_function": "swiglu"}), UNSUPPORTED, "swiglu"),
+    ("config-model-type", bart_folder({"model_type": "t5"}), UNSUPPORTED, "t5"),
+    ("config-model-type-missing", bart_folder(drop_config=("model_type",)), FORMAT, "model_type"),
+    ("config-pad-outside-vocab", bart_folder({"pad_token_id": 8}), FORMAT, "outside the vocabulary"),
+    ("config-scale-embedding-string", bart_folder({"scale_embedding": "no"}), FORMAT, "scale_embedding"),
+    ("config-vocab-contradicts-weights", bart_folder({"vocab_size": 9}), FORMAT,
+     "has shape [8, 4], config.json implies [9, 4]"),
+    ("config-d-model-contradicts-weights", bart_folder({"d_model": 8}), FORMAT, "config.json implies"),
+    ("config-layers-contradict-weights", bart_folder({"decoder_layers": 2}), NOT_FOUND,
+     "decoder.layers.1.self_attn.q_proj.weight is missing"),
+    ("config-positions-contradict-weights", bart_folder({"max_position_embeddings": 7}), FORMAT,
+     "has shape [8, 4], config.json implies [9, 4]"),
+    ("weights-absent", bart_folder(files={"model.safetensors": None}), NOT_FOUND, "neither"),
+    ("weights-truncated", bart_folder(weights=bart_weights()[:-16]), FORMAT, "past the data"),
+    ("weights-missing-tensor", bart_folder(weights=bart_weights(drop=(L0 + "fc1.weight",))),
+     NOT_FOUND, "encoder.layers.0.fc1.weight is missing"),
+    ("weights-missing-embeddings", bart_folder(weights=bart_weights(drop=("model.shared.weight",))),
+     NOT_FOUND, "shared.weight is missing"),
+    ("weights-transposed", bart_folder(weights=bart_weights({L0 + "fc2.weight": [8, 4]})), FORMAT,
+     "fc2.weight has shape [8, 4], config.json implies [4, 8]"),
+    ("weights-extra-dimension", bart_folder(weights=bart_weights({L0 + "final_layer_norm.bias": [1, 4]})),
+     FORMAT, "final_layer_norm.bias has shape [1, 4], config.json implies [4]"),
+    ("weights-logits-bias-1d", bart_folder(weights=bart_weights({"final_logits_bias": [8]})), FORMAT,
+     "final_logits_bias has shape [8], config.json implies [1, 8]"),
+    ("weights-integer-dtype", bart_folder(weights=bart_weights(dtypes={L0 + "fc1.bias": "I32"})),
+     UNSUPPORTED, "fc1.bias has dtype I32"),
+    ("weights-double-dtype", bart_folder(weights=bart_weights(dtypes={"model.shared.weight": "F64"})),
+     UNSUPPORTED, "shared.weight has dtype F64"),
+    ("generation-invalid-json", bart_folder(raw_generation=b'{"num_beams": }'), FORMAT, "invalid JSON"),
+    ("generation-beams-string", bart_folder(generation={"num_beams": "4"}), FORMAT,
+     "\"num_beams\" must be an integer"),
+    ("generation-beams-zero", bart_folder(generation={"num_beams": 0}), FORMAT, "\"num_beams\" = 0 is outside"),
+    ("generation-early-stopping", bart_folder(generation={"early_stopping": "sometimes"}), FORMAT,
+     "early_stopping"),
+    ("index-traversal", bart_folder(files={"model.safetensors": None, INDEX: json.dumps(
+        {"weight_map": {"model.shared.weight": "../valid/bart/model.safetensors"}}).encode()}),
+     FORMAT, "which is not a file name in the model folder"),
+    ("index-empty-map", bart_folder(files={"model.safetensors": None,
+                                           INDEX: b'{"weight_map": {}}'}),
+     FORMAT, "\"weight_map\" must be a non-empty object"),
+    ("index-shard-number", bart_folder(files={"model.safetensors": None,
+                                              INDEX: b'{"weight_map": {"model.shared.weight": 3}}'}),
+     FORMAT, "weight_map entry for tensor model.shared.weight must be a string"),
+    ("index-shard-missing", bart_folder(files={"model.safetensors": None, INDEX: json.dumps(
+        {"weight_map": {"model.shared.weight": "model-00001-of-00002.safetensors"}}).encode()}),
+     NOT_FOUND, "model-00001-of-00002.safetensors"),
+]
+BART_CAPPED = [("over-size-cap", bart_folder(), LIMIT, "model.safetensors: file is 7264 bytes, above the limit of 1024")]
+
+
+# ------------------------------------------------------------ tokenizer folders
+
+def tok_folder(vocab=None, merges=None, raw_vocab=None, raw_merges=None):
+    return {"vocab.json": raw_vocab if raw_vocab is not None else tok_vocab_json(vocab),
+            "merges.txt": raw_merges if raw_merges is not None else tok_merges_txt(merges)}
+
+
+def tok_json_folder(edit):
+    doc = json.loads(tokenizer_json())
+    edit(doc)
+    return {"tokenizer.json": json.dumps(doc, ensure_ascii=False).encode()}
+
+
+def vocab_with(**changes):
+    v = tok_vocab()
+    v.update(changes)
+    return v
+
+
+def _set(path, value):
+    def edit(doc):
+        node = doc
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return edit
+
+
+TOKENIZER = [
+    ("vocab-array", tok_folder(raw_vocab=b'["<s>", "<pad>"]'), FORMAT, "must be a JSON object"),
+    ("vocab-empty", tok_folder(raw_vocab=b"{}", raw_merges=b"#version: 0.2\n"), FORMAT, "is empty"),
+    ("vocab-invalid-json", tok_folder(raw_vocab=b'{"<s>": 0,'), FORMAT, "invalid JSON"),
+    ("vocab-invalid-utf8", tok_folder(raw_vocab=b'{"<s>": 0, "\xc3": 1}'), FORMAT,
+     "invalid UTF-8 at byte 12 (line 1)"),
+    ("vocab-id-string", tok_folder(vocab_with(**{"<unk>": "3"})), FORMAT, "token \"<unk>\""),
+    ("vocab-id-negative", tok_folder(vocab_with(**{"<unk>": -3})), FORMAT, "token \"<unk>\""),
+    ("vocab-id-float", tok_folder(vocab_with(**{"<unk>": 3.5})), FORMAT, "token \"<unk>\""),
+    ("vocab-id-huge", tok_folder(vocab_with(**{"<unk>": 2**24})), FORMAT, "token \"<unk>\""),
+    ("vocab-id-reused", tok_folder(vocab_with(**{"<unk>": 0})), FORMAT, "id 0 is already used"),
+    ("vocab-empty-token", tok_folder(vocab_with(**{"": 300})), FORMAT, "empty token"),
+    ("merges-three-symbols", tok_folder(raw_merges=b"#version: 0.2\nh e r\n"), FORMAT,
+     "line 2: expected two symbols separated by a space"),
+    ("merges-one-symbol", tok_folder(raw_merges=b"#version: 0.2\nh e\nll\n"), FORMAT,
+     "line 3: expected two symbols"),
+    ("merges-unknown-symbol", tok_folder(raw_merges=b"#version: 0.2\nh e\nhe \xe2\x82\xac\n"), FORMAT,
+     "line 3: symbol \"\u20ac\" is not in the vocabulary"),
+    ("merges-unknown-result", tok_folder(raw_merges=b"#version: 0.2\nh e\nx y\n"), FORMAT,
+     "line 3: the merge of \"x\" and \"y\" is not in the vocabulary"),
+    ("merges-invalid-utf8", tok_folder(raw_merges=b"#version: 0.2\nh e\n\xff \xfe\n"), FORMAT,
+     "line 3: invalid UTF-8"),
+    ("json-model-wordpiece", tok_json_folder(_set(("model", "type"), "WordPiece")), UNSUPPORTED,
+     "model type \"WordPiece\""),
+    ("json-merges-object", tok_json_folder(_set(("model", "merges"), {})), FORMAT,
+     "\"model.merges\" must be an array"),
+    ("json-merge-not-pair", tok_json_folder(_set(("model", "merges", 1), "h")), FORMAT,
+     "model.merges[1]: expected \"left right\""),
+    ("json-normalizer", tok_json_folder(_set(("normalizer",), {"type": "NFC"})), UNSUPPORTED,
+     "normalizers are not supported"),
+    ("json-pre-tokenizer", tok_json_folder(_set(("pre_tokenizer",), {"type": "Whitespace"})),
+     UNSUPPORTED, "pre_tokenizer \"Whitespace\""),
+    ("json-added-empty", tok_json_folder(_set(("added_tokens", 4, "content"), "")), FORMAT,
+     "added_tokens[4]: empty content"),
+    ("json-added-id-clash", tok_json_folder(_set(("added_tokens", 4, "content"), "<extra>")), FORMAT,
+     "belongs to another token"),
+    ("json-added-single-word", tok_json_folder(_set(("added_tokens", 0, "single_word"), True)),
+     UNSUPPORTED, "single_word is not supported"),
+    ("json-byte-fallback", tok_json_folder(_set(("model", "byte_fallback"), True)), UNSUPPORTED,
+     "byte_fallback"),
+]
+
+
+# -------------------------------------------------------------- interactions TSV
+
+TSV_GOOD = b"u1\ti1\t4\t881250949\nu1\ti2\t3\t881250950\nu2\ti1\t5\t881250951\n"
+
+TSV = [
+    ("one-field", TSV_GOOD + b"u3\n", FORMAT, ":4: expected 2 to 4 tab-separated fields, got 1"),
+    ("five-fields", TSV_GOOD + b"u3\ti1\t1\t2\t3\n", FORMAT, ":4: expected 2 to 4 tab-separated fields, got more than 4"),
+    ("empty-user", TSV_GOOD + b"\ti1\t1\n", FORMAT, ":4: empty user id"),
+    ("empty-item", b"u1\t\t1\n" + TSV_GOOD, FORMAT, ":1: empty item id"),
+    ("value-word", TSV_GOOD + b"u3\ti1\tfive\n", FORMAT, ":4: value \"five\" is not a finite number"),
+    ("value-inf", TSV_GOOD + b"u3\ti1\tinf\n", FORMAT, "value \"inf\" is not a finite number"),
+    ("value-nan", TSV_GOOD + b"u3\ti1\tnan\n", FORMAT, "value \"nan\" is not a finite number"),
+    ("value-overflows-float", TSV_GOOD + b"u3\ti1\t1e39\n", FORMAT, "value \"1e39\" is not a finite number"),
+    ("value-trailing-junk", TSV_GOOD + b"u3\ti1\t4stars\n", FORMAT, "value \"4stars\""),
+    ("timestamp-word", TSV_GOOD + b"u3\ti1\t4\tyesterday\n", FORMAT, "timestamp \"yesterday\" is not an integer"),
+    ("timestamp-overflow", TSV_GOOD + b"u3\ti1\t4\t99999999999999999999\n", FORMAT, "timestamp"),
+    ("invalid-utf8-user", TSV_GOOD + b"u\xff\ti1\n", INVALID_UTF8, ":4: invalid UTF-8 in the user id"),
+    ("invalid-utf8-item", TSV_GOOD + b"u3\ti\xc3\n", INVALID_UTF8, ":4: invalid UTF-8 in the item id"),
+    ("nul-byte", TSV_GOOD + b"u3\0\ti1\n", FORMAT, ":4: NUL byte in line"),
+]
+
+
+# ------------------------------------------------------------------ ranker files
+
+RANKER = [
+    ("format-name", ranker_model(meta={"format": "prism-bart"}), FORMAT, "format \"prism-bart\" is not \"prism-ranker\""),
+    ("format-version", ranker_model(meta={"format_version": "2"}), UNSUPPORTED, "format_version \"2\""),
+    ("no-metadata-key", ranker_model(meta={"factors": None}), FORMAT, "__metadata__ lacks \"factors\""),
+    ("algorithm-unknown", ranker_model(meta={"algorithm": "svd"}), FORMAT, "unknown algorithm \"svd\""),
+    ("factors-zero", ranker_model(meta={"factors": "0"}), FORMAT, "\"factors\" = \"0\" is not an integer in"),
+    ("users-word", ranker_model(meta={"users": "two"}), FORMAT, "\"users\" = \"two\""),
+    ("regularization-negative", ranker_model(meta={"regularization": "-1"}), FORMAT, "hyperparameters out of range"),
+    ("alpha-nan", ranker_model(meta={"alpha": "nan"}), FORMAT, "\"alpha\" = \"nan\" is not a finite number"),
+    ("seed-word", ranker_model(meta={"seed": "lucky"}), FORMAT, "\"seed\" = \"lucky\" is not an integer"),
+    ("missing-item-factors", ranker_model(drop=("item_factors",)), FORMAT, "tensor item_factors is missing"),
+    ("missing-item-bias", ranker_model("bpr", drop=("item_bias",)), FORMAT, "tensor item_bias is missing"),
+    ("users-contradict-factors", ranker_model(meta={"users": "3"}), FORMAT,
+     "tensor user_factors has shape [2, 2], expected [3, 2] from __metadata__"),
+    ("factors-contradict", ranker_model(meta={"factors": "3"}), FORMAT,
+     "tensor user_factors has shape [2, 2], expected [2, 3]"),
+    ("factors-wrong-dtype", ranker_model(doubles=("user_factors",)), FORMAT,
+     "tensor user_factors has dtype F64, expected F32"),
+    ("ids-not-json", ranker_model(meta={"user_ids": "[\"u1\","}), FORMAT, "user_ids"),
+    ("ids-count", ranker_model(meta={"item_ids": "[\"i1\", \"i2\"]"}), FORMAT, "item_ids is not an array of 3 ids"),
+    ("ids-repeated", ranker_model(meta={"user_ids": "[\"u1\", \"u1\"]"}), FORMAT, "user_ids[1] \"u1\" repeats user_ids[0]"),
+    ("ids-empty-string", ranker_model(meta={"item_ids": "[\"i1\", \"\", \"i3\"]"}), FORMAT, "item_ids[1] is not a non-empty string"),
+    ("seen-item-out-of-range", ranker_model(seen=((0, 1), (1, 7))), OUT_OF_RANGE,
+     "row 1: column 7 outside [0, 3)"),
+]
+
+
 # ------------------------------------------------------------------- writing
 
 def write(rel, data):
@@ -247,17 +517,49 @@ def write(rel, data):
         f.write(data)
 
 
+def write_case(rel, content):
+    """A file (bytes) or a folder ({name: bytes})."""
+    if isinstance(content, dict):
+        for name, data in content.items():
+            write(os.path.join(rel, name), data)
+    else:
+        write(rel, content)
+
+
+# loader (see test_bad.c), folder, file suffix ("" for folder-shaped cases), cases
+GROUPS = [
+    ("safetensors", "safetensors", ".safetensors", SAFETENSORS),
+    ("safetensors-cap64", "safetensors", ".safetensors", SAFETENSORS_CAPPED),
+    ("bart", "bart", "", BART),
+    ("bart-cap1k", "bart", "", BART_CAPPED),
+    ("tokenizer", "tokenizer", "", TOKENIZER),
+    ("interactions", "interactions", ".tsv", TSV),
+    ("ranker", "ranker", ".safetensors", RANKER),
+]
+
+# The unbroken originals, which must load (test_original_loads).
+VALID = {
+    "valid/valid.safetensors": ST_VALID,
+    "valid/bart": bart_folder(),
+    "valid/tokenizer": tok_folder(),
+    "valid/tokenizer-json": {"tokenizer.json": tokenizer_json()},
+    "valid/interactions.tsv": TSV_GOOD,
+    "valid/ranker.safetensors": ranker_model(),
+}
+
+
 def main():
     rows = []
-    for sub in ("valid", "safetensors"):
+    for sub in {"valid"} | {g[1] for g in GROUPS}:
         shutil.rmtree(os.path.join(HERE, sub), ignore_errors=True)
-    write("valid/valid.safetensors", ST_VALID)
-    for loader, cases in (("safetensors", SAFETENSORS), ("safetensors-cap64", SAFETENSORS_CAPPED)):
-        for name, image, status, mentions in cases:
-            rel = "safetensors/%s.safetensors" % name
-            write(rel, image)
+    for rel, content in VALID.items():
+        write_case(rel, content)
+    for loader, folder, suffix, cases in GROUPS:
+        for name, content, status, mentions in cases:
+            rel = "%s/%s%s" % (folder, name, suffix)
+            write_case(rel, content)
             rows.append((rel, loader, status, mentions))
-    with open(os.path.join(HERE, "manifest.tsv"), "w") as f:
+    with open(os.path.join(HERE, "manifest.tsv"), "w", encoding="utf-8") as f:
         f.write("# file\tloader\tstatus\tmessage contains (generated by generate.py)\n")
         for row in rows:
             assert all("\t" not in c and "\n" not in c for c in row), row
