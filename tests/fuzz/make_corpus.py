@@ -100,10 +100,28 @@ def interactions_seeds():
     yield "unicode", "caf\u00e9\t\u4e2d\u6587\t1\n".encode()
 
 
+def generate_seeds():
+    # params JSON, NUL, batch-size byte, int32 ids (see fuzz_generate.c)
+    ids = lambda *v: struct.pack("<%di" % len(v), *v)
+    yield "greedy", b'{"max_length": 8}\0\0' + ids(0, 15, 27, 99, 2)
+    yield "beam", (b'{"num_beams": 3, "num_return_sequences": 2, "max_length": 10, '
+                   b'"length_penalty": 0.5, "early_stopping": true, "no_repeat_ngram_size": 2}'
+                   b'\0\1' + ids(0, 15, 27, 2, 0, 31, 2, 1))
+    yield "sample", (b'{"do_sample": true, "top_k": 5, "top_p": 0.9, "temperature": 0.7, '
+                     b'"seed": 3, "max_new_tokens": 6, "repetition_penalty": 1.3}\0\0'
+                     + ids(0, 5, 6, 7, 2))
+    yield "beam-sample", (b'{"do_sample": true, "num_beams": 2, "seed": 1, "max_length": 6, '
+                          b'"min_length": 4, "forced_bos_token_id": null}\0\2'
+                          + ids(0, 9, 2, 0, 8, 2, 0, 7, 2))
+    yield "bad-ids", b"{}\0\0" + ids(0, 5000, -7, 2)
+    yield "padded", b'{"max_length": 5}\0\1' + ids(0, 15, 27, 2, 0, 15, 2, 1)
+
+
 SEEDS = {
     "bart_config": bart_config_seeds,
     "decode": decode_seeds,
     "encode": encode_seeds,
+    "generate": generate_seeds,
     "interactions": interactions_seeds,
     "json": json_seeds,
     "ranker_model": ranker_model_seeds,
