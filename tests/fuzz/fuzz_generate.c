@@ -14,13 +14,16 @@
 
 static prism_bart_session *tiny_session(void)
 {
+  /* The model uses F32 weights in place: their buffer lives as long as it. */
+  static const uint8_t *weights;
   static prism_bart *model;
   static prism_bart_session *session;
   if (!session) {
     size_t c, w, g;
     const uint8_t *config = fuzz_fixture("tiny-bart/config.json", &c);
-    const uint8_t *weights = fuzz_fixture("tiny-bart/model.safetensors", &w);
-    const uint8_t *generation = fuzz_fixture("tiny-bart/generation_config.json", &g);
+    const uint8_t *generation;
+    weights = fuzz_fixture("tiny-bart/model.safetensors", &w);
+    generation = fuzz_fixture("tiny-bart/generation_config.json", &g);
     if (prism_bart_load_memory(&model, (const char *)config, c, weights, w,
                                (const char *)generation, g, NULL) != PRISM_OK ||
         prism_bart_session_create(&session, model, NULL) != PRISM_OK)
