@@ -25,9 +25,10 @@ ninja -C "$build" -j2 >/dev/null
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  for exe in "$build"/tests/fuzz/fuzz_*; do
-    [ -f "$exe" ] && [ -x "$exe" ] && targets+=("${exe##*/fuzz_}")
-  done
+  # The targets this configuration defines (not whatever binaries an older one left).
+  read -r -a targets < <(meson introspect "$build" --targets | python3 -c '
+import json, sys
+print(" ".join(sorted(t["name"][5:] for t in json.load(sys.stdin) if t["name"].startswith("fuzz_"))))')
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
