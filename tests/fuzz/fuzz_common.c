@@ -68,7 +68,7 @@ static void decode_all(const prism_tokenizer *tok)
   size_t len;
   for (int32_t first = 0; first < n && first < 4096; first += 64) {
     size_t count = 0;
-    for (int32_t id = first; id < n && count < 64; id++) {
+    for (int32_t id = first; id < n && id < first + 64; id++) {
       const char *token;
       size_t token_len;
       if (prism_tokenizer_id_to_token(&token, &token_len, tok, id) == PRISM_OK) {
