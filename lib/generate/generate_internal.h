@@ -12,7 +12,7 @@
 
 #include "bart/bart_internal.h"
 #include "prism/generate.h"
-#include "rng.h"
+#include "common/rng.h"
 
 /* The decoder half of a model: start, step all rows, reorder the cache. */
 typedef struct prism__decoder {

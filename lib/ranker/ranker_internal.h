@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "generate/rng.h"
+#include "common/rng.h"
 #include "prism/ranker.h"
 
 /*

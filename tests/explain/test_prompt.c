@@ -64,7 +64,7 @@ static void test_value_cuts(void **state)
 static void test_list_limits(void **state)
 {
   prism_prompt_item h[10], item = {"X", "g"};
-  char titles[10][8];
+  char titles[10][16];
   char *s;
   (void)state;
   for (int i = 0; i < 10; i++) {

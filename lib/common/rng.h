@@ -1,11 +1,11 @@
 /*
- * Internal: the random stream behind sampling. xoshiro256** seeded through
+ * Internal: seeded random streams (sampling, ranker initialisation and SGD). xoshiro256** seeded through
  * splitmix64 from (seed, stream): each output row draws from its own stream,
  * so a row's tokens depend only on the seed and the row index, never on the
  * thread count or on the other rows of the batch.
  */
-#ifndef PRISM_GENERATE_RNG_H
-#define PRISM_GENERATE_RNG_H
+#ifndef PRISM_COMMON_RNG_H
+#define PRISM_COMMON_RNG_H
 
 #include <stdint.h>
 
