@@ -124,6 +124,14 @@ std::vector<T> sized(size_t guess, size_t extra, Call call)
   return buf;
 }
 
+/* A string id the C API answered with NULL (no such index) becomes an exception. */
+inline std::string id_or_throw(const char *id, const char *what)
+{
+  if (!id)
+    throw Error(PRISM_ERR_OUT_OF_RANGE, what);
+  return id;
+}
+
 inline std::string to_string(const std::vector<char> &chars)
 {
   return std::string(chars.begin(), chars.end());
@@ -604,11 +612,11 @@ public:
 
   std::string user_id(int32_t user) const
   {
-    return id_or_throw(prism_interactions_user_id(get(), user), "user index out of range");
+    return detail::id_or_throw(prism_interactions_user_id(get(), user), "user index out of range");
   }
   std::string item_id(int32_t item) const
   {
-    return id_or_throw(prism_interactions_item_id(get(), item), "item index out of range");
+    return detail::id_or_throw(prism_interactions_item_id(get(), item), "item index out of range");
   }
 
   /* Index of a string id; throws PRISM_ERR_NOT_FOUND. */
@@ -626,13 +634,6 @@ public:
   }
 
   prism_interactions *get() const noexcept { return h_.get(); }
-
-  static std::string id_or_throw(const char *id, const char *what)
-  {
-    if (!id)
-      throw Error(PRISM_ERR_OUT_OF_RANGE, what);
-    return id;
-  }
 
 private:
   typedef detail::Handle<prism_interactions, prism_interactions_free> Handle;
@@ -762,11 +763,11 @@ public:
   /* String ids; throw PRISM_ERR_OUT_OF_RANGE for an index outside the model or without id map. */
   std::string user_id(int32_t user) const
   {
-    return Interactions::id_or_throw(prism_ranker_user_id(get(), user), "no such user id");
+    return detail::id_or_throw(prism_ranker_user_id(get(), user), "no such user id");
   }
   std::string item_id(int32_t item) const
   {
-    return Interactions::id_or_throw(prism_ranker_item_id(get(), item), "no such item id");
+    return detail::id_or_throw(prism_ranker_item_id(get(), item), "no such item id");
   }
   int32_t find_user(const std::string &id) const
   {

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -84,6 +86,14 @@ std::vector<int32_t> matrix(const json_t *rows, size_t *n_rows)
   return out;
 }
 
+std::string slurp(const std::string &path)
+{
+  std::ifstream in(path.c_str(), std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
 std::string str(const json_t *s)
 {
   return std::string(json_string_value(s), json_string_length(s));
@@ -158,6 +168,19 @@ void test_tokenizer()
   CHECK_THROWS(PRISM_ERR_OUT_OF_RANGE, tok.id_to_token(50265));
   CHECK_THROWS(PRISM_ERR_OUT_OF_RANGE, tok.decode(std::vector<int32_t>{0, 99999}));
   CHECK_THROWS(PRISM_ERR_NOT_FOUND, prism::Tokenizer::load(fixtures + "/no-such-folder"));
+
+  prism::Tokenizer files = prism::Tokenizer::load_files(fixtures + "/bart-vocab/vocab.json",
+                                                       fixtures + "/bart-vocab/merges.txt");
+  CHECK(files.encode("Hello world") == tok.encode("Hello world"));
+  prism::TokenizerParams prefix;
+  prefix.add_prefix_space = 1;
+  CHECK(prism::Tokenizer::load(fixtures + "/bart-vocab", &prefix).encode("Hello world") ==
+        tok.encode(" Hello world"));
+  prism::Tokenizer json = prism::Tokenizer::load_json_memory(
+    "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"<s>\": 0, \"</s>\": 1, \"a\": 2, \"b\": 3, "
+    "\"ab\": 4}, \"merges\": [\"a b\"]}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}");
+  CHECK(json.encode("ab") == (std::vector<int32_t>{0, 4, 1}));
+  CHECK_THROWS(PRISM_ERR_FORMAT, prism::Tokenizer::load_json_memory("{"));
 
   // Memory loading gives the same tokenizer; moving transfers ownership.
   prism::Tokenizer mem = prism::Tokenizer::load_memory("{\"<s>\": 0, \"</s>\": 1, \"a\": 2}",
@@ -245,6 +268,15 @@ void test_bart_fixture(const std::string &name, float tolerance)
   std::printf("%s: %zu/%zu generate cases identical\n", name.c_str(), exact,
               json_array_size(cases));
   json_decref(expected);
+
+  // The same checkpoint from memory gives the same logits.
+  std::string config = slurp(dir + "/config.json");
+  std::string weights = slurp(dir + "/model.safetensors");
+  prism::Bart mem = prism::Bart::load_memory(config, weights.data(), weights.size(),
+                                             slurp(dir + "/generation_config.json"));
+  prism::Session mem_session(mem);
+  mem_session.encode(input);
+  CHECK(mem_session.forward(dec, dec.size() / rows) == logits);
 
   // The trimmed sequence stops at its length.
   prism::GenerateResult greedy = big.generate(input);
