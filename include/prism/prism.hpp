@@ -63,6 +63,40 @@ inline int set_num_threads(int n) { return prism_set_num_threads(n); }
 inline int get_num_threads() { return prism_get_num_threads(); }
 inline std::string cpu_features() { return prism_cpu_features(); }
 
+/* Process-wide log handler: (prism_log_level, message without newline). */
+typedef std::function<void(int level, const std::string &message)> LogFn;
+
+namespace detail {
+inline LogFn &log_handler()
+{
+  static LogFn fn;
+  return fn;
+}
+
+/* Logging cannot be cancelled: what the handler throws is dropped, never sent through C. */
+inline void log_trampoline(int level, const char *message, void *)
+{
+  try {
+    log_handler()(level, message);
+  } catch (...) {
+  }
+}
+} // namespace detail
+
+/*
+ * Install (or, with an empty function, remove) the log handler. Like
+ * prism_log_set(), call it before other threads use the library.
+ */
+inline void set_log_handler(LogFn fn)
+{
+  prism_log_set(nullptr, nullptr);
+  detail::log_handler() = std::move(fn);
+  if (detail::log_handler())
+    prism_log_set(detail::log_trampoline, nullptr);
+}
+
+inline void set_log_level(int max_level) { prism_log_set_level(max_level); }
+
 namespace detail {
 
 /* A move-only owner of a C handle released by Free. */

@@ -493,6 +493,19 @@ int main()
     return 1;
   }
   CHECK_THROWS(PRISM_ERR_FORMAT, prism::check(PRISM_ERR_FORMAT));
+
+  // Failures are logged at debug level; a throwing handler does not disturb the library.
+  std::vector<std::string> logged;
+  prism::set_log_level(PRISM_LOG_DEBUG);
+  prism::set_log_handler([&](int level, const std::string &message) {
+    logged.push_back(message);
+    if (level == PRISM_LOG_DEBUG)
+      throw std::runtime_error("handler failure");
+  });
+  CHECK_THROWS(PRISM_ERR_NOT_FOUND, prism::Bart::load(fixtures + "/no-such-model"));
+  prism::set_log_handler(prism::LogFn());
+  CHECK_THROWS(PRISM_ERR_NOT_FOUND, prism::Bart::load(fixtures + "/no-such-model"));
+  CHECK(logged.size() == 1 && logged[0].find("no-such-model") != std::string::npos);
   CHECK(prism::check(3) == 3);
   CHECK(!prism::version().empty() && prism::get_num_threads() == 1);
   if (failures)
