@@ -535,10 +535,11 @@ public:
       hidden->assign(input.batch * input.src_len * d_model_, 0.0f);
       out = hidden->data();
     }
+    encoded_batch_ = 0; /* a failed encode leaves nothing to decode from */
+    rows_ = 0;
     check(prism_bart_session_encode(get(), input.input_ids.data(), input.mask_or_null(),
                                     input.batch, input.src_len, out));
     encoded_batch_ = input.batch;
-    rows_ = 0;
   }
 
   void decoder_start(size_t rows_per_input)
@@ -567,8 +568,9 @@ public:
   /* Teacher-forced logits [batch, tgt_len, vocab_size] over the last encoded batch. */
   std::vector<float> forward(const std::vector<int32_t> &decoder_input_ids, size_t tgt_len)
   {
-    detail::require(tgt_len > 0 && decoder_input_ids.size() % tgt_len == 0,
-                    "Session::forward: decoder_input_ids must hold batch x tgt_len ids");
+    detail::require(encoded_batch_ > 0 && tgt_len > 0 &&
+                      decoder_input_ids.size() == encoded_batch_ * tgt_len,
+                    "Session::forward: decoder_input_ids must hold batch x tgt_len ids, after encode");
     std::vector<float> logits(decoder_input_ids.size() * vocab_size_);
     check(prism_bart_session_forward(get(), decoder_input_ids.data(), tgt_len, logits.data()));
     return logits;
@@ -585,7 +587,8 @@ public:
                                 input.batch, input.src_len, params,
                                 stream ? detail::stream_trampoline : nullptr, &cb);
     detail::Handle<prism_generate_result, prism_generate_result_free> owned(r);
-    rows_ = 0; /* generate ran its own decoder loop */
+    encoded_batch_ = 0; /* generate ran its own encode and decoder loop */
+    rows_ = 0;
     cb.finish(rc);
     encoded_batch_ = input.batch;
     return detail::copy_result(r);

@@ -237,6 +237,7 @@ void test_bart_fixture(const std::string &name, float tolerance)
   CHECK(worst < tolerance);
   session.decoder_reorder(std::vector<int32_t>{1, 0});
   CHECK_THROWS(PRISM_ERR_INVALID_ARGUMENT, session.decoder_step(std::vector<int32_t>{2}));
+  CHECK_THROWS(PRISM_ERR_INVALID_ARGUMENT, session.forward(dec, dec.size() / rows + 1));
 
   prism_bart_session_params sp = prism::SessionParams();
   sp.max_rows = 64;
