@@ -1,14 +1,21 @@
 """Python bindings for libprism: ranker, BPE tokenizer and BART explanation model.
 
     import prism
-    print(prism.version())
+    ranker = prism.Ranker.train("interactions.tsv", factors=32, seed=7)
+    items, scores = ranker.recommend("u001", k=5)
+    explainer = prism.Explainer("model")
+    print(explainer.explain([prism.render_prompt(history, item, evidence)]))
 """
 from . import _capi
 from ._errors import PrismError, check
 from .bart import Bart, Session
+from .explain import Explainer, render_prompt
+from .ranker import Interactions, Ranker, metrics
+from .tokenizer import Tokenizer
 
-__all__ = ["PrismError", "Bart", "Session", "version", "version_number", "set_num_threads", "get_num_threads",
-           "cpu_features", "set_log_handler"]
+__all__ = ["PrismError", "check", "Bart", "Session", "Tokenizer", "Interactions", "Ranker", "metrics",
+           "Explainer", "render_prompt", "version", "version_number", "set_num_threads",
+           "get_num_threads", "cpu_features", "set_log_handler"]
 
 
 def version():

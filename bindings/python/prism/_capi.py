@@ -9,12 +9,14 @@ from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_float, c_int, c_in
 from . import _lib
 
 lib = _lib.load()
+prototypes = {}  # name -> function, for the test that every exported symbol has one
 
 
 def _fn(name, restype, *argtypes):
     f = getattr(lib, name)
     f.restype = restype
     f.argtypes = list(argtypes)
+    prototypes[name] = f
     return f
 
 
@@ -116,5 +118,172 @@ prism_generate_result_lengths = _fn("prism_generate_result_lengths", P_i32, c_vo
 prism_generate_result_scores = _fn("prism_generate_result_scores", P_f32, c_void_p)
 prism_generate_result_stats = _fn("prism_generate_result_stats", c_int, c_void_p,
                                   POINTER(prism_generate_stats))
+
+
+# tokenizer.h
+class prism_tokenizer_params(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("add_prefix_space", c_int)]
+
+
+PRISM_TOKENIZER_NO_SPECIAL = 1 << 0
+PRISM_TOKENIZER_REPLACE_INVALID = 1 << 1
+PRISM_TOKENIZER_SKIP_SPECIAL = 1 << 0
+PRISM_TOKENIZER_CLEAN_UP_SPACES = 1 << 1
+PRISM_TOKENIZER_BOS, PRISM_TOKENIZER_EOS, PRISM_TOKENIZER_PAD = 0, 1, 2
+PRISM_TOKENIZER_UNK, PRISM_TOKENIZER_MASK = 3, 4
+
+P_tokp = POINTER(prism_tokenizer_params)
+P_size = POINTER(c_size_t)
+prism_tokenizer_params_init = _fn("prism_tokenizer_params_init", None, P_tokp, c_size_t)
+prism_tokenizer_load = _fn("prism_tokenizer_load", c_int, POINTER(c_void_p), c_char_p, P_tokp)
+prism_tokenizer_load_files = _fn("prism_tokenizer_load_files", c_int, POINTER(c_void_p), c_char_p,
+                                 c_char_p, P_tokp)
+prism_tokenizer_load_memory = _fn("prism_tokenizer_load_memory", c_int, POINTER(c_void_p),
+                                  c_char_p, c_size_t, c_char_p, c_size_t, P_tokp)
+prism_tokenizer_load_json = _fn("prism_tokenizer_load_json", c_int, POINTER(c_void_p), c_char_p,
+                                P_tokp)
+prism_tokenizer_load_json_memory = _fn("prism_tokenizer_load_json_memory", c_int,
+                                       POINTER(c_void_p), c_char_p, c_size_t, P_tokp)
+prism_tokenizer_free = _fn("prism_tokenizer_free", None, c_void_p)
+prism_tokenizer_encode = _fn("prism_tokenizer_encode", c_int, P_i32, c_size_t, P_size, c_void_p,
+                             c_char_p, c_size_t, ctypes.c_uint)
+prism_tokenizer_encode_pair = _fn("prism_tokenizer_encode_pair", c_int, P_i32, c_size_t, P_size,
+                                  c_void_p, c_char_p, c_size_t, c_char_p, c_size_t, ctypes.c_uint)
+prism_tokenizer_encode_batch = _fn("prism_tokenizer_encode_batch", c_int, P_i32, c_size_t, P_size,
+                                   P_size, c_void_p, POINTER(c_char_p), P_size, c_size_t,
+                                   ctypes.c_uint)
+prism_tokenizer_decode = _fn("prism_tokenizer_decode", c_int, c_void_p, c_size_t, P_size, c_void_p,
+                             P_i32, c_size_t, ctypes.c_uint)
+prism_tokenizer_token_to_id = _fn("prism_tokenizer_token_to_id", c_int, P_i32, c_void_p, c_char_p,
+                                  c_size_t)
+prism_tokenizer_id_to_token = _fn("prism_tokenizer_id_to_token", c_int, POINTER(ctypes.c_void_p),
+                                  P_size, c_void_p, c_int32)
+prism_tokenizer_vocab_size = _fn("prism_tokenizer_vocab_size", c_int32, c_void_p)
+prism_tokenizer_special_id = _fn("prism_tokenizer_special_id", c_int32, c_void_p, c_int)
+
+
+# ranker.h
+PRISM_RANKER_ALS, PRISM_RANKER_BPR, PRISM_RANKER_MF = 0, 1, 2
+prism_ranker_progress_fn = CFUNCTYPE(c_int, c_int, c_int, c_double, c_void_p)
+
+
+class prism_ranker_params(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("algorithm", c_int), ("factors", c_int),
+                ("iterations", c_int), ("regularization", c_float), ("alpha", c_float),
+                ("learning_rate", c_float), ("cg_steps", c_int), ("seed", c_uint64),
+                ("rating_min", c_float), ("rating_max", c_float),
+                ("progress", prism_ranker_progress_fn), ("progress_payload", c_void_p)]
+
+
+class prism_ranker_filter(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("exclude_seen", c_int), ("exclude", P_i32),
+                ("exclude_count", c_size_t), ("candidates", P_i32), ("candidate_count", c_size_t)]
+
+
+class prism_ranker_metrics(ctypes.Structure):
+    _fields_ = [("precision", c_double), ("recall", c_double), ("ndcg", c_double),
+                ("map", c_double), ("users", c_size_t)]
+
+
+P_rp = POINTER(prism_ranker_params)
+P_rf = POINTER(prism_ranker_filter)
+P_rm = POINTER(prism_ranker_metrics)
+P_i64 = POINTER(c_int64)
+prism_interactions_create = _fn("prism_interactions_create", c_int, POINTER(c_void_p))
+prism_interactions_load_tsv = _fn("prism_interactions_load_tsv", c_int, POINTER(c_void_p),
+                                  c_char_p)
+prism_interactions_add = _fn("prism_interactions_add", c_int, c_void_p, c_char_p, c_char_p,
+                             c_float)
+prism_interactions_free = _fn("prism_interactions_free", None, c_void_p)
+prism_interactions_count = _fn("prism_interactions_count", c_size_t, c_void_p)
+prism_interactions_num_users = _fn("prism_interactions_num_users", c_int32, c_void_p)
+prism_interactions_num_items = _fn("prism_interactions_num_items", c_int32, c_void_p)
+prism_interactions_get = _fn("prism_interactions_get", c_int, c_void_p, c_size_t, P_i32, P_i32,
+                             P_f32)
+prism_interactions_user_id = _fn("prism_interactions_user_id", c_char_p, c_void_p, c_int32)
+prism_interactions_item_id = _fn("prism_interactions_item_id", c_char_p, c_void_p, c_int32)
+prism_interactions_find_user = _fn("prism_interactions_find_user", c_int, c_void_p, c_char_p,
+                                   P_i32)
+prism_interactions_find_item = _fn("prism_interactions_find_item", c_int, c_void_p, c_char_p,
+                                   P_i32)
+prism_ranker_params_init = _fn("prism_ranker_params_init", c_int, P_rp, c_size_t)
+prism_ranker_train = _fn("prism_ranker_train", c_int, POINTER(c_void_p), c_void_p, P_rp)
+prism_ranker_train_csr = _fn("prism_ranker_train_csr", c_int, POINTER(c_void_p), c_int32, c_int32,
+                             P_i64, P_i32, P_f32, P_rp)
+prism_ranker_train_coo = _fn("prism_ranker_train_coo", c_int, POINTER(c_void_p), c_int32, c_int32,
+                             c_size_t, P_i32, P_i32, P_f32, P_rp)
+prism_ranker_free = _fn("prism_ranker_free", None, c_void_p)
+prism_ranker_algorithm_of = _fn("prism_ranker_algorithm_of", c_int, c_void_p)
+prism_ranker_num_users = _fn("prism_ranker_num_users", c_int32, c_void_p)
+prism_ranker_num_items = _fn("prism_ranker_num_items", c_int32, c_void_p)
+prism_ranker_num_factors = _fn("prism_ranker_num_factors", c_int, c_void_p)
+prism_ranker_user_id = _fn("prism_ranker_user_id", c_char_p, c_void_p, c_int32)
+prism_ranker_item_id = _fn("prism_ranker_item_id", c_char_p, c_void_p, c_int32)
+prism_ranker_find_user = _fn("prism_ranker_find_user", c_int, c_void_p, c_char_p, P_i32)
+prism_ranker_find_item = _fn("prism_ranker_find_item", c_int, c_void_p, c_char_p, P_i32)
+prism_ranker_user_factors = _fn("prism_ranker_user_factors", P_f32, c_void_p)
+prism_ranker_item_factors = _fn("prism_ranker_item_factors", P_f32, c_void_p)
+prism_ranker_filter_init = _fn("prism_ranker_filter_init", c_int, P_rf, c_size_t)
+prism_ranker_recommend = _fn("prism_ranker_recommend", c_int, c_void_p, c_int32, c_int, P_rf,
+                             P_i32, P_f32, P_size)
+prism_ranker_recommend_batch = _fn("prism_ranker_recommend_batch", c_int, c_void_p, P_i32,
+                                   c_size_t, c_int, P_rf, P_i32, P_f32, P_size)
+prism_ranker_recommend_history = _fn("prism_ranker_recommend_history", c_int, c_void_p, P_i32,
+                                     P_f32, c_size_t, c_int, P_rf, P_i32, P_f32, P_size)
+prism_ranker_fold_in = _fn("prism_ranker_fold_in", c_int, c_void_p, P_i32, P_f32, c_size_t, P_f32,
+                           P_f32)
+prism_ranker_similar_items = _fn("prism_ranker_similar_items", c_int, c_void_p, c_int32, c_int,
+                                 P_i32, P_f32, P_size)
+prism_ranker_explain = _fn("prism_ranker_explain", c_int, c_void_p, c_int32, c_int32, c_int,
+                           P_i32, P_f32, P_size)
+prism_ranker_predict = _fn("prism_ranker_predict", c_int, c_void_p, c_int32, c_int32, P_f32)
+prism_ranker_save = _fn("prism_ranker_save", c_int, c_void_p, c_char_p)
+prism_ranker_load = _fn("prism_ranker_load", c_int, POINTER(c_void_p), c_char_p)
+prism_ranker_metrics_list = _fn("prism_ranker_metrics_list", c_int, P_i32, c_size_t, P_i32,
+                                c_size_t, c_int, P_rm)
+prism_ranker_evaluate = _fn("prism_ranker_evaluate", c_int, c_void_p, c_void_p, c_int, P_rf, P_rm,
+                            P_size)
+prism_ranker_evaluate_ratings = _fn("prism_ranker_evaluate_ratings", c_int, c_void_p, c_void_p,
+                                    POINTER(c_double), POINTER(c_double), P_size)
+
+
+# explain.h
+class prism_prompt_item(ctypes.Structure):
+    _fields_ = [("title", c_char_p), ("features", c_char_p)]
+
+
+class prism_prompt_format(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("template_text", c_char_p),
+                ("entry_template", c_char_p), ("separator", c_char_p), ("empty_list", c_char_p),
+                ("empty_value", c_char_p), ("max_history", c_uint32), ("max_evidence", c_uint32),
+                ("max_value_bytes", c_uint32)]
+
+
+class prism_explainer_params(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("max_source_tokens", c_uint32),
+                ("max_batch", c_uint32), ("decode_flags", c_uint32)]
+
+
+P_item = POINTER(prism_prompt_item)
+prism_prompt_format_init = _fn("prism_prompt_format_init", c_int, POINTER(prism_prompt_format),
+                               c_size_t)
+prism_prompt_render = _fn("prism_prompt_render", c_int, c_void_p, c_size_t, P_size,
+                          POINTER(prism_prompt_format), P_item, c_size_t, P_item, P_item,
+                          c_size_t)
+prism_explainer_params_init = _fn("prism_explainer_params_init", c_int,
+                                  POINTER(prism_explainer_params), c_size_t)
+prism_explainer_create = _fn("prism_explainer_create", c_int, POINTER(c_void_p), c_void_p,
+                             c_void_p, POINTER(prism_explainer_params))
+prism_explainer_load = _fn("prism_explainer_load", c_int, POINTER(c_void_p), c_char_p,
+                           POINTER(prism_explainer_params))
+prism_explainer_free = _fn("prism_explainer_free", None, c_void_p)
+prism_explainer_tokenizer = _fn("prism_explainer_tokenizer", c_void_p, c_void_p)
+prism_explainer_model = _fn("prism_explainer_model", c_void_p, c_void_p)
+prism_explainer_run = _fn("prism_explainer_run", c_int, POINTER(c_void_p), c_void_p,
+                          POINTER(c_char_p), c_size_t, POINTER(prism_generate_params),
+                          prism_generate_stream_fn, c_void_p)
+prism_text_batch_count = _fn("prism_text_batch_count", c_size_t, c_void_p)
+prism_text_batch_get = _fn("prism_text_batch_get", c_void_p, c_void_p, c_size_t, P_size)
+prism_text_batch_free = _fn("prism_text_batch_free", None, c_void_p)
 
 __all__ = [n for n in dir() if n.startswith("prism_")]

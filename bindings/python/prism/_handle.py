@@ -10,14 +10,26 @@ class Handle:
 
     @property
     def ptr(self):
-        if not self._ptr:
+        owner = getattr(self, "_owner", None)
+        if not self._ptr or (owner is not None and not owner._ptr):
             raise ValueError(f"{type(self).__name__} is closed")
         return self._ptr
 
+    @classmethod
+    def _borrow(cls, raw, owner):
+        """A view of a handle that owner frees: close() only detaches, owner is kept alive."""
+        obj = cls.__new__(cls)
+        Handle.__init__(obj)
+        obj._ptr = ctypes.c_void_p(raw)
+        obj._owner = owner
+        return obj
+
     def close(self):
         if self._ptr:
-            type(self)._free(self._ptr)
+            if getattr(self, "_owner", None) is None:
+                type(self)._free(self._ptr)
             self._ptr = ctypes.c_void_p()
+            self._owner = None
 
     def __enter__(self):
         return self

@@ -7,14 +7,8 @@ import numpy as np
 from . import _capi as C
 from ._errors import check
 from ._handle import Handle
-
-
-def _i32(a):
-    return np.ascontiguousarray(a, dtype=np.int32)
-
-
-def _ptr(a, ctype):
-    return a.ctypes.data_as(ctypes.POINTER(ctype)) if a is not None else None
+from ._util import i32 as _i32
+from ._util import ptr as _ptr
 
 
 def as_batch(input_ids, attention_mask=None):
