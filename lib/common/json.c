@@ -15,6 +15,13 @@ int prism__json_parse(const void *buf, size_t len, size_t flags, const char *wha
   return PRISM_OK;
 }
 
+/* 2.0 counts as an integer; the range test comes first because converting an
+ * out-of-range double (1e300) to long long is undefined behaviour. */
+static int is_integral(double d)
+{
+  return d >= -0x1p63 && d < 0x1p63 && d == (double)(long long)d;
+}
+
 static int lookup(const json_t *obj, const char *key, const char *what, int required,
                   json_t **value)
 {
@@ -36,7 +43,7 @@ int prism__json_int(const json_t *obj, const char *key, const char *what, int re
     return rc;
   if (json_is_integer(v)) {
     x = json_integer_value(v);
-  } else if (json_is_real(v) && json_real_value(v) == (double)(long long)json_real_value(v)) {
+  } else if (json_is_real(v) && is_integral(json_real_value(v))) {
     x = (long long)json_real_value(v);
   } else {
     return prism__error(PRISM_ERR_FORMAT, "%s: field \"%s\" must be an integer", what, key);

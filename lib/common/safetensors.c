@@ -135,15 +135,24 @@ static int parse_metadata(const char *what, const json_t *meta, prism__st_file *
   return PRISM_OK;
 }
 
-/* Tensors sorted by offset must not share bytes (zero-sized ones may sit anywhere). */
+/*
+ * Tensors sorted by offset must not share bytes. Zero-sized ones may sit
+ * anywhere, so each tensor is compared with the previous non-empty one, not
+ * merely its neighbour (an empty tensor between two overlapping ones would
+ * hide the overlap).
+ */
 static int check_overlaps(const char *what, prism__st_file *f)
 {
+  const prism__st_tensor *a = NULL;
   qsort(f->tensors, f->count, sizeof *f->tensors, by_offset);
-  for (size_t i = 1; i < f->count; i++) {
-    const prism__st_tensor *a = &f->tensors[i - 1], *b = &f->tensors[i];
-    if (a->nbytes && b->nbytes && a->data + a->nbytes > b->data)
+  for (size_t i = 0; i < f->count; i++) {
+    const prism__st_tensor *b = &f->tensors[i];
+    if (!b->nbytes)
+      continue;
+    if (a && a->data + a->nbytes > b->data)
       return prism__error(PRISM_ERR_FORMAT, "%s: tensors \"%s\" and \"%s\" overlap", what, a->name,
                           b->name);
+    a = b;
   }
   return PRISM_OK;
 }

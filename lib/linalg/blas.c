@@ -20,6 +20,12 @@ void prism__sgemm_nt(size_t M, size_t N, size_t K, float alpha, const float *A, 
               B, (int)ldb, beta, C, (int)ldc);
 }
 
+void prism__sgemv(size_t N, size_t K, float alpha, const float *W, size_t ldw, const float *x,
+                  float beta, float *y)
+{
+  cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)N, (int)K, alpha, W, (int)ldw, x, 1, beta, y, 1);
+}
+
 void prism__sgemm_nn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
                      const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {

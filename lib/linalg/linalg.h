@@ -11,6 +11,10 @@
 void prism__sgemm_nt(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
                      const float *B, size_t ldb, float beta, float *C, size_t ldc);
 
+/* y[N] = alpha * W[N,K] * x[K] + beta * y  (the one-row product, as OpenBLAS sgemv). */
+void prism__sgemv(size_t N, size_t K, float alpha, const float *W, size_t ldw, const float *x,
+                  float beta, float *y);
+
 /* C[M,N] = alpha * A[M,K] * B[K,N] + beta * C. */
 void prism__sgemm_nn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
                      const float *B, size_t ldb, float beta, float *C, size_t ldc);

@@ -73,3 +73,12 @@ def write_safetensors(path, tensors, dtype="F32", metadata=None):
         for raw in chunks:
             f.write(raw)
     os.replace(tmp, path)
+
+
+def read_header(path):
+    """The tensor entries of a safetensors header (no data read)."""
+    with open(path, "rb") as f:
+        (hlen,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(hlen))
+    header.pop("__metadata__", None)
+    return header

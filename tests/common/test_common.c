@@ -168,7 +168,8 @@ static void test_json_helpers(void **state)
   double r;
   int b;
   const char *s;
-  static const char text[] = "{\"a\": 3, \"b\": 2.5, \"c\": true, \"d\": \"x\", \"e\": null}";
+  static const char text[] = "{\"a\": 3, \"b\": 2.5, \"c\": true, \"d\": \"x\", \"e\": null, "
+                             "\"f\": 1e300, \"g\": 9223372036854775808.0, \"h\": 4.0}";
   (void)state;
   assert_status(prism__json_parse("{\"a\": ", 6, 0, "config.json", &root), PRISM_ERR_FORMAT);
   assert_error_mentions("config.json");
@@ -179,6 +180,12 @@ static void test_json_helpers(void **state)
   assert_status(prism__json_int(root, "a", "t.json", 1, 5, 10, &i), PRISM_ERR_FORMAT);
   assert_error_mentions("\"a\"");
   assert_status(prism__json_int(root, "b", "t.json", 1, 0, 10, &i), PRISM_ERR_FORMAT);
+  /* reals outside long long are refused, not converted (that conversion is undefined) */
+  assert_status(prism__json_int(root, "f", "t.json", 1, 0, 10, &i), PRISM_ERR_FORMAT);
+  assert_status(prism__json_int(root, "g", "t.json", 1, 0, 10, &i), PRISM_ERR_FORMAT);
+  assert_error_mentions("must be an integer");
+  assert_ok(prism__json_int(root, "h", "t.json", 1, 0, 10, &i));
+  assert_int_equal(i, 4);
   assert_ok(prism__json_real(root, "b", "t.json", 1, &r));
   assert_true(r == 2.5);
   assert_ok(prism__json_bool(root, "c", "t.json", 1, &b));

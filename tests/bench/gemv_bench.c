@@ -1,0 +1,200 @@
+/*
+ * Skinny GEMM vs OpenBLAS on the bart-base decoder shapes, Y[M,N] = X[M,K] W[N,K]^T.
+ *
+ * Every call reads a different copy of W from a pool much larger than the
+ * caches, as a decode step does (it streams ~350 MB of weights), so the
+ * numbers are cold-cache bandwidth, not L3 hits. Implementations alternate
+ * sample by sample; each row reports the median (and fastest) time, GB/s of weights read,
+ * speed-up over OpenBLAS sgemm from the same run, and the ratio to the floor
+ * (weight bytes / read bandwidth measured in the same run). Prints JSON.
+ *
+ * Usage: gemv_bench [threads (default 2)] [samples (default 7)] [hot]
+ *
+ * `hot` reuses one copy of W, so the weights come from cache: it shows the
+ * kernels' arithmetic speed apart from memory (ratio_to_floor is then moot).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "linalg/linalg.h"
+#include "linalg/skinny.h"
+#include "prism/prism.h"
+
+#define POOL_BYTES ((size_t)384 << 20)
+#define MAX_SAMPLES 64
+
+typedef struct {
+  size_t N, K;
+  const char *name;
+} shape;
+
+static const shape shapes[] = {
+  {768, 768, "attn_proj_768x768"},
+  {3072, 768, "fc1_768to3072"},
+  {768, 3072, "fc2_3072to768"},
+  {50265, 768, "lm_head_768to50265"},
+};
+static const size_t Ms[] = {1, 4, 10, 40};
+
+enum { SKINNY_F32, SKINNY_BF16, BLAS_SGEMM, BLAS_SGEMV, N_IMPL };
+static const char *impl_names[N_IMPL] = {"skinny_f32", "skinny_bf16", "openblas_sgemm",
+                                         "openblas_sgemv"};
+
+typedef struct {
+  size_t M, N, K, copies;
+  float *X, *Y, *W;  /* W: `copies` matrices of N*K floats */
+  uint16_t *Wh;      /* the same in bf16 */
+} problem;
+
+static int hot_cache;
+
+static void call(const problem *p, int impl, size_t c)
+{
+  const float *W = p->W + c * p->N * p->K;
+  switch (impl) {
+  case SKINNY_F32:
+    prism__skinny_gemm(p->M, p->N, p->K, p->X, p->K, W, p->K, NULL, p->Y, p->N, 0);
+    break;
+  case SKINNY_BF16:
+    prism__skinny_gemm_bf16(p->M, p->N, p->K, p->X, p->K, p->Wh + c * p->N * p->K, p->K, NULL,
+                            p->Y, p->N, 0);
+    break;
+  case BLAS_SGEMM:
+    prism__sgemm_nt(p->M, p->N, p->K, 1.0f, p->X, p->K, W, p->K, 0.0f, p->Y, p->N);
+    break;
+  default:
+    for (size_t m = 0; m < p->M; m++)
+      prism__sgemv(p->N, p->K, 1.0f, W, p->K, p->X + m * p->K, 0.0f, p->Y + m * p->N);
+  }
+}
+
+/* Seconds per call: one sweep over all copies of W (hot: the same one, repeatedly). */
+static double sample(const problem *p, int impl)
+{
+  size_t calls = hot_cache ? 20 : p->copies;
+  double t = bench_now();
+  for (size_t c = 0; c < calls; c++)
+    call(p, impl, c % p->copies);
+  return (bench_now() - t) / (double)calls;
+}
+
+static int problem_init(problem *p, const shape *s, size_t M)
+{
+  size_t one = s->N * s->K;
+  p->M = M, p->N = s->N, p->K = s->K;
+  p->copies = hot_cache ? 1 : POOL_BYTES / (one * sizeof(float));
+  if (p->copies < 2 && !hot_cache)
+    p->copies = 2;
+  p->X = malloc(M * s->K * sizeof(float));
+  p->Y = malloc(M * s->N * sizeof(float));
+  p->W = malloc(p->copies * one * sizeof(float));
+  p->Wh = malloc(p->copies * one * sizeof(uint16_t));
+  if (!p->X || !p->Y || !p->W || !p->Wh)
+    return 0;
+  for (size_t i = 0; i < M * s->K; i++)
+    p->X[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.5f;
+  for (size_t i = 0; i < one; i++)
+    p->W[i] = (float)((i * 104729) % 2003) * 1e-3f - 1.0f;
+  for (size_t c = 1; c < p->copies; c++)
+    memcpy(p->W + c * one, p->W, one * sizeof(float));
+  prism__bf16_from_f32(p->Wh, p->W, p->copies * one);
+  return 1;
+}
+
+static void problem_free(problem *p)
+{
+  free(p->X), free(p->Y), free(p->W), free(p->Wh);
+}
+
+/* Largest |skinny - sgemm| relative to the largest |sgemm| output: a sanity check. */
+static double max_rel_diff(const problem *p)
+{
+  size_t n = p->M * p->N;
+  float *ref = malloc(n * sizeof(float));
+  double diff = 0.0, mag = 0.0;
+  if (!ref)
+    return NAN;
+  call(p, BLAS_SGEMM, 0);
+  memcpy(ref, p->Y, n * sizeof(float));
+  call(p, SKINNY_F32, 0);
+  for (size_t i = 0; i < n; i++) {
+    diff = fmax(diff, fabs((double)p->Y[i] - ref[i]));
+    mag = fmax(mag, fabs((double)ref[i]));
+  }
+  free(ref);
+  return mag > 0 ? diff / mag : diff;
+}
+
+static void bench_shape(const shape *s, size_t M, int samples, double floor_gbs, int first)
+{
+  problem p;
+  double t[N_IMPL][MAX_SAMPLES], med[N_IMPL], best[N_IMPL];
+  int active[N_IMPL] = {1, 1, 1, M == 1};
+
+  if (!problem_init(&p, s, M)) {
+    fprintf(stderr, "gemv_bench: out of memory\n");
+    exit(1);
+  }
+  for (int i = 0; i < N_IMPL; i++) /* warm-up: pool threads, OpenBLAS buffers */
+    if (active[i])
+      call(&p, i, 0);
+  for (int r = 0; r < samples; r++)
+    for (int i = 0; i < N_IMPL; i++)
+      if (active[i])
+        t[i][r] = sample(&p, i);
+  for (int i = 0; i < N_IMPL; i++)
+    if (active[i]) {
+      med[i] = bench_median(t[i], (size_t)samples); /* sorts: t[i][0] is the fastest */
+      best[i] = t[i][0];
+    }
+  printf("%s    {\"shape\": \"%s\", \"M\": %zu, \"N\": %zu, \"K\": %zu, "
+         "\"skinny_vs_sgemm_max_rel_diff\": %.2e, \"impls\": [",
+         first ? "" : ",\n", s->name, M, s->N, s->K, max_rel_diff(&p));
+  for (int i = 0, n = 0; i < N_IMPL; i++) {
+    double bytes = (double)(s->N * s->K) * (i == SKINNY_BF16 ? 2.0 : 4.0);
+    if (!active[i])
+      continue;
+    printf("%s\n      {\"impl\": \"%s\", \"us\": %.1f, \"us_min\": %.1f, \"weight_gbs\": %.2f, "
+           "\"weight_gbs_max\": %.2f, \"speedup_vs_openblas_sgemm\": %.2f, "
+           "\"speedup_vs_openblas_sgemm_min\": %.2f, \"ratio_to_floor\": %.2f}",
+           n++ ? "," : "", impl_names[i], med[i] * 1e6, best[i] * 1e6, bytes / med[i] * 1e-9,
+           bytes / best[i] * 1e-9, med[BLAS_SGEMM] / med[i], best[BLAS_SGEMM] / best[i],
+           med[i] / (bytes / (floor_gbs * 1e9)));
+  }
+  printf("]}");
+  fflush(stdout);
+  problem_free(&p);
+}
+
+int main(int argc, char **argv)
+{
+  int threads = argc > 1 ? atoi(argv[1]) : 2;
+  int samples = argc > 2 ? atoi(argv[2]) : 7;
+  size_t bw_bytes = (size_t)512 << 20;
+  float *bw_buf = bench_alloc_filled(bw_bytes);
+  double bw1, bwn;
+  int first = 1;
+
+  hot_cache = argc > 3 && strcmp(argv[3], "hot") == 0;
+  if (!bw_buf || threads < 1 || samples < 1 || samples > MAX_SAMPLES) {
+    fprintf(stderr, "usage: gemv_bench [threads >= 1] [samples 1..%d]\n", MAX_SAMPLES);
+    return 1;
+  }
+  bw1 = bench_read_gbs(bw_buf, bw_bytes, 1, 5);
+  bwn = bench_read_gbs(bw_buf, bw_bytes, threads, 5);
+  free(bw_buf);
+  prism_set_num_threads(threads);
+  printf("{\"bench\": \"gemv\", \"threads\": %d, \"samples\": %d, \"weights\": \"%s\", "
+         "\"cpu\": \"%s\", \"skinny_isa\": %d, \"read_gbs_1thread\": %.2f, \"read_gbs\": %.2f,"
+         "\n  \"rows\": [\n",
+         threads, samples, hot_cache ? "hot" : "cold", prism_cpu_features(),
+         (int)prism__skinny_isa_active(), bw1, bwn);
+  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+    for (size_t m = 0; m < sizeof Ms / sizeof *Ms; m++, first = 0)
+      bench_shape(&shapes[s], Ms[m], samples, bwn, first);
+  printf("\n  ]\n}\n");
+  return 0;
+}

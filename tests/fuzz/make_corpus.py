@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/).
+
+Seeds are small valid inputs plus a few near-misses from the bad-file corpus,
+so the fuzzer starts from every branch of the format. The generated files are
+committed; rerun after changing:  python3 tests/fuzz/make_corpus.py
+"""
+import json
+import os
+import shutil
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "..", "bad"))
+import generate as bad  # noqa: E402  (shares the file builders)
+
+
+def safetensors_seeds():
+    e = bad.st_entry
+    yield "valid", bad.ST_VALID
+    yield "empty-header", bad.st_image({}, b"")
+    yield "metadata-only", bad.st_image({"__metadata__": {"format": "pt", "k": "v"}}, b"")
+    yield "halves", bad.st_image(
+        {"h": e("F16", [2], 0, 4), "b": e("BF16", [2], 4, 8), "z": e("F32", [0, 4], 8, 8)},
+        struct.pack("<4H", 0x3C00, 0xFC00, 0x3F80, 0x7FC0))
+    yield "all-dtypes", bad.st_image(
+        {d: e(d, [1], 8 * i, 8 * i + s) for i, (d, s) in enumerate(
+            [("F64", 8), ("I64", 8), ("I32", 4), ("I16", 2), ("I8", 1), ("U8", 1), ("BOOL", 1)])},
+        bytes(56))
+    yield "rank3", bad.st_image({"t": e("F32", [1, 2, 2], 0, 16)}, struct.pack("<4f", 0, 1, -1, 2.5))
+
+
+def json_seeds():
+    yield "config", b'{"d_model": 64, "activation_function": "gelu", "scale_embedding": false, ' \
+        b'"init_std": 0.02, "forced_bos_token_id": 0, "x": null}'
+    yield "reals", b'{"a": 1.0, "b": -2.5e3, "c": 1e20, "d": -0.0}'
+    yield "nested", b'{"a": [1, {"b": "c"}], "e": {}}'
+    yield "array", b"[1,2,3]"
+
+
+def tokenizer_files_seeds():
+    yield "small", bad.tok_vocab_json() + b"\0" + bad.tok_merges_txt()
+    yield "no-merges", bad.tok_vocab_json({"a": 0, "b": 1, "ab": 2}) + b"\0" + b"a b\n"
+    yield "crlf", bad.tok_vocab_json() + b"\0" + bad.tok_merges_txt().replace(b"\n", b"\r\n")
+
+
+def tokenizer_json_seeds():
+    yield "small", bad.tokenizer_json()
+    yield "pair-merges", bad.tokenizer_json().replace(b'"\u0120 t"', b'["\u0120", "t"]')
+
+
+def encode_seeds():
+    # The first byte holds the flags: 1 no specials, 2 replace invalid UTF-8.
+    yield "hello", b"\0Hello world"
+    yield "specials", b"\0<s>Hello <mask> world</s><pad>"
+    yield "no-special", b"\1 caf\xc3\xa9  x\n\n\t 12,345 don't"
+    yield "invalid", b"\3ok \xff\xfe \xe4\xb8 broken"
+    yield "cjk-emoji", b"\1\xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80 \xd9\x85\xd8\xb1"
+    with open(os.path.join(HERE, "..", "fixtures", "tokenizer_cases.jsonl"), encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            if i % 40 == 7:
+                yield "case-%d" % i, b"\1" + json.loads(line)["text"].encode("utf-8", "surrogatepass")
+
+
+def decode_seeds():
+    ids = lambda *v: struct.pack("<%di" % len(v), *v)
+    yield "hello", b"\0" + ids(0, 31414, 232, 2)
+    yield "skip-special", b"\1" + ids(0, 50264, 3, 1, 232, 2)
+    yield "cleanup", b"\2" + ids(20920, 479, 18, 328)
+    yield "partial-utf8", b"\0" + ids(6800, 17772)
+    yield "out-of-range", b"\0" + ids(50265, -1)
+
+
+def bart_config_seeds():
+    tiny = os.path.join(HERE, "..", "fixtures", "tiny-bart")
+    with open(os.path.join(tiny, "config.json"), "rb") as f:
+        config = f.read()
+    with open(os.path.join(tiny, "generation_config.json"), "rb") as f:
+        generation = f.read()
+    yield "tiny", config + b"\0" + generation
+    yield "tiny-no-generation", config
+    yield "relu", config.replace(b'"gelu"', b'"relu"')
+    yield "scaled", config.replace(b'"scale_embedding": false', b'"scale_embedding": true')
+
+
+def ranker_model_seeds():
+    yield "als", bad.ranker_model()
+    yield "bpr", bad.ranker_model("bpr")
+    yield "mf", bad.ranker_model("mf", factors=3)
+    yield "no-ids", bad.ranker_model(meta={"user_ids": None, "item_ids": None})
+    yield "nothing-seen", bad.ranker_model(seen=())
+
+
+def interactions_seeds():
+    yield "pairs", b"u1\ti1\nu1\ti2\nu2\ti1\n"
+    yield "values", b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n"
+    yield "crlf-blank", b"a\tb\t1.5\r\n\r\nc\td\t-2e3\r\n"
+    yield "unicode", "caf\u00e9\t\u4e2d\u6587\t1\n".encode()
+
+
+def generate_seeds():
+    # params JSON, NUL, batch-size byte, int32 ids (see fuzz_generate.c)
+    ids = lambda *v: struct.pack("<%di" % len(v), *v)
+    yield "greedy", b'{"max_length": 8}\0\0' + ids(0, 15, 27, 99, 2)
+    yield "beam", (b'{"num_beams": 3, "num_return_sequences": 2, "max_length": 10, '
+                   b'"length_penalty": 0.5, "early_stopping": true, "no_repeat_ngram_size": 2}'
+                   b'\0\1' + ids(0, 15, 27, 2, 0, 31, 2, 1))
+    yield "sample", (b'{"do_sample": true, "top_k": 5, "top_p": 0.9, "temperature": 0.7, '
+                     b'"seed": 3, "max_new_tokens": 6, "repetition_penalty": 1.3}\0\0'
+                     + ids(0, 5, 6, 7, 2))
+    yield "beam-sample", (b'{"do_sample": true, "num_beams": 2, "seed": 1, "max_length": 6, '
+                          b'"min_length": 4, "forced_bos_token_id": null}\0\2'
+                          + ids(0, 9, 2, 0, 8, 2, 0, 7, 2))
+    yield "bad-ids", b"{}\0\0" + ids(0, 5000, -7, 2)
+    yield "padded", b'{"max_length": 5}\0\1' + ids(0, 15, 27, 2, 0, 15, 2, 1)
+
+
+SEEDS = {
+    "bart_config": bart_config_seeds,
+    "decode": decode_seeds,
+    "encode": encode_seeds,
+    "generate": generate_seeds,
+    "interactions": interactions_seeds,
+    "json": json_seeds,
+    "ranker_model": ranker_model_seeds,
+    "safetensors": safetensors_seeds,
+    "tokenizer_files": tokenizer_files_seeds,
+    "tokenizer_json": tokenizer_json_seeds,
+}
+
+
+def main():
+    for target, seeds in SEEDS.items():
+        out = os.path.join(HERE, "corpus", target)
+        shutil.rmtree(out, ignore_errors=True)
+        os.makedirs(out)
+        for name, data in seeds():
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(data)
+        print("%s: %d seeds" % (target, len(os.listdir(out))))
+
+
+if __name__ == "__main__":
+    main()
