@@ -101,6 +101,26 @@ PRISM_API int prism_get_num_threads(void);
  */
 PRISM_API const char *prism_cpu_features(void);
 
+/*
+ * Process-wide safety limits, checked before anything is allocated for an
+ * input: a request or file beyond a limit fails with PRISM_ERR_LIMIT. Every
+ * limit is 0 (no cap) until set; per-call caps (prism_bart_load_params.
+ * max_file_size, a session's capacity) apply as well, the smaller one wins.
+ */
+typedef struct prism_limits {
+  size_t struct_size;
+  uint64_t max_file_bytes;  /* any file a loader reads or maps */
+  uint64_t max_text_bytes;  /* one text given to the tokenizer */
+  uint32_t max_batch;       /* input rows of one generate request */
+  uint32_t max_new_tokens;  /* tokens one generate request may add (max_length - 1) */
+} prism_limits;
+
+/* The limits now in effect (all 0 until prism_limits_set). */
+PRISM_API int prism_limits_get(prism_limits *limits, size_t struct_size);
+
+/* Replace the process-wide limits (fields past struct_size are left unchanged). */
+PRISM_API int prism_limits_set(const prism_limits *limits);
+
 #ifdef __cplusplus
 }
 #endif

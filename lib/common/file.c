@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "file.h"
+#include "limits.h"
 
 static int open_regular(const char *path, size_t max_size, int *fd_out, size_t *size_out)
 {
@@ -22,6 +23,7 @@ static int open_regular(const char *path, size_t max_size, int *fd_out, size_t *
     close(fd);
     return prism__error(PRISM_ERR_IO, "%s: not a regular file", path);
   }
+  max_size = (size_t)prism__cap(max_size, prism__limits().max_file_bytes);
   if (max_size && (unsigned long long)st.st_size > max_size) {
     close(fd);
     return prism__error(PRISM_ERR_LIMIT, "%s: file is %lld bytes, above the limit of %zu",

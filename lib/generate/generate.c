@@ -10,6 +10,7 @@
 #include "bart/bart_internal.h"
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/limits.h"
 #include "generate_internal.h"
 
 /* Size of the first release of prism_generate_params (frozen). */
@@ -282,6 +283,21 @@ static double now_ms(void)
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The process-wide caps of prism_limits_set(), before anything runs. */
+static int check_limits(const prism__gen_config *cfg, size_t batch)
+{
+  prism_limits lim = prism__limits();
+  if (lim.max_batch && batch > lim.max_batch)
+    return prism__error(PRISM_ERR_LIMIT, "generate: batch of %zu rows, above the limit of %u",
+                        batch, (unsigned)lim.max_batch);
+  if (lim.max_new_tokens && (uint32_t)cfg->max_length - 1 > lim.max_new_tokens)
+    return prism__error(PRISM_ERR_LIMIT,
+                        "generate: max_length %d allows %d new tokens, above the limit of %u",
+                        (int)cfg->max_length, (int)cfg->max_length - 1,
+                        (unsigned)lim.max_new_tokens);
+  return PRISM_OK;
+}
+
 PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session *session,
                                  const int32_t *input_ids, const int32_t *attention_mask,
                                  size_t batch, size_t src_len,
@@ -302,6 +318,8 @@ PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session
   model = prism__bart_session_model(session);
   rc = prism__gen_resolve(&cfg, prism__bart_generation_defaults(model), model->cfg.vocab_size,
                           model->cfg.max_position_embeddings, params);
+  if (rc == PRISM_OK)
+    rc = check_limits(&cfg, batch);
   if (rc == PRISM_OK)
     rc = check_input(model, input_ids, attention_mask, batch, src_len);
   if (rc != PRISM_OK)

@@ -11,6 +11,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/limits.h"
 #include "tokenizer_impl.h"
 
 enum { CL_L, CL_N, CL_S, CL_O }; /* letter, number, whitespace, other */
@@ -510,13 +511,18 @@ static int text_prepare(const prism_tokenizer *tok, text_in *t, const char *text
                         unsigned flags, const char *what)
 {
   const unsigned char *s = (const unsigned char *)text;
-  size_t bad = prism__utf8_check(s, len), cap;
+  uint64_t max_text = prism__limits().max_text_bytes;
+  size_t bad, cap;
   uint32_t cp = 0;
   int prefix;
 
   t->s = s;
   t->len = len;
   t->owned = NULL;
+  if (max_text && len > max_text)
+    return prism__error(PRISM_ERR_LIMIT, "%s: %zu bytes of text, above the limit of %llu", what,
+                        len, (unsigned long long)max_text);
+  bad = prism__utf8_check(s, len);
   if (bad < len && !(flags & PRISM_TOKENIZER_REPLACE_INVALID))
     return prism__error(PRISM_ERR_INVALID_UTF8, "%s: invalid UTF-8 at byte %zu (0x%02x)", what,
                         bad, s[bad]);

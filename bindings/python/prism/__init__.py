@@ -6,6 +6,8 @@
     explainer = prism.Explainer("model")
     print(explainer.explain([prism.render_prompt(history, item, evidence)]))
 """
+import ctypes
+
 from . import _capi
 from ._errors import PrismError, check
 from .bart import Bart, Session
@@ -15,7 +17,7 @@ from .tokenizer import Tokenizer
 
 __all__ = ["PrismError", "check", "Bart", "Session", "Tokenizer", "Interactions", "Ranker", "metrics",
            "Explainer", "render_prompt", "version", "version_number", "set_num_threads",
-           "get_num_threads", "cpu_features", "set_log_handler"]
+           "get_num_threads", "cpu_features", "set_log_handler", "get_limits", "set_limits"]
 
 
 def version():
@@ -35,6 +37,20 @@ def set_num_threads(n=0):
 
 def get_num_threads():
     return _capi.prism_get_num_threads()
+
+
+def get_limits():
+    """The process-wide safety limits as a dict (0 = no cap)."""
+    lim = _capi.prism_limits()
+    check(_capi.prism_limits_get(ctypes.byref(lim), ctypes.sizeof(lim)))
+    return {name: getattr(lim, name) for name, _ in lim._fields_[1:]}
+
+
+def set_limits(max_file_bytes=0, max_text_bytes=0, max_batch=0, max_new_tokens=0):
+    """Set the process-wide safety limits (PRISM_ERR_LIMIT beyond them); 0 = no cap."""
+    lim = _capi.prism_limits(ctypes.sizeof(_capi.prism_limits), max_file_bytes, max_text_bytes,
+                             max_batch, max_new_tokens)
+    check(_capi.prism_limits_set(ctypes.byref(lim)))
 
 
 def cpu_features():

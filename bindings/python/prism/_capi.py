@@ -35,6 +35,15 @@ prism_get_num_threads = _fn("prism_get_num_threads", c_int)
 prism_cpu_features = _fn("prism_cpu_features", c_char_p)
 
 
+class prism_limits(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("max_file_bytes", c_uint64),
+                ("max_text_bytes", c_uint64), ("max_batch", c_uint32), ("max_new_tokens", c_uint32)]
+
+
+prism_limits_get = _fn("prism_limits_get", c_int, POINTER(prism_limits), c_size_t)
+prism_limits_set = _fn("prism_limits_set", c_int, POINTER(prism_limits))
+
+
 # bart.h
 class prism_bart_load_params(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("max_file_size", c_uint64), ("flags", c_uint32)]

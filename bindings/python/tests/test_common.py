@@ -29,6 +29,16 @@ class CommonTest(unittest.TestCase):
     def test_cpu_features(self):
         self.assertIsInstance(prism.cpu_features(), list)
 
+    def test_limits(self):
+        self.assertEqual(prism.get_limits(), {"max_file_bytes": 0, "max_text_bytes": 0,
+                                              "max_batch": 0, "max_new_tokens": 0})
+        prism.set_limits(max_text_bytes=4)
+        try:
+            self.assertEqual(prism.get_limits()["max_text_bytes"], 4)
+        finally:
+            prism.set_limits()
+        self.assertEqual(prism.get_limits()["max_text_bytes"], 0)
+
     def test_log_handler_kept_alive(self):
         seen = []
         prism.set_log_handler(lambda lvl, msg: seen.append((lvl, msg)), level=3)
