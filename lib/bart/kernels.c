@@ -10,7 +10,10 @@
 void prism__bart_linear_fwd(const prism__bart_linear *l, const float *x, size_t n, float scale,
                             float *y)
 {
-  prism__linear(n, l->out, l->in, x, l->in, l->w, l->in, l->b, y, l->out, 0);
+  if (l->w16 && n <= PRISM__SKINNY_MAX_M)
+    prism__skinny_gemm_bf16(n, l->out, l->in, x, l->in, l->w16, l->in, l->b, y, l->out, 0);
+  else
+    prism__linear(n, l->out, l->in, x, l->in, l->w, l->in, l->b, y, l->out, 0);
   if (scale != 1.0f)
     for (size_t i = 0; i < n * l->out; i++)
       y[i] *= scale;
