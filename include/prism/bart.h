@@ -33,7 +33,7 @@ typedef struct prism_bart_session prism_bart_session;
 
 /*
  * Load flag: keep a bfloat16 copy of the decoder's Linear weights and of the LM
- * head, made once at load, and use it for decoder steps of up to 16 rows. A
+ * head, made once at load, and use it for decoder steps of up to 48 rows. A
  * step then streams half the bytes; each weight (and, on CPUs with
  * AVX512_BF16, each activation it multiplies) is rounded to 8 significant
  * bits, so logits differ from the float32 path (see docs/performance.md for
