@@ -1,5 +1,5 @@
 /*
- * prism generate --model DIR [--threads N] [--timing]
+ * prism generate --model DIR [--threads N] [--timing] [--bf16-weights]
  *
  * In:  {"input_ids": [[int]], "attention_mask"?: [[0/1]], "params"?: {HF generate() kwargs}}
  * Out: {"sequences": [[int]], "sequences_scores"?: [float], "timing"?: {...}}
@@ -186,15 +186,19 @@ int cli_cmd_generate(cli_args *args)
   gen_ctx ctx;
   const char *dir = cli_opt(args, "--model");
   long threads = cli_opt_long(args, "--threads", 0, 0, 1024);
+  prism_bart_load_params load;
   int rc;
 
   memset(&ctx, 0, sizeof ctx);
   ctx.timing = cli_flag(args, "--timing");
+  prism_bart_load_params_init(&load, sizeof load);
+  if (cli_flag(args, "--bf16-weights"))
+    load.flags |= PRISM_BART_LOAD_BF16_WEIGHTS;
   cli_no_extra(args);
   if (!dir)
     cli_fatal("generate: --model DIR is required");
   prism_set_num_threads((int)threads);
-  rc = prism_bart_load(&ctx.model, dir, NULL);
+  rc = prism_bart_load(&ctx.model, dir, &load);
   if (rc != PRISM_OK)
     cli_fatal_status(rc, "generate: cannot load the model");
   prism_bart_session_params_init(&ctx.capacity, sizeof ctx.capacity);

@@ -31,6 +31,17 @@ extern "C" {
 typedef struct prism_bart prism_bart;
 typedef struct prism_bart_session prism_bart_session;
 
+/*
+ * Load flag: keep a bfloat16 copy of the decoder's Linear weights and of the LM
+ * head, made once at load, and use it for decoder steps of up to 48 rows. A
+ * step then streams half the bytes; each weight (and, on CPUs with
+ * AVX512_BF16, each activation it multiplies) is rounded to 8 significant
+ * bits, so logits differ from the float32 path (see docs/performance.md for
+ * the measured difference). Costs 2 bytes per converted weight of memory and
+ * the conversion time at load. Off by default.
+ */
+#define PRISM_BART_LOAD_BF16_WEIGHTS 0x1u
+
 /* Options for loading a checkpoint. */
 typedef struct prism_bart_load_params {
   size_t struct_size;    /* sizeof(prism_bart_load_params), set by _init */

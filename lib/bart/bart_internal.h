@@ -69,9 +69,10 @@ const prism__bart_generation *prism__bart_generation_defaults(const prism_bart *
 const prism_bart *prism__bart_session_model(const prism_bart_session *session);
 size_t prism__bart_session_max_target(const prism_bart_session *session);
 
-/* A PyTorch Linear: w [out, in], b [out]. */
+/* A PyTorch Linear: w [out, in], b [out]; w16 its bfloat16 copy or NULL. */
 typedef struct prism__bart_linear {
   const float *w, *b;
+  const uint16_t *w16;
   size_t out, in;
 } prism__bart_linear;
 
@@ -110,6 +111,8 @@ struct prism_bart {
   size_t n_shards;
   float **owned;                  /* converted (F16/BF16/unaligned) tensors */
   size_t n_owned;
+  uint16_t *bf16;                 /* PRISM_BART_LOAD_BF16_WEIGHTS: every w16 points here */
+  const uint16_t *lm_head16;      /* the LM head in bf16, or NULL */
 };
 
 /* The position table holds max_position_embeddings + 2 rows; position t reads row t + 2. */
@@ -126,5 +129,8 @@ int prism__bart_parse_generation(const char *json, size_t len, const char *what,
 
 /* load.c: bind every weight from the model's shards, checking shapes against cfg. */
 int prism__bart_bind_weights(prism_bart *model, const char *what);
+
+/* weights.c: the bfloat16 copies of PRISM_BART_LOAD_BF16_WEIGHTS. */
+int prism__bart_pack_bf16(prism_bart *model);
 
 #endif

@@ -3,19 +3,20 @@
 
 #include "common/pool.h"
 #include "kernels.h"
-#include "linalg/linalg.h"
+#include "linalg/skinny.h"
 
 #define LAYER_NORM_EPS 1e-5
 
 void prism__bart_linear_fwd(const prism__bart_linear *l, const float *x, size_t n, float scale,
                             float *y)
 {
-  prism__sgemm_nt(n, l->out, l->in, 1.0f, x, l->in, l->w, l->in, 0.0f, y, l->out);
-  for (size_t i = 0; i < n; i++) {
-    float *row = y + i * l->out;
-    for (size_t j = 0; j < l->out; j++)
-      row[j] = (row[j] + l->b[j]) * scale;
-  }
+  if (l->w16 && n <= PRISM__SKINNY_MAX_M)
+    prism__skinny_gemm_bf16(n, l->out, l->in, x, l->in, l->w16, l->in, l->b, y, l->out, 0);
+  else
+    prism__linear(n, l->out, l->in, x, l->in, l->w, l->in, l->b, y, l->out, 0);
+  if (scale != 1.0f)
+    for (size_t i = 0; i < n * l->out; i++)
+      y[i] *= scale;
 }
 
 static void layer_norm_row(float *x, size_t d, const prism__bart_norm *norm)

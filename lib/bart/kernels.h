@@ -10,7 +10,10 @@
 
 #include "bart_internal.h"
 
-/* y[n, out] = x[n, in] W^T + b, optionally times `scale` after the bias (q_proj). */
+/*
+ * y[n, out] = x[n, in] W^T + b, optionally times `scale` after the bias (q_proj);
+ * through the bfloat16 copy of W when there is one and n is a skinny product.
+ */
 void prism__bart_linear_fwd(const prism__bart_linear *l, const float *x, size_t n, float scale,
                             float *y);
 

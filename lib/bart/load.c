@@ -40,10 +40,11 @@ static int resolve_load_params(const prism_bart_load_params *params, prism_bart_
                         "prism_bart_load: params->struct_size %zu is smaller than version 1 (%zu);"
                         " call prism_bart_load_params_init", params->struct_size,
                         (size_t)LOAD_PARAMS_V1_SIZE);
-  if (params->flags != 0)
+  if (params->flags & ~PRISM_BART_LOAD_BF16_WEIGHTS)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_bart_load: unknown flags 0x%x",
                         (unsigned)params->flags);
   out->max_file_size = params->max_file_size;
+  out->flags = params->flags;
   return PRISM_OK;
 }
 
@@ -54,6 +55,7 @@ PRISM_API void prism_bart_free(prism_bart *model)
   for (size_t i = 0; i < model->n_owned; i++)
     prism__free(model->owned[i]);
   prism__free(model->owned);
+  prism__free(model->bf16);
   for (size_t i = 0; i < model->n_shards; i++)
     prism__st_close(&model->shards[i]);
   prism__free(model->shards);
@@ -197,8 +199,10 @@ static int load_weights_dir(prism_bart *m, const char *dir, uint64_t max_size)
 }
 
 /* Hand a finished model to the caller, or free a failed one so nothing is left behind. */
-static int publish(prism_bart *m, int rc, prism_bart **out)
+static int publish(prism_bart *m, int rc, const prism_bart_load_params *p, prism_bart **out)
 {
+  if (rc == PRISM_OK && (p->flags & PRISM_BART_LOAD_BF16_WEIGHTS))
+    rc = prism__bart_pack_bf16(m);
   if (rc != PRISM_OK) {
     prism_bart_free(m);
     return rc;
@@ -225,7 +229,7 @@ PRISM_API int prism_bart_load(prism_bart **out, const char *model_dir,
   rc = load_config_dir(m, model_dir, p.max_file_size);
   if (rc == PRISM_OK)
     rc = load_weights_dir(m, model_dir, p.max_file_size);
-  return publish(m, rc, out);
+  return publish(m, rc, &p, out);
 }
 
 static int check_memory_size(const char *what, size_t len, uint64_t max_size)
@@ -271,7 +275,7 @@ PRISM_API int prism_bart_load_memory(prism_bart **out, const char *config_json, 
     m->n_shards = 1;
     rc = prism__bart_bind_weights(m, WEIGHTS_NAME);
   }
-  return publish(m, rc, out);
+  return publish(m, rc, &p, out);
 }
 
 const prism__bart_generation *prism__bart_generation_defaults(const prism_bart *model)

@@ -16,7 +16,7 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "kernels.h"
-#include "linalg/linalg.h"
+#include "linalg/skinny.h"
 
 #define DEFAULT_MAX_BATCH 16
 #define DEFAULT_MAX_ROWS 64
@@ -388,11 +388,11 @@ static void lm_head(prism_bart_session *s)
 {
   const prism_bart *m = s->model;
   size_t V = (size_t)m->cfg.vocab_size, d = (size_t)m->cfg.d_model;
-  prism__sgemm_nt(s->rows, V, d, 1.0f, s->x, d, m->shared, d, 0.0f, s->logits, V);
-  if (m->final_logits_bias)
-    for (size_t r = 0; r < s->rows; r++)
-      for (size_t j = 0; j < V; j++)
-        s->logits[r * V + j] += m->final_logits_bias[j];
+  if (m->lm_head16 && s->rows <= PRISM__SKINNY_MAX_M)
+    prism__skinny_gemm_bf16(s->rows, V, d, s->x, d, m->lm_head16, d, m->final_logits_bias,
+                            s->logits, V, 0);
+  else
+    prism__linear(s->rows, V, d, s->x, d, m->shared, d, m->final_logits_bias, s->logits, V, 0);
 }
 
 static int check_step(const prism_bart_session *s, const char *fn)

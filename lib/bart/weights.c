@@ -11,6 +11,8 @@
 #include "bart_internal.h"
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/pool.h"
+#include "linalg/skinny.h"
 
 #define NAME_MAX_LEN 256
 
@@ -238,4 +240,54 @@ int prism__bart_bind_weights(prism_bart *model, const char *what)
   if (rc == PRISM_OK)
     rc = bind_stack(&b, &model->decoder, "decoder", (size_t)model->cfg.decoder_layers, 1);
   return rc;
+}
+
+/* ---- PRISM_BART_LOAD_BF16_WEIGHTS ------------------------------------------------------- */
+
+typedef struct {
+  const float *src;
+  uint16_t *dst;
+} bf16_job;
+
+static void bf16_range(void *ctx, size_t begin, size_t end)
+{
+  const bf16_job *job = ctx;
+  prism__bf16_from_f32(job->dst + begin, job->src + begin, end - begin);
+}
+
+static uint16_t *bf16_copy(uint16_t **next, const float *src, size_t count)
+{
+  bf16_job job = {src, *next};
+  prism__parallel_for(count, (size_t)1 << 16, bf16_range, &job);
+  *next += count;
+  return job.dst;
+}
+
+/* The decoder Linear layers a decode step runs (cross-attention K/V run once per request). */
+static size_t step_linears(prism__bart_layer *layer, prism__bart_linear **out)
+{
+  prism__bart_linear *all[] = {&layer->self_attn.q, &layer->self_attn.k, &layer->self_attn.v,
+                               &layer->self_attn.o, &layer->cross_attn.q, &layer->cross_attn.o,
+                               &layer->fc1, &layer->fc2};
+  memcpy(out, all, sizeof all);
+  return sizeof all / sizeof *all;
+}
+
+int prism__bart_pack_bf16(prism_bart *m)
+{
+  size_t vocab_d = (size_t)m->cfg.vocab_size * (size_t)m->cfg.d_model, total = vocab_d;
+  prism__bart_linear *lin[8];
+  uint16_t *next;
+  for (size_t l = 0; l < m->decoder.n_layers; l++)
+    for (size_t i = 0, n = step_linears(&m->decoder.layers[l], lin); i < n; i++)
+      total += lin[i]->out * lin[i]->in;
+  m->bf16 = prism__mallocn(total, sizeof *m->bf16);
+  if (!m->bf16)
+    return PRISM_ERR_NO_MEMORY;
+  next = m->bf16;
+  m->lm_head16 = bf16_copy(&next, m->shared, vocab_d);
+  for (size_t l = 0; l < m->decoder.n_layers; l++)
+    for (size_t i = 0, n = step_linears(&m->decoder.layers[l], lin); i < n; i++)
+      lin[i]->w16 = bf16_copy(&next, lin[i]->w, lin[i]->out * lin[i]->in);
+  return PRISM_OK;
 }

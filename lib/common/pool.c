@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -13,8 +14,19 @@ typedef struct pool_job {
   prism__range_fn fn;
   void *ctx;
   size_t n, chunk;
-  int parts;
 } pool_job;
+
+/*
+ * Parts are claimed, not assigned: whoever is running (the caller included)
+ * takes the next unstarted part, so a worker the scheduler has not woken yet
+ * costs nothing. The claim word packs the job's generation, its part count
+ * and the next part; a worker that wakes after its job ended sees another
+ * generation and claims nothing, and `current` is only read after a claim,
+ * while the job that owns it cannot finish.
+ */
+#define CLAIM_GEN_SHIFT 32
+#define CLAIM_PARTS_SHIFT 16
+#define CLAIM_FIELD 0xffffu
 
 static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER;  /* one job at a time */
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;  /* guards sleep/wake */
@@ -24,7 +36,8 @@ static unsigned worker_start_generation[POOL_MAX_THREADS];
 static int worker_count;
 static atomic_int num_threads;
 static atomic_uint job_generation;
-static atomic_int parts_left;
+static _Atomic uint64_t claim_word;
+static atomic_size_t parts_done;
 static pool_job current;
 
 static int online_cpus(void)
@@ -50,9 +63,9 @@ PRISM_API int prism_set_num_threads(int n)
   return n;
 }
 
-static void run_part(int part)
+static void run_part(size_t part)
 {
-  size_t begin = (size_t)part * current.chunk;
+  size_t begin = part * current.chunk;
   size_t end = begin + current.chunk;
   if (end > current.n)
     end = current.n;
@@ -60,9 +73,27 @@ static void run_part(int part)
     current.fn(current.ctx, begin, end);
 }
 
+/* Run unstarted parts of job `gen` until none is left. */
+static void claim_parts(unsigned gen)
+{
+  uint64_t word = atomic_load_explicit(&claim_word, memory_order_acquire);
+  for (;;) {
+    size_t next = (size_t)(word & CLAIM_FIELD);
+    size_t parts = (size_t)((word >> CLAIM_PARTS_SHIFT) & CLAIM_FIELD);
+    if ((unsigned)(word >> CLAIM_GEN_SHIFT) != gen || next >= parts)
+      return;
+    if (!atomic_compare_exchange_weak_explicit(&claim_word, &word, word + 1,
+                                               memory_order_acq_rel, memory_order_acquire))
+      continue;
+    run_part(next);
+    atomic_fetch_add_explicit(&parts_done, 1, memory_order_release);
+    word = atomic_load_explicit(&claim_word, memory_order_acquire);
+  }
+}
+
 static void *worker_main(void *arg)
 {
-  int index = (int)(size_t)arg; /* this worker runs part index+1 */
+  int index = (int)(size_t)arg;
   /* The generation before the job that started this worker: it must see that job. */
   unsigned seen = worker_start_generation[index];
 
@@ -83,10 +114,7 @@ static void *worker_main(void *arg)
       break;
     }
     seen = gen;
-    /* Every worker checks in, also when the job has fewer parts than workers. */
-    if (index + 1 < current.parts)
-      run_part(index + 1);
-    atomic_fetch_sub_explicit(&parts_left, 1, memory_order_release);
+    claim_parts(gen);
   }
   return NULL;
 }
@@ -113,6 +141,7 @@ static int ensure_workers(int want)
 void prism__parallel_for(size_t n, size_t grain, prism__range_fn fn, void *ctx)
 {
   size_t parts, chunk;
+  unsigned gen;
   int threads = prism_get_num_threads();
 
   if (n == 0)
@@ -132,15 +161,17 @@ void prism__parallel_for(size_t n, size_t grain, prism__range_fn fn, void *ctx)
   current.ctx = ctx;
   current.n = n;
   current.chunk = chunk;
-  current.parts = (int)parts;
-  atomic_store(&parts_left, worker_count);
+  atomic_store_explicit(&parts_done, 0, memory_order_relaxed);
   pthread_mutex_lock(&pool_lock);
-  atomic_fetch_add_explicit(&job_generation, 1, memory_order_release);
+  gen = atomic_load_explicit(&job_generation, memory_order_relaxed) + 1;
+  atomic_store_explicit(&claim_word, ((uint64_t)gen << CLAIM_GEN_SHIFT) |
+                        ((uint64_t)parts << CLAIM_PARTS_SHIFT), memory_order_release);
+  atomic_store_explicit(&job_generation, gen, memory_order_release);
   pthread_cond_broadcast(&pool_wake);
   pthread_mutex_unlock(&pool_lock);
 
-  run_part(0);
-  while (atomic_load_explicit(&parts_left, memory_order_acquire) > 0) {
+  claim_parts(gen);
+  while (atomic_load_explicit(&parts_done, memory_order_acquire) < parts) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #else

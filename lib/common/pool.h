@@ -2,8 +2,9 @@
  * Internal: the process-wide worker pool behind prism_set_num_threads().
  *
  * prism__parallel_for splits [0, n) into at most prism_get_num_threads()
- * contiguous chunks of at least `grain` items and runs fn on each, the caller
- * taking the first. The split depends only on n, grain and the thread count,
+ * contiguous chunks of at least `grain` items and runs fn on each. Chunks go to
+ * whichever thread asks first, the caller included, so a worker the scheduler
+ * has not run yet delays nothing. The split depends only on n, grain and the thread count,
  * and a chunk's result must not depend on which thread ran it, so results are
  * identical on any thread count. When the pool is busy (another thread, or a
  * nested call) the whole range runs on the caller.

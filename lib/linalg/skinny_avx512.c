@@ -49,8 +49,12 @@ static inline __attribute__((always_inline)) void tile(const prism__skinny_args 
     if (k >= a->K)
       break;
 #pragma GCC unroll 8
-    for (int j = 0; j < r; j++)
+    for (int j = 0; j < r; j++) {
+      /* Each tile's rows are a short stream; fetch the next tile's while this one runs. */
+      if (m0 == 0)
+        _mm_prefetch(wrow[j] + (R * a->ldw + k) * esize, _MM_HINT_T0);
       w[j] = load_w(wrow[j], k, mask, bf16);
+    }
 #pragma GCC unroll 8
     for (int i = 0; i < mb; i++) {
       __m512 x = _mm512_maskz_loadu_ps(mask, xrow[i] + k);

@@ -44,8 +44,12 @@ static inline __attribute__((always_inline)) void tile(const prism__skinny_args 
     __mmask32 mask = rest >= 32 ? (__mmask32)0xffffffffu : (__mmask32)((1u << rest) - 1);
     __m512bh w[R];
 #pragma GCC unroll 8
-    for (int j = 0; j < r; j++)
+    for (int j = 0; j < r; j++) {
+      /* Each tile's rows are a short stream; fetch the next tile's while this one runs. */
+      if (m0 == 0)
+        _mm_prefetch((const char *)(wrow[j] + R * a->ldw + k), _MM_HINT_T0);
       w[j] = (__m512bh)_mm512_maskz_loadu_epi16(mask, wrow[j] + k);
+    }
 #pragma GCC unroll 8
     for (int i = 0; i < mb; i++) {
       __m512bh x = load_x(xrow[i], k, a->K);

@@ -124,12 +124,12 @@ class Server:
         self.proc.wait(timeout=60)
 
 
-def prism_load_ms(prism, model, threads, repeats):
+def prism_load_ms(prism, model, threads, repeats, extra=()):
     """Median wall time of `prism generate` on empty input: process start + load + exit."""
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        subprocess.run([prism, "generate", "--model", model, "--threads", str(threads)],
+        subprocess.run([prism, "generate", "--model", model, "--threads", str(threads), *extra],
                        input="", text=True, check=True, stdout=subprocess.DEVNULL)
         times.append((time.perf_counter() - t0) * 1e3)
     return statistics.median(times)
@@ -194,6 +194,8 @@ def main():
     ap.add_argument("--prism", default=os.path.join(ROOT, "build", "examples", "prism"))
     ap.add_argument("--candidate", help="a second libprism build, run alternately as 'candidate' "
                     "(A/B of an optimisation)")
+    ap.add_argument("--candidate-bf16", action="store_true",
+                    help="load the candidate with --bf16-weights (PRISM_BART_LOAD_BF16_WEIGHTS)")
     ap.add_argument("--membw", default=os.path.join(ROOT, "build", "tests", "bench", "membw"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
@@ -224,11 +226,16 @@ def main():
               "weights_file_mib": os.path.getsize(os.path.join(args.model, "model.safetensors"))
               / 2**20}
     if not args.no_prism:
-        builds = [("prism", args.prism)] + ([("candidate", args.candidate)] if args.candidate else [])
-        for name, path in builds:
-            report[f"{name}_load_ms"] = prism_load_ms(path, args.model, args.threads, 3)
+        if args.candidate and os.path.isdir(args.candidate):
+            args.candidate = os.path.join(args.candidate, "prism")
+        extra = ["--bf16-weights"] if args.candidate_bf16 else []
+        builds = [("prism", args.prism, [])]
+        builds += [("candidate", args.candidate, extra)] if args.candidate else []
+        for name, path, opts in builds:
+            report[f"{name}_load_ms"] = prism_load_ms(path, args.model, args.threads, 3, opts)
             servers.append(Server(name, [path, "generate", "--model", args.model, "--threads",
-                                         str(args.threads), "--timing"], expect_ready=False))
+                                         str(args.threads), "--timing", *opts],
+                                  expect_ready=False))
     if not args.no_peer:
         servers.append(Server("peer", [sys.executable, os.path.abspath(__file__), "--serve-peer",
                                        "--model", args.model, "--threads", str(args.threads)],
