@@ -110,7 +110,12 @@ PRISM_API const prism_bart *prism_explainer_model(const prism_explainer *ex)
   return ex ? ex->model : NULL;
 }
 
-/* Make sure the session can hold `need`; a bigger one replaces it (grown by at least 2x). */
+static uint32_t max_u32(uint32_t a, uint32_t b)
+{
+  return a > b ? a : b;
+}
+
+/* Make sure the session can hold `need`: a session with room for both it and the old one replaces it. */
 static int fit_session(prism_explainer *ex, const prism_bart_session_params *need)
 {
   prism_bart_session_params cap = ex->capacity;
@@ -121,14 +126,10 @@ static int fit_session(prism_explainer *ex, const prism_bart_session_params *nee
       need->max_source_len <= cap.max_source_len && need->max_target_len <= cap.max_target_len)
     return PRISM_OK;
   prism_bart_session_params_init(&cap, sizeof cap);
-#define GROW(f) cap.f = need->f > 2 * ex->capacity.f ? need->f : 2 * ex->capacity.f
-  GROW(max_batch);
-  GROW(max_rows);
-#undef GROW
-  cap.max_source_len = need->max_source_len > ex->capacity.max_source_len ? need->max_source_len
-                                                                           : ex->capacity.max_source_len;
-  cap.max_target_len = need->max_target_len > ex->capacity.max_target_len ? need->max_target_len
-                                                                           : ex->capacity.max_target_len;
+  cap.max_batch = max_u32(need->max_batch, ex->capacity.max_batch);
+  cap.max_rows = max_u32(need->max_rows, ex->capacity.max_rows);
+  cap.max_source_len = max_u32(need->max_source_len, ex->capacity.max_source_len);
+  cap.max_target_len = max_u32(need->max_target_len, ex->capacity.max_target_len);
   if ((rc = prism_bart_session_create(&bigger, ex->model, &cap)) != PRISM_OK)
     return rc;
   prism_bart_session_free(ex->session);
