@@ -51,6 +51,15 @@ typedef enum prism_status {
   PRISM_ERR_NOT_FOUND = -12         /* a named file, tensor, token or id does not exist */
 } prism_status;
 
+/*
+ * Sentinels of params structs. An integer field where 0 is a meaningful value
+ * (HF's min_length, top_k, ...) is "unset" (take the default) at PRISM_UNSET;
+ * a real field is unset at NaN. A token-id field that names no token (HF's
+ * None, e.g. forced_bos_token_id) holds PRISM_NO_TOKEN.
+ */
+#define PRISM_UNSET INT32_MIN
+#define PRISM_NO_TOKEN (-1)
+
 /* A short static description of a status code ("invalid argument"). */
 PRISM_API const char *prism_status_str(int status);
 

@@ -28,7 +28,18 @@ int prism__error_prefix(const char *fmt, ...) PRISM_PRINTF(1, 2);
 /* Log through the installed callback (no-op without one). */
 void prism__log(int level, const char *fmt, ...) PRISM_PRINTF(2, 3);
 
-/* Argument checks for public entry points. */
+/*
+ * Argument checks for public entry points: `expected` says in words what the
+ * argument must be ("model must not be NULL"); the message reads
+ * "<function>: <expected>".
+ */
+#define PRISM__CHECK_ARG(cond, expected) \
+  do { \
+    if (!(cond)) \
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s: %s", __func__, (expected)); \
+  } while (0)
+
+/* Argument checks for public entry points (being replaced by PRISM__CHECK_ARG). */
 #define PRISM_CHECK_ARG(cond) \
   do { \
     if (!(cond)) \
