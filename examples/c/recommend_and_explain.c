@@ -53,7 +53,7 @@ static int load_catalog(const char *path)
 /* Title and genre of an item id; an unknown item shows its id. */
 static prism_prompt_item describe(const char *id)
 {
-  prism_prompt_item it = {id, ""};
+  prism_prompt_item it = { id, "" };
   for (size_t i = 0; i < catalog_size; i++)
     if (strcmp(catalog[i].id, id) == 0) {
       it.title = catalog[i].title;
@@ -91,8 +91,8 @@ static int render(const prism_ranker *ranker, int32_t user, const int32_t *items
       evidence[j] = describe(prism_ranker_item_id(ranker, because[j]));
     prism_prompt_item item = describe(prism_ranker_item_id(ranker, items[i]));
     /* format NULL: the demo student's format. A long prompt would give BUFFER_TOO_SMALL. */
-    rc = prism_prompt_render(prompts[i], sizeof prompts[i], &len, NULL, history, n_history,
-                             &item, evidence, n_because);
+    rc = prism_prompt_render(prompts[i], sizeof prompts[i], &len, NULL, history, n_history, &item,
+                             evidence, n_because);
     if (rc != PRISM_OK)
       return rc;
   }

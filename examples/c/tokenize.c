@@ -52,8 +52,7 @@ int main(int argc, char **argv)
   char *back = NULL;
   int rc = prism_tokenizer_decode(NULL, 0, &len, tok, ids, n_ids, PRISM_TOKENIZER_SKIP_SPECIAL);
   if (rc == PRISM_OK && (back = malloc(len + 1)) != NULL)
-    rc = prism_tokenizer_decode(back, len + 1, &len, tok, ids, n_ids,
-                                PRISM_TOKENIZER_SKIP_SPECIAL);
+    rc = prism_tokenizer_decode(back, len + 1, &len, tok, ids, n_ids, PRISM_TOKENIZER_SKIP_SPECIAL);
   if (rc == PRISM_OK && back)
     printf("decoded: %s\n", back);
   free(back);

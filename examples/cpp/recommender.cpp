@@ -15,7 +15,8 @@
 #include <string>
 #include <vector>
 
-namespace {
+namespace
+{
 
 // The host application's own catalog: item id -> title and genre.
 typedef std::map<std::string, prism::PromptItem> Catalog;
@@ -96,7 +97,7 @@ int run(const std::string &demo, std::vector<std::string> users)
   prism::Explainer explainer = prism::Explainer::load(demo + "/model");
 
   if (users.empty())
-    users = {ranker.user_id(0), ranker.user_id(1), ranker.user_id(2)};
+    users = { ranker.user_id(0), ranker.user_id(1), ranker.user_id(2) };
   for (size_t u = 0; u < users.size(); u++) {
     int32_t user = ranker.find_user(users[u]);
     std::vector<prism::PromptItem> history;

@@ -100,8 +100,8 @@ void cli_emit(json_t *value)
 
 void cli_emit_error(int status, const char *message)
 {
-  cli_emit(json_pack("{s:{s:s,s:s}}", "error", "code", prism_status_name(status), "message",
-                     message));
+  cli_emit(
+      json_pack("{s:{s:s,s:s}}", "error", "code", prism_status_name(status), "message", message));
 }
 
 void cli_emit_last_error(int status)
@@ -123,8 +123,8 @@ void cli_each_line(void (*fn)(json_t *line, void *ctx), void *ctx)
     size_t i = 0;
 
     lineno++;
-    while (i < (size_t)len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' ||
-                               line[i] == '\n'))
+    while (i < (size_t)len &&
+           (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
       i++;
     if (i == (size_t)len)
       continue;
@@ -161,8 +161,7 @@ int cli_int_array(const json_t *array, int **out, size_t *count, char *err, size
   }
   for (i = 0; i < n; i++) {
     json_t *x = json_array_get(array, i);
-    if (!json_is_integer(x) || json_integer_value(x) < INT_MIN ||
-        json_integer_value(x) > INT_MAX) {
+    if (!json_is_integer(x) || json_integer_value(x) < INT_MIN || json_integer_value(x) > INT_MAX) {
       snprintf(err, err_size, "element %zu is not a 32-bit integer", i);
       free(v);
       return -1;

@@ -46,7 +46,7 @@ static char *join(const char *dir, const char *name)
 /* The demo data: the installed copy, else the one in the source tree this binary was built from. */
 static const char *default_data_dir(void)
 {
-  static const char *const dirs[] = {PRISM_DEMO_INSTALL_DIR, PRISM_DEMO_SOURCE_DIR};
+  static const char *const dirs[] = { PRISM_DEMO_INSTALL_DIR, PRISM_DEMO_SOURCE_DIR };
   for (size_t i = 0; i < 2; i++) {
     char *probe = join(dirs[i], "catalog.tsv");
     int found = file_exists(probe);
@@ -128,7 +128,7 @@ static void catalog_free(catalog *c)
 /* The catalog entry of a ranker item (title and features "?" when the catalog lacks it). */
 static prism_prompt_item lookup(const catalog *c, const char *id)
 {
-  prism_prompt_item it = {id, ""};
+  prism_prompt_item it = { id, "" };
   for (size_t i = 0; i < c->count; i++)
     if (!strcmp(c->items[i].id, id)) {
       it.title = c->items[i].title;
@@ -168,10 +168,11 @@ static prism_prompt_item ranker_item(const demo *d, int32_t item)
 }
 
 /* Render the prompt for one recommendation into a new string. */
-static char *render_prompt(const demo *d, const int32_t *history, size_t n_history,
-                           int32_t item, const int32_t *evidence, size_t n_evidence)
+static char *render_prompt(const demo *d, const int32_t *history, size_t n_history, int32_t item,
+                           const int32_t *evidence, size_t n_evidence)
 {
-  prism_prompt_item *h = malloc((n_history + 1) * sizeof *h), e[EVIDENCE], it = ranker_item(d, item);
+  prism_prompt_item *h = malloc((n_history + 1) * sizeof *h), e[EVIDENCE],
+                    it = ranker_item(d, item);
   size_t len;
   char *text;
   int rc;
@@ -208,7 +209,8 @@ static void explain_user(const demo *d, const char *user_id)
   if (rc != PRISM_OK)
     cli_fatal_status(rc, "demo: recommend failed");
   for (size_t i = 0; i < count; i++) {
-    rc = prism_ranker_explain(d->ranker, user, items[i], EVIDENCE, evidence[i], contrib[i], &n_ev[i]);
+    rc = prism_ranker_explain(d->ranker, user, items[i], EVIDENCE, evidence[i], contrib[i],
+                              &n_ev[i]);
     if (rc != PRISM_OK)
       cli_fatal_status(rc, "demo: explain failed");
     prompts[i] = render_prompt(d, history, n_history, items[i], evidence[i], n_ev[i]);
@@ -299,10 +301,11 @@ int cli_cmd_demo(cli_args *args)
   }
   free(list);
 
-  printf("\nThis ran the demo student in %s: a tiny BART trained on rule-based explanations of an\n"
-         "invented catalog (see examples/demo/README.md). To run your own HuggingFace BART student\n"
-         "and data: prism demo --model DIR --data DIR (DIR with catalog.tsv and interactions.tsv).\n",
-         model_path);
+  printf(
+      "\nThis ran the demo student in %s: a tiny BART trained on rule-based explanations of an\n"
+      "invented catalog (see examples/demo/README.md). To run your own HuggingFace BART student\n"
+      "and data: prism demo --model DIR --data DIR (DIR with catalog.tsv and interactions.tsv).\n",
+      model_path);
   prism_explainer_free(d.explainer);
   prism_ranker_free(ranker);
   prism_interactions_free(data);

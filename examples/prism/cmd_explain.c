@@ -18,14 +18,16 @@ static int read_texts(const json_t *line, const char ***out, size_t *n, char *er
   const char *key;
   json_t *value;
 
-  json_object_foreach((json_t *)line, key, value) {
+  json_object_foreach((json_t *)line, key, value)
+  {
     if (strcmp(key, "text") && strcmp(key, "texts") && strcmp(key, "params")) {
       snprintf(err, size, "unknown key \"%s\" (expected text or texts, params)", key);
       return -1;
     }
   }
   if (!text == !texts) {
-    snprintf(err, size, "give exactly one of \"text\" (a string) or \"texts\" (an array of strings)");
+    snprintf(err, size,
+             "give exactly one of \"text\" (a string) or \"texts\" (an array of strings)");
     return -1;
   }
   if (text) {

@@ -50,8 +50,8 @@ static int read_batch(const json_t *value, const char *key, batch *out, char *er
     if (n == 0)
       snprintf(err, size, "\"%s\"[%zu] is empty", key, i);
     else if (n != out->cols)
-      snprintf(err, size, "\"%s\"[%zu] has %zu tokens, row 0 has %zu (pad the batch)", key, i,
-               n, out->cols);
+      snprintf(err, size, "\"%s\"[%zu] has %zu tokens, row 0 has %zu (pad the batch)", key, i, n,
+               out->cols);
     else if (!out->data)
       snprintf(err, size, "out of memory");
     if (n == 0 || n != out->cols || !out->data) {
@@ -73,7 +73,8 @@ static int check_keys(const json_t *line, char *err, size_t size)
 {
   const char *key;
   json_t *value;
-  json_object_foreach((json_t *)line, key, value) {
+  json_object_foreach((json_t *)line, key, value)
+  {
     if (strcmp(key, "input_ids") != 0 && strcmp(key, "attention_mask") != 0 &&
         strcmp(key, "params") != 0) {
       snprintf(err, size, "unknown key \"%s\" (expected input_ids, attention_mask, params)", key);
@@ -136,9 +137,9 @@ static json_t *result_json(const prism_generate_result *res, int timing)
     memset(&st, 0, sizeof st);
     st.struct_size = sizeof st;
     prism_generate_result_stats(res, &st);
-    json_object_set_new(out, "timing", json_pack("{s:f,s:f,s:i,s:i}", "encode_ms", st.encode_ms,
-                                                 "decode_ms", st.decode_ms, "steps", st.steps,
-                                                 "rows", st.rows));
+    json_object_set_new(out, "timing",
+                        json_pack("{s:f,s:f,s:i,s:i}", "encode_ms", st.encode_ms, "decode_ms",
+                                  st.decode_ms, "steps", st.steps, "rows", st.rows));
   }
   return out;
 }
@@ -147,7 +148,7 @@ static void on_line(json_t *line, void *arg)
 {
   gen_ctx *ctx = arg;
   const json_t *mask_json = json_object_get(line, "attention_mask");
-  batch ids, mask = {NULL, 0, 0};
+  batch ids, mask = { NULL, 0, 0 };
   prism_generate_params p;
   prism_generate_result *res = NULL;
   char err[256];

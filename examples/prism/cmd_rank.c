@@ -87,8 +87,8 @@ static json_t *id_json(const char *id, int32_t index)
   return json_string(id ? id : buf);
 }
 
-static void emit_list(const prism_ranker *r, int32_t user, const int32_t *items, const float *scores,
-                      size_t count)
+static void emit_list(const prism_ranker *r, int32_t user, const int32_t *items,
+                      const float *scores, size_t count)
 {
   json_t *ids = json_array(), *sc = json_array();
   for (size_t i = 0; i < count; i++) {
@@ -150,7 +150,8 @@ static void recommend_users(const prism_ranker *r, const int32_t *users, size_t 
         prism_ranker_filter_init(&f, sizeof f);
         f.exclude = ex->items[users[b + i]];
         f.exclude_count = ex->count[users[b + i]];
-        rc = prism_ranker_recommend(r, users[b + i], k, &f, items + i * k, scores + i * k, &counts[i]);
+        rc = prism_ranker_recommend(r, users[b + i], k, &f, items + i * k, scores + i * k,
+                                    &counts[i]);
       }
     }
     if (rc != PRISM_OK)
@@ -167,7 +168,7 @@ static int rank_recommend(cli_args *args)
   prism_ranker *r = load_model(args);
   int k = (int)cli_opt_long(args, "--k", 10, 1, 1000000);
   const char *which = cli_opt(args, "--users"), *seen = cli_opt(args, "--exclude-seen");
-  exclusions ex = {NULL, NULL};
+  exclusions ex = { NULL, NULL };
   cli_no_extra(args);
   if (seen)
     exclusions_load(r, seen, &ex);
@@ -217,9 +218,9 @@ static int rank_eval(cli_args *args)
     cli_fatal_status(rc, "cannot load the test set");
   if ((rc = prism_ranker_evaluate(r, test, k, NULL, &m, &skipped)) != PRISM_OK)
     cli_fatal_status(rc, "evaluation failed");
-  json_t *out = json_pack("{s:i, s:I, s:I, s:f, s:f, s:f, s:f}", "k", k, "users", (json_int_t)m.users,
-                          "skipped_users", (json_int_t)skipped, "precision", m.precision,
-                          "recall", m.recall, "ndcg", m.ndcg, "map", m.map);
+  json_t *out = json_pack("{s:i, s:I, s:I, s:f, s:f, s:f, s:f}", "k", k, "users",
+                          (json_int_t)m.users, "skipped_users", (json_int_t)skipped, "precision",
+                          m.precision, "recall", m.recall, "ndcg", m.ndcg, "map", m.map);
   if (prism_ranker_algorithm_of(r) == PRISM_RANKER_MF) {
     double rmse, mae;
     size_t pairs;

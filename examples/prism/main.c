@@ -10,13 +10,13 @@ static const struct {
   cli_command_fn fn;
   const char *help;
 } commands[] = {
-  {"demo", cli_cmd_demo, "run the rank-and-explain demo"},
-  {"detokenize", cli_cmd_detokenize, "ids to text: {\"ids\": [int]} -> {\"text\": S}"},
-  {"explain", cli_cmd_explain, "explain: {\"text\": S} -> {\"explanations\": [S]} (JSONL)"},
-  {"generate", cli_cmd_generate, "generate token ids with a BART model (JSONL)"},
-  {"rank", cli_cmd_rank, "train, apply and evaluate a ranker (train|recommend|eval)"},
-  {"tokenize", cli_cmd_tokenize, "text to ids: {\"text\": S} -> {\"ids\": [int]}"},
-  {"version", cli_cmd_version, "print the library version and build facts"},
+  { "demo", cli_cmd_demo, "run the rank-and-explain demo" },
+  { "detokenize", cli_cmd_detokenize, "ids to text: {\"ids\": [int]} -> {\"text\": S}" },
+  { "explain", cli_cmd_explain, "explain: {\"text\": S} -> {\"explanations\": [S]} (JSONL)" },
+  { "generate", cli_cmd_generate, "generate token ids with a BART model (JSONL)" },
+  { "rank", cli_cmd_rank, "train, apply and evaluate a ranker (train|recommend|eval)" },
+  { "tokenize", cli_cmd_tokenize, "text to ids: {\"text\": S} -> {\"ids\": [int]}" },
+  { "version", cli_cmd_version, "print the library version and build facts" },
 };
 
 static void usage(FILE *out)

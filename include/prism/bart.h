@@ -44,9 +44,9 @@ typedef struct prism_bart_session prism_bart_session;
 
 /* Options for loading a checkpoint. */
 typedef struct prism_bart_load_params {
-  size_t struct_size;    /* sizeof(prism_bart_load_params), set by _init */
+  size_t struct_size;     /* sizeof(prism_bart_load_params), set by _init */
   uint64_t max_file_size; /* refuse any file larger than this (bytes); 0 = no cap */
-  uint32_t flags;        /* PRISM_BART_LOAD_* */
+  uint32_t flags;         /* PRISM_BART_LOAD_* */
 } prism_bart_load_params;
 
 PRISM_API int prism_bart_load_params_init(prism_bart_load_params *params, size_t struct_size);
@@ -79,13 +79,13 @@ typedef struct prism_bart_info {
   int32_t encoder_ffn_dim;
   int32_t decoder_ffn_dim;
   int32_t max_position_embeddings;
-  int32_t scale_embedding;        /* 0 or 1 */
+  int32_t scale_embedding; /* 0 or 1 */
   int32_t pad_token_id;
   int32_t bos_token_id;
   int32_t eos_token_id;
   int32_t decoder_start_token_id;
-  int32_t forced_bos_token_id;    /* -1 when unset */
-  int32_t forced_eos_token_id;    /* -1 when unset */
+  int32_t forced_bos_token_id;     /* -1 when unset */
+  int32_t forced_eos_token_id;     /* -1 when unset */
   const char *activation_function; /* "gelu", "relu", "gelu_new", "silu"; owned by the model */
 } prism_bart_info;
 
@@ -100,8 +100,7 @@ typedef struct prism_bart_session_params {
   uint32_t max_target_len; /* 0 = max_position_embeddings */
 } prism_bart_session_params;
 
-PRISM_API int prism_bart_session_params_init(prism_bart_session_params *params,
-                                             size_t struct_size);
+PRISM_API int prism_bart_session_params_init(prism_bart_session_params *params, size_t struct_size);
 PRISM_API int prism_bart_session_create(prism_bart_session **out, const prism_bart *model,
                                         const prism_bart_session_params *params);
 PRISM_API void prism_bart_session_free(prism_bart_session *session);
@@ -113,16 +112,15 @@ PRISM_API void prism_bart_session_free(prism_bart_session *session);
  * `hidden` is non-NULL also copies the last hidden state [batch, src_len, d_model].
  */
 PRISM_API int prism_bart_session_encode(prism_bart_session *session, const int32_t *input_ids,
-                                        const int32_t *attention_mask, size_t batch,
-                                        size_t src_len, float *hidden);
+                                        const int32_t *attention_mask, size_t batch, size_t src_len,
+                                        float *hidden);
 
 /*
  * Start decoding after encode: the decoder runs batch * rows_per_input rows,
  * row r reading encoder row r / rows_per_input (beams and return sequences of
  * one input are adjacent). Clears the self-attention cache.
  */
-PRISM_API int prism_bart_session_decoder_start(prism_bart_session *session,
-                                               size_t rows_per_input);
+PRISM_API int prism_bart_session_decoder_start(prism_bart_session *session, size_t rows_per_input);
 
 /*
  * One decoder step for every row: tokens[rows] are the newest token of each

@@ -37,18 +37,18 @@ extern "C" {
  */
 typedef enum prism_status {
   PRISM_OK = 0,
-  PRISM_ERR_INVALID_ARGUMENT = -1,  /* a NULL, out-of-range or contradictory argument */
-  PRISM_ERR_IO = -2,                /* a file could not be opened, read, mapped or written */
-  PRISM_ERR_FORMAT = -3,            /* a file or buffer is malformed (JSON, safetensors, TSV...) */
-  PRISM_ERR_UNSUPPORTED = -4,       /* well-formed, but a feature libprism does not implement */
-  PRISM_ERR_OUT_OF_RANGE = -5,      /* an id, index or length outside its valid range */
-  PRISM_ERR_BUFFER_TOO_SMALL = -6,  /* a caller buffer is short; the needed size was reported */
-  PRISM_ERR_NO_MEMORY = -7,         /* an allocation failed */
-  PRISM_ERR_CANCELLED = -8,         /* a callback asked to stop */
-  PRISM_ERR_INTERNAL = -9,          /* a broken invariant inside libprism (a bug: please report) */
-  PRISM_ERR_INVALID_UTF8 = -10,     /* text input is not valid UTF-8 */
-  PRISM_ERR_LIMIT = -11,            /* a configured safety limit was exceeded */
-  PRISM_ERR_NOT_FOUND = -12         /* a named file, tensor, token or id does not exist */
+  PRISM_ERR_INVALID_ARGUMENT = -1, /* a NULL, out-of-range or contradictory argument */
+  PRISM_ERR_IO = -2,               /* a file could not be opened, read, mapped or written */
+  PRISM_ERR_FORMAT = -3,           /* a file or buffer is malformed (JSON, safetensors, TSV...) */
+  PRISM_ERR_UNSUPPORTED = -4,      /* well-formed, but a feature libprism does not implement */
+  PRISM_ERR_OUT_OF_RANGE = -5,     /* an id, index or length outside its valid range */
+  PRISM_ERR_BUFFER_TOO_SMALL = -6, /* a caller buffer is short; the needed size was reported */
+  PRISM_ERR_NO_MEMORY = -7,        /* an allocation failed */
+  PRISM_ERR_CANCELLED = -8,        /* a callback asked to stop */
+  PRISM_ERR_INTERNAL = -9,         /* a broken invariant inside libprism (a bug: please report) */
+  PRISM_ERR_INVALID_UTF8 = -10,    /* text input is not valid UTF-8 */
+  PRISM_ERR_LIMIT = -11,           /* a configured safety limit was exceeded */
+  PRISM_ERR_NOT_FOUND = -12        /* a named file, tensor, token or id does not exist */
 } prism_status;
 
 /*
@@ -118,10 +118,10 @@ PRISM_API const char *prism_cpu_features(void);
  */
 typedef struct prism_limits {
   size_t struct_size;
-  uint64_t max_file_bytes;  /* any file a loader reads or maps */
-  uint64_t max_text_bytes;  /* one text given to the tokenizer */
-  uint32_t max_batch;       /* input rows of one generate request */
-  uint32_t max_new_tokens;  /* tokens one generate request may add (max_length - 1) */
+  uint64_t max_file_bytes; /* any file a loader reads or maps */
+  uint64_t max_text_bytes; /* one text given to the tokenizer */
+  uint32_t max_batch;      /* input rows of one generate request */
+  uint32_t max_new_tokens; /* tokens one generate request may add (max_length - 1) */
 } prism_limits;
 
 /* The limits now in effect (all 0 until prism_limits_set). */

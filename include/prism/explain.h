@@ -45,7 +45,8 @@ typedef struct prism_prompt_item {
  */
 typedef struct prism_prompt_format {
   size_t struct_size;
-  const char *template_text;  /* "history: {history} | item: {item} ({item_features}) | evidence: {evidence}" */
+  const char *
+      template_text; /* "history: {history} | item: {item} ({item_features}) | evidence: {evidence}" */
   const char *entry_template; /* "{title} ({features})" */
   const char *separator;      /* "; " between list entries */
   const char *empty_list;     /* "none" */
@@ -67,8 +68,8 @@ PRISM_API int prism_prompt_format_init(prism_prompt_format *format, size_t struc
 PRISM_API int prism_prompt_render(char *buf, size_t capacity, size_t *len,
                                   const prism_prompt_format *format,
                                   const prism_prompt_item *history, size_t n_history,
-                                  const prism_prompt_item *item,
-                                  const prism_prompt_item *evidence, size_t n_evidence);
+                                  const prism_prompt_item *item, const prism_prompt_item *evidence,
+                                  size_t n_evidence);
 
 /* ---- text to text ------------------------------------------------------------------------ */
 
@@ -80,7 +81,7 @@ typedef struct prism_explainer_params {
   uint32_t max_source_tokens; /* longer prompts keep their first tokens (<s> and </s> kept);
                                  0 = the model's max_position_embeddings */
   uint32_t max_batch;         /* prompts per decoder pass; more run in several passes; 0 = 32 */
-  uint32_t decode_flags;      /* prism_tokenizer_decode_flags; default PRISM_TOKENIZER_SKIP_SPECIAL */
+  uint32_t decode_flags; /* prism_tokenizer_decode_flags; default PRISM_TOKENIZER_SKIP_SPECIAL */
 } prism_explainer_params;
 
 PRISM_API int prism_explainer_params_init(prism_explainer_params *params, size_t struct_size);

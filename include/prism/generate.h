@@ -118,8 +118,7 @@ typedef struct prism_generate_result prism_generate_result;
  */
 PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session *session,
                                  const int32_t *input_ids, const int32_t *attention_mask,
-                                 size_t batch, size_t src_len,
-                                 const prism_generate_params *params,
+                                 size_t batch, size_t src_len, const prism_generate_params *params,
                                  prism_generate_stream_fn stream, void *payload);
 
 PRISM_API void prism_generate_result_free(prism_generate_result *result);
@@ -144,11 +143,11 @@ PRISM_API const float *prism_generate_result_scores(const prism_generate_result 
 
 /* Where the time went (measured inside the call). */
 typedef struct prism_generate_stats {
-  size_t struct_size;  /* set by the caller: sizeof(prism_generate_stats) */
-  double encode_ms;    /* encoder pass and cross-attention K/V */
-  double decode_ms;    /* the decoder loop, search included */
-  int32_t steps;       /* decoder steps run */
-  int32_t rows;        /* decoder rows per step */
+  size_t struct_size; /* set by the caller: sizeof(prism_generate_stats) */
+  double encode_ms;   /* encoder pass and cross-attention K/V */
+  double decode_ms;   /* the decoder loop, search included */
+  int32_t steps;      /* decoder steps run */
+  int32_t rows;       /* decoder rows per step */
 } prism_generate_stats;
 
 PRISM_API int prism_generate_result_stats(const prism_generate_result *result,

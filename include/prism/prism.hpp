@@ -31,19 +31,27 @@
 
 #include "prism.h"
 
-namespace prism {
+namespace prism
+{
 
 /* A failed libprism call: status() is the prism_status, what() "NAME: message". */
-class Error : public std::runtime_error {
+class Error : public std::runtime_error
+{
 public:
   Error(int status, const std::string &message)
-    : std::runtime_error(std::string(prism_status_name(status)) + ": " + message),
-      status_(status), message_(message)
+      : std::runtime_error(std::string(prism_status_name(status)) + ": " + message),
+        status_(status), message_(message)
   {
   }
-  int status() const noexcept { return status_; }
+  int status() const noexcept
+  {
+    return status_;
+  }
   /* The library's message alone (prism_last_error() at the time of the failure). */
-  const std::string &message() const noexcept { return message_; }
+  const std::string &message() const noexcept
+  {
+    return message_;
+  }
 
 private:
   int status_;
@@ -58,15 +66,28 @@ inline int check(int status)
   return status;
 }
 
-inline std::string version() { return prism_version_string(); }
-inline int set_num_threads(int n) { return prism_set_num_threads(n); }
-inline int get_num_threads() { return prism_get_num_threads(); }
-inline std::string cpu_features() { return prism_cpu_features(); }
+inline std::string version()
+{
+  return prism_version_string();
+}
+inline int set_num_threads(int n)
+{
+  return prism_set_num_threads(n);
+}
+inline int get_num_threads()
+{
+  return prism_get_num_threads();
+}
+inline std::string cpu_features()
+{
+  return prism_cpu_features();
+}
 
 /* Process-wide log handler: (prism_log_level, message without newline). */
 typedef std::function<void(int level, const std::string &message)> LogFn;
 
-namespace detail {
+namespace detail
+{
 inline LogFn &log_handler()
 {
   static LogFn fn;
@@ -95,17 +116,28 @@ inline void set_log_handler(LogFn fn)
     prism_log_set(detail::log_trampoline, nullptr);
 }
 
-inline void set_log_level(int max_level) { prism_log_set_level(max_level); }
+inline void set_log_level(int max_level)
+{
+  prism_log_set_level(max_level);
+}
 
-namespace detail {
+namespace detail
+{
 
 /* A move-only owner of a C handle released by Free. */
-template <typename T, void (*Free)(T *)>
-class Handle {
+template <typename T, void (*Free)(T *)> class Handle
+{
 public:
-  Handle() noexcept : p_(nullptr) {}
-  explicit Handle(T *p) noexcept : p_(p) {}
-  Handle(Handle &&o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  Handle() noexcept : p_(nullptr)
+  {
+  }
+  explicit Handle(T *p) noexcept : p_(p)
+  {
+  }
+  Handle(Handle &&o) noexcept : p_(o.p_)
+  {
+    o.p_ = nullptr;
+  }
   Handle &operator=(Handle &&o) noexcept
   {
     if (this != &o) {
@@ -117,15 +149,24 @@ public:
   }
   Handle(const Handle &) = delete;
   Handle &operator=(const Handle &) = delete;
-  ~Handle() { reset(); }
+  ~Handle()
+  {
+    reset();
+  }
   void reset() noexcept
   {
     if (p_)
       Free(p_);
     p_ = nullptr;
   }
-  T *get() const noexcept { return p_; }
-  explicit operator bool() const noexcept { return p_ != nullptr; }
+  T *get() const noexcept
+  {
+    return p_;
+  }
+  explicit operator bool() const noexcept
+  {
+    return p_ != nullptr;
+  }
 
 private:
   T *p_;
@@ -143,8 +184,7 @@ inline void require(bool ok, const char *message)
  * guess, and once more with the size the library asked for. `extra` is room
  * the output needs beyond the count (1 for a NUL terminator).
  */
-template <typename T, typename Call>
-std::vector<T> sized(size_t guess, size_t extra, Call call)
+template <typename T, typename Call> std::vector<T> sized(size_t guess, size_t extra, Call call)
 {
   std::vector<T> buf(guess + extra);
   size_t needed = 0;
@@ -176,15 +216,15 @@ inline std::string to_string(const std::vector<char> &chars)
  * the function throws, asks the library to stop, and finish() rethrows it
  * after the C call has returned.
  */
-template <typename Fn>
-struct Callback {
+template <typename Fn> struct Callback {
   const Fn *fn;
   std::exception_ptr error;
 
-  explicit Callback(const Fn *f) : fn(f), error() {}
+  explicit Callback(const Fn *f) : fn(f), error()
+  {
+  }
 
-  template <typename... Args>
-  int invoke(Args... args) noexcept
+  template <typename... Args> int invoke(Args... args) noexcept
   {
     try {
       return (*fn)(args...) ? 1 : 0;
@@ -207,11 +247,17 @@ struct Callback {
 /* ---- params structs: the C structs, initialised to their defaults on construction ---- */
 
 struct TokenizerParams : prism_tokenizer_params {
-  TokenizerParams() { prism_tokenizer_params_init(this, sizeof(prism_tokenizer_params)); }
+  TokenizerParams()
+  {
+    prism_tokenizer_params_init(this, sizeof(prism_tokenizer_params));
+  }
 };
 
 struct BartLoadParams : prism_bart_load_params {
-  BartLoadParams() { check(prism_bart_load_params_init(this, sizeof(prism_bart_load_params))); }
+  BartLoadParams()
+  {
+    check(prism_bart_load_params_init(this, sizeof(prism_bart_load_params)));
+  }
 };
 
 struct SessionParams : prism_bart_session_params {
@@ -223,7 +269,10 @@ struct SessionParams : prism_bart_session_params {
 
 /* HF generate() keywords; unset fields take the model's defaults. */
 struct GenerateParams : prism_generate_params {
-  GenerateParams() { check(prism_generate_params_init(this, sizeof(prism_generate_params))); }
+  GenerateParams()
+  {
+    check(prism_generate_params_init(this, sizeof(prism_generate_params)));
+  }
 
   /* Set the fields named in a JSON object, e.g. {"num_beams": 4}; throws on an unknown key. */
   GenerateParams &parse(const std::string &json)
@@ -234,12 +283,18 @@ struct GenerateParams : prism_generate_params {
 };
 
 struct ExplainerParams : prism_explainer_params {
-  ExplainerParams() { check(prism_explainer_params_init(this, sizeof(prism_explainer_params))); }
+  ExplainerParams()
+  {
+    check(prism_explainer_params_init(this, sizeof(prism_explainer_params)));
+  }
 };
 
 /* The prompt template and limits; the strings it points to must outlive its use. */
 struct PromptFormat : prism_prompt_format {
-  PromptFormat() { check(prism_prompt_format_init(this, sizeof(prism_prompt_format))); }
+  PromptFormat()
+  {
+    check(prism_prompt_format_init(this, sizeof(prism_prompt_format)));
+  }
 };
 
 /* The training callback sees (iteration, total, loss); returning false cancels. */
@@ -247,12 +302,16 @@ typedef std::function<bool(int iteration, int total, double loss)> ProgressFn;
 
 /* Training options; `progress` and `progress_payload` are set by Ranker::train from its argument. */
 struct RankerParams : prism_ranker_params {
-  RankerParams() { check(prism_ranker_params_init(this, sizeof(prism_ranker_params))); }
+  RankerParams()
+  {
+    check(prism_ranker_params_init(this, sizeof(prism_ranker_params)));
+  }
 };
 
 /* ---- tokenizer ---- */
 
-class Tokenizer {
+class Tokenizer
+{
 public:
   /* vocab.json + merges.txt of a folder, or its tokenizer.json. */
   static Tokenizer load(const std::string &dir, const prism_tokenizer_params *params = nullptr)
@@ -275,8 +334,8 @@ public:
                                const prism_tokenizer_params *params = nullptr)
   {
     prism_tokenizer *t = nullptr;
-    check(prism_tokenizer_load_memory(&t, vocab_json.data(), vocab_json.size(),
-                                      merges_txt.data(), merges_txt.size(), params));
+    check(prism_tokenizer_load_memory(&t, vocab_json.data(), vocab_json.size(), merges_txt.data(),
+                                      merges_txt.size(), params));
     return Tokenizer(t);
   }
 
@@ -309,16 +368,16 @@ public:
                                    unsigned flags = 0) const
   {
     const prism_tokenizer *tok = get();
-    return detail::sized<int32_t>(a.size() + b.size() + 4, 0,
-                                  [&](int32_t *ids, size_t cap, size_t *n) {
-      return prism_tokenizer_encode_pair(ids, cap, n, tok, a.data(), a.size(), b.data(),
-                                         b.size(), flags);
-    });
+    return detail::sized<int32_t>(
+        a.size() + b.size() + 4, 0, [&](int32_t *ids, size_t cap, size_t *n) {
+          return prism_tokenizer_encode_pair(ids, cap, n, tok, a.data(), a.size(), b.data(),
+                                             b.size(), flags);
+        });
   }
 
   /* One id list per text. */
-  std::vector<std::vector<int32_t> > encode_batch(const std::vector<std::string> &texts,
-                                                  unsigned flags = 0) const
+  std::vector<std::vector<int32_t>> encode_batch(const std::vector<std::string> &texts,
+                                                 unsigned flags = 0) const
   {
     std::vector<const char *> ptrs;
     std::vector<size_t> lens;
@@ -330,12 +389,12 @@ public:
     }
     std::vector<size_t> offsets(texts.size() + 1);
     const prism_tokenizer *tok = get();
-    std::vector<int32_t> ids = detail::sized<int32_t>(guess, 0,
-                                                      [&](int32_t *buf, size_t cap, size_t *n) {
-      return prism_tokenizer_encode_batch(buf, cap, n, offsets.data(), tok, ptrs.data(),
-                                          lens.data(), texts.size(), flags);
-    });
-    std::vector<std::vector<int32_t> > out;
+    std::vector<int32_t> ids =
+        detail::sized<int32_t>(guess, 0, [&](int32_t *buf, size_t cap, size_t *n) {
+          return prism_tokenizer_encode_batch(buf, cap, n, offsets.data(), tok, ptrs.data(),
+                                              lens.data(), texts.size(), flags);
+        });
+    std::vector<std::vector<int32_t>> out;
     for (size_t i = 0; i < texts.size(); i++)
       out.push_back(std::vector<int32_t>(ids.begin() + offsets[i], ids.begin() + offsets[i + 1]));
     return out;
@@ -345,10 +404,10 @@ public:
   std::string decode(const int32_t *ids, size_t n_ids, unsigned flags = 0) const
   {
     const prism_tokenizer *tok = get();
-    return detail::to_string(detail::sized<char>(n_ids * 4, 1,
-                                                 [&](char *text, size_t cap, size_t *len) {
-      return prism_tokenizer_decode(text, cap, len, tok, ids, n_ids, flags);
-    }));
+    return detail::to_string(
+        detail::sized<char>(n_ids * 4, 1, [&](char *text, size_t cap, size_t *len) {
+          return prism_tokenizer_decode(text, cap, len, tok, ids, n_ids, flags);
+        }));
   }
 
   std::string decode(const std::vector<int32_t> &ids, unsigned flags = 0) const
@@ -372,21 +431,33 @@ public:
     return std::string(token, len);
   }
 
-  int32_t vocab_size() const { return prism_tokenizer_vocab_size(get()); }
+  int32_t vocab_size() const
+  {
+    return prism_tokenizer_vocab_size(get());
+  }
 
   /* `which`: prism_tokenizer_special; -1 when the vocabulary has no such token. */
-  int32_t special_id(int which) const { return prism_tokenizer_special_id(get(), which); }
+  int32_t special_id(int which) const
+  {
+    return prism_tokenizer_special_id(get(), which);
+  }
 
-  const prism_tokenizer *get() const noexcept { return h_.get(); }
+  const prism_tokenizer *get() const noexcept
+  {
+    return h_.get();
+  }
 
 private:
-  explicit Tokenizer(prism_tokenizer *t) : h_(t) {}
+  explicit Tokenizer(prism_tokenizer *t) : h_(t)
+  {
+  }
   detail::Handle<prism_tokenizer, prism_tokenizer_free> h_;
 };
 
 /* ---- BART model and sessions ---- */
 
-class Bart {
+class Bart
+{
 public:
   static Bart load(const std::string &model_dir, const prism_bart_load_params *params = nullptr)
   {
@@ -416,10 +487,15 @@ public:
     return i;
   }
 
-  const prism_bart *get() const noexcept { return h_.get(); }
+  const prism_bart *get() const noexcept
+  {
+    return h_.get();
+  }
 
 private:
-  explicit Bart(prism_bart *m) : h_(m) {}
+  explicit Bart(prism_bart *m) : h_(m)
+  {
+  }
   detail::Handle<prism_bart, prism_bart_free> h_;
 };
 
@@ -430,10 +506,12 @@ struct IdBatch {
   size_t batch;
   size_t src_len;
 
-  IdBatch() : batch(0), src_len(0) {}
+  IdBatch() : batch(0), src_len(0)
+  {
+  }
 
   /* Pad rows of different lengths on the right with `pad_id`, masking the padding. */
-  static IdBatch pad(const std::vector<std::vector<int32_t> > &rows, int32_t pad_id)
+  static IdBatch pad(const std::vector<std::vector<int32_t>> &rows, int32_t pad_id)
   {
     IdBatch b;
     b.batch = rows.size();
@@ -465,14 +543,16 @@ struct IdBatch {
 
 /* Generate output, copied out of the C result. */
 struct GenerateResult {
-  size_t count;                  /* batch x num_return_sequences */
-  size_t width;                  /* padded length of every sequence */
+  size_t count;                   /* batch x num_return_sequences */
+  size_t width;                   /* padded length of every sequence */
   std::vector<int32_t> sequences; /* [count x width], HF layout (start token first, padded) */
   std::vector<int32_t> lengths;   /* [count] tokens before the padding */
   std::vector<float> scores;      /* [count] beam sequences_scores; empty otherwise */
   prism_generate_stats stats;
 
-  GenerateResult() : count(0), width(0), stats() {}
+  GenerateResult() : count(0), width(0), stats()
+  {
+  }
 
   /* Sequence i without its padding. */
   std::vector<int32_t> sequence(size_t i) const
@@ -487,7 +567,8 @@ struct GenerateResult {
 /* The stream callback sees each decoder step; returning false cancels the run. */
 typedef std::function<bool(const prism_generate_event &event)> StreamFn;
 
-namespace detail {
+namespace detail
+{
 typedef Callback<StreamFn> StreamCallback;
 
 inline int stream_trampoline(const prism_generate_event *event, void *payload)
@@ -514,7 +595,8 @@ inline GenerateResult copy_result(const prism_generate_result *r)
 } // namespace detail
 
 /* Encoder states, KV caches and scratch for one request at a time. Borrows its Bart. */
-class Session {
+class Session
+{
 public:
   explicit Session(const Bart &model, const prism_bart_session_params *params = nullptr)
   {
@@ -568,9 +650,9 @@ public:
   /* Teacher-forced logits [batch, tgt_len, vocab_size] over the last encoded batch. */
   std::vector<float> forward(const std::vector<int32_t> &decoder_input_ids, size_t tgt_len)
   {
-    detail::require(encoded_batch_ > 0 && tgt_len > 0 &&
-                      decoder_input_ids.size() == encoded_batch_ * tgt_len,
-                    "Session::forward: decoder_input_ids must hold batch x tgt_len ids, after encode");
+    detail::require(
+        encoded_batch_ > 0 && tgt_len > 0 && decoder_input_ids.size() == encoded_batch_ * tgt_len,
+        "Session::forward: decoder_input_ids must hold batch x tgt_len ids, after encode");
     std::vector<float> logits(decoder_input_ids.size() * vocab_size_);
     check(prism_bart_session_forward(get(), decoder_input_ids.data(), tgt_len, logits.data()));
     return logits;
@@ -594,7 +676,10 @@ public:
     return detail::copy_result(r);
   }
 
-  prism_bart_session *get() const noexcept { return h_.get(); }
+  prism_bart_session *get() const noexcept
+  {
+    return h_.get();
+  }
 
 private:
   typedef detail::Handle<prism_bart_session, prism_bart_session_free> Handle;
@@ -613,7 +698,8 @@ struct Interaction {
   float value;
 };
 
-class Interactions {
+class Interactions
+{
 public:
   /* An empty set to fill with add(). */
   Interactions()
@@ -636,9 +722,18 @@ public:
     check(prism_interactions_add(get(), user.c_str(), item.c_str(), value));
   }
 
-  size_t count() const { return prism_interactions_count(get()); }
-  int32_t num_users() const { return prism_interactions_num_users(get()); }
-  int32_t num_items() const { return prism_interactions_num_items(get()); }
+  size_t count() const
+  {
+    return prism_interactions_count(get());
+  }
+  int32_t num_users() const
+  {
+    return prism_interactions_num_users(get());
+  }
+  int32_t num_items() const
+  {
+    return prism_interactions_num_items(get());
+  }
 
   Interaction at(size_t i) const
   {
@@ -670,18 +765,26 @@ public:
     return i;
   }
 
-  prism_interactions *get() const noexcept { return h_.get(); }
+  prism_interactions *get() const noexcept
+  {
+    return h_.get();
+  }
 
 private:
   typedef detail::Handle<prism_interactions, prism_interactions_free> Handle;
-  explicit Interactions(prism_interactions *d) : h_(d) {}
+  explicit Interactions(prism_interactions *d) : h_(d)
+  {
+  }
   Handle h_;
 };
 
 /* Which items a recommendation may return; owns its item lists. */
-class Filter {
+class Filter
+{
 public:
-  Filter() : exclude_seen_(true), has_candidates_(false) {}
+  Filter() : exclude_seen_(true), has_candidates_(false)
+  {
+  }
 
   Filter &exclude_seen(bool on)
   {
@@ -729,7 +832,10 @@ struct ScoredItems {
   std::vector<int32_t> items;
   std::vector<float> scores;
 
-  size_t size() const { return items.size(); }
+  size_t size() const
+  {
+    return items.size();
+  }
 };
 
 struct RatingMetrics {
@@ -738,7 +844,8 @@ struct RatingMetrics {
   size_t pairs;
 };
 
-class Ranker {
+class Ranker
+{
 public:
   /* Train on an interactions set; `progress` (optional) may return false to cancel. */
   static Ranker train(const Interactions &data, const prism_ranker_params *params = nullptr,
@@ -790,12 +897,27 @@ public:
   }
 
   /* Atomic: on failure `path` is untouched. */
-  void save(const std::string &path) const { check(prism_ranker_save(get(), path.c_str())); }
+  void save(const std::string &path) const
+  {
+    check(prism_ranker_save(get(), path.c_str()));
+  }
 
-  int algorithm() const { return check(prism_ranker_algorithm_of(get())); }
-  int32_t num_users() const { return prism_ranker_num_users(get()); }
-  int32_t num_items() const { return prism_ranker_num_items(get()); }
-  int num_factors() const { return prism_ranker_num_factors(get()); }
+  int algorithm() const
+  {
+    return check(prism_ranker_algorithm_of(get()));
+  }
+  int32_t num_users() const
+  {
+    return prism_ranker_num_users(get());
+  }
+  int32_t num_items() const
+  {
+    return prism_ranker_num_items(get());
+  }
+  int num_factors() const
+  {
+    return prism_ranker_num_factors(get());
+  }
 
   /* String ids; throw PRISM_ERR_OUT_OF_RANGE for an index outside the model or without id map. */
   std::string user_id(int32_t user) const
@@ -820,8 +942,14 @@ public:
   }
 
   /* Borrowed row-major factors, valid while the ranker lives. */
-  const float *user_factors() const { return prism_ranker_user_factors(get()); }
-  const float *item_factors() const { return prism_ranker_item_factors(get()); }
+  const float *user_factors() const
+  {
+    return prism_ranker_user_factors(get());
+  }
+  const float *item_factors() const
+  {
+    return prism_ranker_item_factors(get());
+  }
 
   ScoredItems recommend(int32_t user, int k, const Filter &filter = Filter()) const
   {
@@ -861,8 +989,8 @@ public:
     prism_ranker_filter f = filter.c_filter();
     ScoredItems out = room(k);
     size_t n = 0;
-    check(prism_ranker_recommend_history(get(), history.data(), or_null(values), history.size(),
-                                         k, &f, out.items.data(), out.scores.data(), &n));
+    check(prism_ranker_recommend_history(get(), history.data(), or_null(values), history.size(), k,
+                                         &f, out.items.data(), out.scores.data(), &n));
     return trimmed(out, n);
   }
 
@@ -928,12 +1056,17 @@ public:
     return m;
   }
 
-  const prism_ranker *get() const noexcept { return h_.get(); }
+  const prism_ranker *get() const noexcept
+  {
+    return h_.get();
+  }
 
 private:
   typedef detail::Callback<ProgressFn> ProgressCallback;
 
-  explicit Ranker(prism_ranker *r) : h_(r) {}
+  explicit Ranker(prism_ranker *r) : h_(r)
+  {
+  }
 
   static int progress_trampoline(int iteration, int total, double loss, void *payload)
   {
@@ -982,7 +1115,10 @@ private:
                     "Ranker: values must be empty or match the history");
   }
 
-  static const float *or_null(const std::vector<float> &v) { return v.empty() ? nullptr : v.data(); }
+  static const float *or_null(const std::vector<float> &v)
+  {
+    return v.empty() ? nullptr : v.data();
+  }
 
   detail::Handle<prism_ranker, prism_ranker_free> h_;
 };
@@ -993,11 +1129,16 @@ struct PromptItem {
   std::string title;
   std::string features;
 
-  PromptItem() {}
-  PromptItem(std::string t, std::string f) : title(std::move(t)), features(std::move(f)) {}
+  PromptItem()
+  {
+  }
+  PromptItem(std::string t, std::string f) : title(std::move(t)), features(std::move(f))
+  {
+  }
 };
 
-namespace detail {
+namespace detail
+{
 inline std::vector<prism_prompt_item> c_items(const std::vector<PromptItem> &items)
 {
   std::vector<prism_prompt_item> out(items.size());
@@ -1025,7 +1166,8 @@ inline std::string render_prompt(const std::vector<PromptItem> &history, const P
 }
 
 /* Text in, explanations out, over a tokenizer, a model and a session it owns. */
-class Explainer {
+class Explainer
+{
 public:
   /* Borrows `tokenizer` and `model`: both must outlive the explainer. */
   static Explainer create(const Tokenizer &tokenizer, const Bart &model,
@@ -1069,13 +1211,24 @@ public:
   }
 
   /* The explainer's tokenizer and model (borrowed, for direct calls through the C API). */
-  const prism_tokenizer *tokenizer() const { return prism_explainer_tokenizer(get()); }
-  const prism_bart *model() const { return prism_explainer_model(get()); }
+  const prism_tokenizer *tokenizer() const
+  {
+    return prism_explainer_tokenizer(get());
+  }
+  const prism_bart *model() const
+  {
+    return prism_explainer_model(get());
+  }
 
-  prism_explainer *get() const noexcept { return h_.get(); }
+  prism_explainer *get() const noexcept
+  {
+    return h_.get();
+  }
 
 private:
-  explicit Explainer(prism_explainer *e) : h_(e) {}
+  explicit Explainer(prism_explainer *e) : h_(e)
+  {
+  }
   detail::Handle<prism_explainer, prism_explainer_free> h_;
 };
 

@@ -48,8 +48,8 @@ PRISM_API int prism_interactions_create(prism_interactions **out);
 PRISM_API int prism_interactions_load_tsv(prism_interactions **out, const char *path);
 
 /* Append one interaction; ids are UTF-8 strings without tabs or newlines, value finite. */
-PRISM_API int prism_interactions_add(prism_interactions *data, const char *user,
-                                     const char *item, float value);
+PRISM_API int prism_interactions_add(prism_interactions *data, const char *user, const char *item,
+                                     float value);
 
 PRISM_API void prism_interactions_free(prism_interactions *data);
 
@@ -91,15 +91,15 @@ typedef int (*prism_ranker_progress_fn)(int iteration, int total, double loss, v
 /* Numeric fields left at 0 select the algorithm's default (see docs/ranker.md). */
 typedef struct prism_ranker_params {
   size_t struct_size;
-  int algorithm;          /* prism_ranker_algorithm, default PRISM_RANKER_ALS */
-  int factors;            /* latent dimensions, default 64 */
-  int iterations;         /* default ALS 15, BPR 100, MF 20 */
-  float regularization;   /* L2 weight, default ALS 0.05, BPR 0.01, MF 0.02 */
-  float alpha;            /* ALS confidence scale, default 1 */
-  float learning_rate;    /* BPR default 0.01, MF default 0.005 (ALS: unused) */
-  int cg_steps;           /* ALS conjugate-gradient steps per solve, default 3 */
-  uint64_t seed;          /* initialisation and sampling; 0 is a valid seed */
-  float rating_min;       /* MF clipping range; both 0: the training values' range */
+  int algorithm;        /* prism_ranker_algorithm, default PRISM_RANKER_ALS */
+  int factors;          /* latent dimensions, default 64 */
+  int iterations;       /* default ALS 15, BPR 100, MF 20 */
+  float regularization; /* L2 weight, default ALS 0.05, BPR 0.01, MF 0.02 */
+  float alpha;          /* ALS confidence scale, default 1 */
+  float learning_rate;  /* BPR default 0.01, MF default 0.005 (ALS: unused) */
+  int cg_steps;         /* ALS conjugate-gradient steps per solve, default 3 */
+  uint64_t seed;        /* initialisation and sampling; 0 is a valid seed */
+  float rating_min;     /* MF clipping range; both 0: the training values' range */
   float rating_max;
   prism_ranker_progress_fn progress;
   void *progress_payload;
@@ -151,10 +151,10 @@ PRISM_API const float *prism_ranker_item_factors(const prism_ranker *ranker);
 /* Which items may be returned. */
 typedef struct prism_ranker_filter {
   size_t struct_size;
-  int exclude_seen;           /* drop the user's training items (default 1) */
-  const int32_t *exclude;     /* items never returned */
+  int exclude_seen;       /* drop the user's training items (default 1) */
+  const int32_t *exclude; /* items never returned */
   size_t exclude_count;
-  const int32_t *candidates;  /* when non-NULL, only these items may be returned */
+  const int32_t *candidates; /* when non-NULL, only these items may be returned */
   size_t candidate_count;
 } prism_ranker_filter;
 
@@ -231,11 +231,11 @@ PRISM_API int prism_ranker_load(prism_ranker **out, const char *path);
 /* ---- Evaluation ---- */
 
 typedef struct prism_ranker_metrics {
-  double precision;  /* mean over evaluated users of hits@k / k */
-  double recall;     /* hits@k / |relevant| */
-  double ndcg;       /* binary-relevance DCG@k / ideal DCG@k */
-  double map;        /* sum of precision at each hit rank / min(|relevant|, k) */
-  size_t users;      /* users averaged */
+  double precision; /* mean over evaluated users of hits@k / k */
+  double recall;    /* hits@k / |relevant| */
+  double ndcg;      /* binary-relevance DCG@k / ideal DCG@k */
+  double map;       /* sum of precision at each hit rank / min(|relevant|, k) */
+  size_t users;     /* users averaged */
 } prism_ranker_metrics;
 
 /* Metrics of one ranked list against a relevant set (items unique). */

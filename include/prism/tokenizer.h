@@ -37,8 +37,8 @@ typedef struct prism_tokenizer_params {
 
 /* Flags for the encode functions (bitwise or). */
 typedef enum prism_tokenizer_encode_flags {
-  PRISM_TOKENIZER_NO_SPECIAL = 1u << 0,      /* do not add <s> ... </s> around the text */
-  PRISM_TOKENIZER_REPLACE_INVALID = 1u << 1  /* invalid UTF-8 becomes U+FFFD (one per maximal
+  PRISM_TOKENIZER_NO_SPECIAL = 1u << 0,     /* do not add <s> ... </s> around the text */
+  PRISM_TOKENIZER_REPLACE_INVALID = 1u << 1 /* invalid UTF-8 becomes U+FFFD (one per maximal
                                                 ill-formed subsequence) instead of an error */
 } prism_tokenizer_encode_flags;
 
@@ -50,11 +50,11 @@ typedef enum prism_tokenizer_decode_flags {
 
 /* Which special token prism_tokenizer_special_id() reports. */
 typedef enum prism_tokenizer_special {
-  PRISM_TOKENIZER_BOS = 0,  /* "<s>" */
-  PRISM_TOKENIZER_EOS = 1,  /* "</s>" */
-  PRISM_TOKENIZER_PAD = 2,  /* "<pad>" */
-  PRISM_TOKENIZER_UNK = 3,  /* "<unk>" */
-  PRISM_TOKENIZER_MASK = 4  /* "<mask>" */
+  PRISM_TOKENIZER_BOS = 0, /* "<s>" */
+  PRISM_TOKENIZER_EOS = 1, /* "</s>" */
+  PRISM_TOKENIZER_PAD = 2, /* "<pad>" */
+  PRISM_TOKENIZER_UNK = 3, /* "<unk>" */
+  PRISM_TOKENIZER_MASK = 4 /* "<mask>" */
 } prism_tokenizer_special;
 
 /* Fill `params` with the defaults; `struct_size` is sizeof *params. */
@@ -75,14 +75,12 @@ PRISM_API int prism_tokenizer_load_files(prism_tokenizer **out, const char *voca
 /* Load from vocab.json and merges.txt contents in memory (copied; buffers may be freed after). */
 PRISM_API int prism_tokenizer_load_memory(prism_tokenizer **out, const void *vocab_json,
                                           size_t vocab_size, const void *merges_txt,
-                                          size_t merges_size,
-                                          const prism_tokenizer_params *params);
+                                          size_t merges_size, const prism_tokenizer_params *params);
 
 /* Load a HuggingFace tokenizer.json describing a ByteLevel BPE model, from a file or memory. */
 PRISM_API int prism_tokenizer_load_json(prism_tokenizer **out, const char *path,
                                         const prism_tokenizer_params *params);
-PRISM_API int prism_tokenizer_load_json_memory(prism_tokenizer **out, const void *json,
-                                               size_t size,
+PRISM_API int prism_tokenizer_load_json_memory(prism_tokenizer **out, const void *json, size_t size,
                                                const prism_tokenizer_params *params);
 
 /* Release a tokenizer; NULL is a no-op. */
@@ -98,8 +96,8 @@ PRISM_API void prism_tokenizer_free(prism_tokenizer *tok);
  * PRISM_TOKENIZER_REPLACE_INVALID. `text` may be NULL when `text_len` is 0.
  */
 PRISM_API int prism_tokenizer_encode(int32_t *ids, size_t capacity, size_t *n_ids,
-                                     const prism_tokenizer *tok, const char *text,
-                                     size_t text_len, unsigned flags);
+                                     const prism_tokenizer *tok, const char *text, size_t text_len,
+                                     unsigned flags);
 
 /* Encode a pair as "<s> a </s></s> b </s>" (or "a b" with PRISM_TOKENIZER_NO_SPECIAL). */
 PRISM_API int prism_tokenizer_encode_pair(int32_t *ids, size_t capacity, size_t *n_ids,
@@ -126,8 +124,8 @@ PRISM_API int prism_tokenizer_encode_batch(int32_t *ids, size_t capacity, size_t
  * position. The text may contain NUL bytes when the ids encode them.
  */
 PRISM_API int prism_tokenizer_decode(char *text, size_t capacity, size_t *text_len,
-                                     const prism_tokenizer *tok, const int32_t *ids,
-                                     size_t n_ids, unsigned flags);
+                                     const prism_tokenizer *tok, const int32_t *ids, size_t n_ids,
+                                     unsigned flags);
 
 /* The id of a token in its vocabulary spelling ("Ġworld"); PRISM_ERR_NOT_FOUND if absent. */
 PRISM_API int prism_tokenizer_token_to_id(int32_t *id, const prism_tokenizer *tok,

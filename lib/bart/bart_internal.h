@@ -13,7 +13,7 @@
 #include "prism/bart.h"
 
 typedef enum prism__bart_act {
-  PRISM_BART_ACT_GELU,     /* exact erf GELU */
+  PRISM_BART_ACT_GELU, /* exact erf GELU */
   PRISM_BART_ACT_RELU,
   PRISM_BART_ACT_GELU_NEW, /* tanh approximation */
   PRISM_BART_ACT_SILU,
@@ -34,30 +34,33 @@ typedef struct prism__bart_config {
 } prism__bart_config;
 
 /* HF `early_stopping`: False, True or "never". */
-enum { PRISM_BART_EARLY_STOP_FALSE = 0, PRISM_BART_EARLY_STOP_TRUE = 1,
-       PRISM_BART_EARLY_STOP_NEVER = 2 };
+enum {
+  PRISM_BART_EARLY_STOP_FALSE = 0,
+  PRISM_BART_EARLY_STOP_TRUE = 1,
+  PRISM_BART_EARLY_STOP_NEVER = 2
+};
 
 /*
  * Generation defaults: each field from generation_config.json, else
  * config.json, else HuggingFace's GenerationConfig default (in brackets).
  */
 typedef struct prism__bart_generation {
-  int32_t max_length;           /* [20] */
-  int32_t max_new_tokens;       /* [-1: unset; overrides max_length when set] */
-  int32_t min_length;           /* [0] */
-  int32_t min_new_tokens;       /* [-1: unset] */
-  int32_t num_beams;            /* [1] */
-  int32_t num_beam_groups;      /* [1] */
-  double length_penalty;        /* [1.0] */
-  int early_stopping;           /* PRISM_BART_EARLY_STOP_* [FALSE] */
-  int32_t no_repeat_ngram_size; /* [0] */
+  int32_t max_length;                   /* [20] */
+  int32_t max_new_tokens;               /* [-1: unset; overrides max_length when set] */
+  int32_t min_length;                   /* [0] */
+  int32_t min_new_tokens;               /* [-1: unset] */
+  int32_t num_beams;                    /* [1] */
+  int32_t num_beam_groups;              /* [1] */
+  double length_penalty;                /* [1.0] */
+  int early_stopping;                   /* PRISM_BART_EARLY_STOP_* [FALSE] */
+  int32_t no_repeat_ngram_size;         /* [0] */
   int32_t encoder_no_repeat_ngram_size; /* [0] */
-  double repetition_penalty;    /* [1.0] */
-  int do_sample;                /* [0] */
-  double temperature;           /* [1.0] */
-  int32_t top_k;                /* [50] */
-  double top_p;                 /* [1.0] */
-  int32_t num_return_sequences; /* [1] */
+  double repetition_penalty;            /* [1.0] */
+  int do_sample;                        /* [0] */
+  double temperature;                   /* [1.0] */
+  int32_t top_k;                        /* [50] */
+  double top_p;                         /* [1.0] */
+  int32_t num_return_sequences;         /* [1] */
   int32_t pad_token_id, bos_token_id, eos_token_id, decoder_start_token_id;
   int32_t forced_bos_token_id, forced_eos_token_id; /* -1 when unset */
 } prism__bart_generation;
@@ -88,7 +91,7 @@ typedef struct prism__bart_attn {
 typedef struct prism__bart_layer {
   prism__bart_attn self_attn;
   prism__bart_norm self_attn_ln;
-  prism__bart_attn cross_attn;  /* decoder layers only */
+  prism__bart_attn cross_attn; /* decoder layers only */
   prism__bart_norm cross_attn_ln;
   prism__bart_linear fc1, fc2;
   prism__bart_norm final_ln;
@@ -107,12 +110,12 @@ struct prism_bart {
   const float *shared;            /* [vocab, d_model]: embeddings and the tied LM head */
   const float *final_logits_bias; /* [vocab] or NULL (zeros) */
   prism__bart_stack encoder, decoder;
-  prism__st_file *shards;         /* the safetensors images the weights point into */
+  prism__st_file *shards; /* the safetensors images the weights point into */
   size_t n_shards;
-  float **owned;                  /* converted (F16/BF16/unaligned) tensors */
+  float **owned; /* converted (F16/BF16/unaligned) tensors */
   size_t n_owned;
-  uint16_t *bf16;                 /* PRISM_BART_LOAD_BF16_WEIGHTS: every w16 points here */
-  const uint16_t *lm_head16;      /* the LM head in bf16, or NULL */
+  uint16_t *bf16;            /* PRISM_BART_LOAD_BF16_WEIGHTS: every w16 points here */
+  const uint16_t *lm_head16; /* the LM head in bf16, or NULL */
 };
 
 /* The position table holds max_position_embeddings + 2 rows; position t reads row t + 2. */
@@ -124,8 +127,8 @@ struct prism_bart {
  */
 int prism__bart_parse_config(const char *config_json, size_t config_len, const char *what,
                              prism__bart_config *cfg, prism__bart_generation *gen);
-int prism__bart_parse_generation(const char *json, size_t len, const char *what,
-                                 int32_t vocab_size, prism__bart_generation *gen);
+int prism__bart_parse_generation(const char *json, size_t len, const char *what, int32_t vocab_size,
+                                 prism__bart_generation *gen);
 
 /* load.c: bind every weight from the model's shards, checking shapes against cfg. */
 int prism__bart_bind_weights(prism_bart *model, const char *what);

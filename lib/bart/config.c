@@ -49,7 +49,10 @@ static int read_ints(const json_t *root, const char *what, const int_field *fiel
 static int refuse_variants(const json_t *root, const char *what)
 {
   static const char *const unsupported_if_true[] = {
-    "normalize_before", "add_final_layer_norm", "add_bias_logits", "static_position_embeddings",
+    "normalize_before",
+    "add_final_layer_norm",
+    "add_bias_logits",
+    "static_position_embeddings",
   };
   for (size_t i = 0; i < sizeof unsupported_if_true / sizeof unsupported_if_true[0]; i++) {
     int on = 0;
@@ -82,9 +85,9 @@ static int read_activation(const json_t *root, const char *what, prism__bart_con
     const char *name;
     prism__bart_act act;
   } acts[] = {
-    {"gelu", PRISM_BART_ACT_GELU}, {"relu", PRISM_BART_ACT_RELU},
-    {"gelu_new", PRISM_BART_ACT_GELU_NEW}, {"silu", PRISM_BART_ACT_SILU},
-    {"swish", PRISM_BART_ACT_SILU},
+    { "gelu", PRISM_BART_ACT_GELU },         { "relu", PRISM_BART_ACT_RELU },
+    { "gelu_new", PRISM_BART_ACT_GELU_NEW }, { "silu", PRISM_BART_ACT_SILU },
+    { "swish", PRISM_BART_ACT_SILU },
   };
   const char *name = "gelu";
   int rc = prism__json_str(root, "activation_function", what, 0, &name);
@@ -99,7 +102,8 @@ static int read_activation(const json_t *root, const char *what, prism__bart_con
   }
   return prism__error(PRISM_ERR_UNSUPPORTED,
                       "%s: activation_function \"%s\" is not supported "
-                      "(gelu, relu, gelu_new, silu)", what, name);
+                      "(gelu, relu, gelu_new, silu)",
+                      what, name);
 }
 
 static int check_heads(const char *what, const char *key, int32_t heads, int32_t d_model)
@@ -112,8 +116,8 @@ static int check_heads(const char *what, const char *key, int32_t heads, int32_t
 
 /* The six special ids, in the order of special_id_keys; -1 means unset. */
 static const char *const special_id_keys[6] = {
-  "pad_token_id", "bos_token_id", "eos_token_id", "decoder_start_token_id",
-  "forced_bos_token_id", "forced_eos_token_id",
+  "pad_token_id",           "bos_token_id",        "eos_token_id",
+  "decoder_start_token_id", "forced_bos_token_id", "forced_eos_token_id",
 };
 
 /* pad/bos/eos/decoder_start may be unset (-1) as in HF; forced ids likewise. */
@@ -131,9 +135,10 @@ static int check_special_ids(const char *what, int32_t vocab_size, const int32_t
 
 static int check_config_ids(const char *what, const prism__bart_config *c)
 {
-  const int32_t ids[6] = {c->pad_token_id, c->bos_token_id, c->eos_token_id,
-                          c->decoder_start_token_id, c->forced_bos_token_id,
-                          c->forced_eos_token_id};
+  const int32_t ids[6] = {
+    c->pad_token_id,           c->bos_token_id,        c->eos_token_id,
+    c->decoder_start_token_id, c->forced_bos_token_id, c->forced_eos_token_id
+  };
   if (c->decoder_start_token_id < 0)
     return prism__error(PRISM_ERR_FORMAT, "%s: decoder_start_token_id is required", what);
   return check_special_ids(what, c->vocab_size, ids);
@@ -142,9 +147,10 @@ static int check_config_ids(const char *what, const prism__bart_config *c)
 static int check_generation_ids(const char *what, int32_t vocab_size,
                                 const prism__bart_generation *g)
 {
-  const int32_t ids[6] = {g->pad_token_id, g->bos_token_id, g->eos_token_id,
-                          g->decoder_start_token_id, g->forced_bos_token_id,
-                          g->forced_eos_token_id};
+  const int32_t ids[6] = {
+    g->pad_token_id,           g->bos_token_id,        g->eos_token_id,
+    g->decoder_start_token_id, g->forced_bos_token_id, g->forced_eos_token_id
+  };
   if (g->decoder_start_token_id < 0)
     return prism__error(PRISM_ERR_FORMAT, "%s: decoder_start_token_id is required", what);
   return check_special_ids(what, vocab_size, ids);
@@ -153,21 +159,21 @@ static int check_generation_ids(const char *what, int32_t vocab_size,
 static int read_dims(const json_t *root, const char *what, prism__bart_config *c)
 {
   const int_field fields[] = {
-    {"vocab_size", 50265, 1, MAX_VOCAB, &c->vocab_size},
-    {"d_model", 1024, 1, MAX_D_MODEL, &c->d_model},
-    {"encoder_layers", 12, 0, MAX_LAYERS, &c->encoder_layers},
-    {"decoder_layers", 12, 1, MAX_LAYERS, &c->decoder_layers},
-    {"encoder_attention_heads", 16, 1, MAX_D_MODEL, &c->encoder_heads},
-    {"decoder_attention_heads", 16, 1, MAX_D_MODEL, &c->decoder_heads},
-    {"encoder_ffn_dim", 4096, 1, MAX_FFN, &c->encoder_ffn_dim},
-    {"decoder_ffn_dim", 4096, 1, MAX_FFN, &c->decoder_ffn_dim},
-    {"max_position_embeddings", 1024, 1, MAX_POSITIONS, &c->max_position_embeddings},
-    {"pad_token_id", 1, -1, INT32_MAX, &c->pad_token_id},
-    {"bos_token_id", 0, -1, INT32_MAX, &c->bos_token_id},
-    {"eos_token_id", 2, -1, INT32_MAX, &c->eos_token_id},
-    {"decoder_start_token_id", 2, -1, INT32_MAX, &c->decoder_start_token_id},
-    {"forced_bos_token_id", -1, -1, INT32_MAX, &c->forced_bos_token_id},
-    {"forced_eos_token_id", 2, -1, INT32_MAX, &c->forced_eos_token_id},
+    { "vocab_size", 50265, 1, MAX_VOCAB, &c->vocab_size },
+    { "d_model", 1024, 1, MAX_D_MODEL, &c->d_model },
+    { "encoder_layers", 12, 0, MAX_LAYERS, &c->encoder_layers },
+    { "decoder_layers", 12, 1, MAX_LAYERS, &c->decoder_layers },
+    { "encoder_attention_heads", 16, 1, MAX_D_MODEL, &c->encoder_heads },
+    { "decoder_attention_heads", 16, 1, MAX_D_MODEL, &c->decoder_heads },
+    { "encoder_ffn_dim", 4096, 1, MAX_FFN, &c->encoder_ffn_dim },
+    { "decoder_ffn_dim", 4096, 1, MAX_FFN, &c->decoder_ffn_dim },
+    { "max_position_embeddings", 1024, 1, MAX_POSITIONS, &c->max_position_embeddings },
+    { "pad_token_id", 1, -1, INT32_MAX, &c->pad_token_id },
+    { "bos_token_id", 0, -1, INT32_MAX, &c->bos_token_id },
+    { "eos_token_id", 2, -1, INT32_MAX, &c->eos_token_id },
+    { "decoder_start_token_id", 2, -1, INT32_MAX, &c->decoder_start_token_id },
+    { "forced_bos_token_id", -1, -1, INT32_MAX, &c->forced_bos_token_id },
+    { "forced_eos_token_id", 2, -1, INT32_MAX, &c->forced_eos_token_id },
   };
   int rc = read_ints(root, what, fields, sizeof fields / sizeof fields[0]);
   if (rc == PRISM_OK)
@@ -239,30 +245,30 @@ static int read_reals(const json_t *root, const char *what, const real_field *fi
 static int overlay_generation(const json_t *root, const char *what, prism__bart_generation *g)
 {
   const int_field ints[] = {
-    {"max_length", g->max_length, 0, INT32_MAX, &g->max_length},
-    {"max_new_tokens", g->max_new_tokens, -1, INT32_MAX, &g->max_new_tokens},
-    {"min_length", g->min_length, 0, INT32_MAX, &g->min_length},
-    {"min_new_tokens", g->min_new_tokens, -1, INT32_MAX, &g->min_new_tokens},
-    {"num_beams", g->num_beams, 1, INT32_MAX, &g->num_beams},
-    {"num_beam_groups", g->num_beam_groups, 1, INT32_MAX, &g->num_beam_groups},
-    {"no_repeat_ngram_size", g->no_repeat_ngram_size, 0, INT32_MAX, &g->no_repeat_ngram_size},
-    {"encoder_no_repeat_ngram_size", g->encoder_no_repeat_ngram_size, 0, INT32_MAX,
-     &g->encoder_no_repeat_ngram_size},
-    {"top_k", g->top_k, 0, INT32_MAX, &g->top_k},
-    {"num_return_sequences", g->num_return_sequences, 1, INT32_MAX, &g->num_return_sequences},
-    {"pad_token_id", g->pad_token_id, -1, INT32_MAX, &g->pad_token_id},
-    {"bos_token_id", g->bos_token_id, -1, INT32_MAX, &g->bos_token_id},
-    {"eos_token_id", g->eos_token_id, -1, INT32_MAX, &g->eos_token_id},
-    {"decoder_start_token_id", g->decoder_start_token_id, -1, INT32_MAX,
-     &g->decoder_start_token_id},
-    {"forced_bos_token_id", g->forced_bos_token_id, -1, INT32_MAX, &g->forced_bos_token_id},
-    {"forced_eos_token_id", g->forced_eos_token_id, -1, INT32_MAX, &g->forced_eos_token_id},
+    { "max_length", g->max_length, 0, INT32_MAX, &g->max_length },
+    { "max_new_tokens", g->max_new_tokens, -1, INT32_MAX, &g->max_new_tokens },
+    { "min_length", g->min_length, 0, INT32_MAX, &g->min_length },
+    { "min_new_tokens", g->min_new_tokens, -1, INT32_MAX, &g->min_new_tokens },
+    { "num_beams", g->num_beams, 1, INT32_MAX, &g->num_beams },
+    { "num_beam_groups", g->num_beam_groups, 1, INT32_MAX, &g->num_beam_groups },
+    { "no_repeat_ngram_size", g->no_repeat_ngram_size, 0, INT32_MAX, &g->no_repeat_ngram_size },
+    { "encoder_no_repeat_ngram_size", g->encoder_no_repeat_ngram_size, 0, INT32_MAX,
+      &g->encoder_no_repeat_ngram_size },
+    { "top_k", g->top_k, 0, INT32_MAX, &g->top_k },
+    { "num_return_sequences", g->num_return_sequences, 1, INT32_MAX, &g->num_return_sequences },
+    { "pad_token_id", g->pad_token_id, -1, INT32_MAX, &g->pad_token_id },
+    { "bos_token_id", g->bos_token_id, -1, INT32_MAX, &g->bos_token_id },
+    { "eos_token_id", g->eos_token_id, -1, INT32_MAX, &g->eos_token_id },
+    { "decoder_start_token_id", g->decoder_start_token_id, -1, INT32_MAX,
+      &g->decoder_start_token_id },
+    { "forced_bos_token_id", g->forced_bos_token_id, -1, INT32_MAX, &g->forced_bos_token_id },
+    { "forced_eos_token_id", g->forced_eos_token_id, -1, INT32_MAX, &g->forced_eos_token_id },
   };
   const real_field reals[] = {
-    {"length_penalty", -1e6, 1e6, &g->length_penalty},
-    {"repetition_penalty", 1e-6, 1e6, &g->repetition_penalty},
-    {"temperature", 0.0, 1e6, &g->temperature},
-    {"top_p", 0.0, 1.0, &g->top_p},
+    { "length_penalty", -1e6, 1e6, &g->length_penalty },
+    { "repetition_penalty", 1e-6, 1e6, &g->repetition_penalty },
+    { "temperature", 0.0, 1e6, &g->temperature },
+    { "top_p", 0.0, 1.0, &g->top_p },
   };
   int rc = read_ints(root, what, ints, sizeof ints / sizeof ints[0]);
   if (rc == PRISM_OK)
@@ -323,8 +329,8 @@ int prism__bart_parse_config(const char *config_json, size_t config_len, const c
   return rc;
 }
 
-int prism__bart_parse_generation(const char *json, size_t len, const char *what,
-                                 int32_t vocab_size, prism__bart_generation *gen)
+int prism__bart_parse_generation(const char *json, size_t len, const char *what, int32_t vocab_size,
+                                 prism__bart_generation *gen)
 {
   json_t *root;
   int rc = parse_object(json, len, what, &root);

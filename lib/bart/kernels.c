@@ -87,7 +87,7 @@ void prism__bart_embed(const prism_bart *m, const prism__bart_stack *stack, cons
 /* Eight independent partial sums let the compiler vectorise without reassociating. */
 static float dot(const float *a, const float *b, size_t n)
 {
-  float part[8] = {0};
+  float part[8] = { 0 };
   float s = 0.0f;
   size_t i = 0;
   for (; i + 8 <= n; i += 8)
@@ -147,9 +147,8 @@ static void attention_range(void *ctx, size_t begin, size_t end)
     size_t src = job->slot ? (size_t)job->slot[r] : r / job->group;
     size_t off = src * job->src_stride + h * job->head_stride;
     const uint8_t *mask = job->mask ? job->mask + src * job->mask_stride : NULL;
-    attend_one(job->q + r * job->d + h * job->head_dim, job->k + off, job->v + off,
-               job->key_stride, job->n_keys, mask, job->head_dim,
-               job->out + r * job->d + h * job->head_dim);
+    attend_one(job->q + r * job->d + h * job->head_dim, job->k + off, job->v + off, job->key_stride,
+               job->n_keys, mask, job->head_dim, job->out + r * job->d + h * job->head_dim);
   }
 }
 

@@ -38,8 +38,8 @@ void prism__bart_embed(const prism_bart *m, const prism__bart_stack *stack, cons
  * Keys j with mask[s * mask_stride + j] == 0 are skipped (mask may be NULL).
  */
 typedef struct prism__bart_attn_job {
-  const float *q;      /* [n, d], already scaled */
-  float *out;          /* [n, d] */
+  const float *q; /* [n, d], already scaled */
+  float *out;     /* [n, d] */
   size_t n, d, heads, head_dim;
   const float *k, *v;
   const int32_t *slot;

@@ -38,8 +38,8 @@ static int resolve_load_params(const prism_bart_load_params *params, prism_bart_
   if (params->struct_size < LOAD_PARAMS_V1_SIZE)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "prism_bart_load: params->struct_size %zu is smaller than version 1 (%zu);"
-                        " call prism_bart_load_params_init", params->struct_size,
-                        (size_t)LOAD_PARAMS_V1_SIZE);
+                        " call prism_bart_load_params_init",
+                        params->struct_size, (size_t)LOAD_PARAMS_V1_SIZE);
   if (params->flags & ~PRISM_BART_LOAD_BF16_WEIGHTS)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_bart_load: unknown flags 0x%x",
                         (unsigned)params->flags);
@@ -80,7 +80,7 @@ static int load_config_dir(prism_bart *m, const char *dir, uint64_t max_size)
 {
   char *config_path = prism__path_join(dir, CONFIG_NAME);
   char *generation_path = prism__path_join(dir, GENERATION_NAME);
-  prism__file config = {0}, generation = {0};
+  prism__file config = { 0 }, generation = { 0 };
   int rc = config_path && generation_path ? PRISM_OK : PRISM_ERR_NO_MEMORY;
   if (rc == PRISM_OK)
     rc = prism__file_read(config_path, (size_t)max_size, &config);
@@ -101,9 +101,10 @@ static int check_shard_name(const char *index_what, const char *tensor, const ch
 {
   if (!*file || strchr(file, '/') || strchr(file, '\\') || strcmp(file, "..") == 0 ||
       strcmp(file, ".") == 0)
-    return prism__error(PRISM_ERR_FORMAT,
-                        "%s: tensor %s maps to \"%s\", which is not a file name in the model folder",
-                        index_what, tensor, file);
+    return prism__error(
+        PRISM_ERR_FORMAT,
+        "%s: tensor %s maps to \"%s\", which is not a file name in the model folder", index_what,
+        tensor, file);
   return PRISM_OK;
 }
 
@@ -129,7 +130,7 @@ static int open_shard(prism_bart *m, const char *dir, const char *file, uint64_t
 /* Open every shard model.safetensors.index.json names in its "weight_map". */
 static int open_index(prism_bart *m, const char *dir, const char *index_path, uint64_t max_size)
 {
-  prism__file text = {0};
+  prism__file text = { 0 };
   json_t *root = NULL, *map, *value;
   const char *tensor;
   int rc = prism__file_read(index_path, (size_t)max_size, &text);
@@ -149,7 +150,8 @@ static int open_index(prism_bart *m, const char *dir, const char *index_path, ui
     json_decref(root);
     return PRISM_ERR_NO_MEMORY;
   }
-  json_object_foreach(map, tensor, value) {
+  json_object_foreach(map, tensor, value)
+  {
     if (!json_is_string(value))
       rc = prism__error(PRISM_ERR_FORMAT, "%s: weight_map entry for tensor %s must be a string",
                         index_path, tensor);

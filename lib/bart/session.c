@@ -31,21 +31,20 @@ struct prism_bart_session {
   /* After encode. */
   size_t batch, src_len;
   int encoded;
-  uint8_t *src_mask;      /* [batch * src_len] */
+  uint8_t *src_mask; /* [batch * src_len] */
   float *cross_k, *cross_v;
   /* After decoder_start. */
   size_t rows, rows_per_input, cur_len;
   int decoding;
   float *self_k, *self_v;
   int32_t *slot, *new_slot, *free_slots;
-  int32_t *step_tokens;   /* [max_rows]: one column of a teacher-forced batch */
+  int32_t *step_tokens; /* [max_rows]: one column of a teacher-forced batch */
   uint8_t *claimed;
   /* Scratch: [max_tokens, d] each, ffn [max_tokens, max ffn], logits [max_rows, vocab]. */
   float *x, *q, *k, *v, *ctx, *tmp, *ffn, *logits;
 };
 
-PRISM_API int prism_bart_session_params_init(prism_bart_session_params *params,
-                                             size_t struct_size)
+PRISM_API int prism_bart_session_params_init(prism_bart_session_params *params, size_t struct_size)
 {
   PRISM_CHECK_ARG(params != NULL);
   PRISM_CHECK_ARG(struct_size >= SESSION_PARAMS_V1_SIZE);
@@ -73,8 +72,8 @@ PRISM_API void prism_bart_session_free(prism_bart_session *s)
 {
   if (!s)
     return;
-  float *const buffers[] = {s->cross_k, s->cross_v, s->self_k, s->self_v, s->x,
-                            s->q, s->k, s->v, s->ctx, s->tmp, s->ffn, s->logits};
+  float *const buffers[] = { s->cross_k, s->cross_v, s->self_k, s->self_v, s->x,   s->q,
+                             s->k,       s->v,       s->ctx,    s->tmp,    s->ffn, s->logits };
   for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
     prism__aligned_free(buffers[i]);
   prism__free(s->src_mask);
@@ -93,8 +92,8 @@ static int resolve_capacity(const prism_bart *m, const prism_bart_session_params
   if (p && p->struct_size < SESSION_PARAMS_V1_SIZE)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "prism_bart_session_create: params->struct_size %zu is smaller than "
-                        "version 1 (%zu); call prism_bart_session_params_init", p->struct_size,
-                        (size_t)SESSION_PARAMS_V1_SIZE);
+                        "version 1 (%zu); call prism_bart_session_params_init",
+                        p->struct_size, (size_t)SESSION_PARAMS_V1_SIZE);
   s->max_batch = p && p->max_batch ? p->max_batch : DEFAULT_MAX_BATCH;
   s->max_rows = p && p->max_rows ? p->max_rows : DEFAULT_MAX_ROWS;
   s->max_src = p && p->max_source_len ? p->max_source_len : max_pos;
@@ -102,12 +101,12 @@ static int resolve_capacity(const prism_bart *m, const prism_bart_session_params
   if (s->max_src > max_pos || s->max_tgt > max_pos)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "prism_bart_session_create: max_source_len %zu / max_target_len %zu "
-                        "exceed the model's max_position_embeddings %zu", s->max_src, s->max_tgt,
-                        max_pos);
+                        "exceed the model's max_position_embeddings %zu",
+                        s->max_src, s->max_tgt, max_pos);
   if (s->max_rows > INT32_MAX)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_bart_session_create: max_rows too large");
-  s->max_tokens = s->max_batch * s->max_src > s->max_rows ? s->max_batch * s->max_src
-                                                         : s->max_rows;
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "prism_bart_session_create: max_rows too large");
+  s->max_tokens = s->max_batch * s->max_src > s->max_rows ? s->max_batch * s->max_src : s->max_rows;
   return PRISM_OK;
 }
 
@@ -126,9 +125,9 @@ static int alloc_session(prism_bart_session *s)
 {
   const prism__bart_config *c = &s->model->cfg;
   size_t d = (size_t)c->d_model, L = (size_t)c->decoder_layers;
-  size_t ffn = (size_t)(c->encoder_ffn_dim > c->decoder_ffn_dim ? c->encoder_ffn_dim
-                                                                : c->decoder_ffn_dim);
-  float **scratch[] = {&s->x, &s->q, &s->k, &s->v, &s->ctx, &s->tmp};
+  size_t ffn =
+      (size_t)(c->encoder_ffn_dim > c->decoder_ffn_dim ? c->encoder_ffn_dim : c->decoder_ffn_dim);
+  float **scratch[] = { &s->x, &s->q, &s->k, &s->v, &s->ctx, &s->tmp };
   int rc = PRISM_OK;
   for (size_t i = 0; i < sizeof scratch / sizeof scratch[0] && rc == PRISM_OK; i++)
     rc = alloc_floats(scratch[i], s->max_tokens, d, 1);
@@ -152,8 +151,7 @@ static int alloc_session(prism_bart_session *s)
   s->free_slots = prism__mallocn(s->max_rows, sizeof *s->free_slots);
   s->claimed = prism__mallocn(s->max_rows, sizeof *s->claimed);
   s->step_tokens = prism__mallocn(s->max_rows, sizeof *s->step_tokens);
-  if (!s->src_mask || !s->slot || !s->new_slot || !s->free_slots || !s->claimed ||
-      !s->step_tokens)
+  if (!s->src_mask || !s->slot || !s->new_slot || !s->free_slots || !s->claimed || !s->step_tokens)
     return PRISM_ERR_NO_MEMORY;
   return PRISM_OK;
 }
@@ -187,8 +185,10 @@ static int check_tokens(const prism_bart *m, const int32_t *ids, size_t n, const
 {
   for (size_t i = 0; i < n; i++)
     if (ids[i] < 0 || ids[i] >= m->cfg.vocab_size)
-      return prism__error(PRISM_ERR_OUT_OF_RANGE, "%s: token %d at index %zu is outside the "
-                          "vocabulary [0, %d)", fn, (int)ids[i], i, (int)m->cfg.vocab_size);
+      return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                          "%s: token %d at index %zu is outside the "
+                          "vocabulary [0, %d)",
+                          fn, (int)ids[i], i, (int)m->cfg.vocab_size);
   return PRISM_OK;
 }
 
@@ -196,8 +196,10 @@ static int read_mask(prism_bart_session *s, const int32_t *ids, const int32_t *m
 {
   for (size_t i = 0; i < n; i++) {
     if (mask && mask[i] != 0 && mask[i] != 1)
-      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_bart_session_encode: "
-                          "attention_mask[%zu] = %d (must be 0 or 1)", i, (int)mask[i]);
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                          "prism_bart_session_encode: "
+                          "attention_mask[%zu] = %d (must be 0 or 1)",
+                          i, (int)mask[i]);
     s->src_mask[i] = (uint8_t)(mask ? mask[i] : ids[i] != s->model->cfg.pad_token_id);
   }
   return PRISM_OK;
@@ -235,7 +237,7 @@ static void ffn_block(prism_bart_session *s, const prism__bart_layer *layer, siz
 static void encoder_layer(prism_bart_session *s, const prism__bart_layer *layer, size_t n)
 {
   size_t d = (size_t)s->model->cfg.d_model;
-  prism__bart_attn_job job = {0};
+  prism__bart_attn_job job = { 0 };
   prism__bart_linear_fwd(&layer->self_attn.k, s->x, n, 1.0f, s->k);
   prism__bart_linear_fwd(&layer->self_attn.v, s->x, n, 1.0f, s->v);
   job.n = n;
@@ -277,8 +279,8 @@ static void project_cross_kv(prism_bart_session *s)
 }
 
 PRISM_API int prism_bart_session_encode(prism_bart_session *s, const int32_t *input_ids,
-                                        const int32_t *attention_mask, size_t batch,
-                                        size_t src_len, float *hidden)
+                                        const int32_t *attention_mask, size_t batch, size_t src_len,
+                                        float *hidden)
 {
   const prism_bart *m;
   size_t n;
@@ -287,9 +289,10 @@ PRISM_API int prism_bart_session_encode(prism_bart_session *s, const int32_t *in
   PRISM_CHECK_ARG(input_ids != NULL);
   PRISM_CHECK_ARG(batch >= 1 && src_len >= 1);
   if (batch > s->max_batch || src_len > s->max_src)
-    return prism__error(PRISM_ERR_LIMIT, "prism_bart_session_encode: batch %zu x src_len %zu "
-                        "exceeds the session capacity %zu x %zu", batch, src_len, s->max_batch,
-                        s->max_src);
+    return prism__error(PRISM_ERR_LIMIT,
+                        "prism_bart_session_encode: batch %zu x src_len %zu "
+                        "exceeds the session capacity %zu x %zu",
+                        batch, src_len, s->max_batch, s->max_src);
   m = s->model;
   n = batch * src_len;
   rc = check_tokens(m, input_ids, n, "prism_bart_session_encode");
@@ -322,9 +325,10 @@ PRISM_API int prism_bart_session_decoder_start(prism_bart_session *s, size_t row
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "prism_bart_session_decoder_start: call prism_bart_session_encode first");
   if (!prism__mul_ok(s->batch, rows_per_input, &rows) || rows > s->max_rows)
-    return prism__error(PRISM_ERR_LIMIT, "prism_bart_session_decoder_start: %zu inputs x %zu "
-                        "rows exceed the session's max_rows %zu", s->batch, rows_per_input,
-                        s->max_rows);
+    return prism__error(PRISM_ERR_LIMIT,
+                        "prism_bart_session_decoder_start: %zu inputs x %zu "
+                        "rows exceed the session's max_rows %zu",
+                        s->batch, rows_per_input, s->max_rows);
   s->rows = rows;
   s->rows_per_input = rows_per_input;
   s->cur_len = 0;
@@ -352,7 +356,7 @@ static void cache_append(prism_bart_session *s, size_t layer, const prism__bart_
 static void decoder_self_attention(prism_bart_session *s, size_t l, const prism__bart_layer *layer)
 {
   const prism__bart_attn *a = &layer->self_attn;
-  prism__bart_attn_job job = {0};
+  prism__bart_attn_job job = { 0 };
   prism__bart_linear_fwd(&a->k, s->x, s->rows, 1.0f, s->k);
   prism__bart_linear_fwd(&a->v, s->x, s->rows, 1.0f, s->v);
   cache_append(s, l, a);
@@ -370,7 +374,7 @@ static void decoder_self_attention(prism_bart_session *s, size_t l, const prism_
 static void decoder_cross_attention(prism_bart_session *s, size_t l, const prism__bart_layer *layer)
 {
   const prism__bart_attn *a = &layer->cross_attn;
-  prism__bart_attn_job job = {0};
+  prism__bart_attn_job job = { 0 };
   job.n = s->rows;
   job.k = s->cross_k + l * cross_layer_size(s);
   job.v = s->cross_v + l * cross_layer_size(s);
@@ -401,8 +405,10 @@ static int check_step(const prism_bart_session *s, const char *fn)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "%s: call prism_bart_session_decoder_start first", fn);
   if (s->cur_len >= s->max_tgt)
-    return prism__error(PRISM_ERR_LIMIT, "%s: the decoder already holds %zu tokens, the "
-                        "session's max_target_len", fn, s->cur_len);
+    return prism__error(PRISM_ERR_LIMIT,
+                        "%s: the decoder already holds %zu tokens, the "
+                        "session's max_target_len",
+                        fn, s->cur_len);
   return PRISM_OK;
 }
 
@@ -441,10 +447,10 @@ static void copy_slot(prism_bart_session *s, size_t from, size_t to)
     for (size_t h = 0; h < a->heads; h++) {
       size_t head = l * self_layer_size(s) + h * s->max_tgt * a->head_dim;
       size_t count = s->cur_len * a->head_dim * sizeof(float);
-      memcpy(s->self_k + head + to * self_slot_size(s),
-             s->self_k + head + from * self_slot_size(s), count);
-      memcpy(s->self_v + head + to * self_slot_size(s),
-             s->self_v + head + from * self_slot_size(s), count);
+      memcpy(s->self_k + head + to * self_slot_size(s), s->self_k + head + from * self_slot_size(s),
+             count);
+      memcpy(s->self_v + head + to * self_slot_size(s), s->self_v + head + from * self_slot_size(s),
+             count);
     }
   }
 }
@@ -461,11 +467,13 @@ PRISM_API int prism_bart_session_decoder_reorder(prism_bart_session *s, const in
   PRISM_CHECK_ARG(src_rows != NULL);
   if (!s->decoding)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_bart_session_decoder_reorder: "
-                        "call prism_bart_session_decoder_start first");
+                                                    "call prism_bart_session_decoder_start first");
   for (size_t r = 0; r < s->rows; r++)
     if (src_rows[r] < 0 || (size_t)src_rows[r] >= s->rows)
-      return prism__error(PRISM_ERR_OUT_OF_RANGE, "prism_bart_session_decoder_reorder: "
-                          "src_rows[%zu] = %d is outside [0, %zu)", r, (int)src_rows[r], s->rows);
+      return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                          "prism_bart_session_decoder_reorder: "
+                          "src_rows[%zu] = %d is outside [0, %zu)",
+                          r, (int)src_rows[r], s->rows);
   memset(s->claimed, 0, s->rows);
   for (size_t r = 0; r < s->rows; r++) {
     s->new_slot[r] = s->slot[src_rows[r]];
@@ -498,13 +506,14 @@ PRISM_API int prism_bart_session_forward(prism_bart_session *s, const int32_t *d
   PRISM_CHECK_ARG(logits != NULL);
   PRISM_CHECK_ARG(tgt_len >= 1);
   if (tgt_len > s->max_tgt)
-    return prism__error(PRISM_ERR_LIMIT, "prism_bart_session_forward: tgt_len %zu exceeds the "
-                        "session's max_target_len %zu", tgt_len, s->max_tgt);
+    return prism__error(PRISM_ERR_LIMIT,
+                        "prism_bart_session_forward: tgt_len %zu exceeds the "
+                        "session's max_target_len %zu",
+                        tgt_len, s->max_tgt);
   if (!s->encoded)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "prism_bart_session_forward: call prism_bart_session_encode first");
-  rc = check_tokens(s->model, decoder_input_ids, s->batch * tgt_len,
-                    "prism_bart_session_forward");
+  rc = check_tokens(s->model, decoder_input_ids, s->batch * tgt_len, "prism_bart_session_forward");
   if (rc == PRISM_OK)
     rc = prism_bart_session_decoder_start(s, 1);
   if (rc != PRISM_OK)

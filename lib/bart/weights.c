@@ -61,8 +61,8 @@ static int check_tensor(const prism__st_tensor *t, const char *file, int ndim,
     return PRISM_OK;
   format_shape(have, sizeof have, t->ndim, t->shape);
   format_shape(want, sizeof want, ndim, shape);
-  return prism__error(PRISM_ERR_FORMAT, "%s: tensor %s has shape %s, config.json implies %s",
-                      file, t->name, have, want);
+  return prism__error(PRISM_ERR_FORMAT, "%s: tensor %s has shape %s, config.json implies %s", file,
+                      t->name, have, want);
 }
 
 /* F32 data aligned for float access is used in place; anything else gets a converted copy. */
@@ -110,14 +110,14 @@ static int bind_any(binder *b, const float **out, int optional, int ndim, const 
 }
 
 static int bind(binder *b, const float **out, uint64_t d0, uint64_t d1, const char *fmt, ...)
-  PRISM_PRINTF(5, 6);
+    PRISM_PRINTF(5, 6);
 
 /* Bind one tensor: shape [d0] when d1 is 0, else [d0, d1]. */
 static int bind(binder *b, const float **out, uint64_t d0, uint64_t d1, const char *fmt, ...)
 {
   char name[NAME_MAX_LEN];
-  const char *names[1] = {name};
-  uint64_t shape[2] = {d0, d1};
+  const char *names[1] = { name };
+  uint64_t shape[2] = { d0, d1 };
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(name, sizeof name, fmt, ap);
@@ -125,8 +125,7 @@ static int bind(binder *b, const float **out, uint64_t d0, uint64_t d1, const ch
   return bind_any(b, out, 0, d1 ? 2 : 1, shape, names, 1);
 }
 
-static int bind_linear(binder *b, prism__bart_linear *l, const char *prefix, size_t out,
-                       size_t in)
+static int bind_linear(binder *b, prism__bart_linear *l, const char *prefix, size_t out, size_t in)
 {
   int rc = bind(b, &l->w, out, in, "%s.weight", prefix);
   if (rc == PRISM_OK)
@@ -144,8 +143,8 @@ static int bind_norm(binder *b, prism__bart_norm *n, const char *prefix, size_t 
 
 static int bind_attn(binder *b, prism__bart_attn *a, const char *prefix, size_t d, size_t heads)
 {
-  static const char *const proj[4] = {"q_proj", "k_proj", "v_proj", "out_proj"};
-  prism__bart_linear *lin[4] = {&a->q, &a->k, &a->v, &a->o};
+  static const char *const proj[4] = { "q_proj", "k_proj", "v_proj", "out_proj" };
+  prism__bart_linear *lin[4] = { &a->q, &a->k, &a->v, &a->o };
   char name[NAME_MAX_LEN];
   int rc = PRISM_OK;
   for (int i = 0; i < 4 && rc == PRISM_OK; i++) {
@@ -210,13 +209,15 @@ static int bind_stack(binder *b, prism__bart_stack *s, const char *name, size_t 
 static int bind_shared(binder *b)
 {
   static const char *const aliases[] = {
-    "shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight",
+    "shared.weight",
+    "encoder.embed_tokens.weight",
+    "decoder.embed_tokens.weight",
     "lm_head.weight",
   };
   const prism__bart_config *c = &b->m->cfg;
-  uint64_t shape[2] = {(uint64_t)c->vocab_size, (uint64_t)c->d_model};
-  uint64_t bias_shape[2] = {1, (uint64_t)c->vocab_size};
-  static const char *const bias[] = {"final_logits_bias"};
+  uint64_t shape[2] = { (uint64_t)c->vocab_size, (uint64_t)c->d_model };
+  uint64_t bias_shape[2] = { 1, (uint64_t)c->vocab_size };
+  static const char *const bias[] = { "final_logits_bias" };
   int rc = bind_any(b, &b->m->shared, 0, 2, shape, aliases, 4);
   return rc == PRISM_OK ? bind_any(b, &b->m->final_logits_bias, 1, 2, bias_shape, bias, 1) : rc;
 }
@@ -229,7 +230,7 @@ static size_t tensor_count(const prism__bart_config *c)
 
 int prism__bart_bind_weights(prism_bart *model, const char *what)
 {
-  binder b = {model, what, tensor_count(&model->cfg)};
+  binder b = { model, what, tensor_count(&model->cfg) };
   int rc;
   model->owned = prism__calloc(b.owned_cap, sizeof *model->owned);
   if (!model->owned)
@@ -257,7 +258,7 @@ static void bf16_range(void *ctx, size_t begin, size_t end)
 
 static uint16_t *bf16_copy(uint16_t **next, const float *src, size_t count)
 {
-  bf16_job job = {src, *next};
+  bf16_job job = { src, *next };
   prism__parallel_for(count, (size_t)1 << 16, bf16_range, &job);
   *next += count;
   return job.dst;
@@ -266,9 +267,9 @@ static uint16_t *bf16_copy(uint16_t **next, const float *src, size_t count)
 /* The decoder Linear layers a decode step runs (cross-attention K/V run once per request). */
 static size_t step_linears(prism__bart_layer *layer, prism__bart_linear **out)
 {
-  prism__bart_linear *all[] = {&layer->self_attn.q, &layer->self_attn.k, &layer->self_attn.v,
-                               &layer->self_attn.o, &layer->cross_attn.q, &layer->cross_attn.o,
-                               &layer->fc1, &layer->fc2};
+  prism__bart_linear *all[] = { &layer->self_attn.q, &layer->self_attn.k,  &layer->self_attn.v,
+                                &layer->self_attn.o, &layer->cross_attn.q, &layer->cross_attn.o,
+                                &layer->fc1,         &layer->fc2 };
   memcpy(out, all, sizeof all);
   return sizeof all / sizeof *all;
 }

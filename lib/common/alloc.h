@@ -10,10 +10,10 @@
 #include <stddef.h>
 
 void *prism__malloc(size_t size);
-void *prism__calloc(size_t count, size_t size);   /* overflow-checked */
+void *prism__calloc(size_t count, size_t size); /* overflow-checked */
 void *prism__realloc(void *ptr, size_t size);
-void *prism__mallocn(size_t count, size_t size);  /* overflow-checked malloc */
-void *prism__aligned_alloc(size_t size);           /* 64-byte aligned, free with prism__aligned_free */
+void *prism__mallocn(size_t count, size_t size); /* overflow-checked malloc */
+void *prism__aligned_alloc(size_t size); /* 64-byte aligned, free with prism__aligned_free */
 void prism__free(void *ptr);
 void prism__aligned_free(void *ptr);
 char *prism__strdup(const char *s);

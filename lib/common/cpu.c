@@ -5,7 +5,7 @@
 #include "prism/common.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
+#  include <cpuid.h>
 
 static unsigned long long read_xcr0(void)
 {

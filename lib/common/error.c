@@ -14,19 +14,19 @@ static const struct {
   const char *name;
   const char *text;
 } statuses[] = {
-  {PRISM_OK, "PRISM_OK", "success"},
-  {PRISM_ERR_INVALID_ARGUMENT, "PRISM_ERR_INVALID_ARGUMENT", "invalid argument"},
-  {PRISM_ERR_IO, "PRISM_ERR_IO", "input/output error"},
-  {PRISM_ERR_FORMAT, "PRISM_ERR_FORMAT", "malformed data"},
-  {PRISM_ERR_UNSUPPORTED, "PRISM_ERR_UNSUPPORTED", "unsupported feature"},
-  {PRISM_ERR_OUT_OF_RANGE, "PRISM_ERR_OUT_OF_RANGE", "value out of range"},
-  {PRISM_ERR_BUFFER_TOO_SMALL, "PRISM_ERR_BUFFER_TOO_SMALL", "buffer too small"},
-  {PRISM_ERR_NO_MEMORY, "PRISM_ERR_NO_MEMORY", "out of memory"},
-  {PRISM_ERR_CANCELLED, "PRISM_ERR_CANCELLED", "cancelled"},
-  {PRISM_ERR_INTERNAL, "PRISM_ERR_INTERNAL", "internal error"},
-  {PRISM_ERR_INVALID_UTF8, "PRISM_ERR_INVALID_UTF8", "invalid UTF-8"},
-  {PRISM_ERR_LIMIT, "PRISM_ERR_LIMIT", "limit exceeded"},
-  {PRISM_ERR_NOT_FOUND, "PRISM_ERR_NOT_FOUND", "not found"},
+  { PRISM_OK, "PRISM_OK", "success" },
+  { PRISM_ERR_INVALID_ARGUMENT, "PRISM_ERR_INVALID_ARGUMENT", "invalid argument" },
+  { PRISM_ERR_IO, "PRISM_ERR_IO", "input/output error" },
+  { PRISM_ERR_FORMAT, "PRISM_ERR_FORMAT", "malformed data" },
+  { PRISM_ERR_UNSUPPORTED, "PRISM_ERR_UNSUPPORTED", "unsupported feature" },
+  { PRISM_ERR_OUT_OF_RANGE, "PRISM_ERR_OUT_OF_RANGE", "value out of range" },
+  { PRISM_ERR_BUFFER_TOO_SMALL, "PRISM_ERR_BUFFER_TOO_SMALL", "buffer too small" },
+  { PRISM_ERR_NO_MEMORY, "PRISM_ERR_NO_MEMORY", "out of memory" },
+  { PRISM_ERR_CANCELLED, "PRISM_ERR_CANCELLED", "cancelled" },
+  { PRISM_ERR_INTERNAL, "PRISM_ERR_INTERNAL", "internal error" },
+  { PRISM_ERR_INVALID_UTF8, "PRISM_ERR_INVALID_UTF8", "invalid UTF-8" },
+  { PRISM_ERR_LIMIT, "PRISM_ERR_LIMIT", "limit exceeded" },
+  { PRISM_ERR_NOT_FOUND, "PRISM_ERR_NOT_FOUND", "not found" },
 };
 
 static int status_index(int status)

@@ -43,7 +43,8 @@ void prism__log(int level, const char *fmt, ...) PRISM_PRINTF(2, 3);
 #define PRISM_CHECK_ARG(cond) \
   do { \
     if (!(cond)) \
-      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s: invalid argument: %s", __func__, #cond); \
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s: invalid argument: %s", __func__, \
+                          #cond); \
   } while (0)
 
 #endif

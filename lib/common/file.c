@@ -17,8 +17,8 @@ static int open_regular(const char *path, size_t max_size, int *fd_out, size_t *
   struct stat st;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return prism__error(errno == ENOENT ? PRISM_ERR_NOT_FOUND : PRISM_ERR_IO,
-                        "%s: cannot open: %s", path, strerror(errno));
+    return prism__error(errno == ENOENT ? PRISM_ERR_NOT_FOUND : PRISM_ERR_IO, "%s: cannot open: %s",
+                        path, strerror(errno));
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
     return prism__error(PRISM_ERR_IO, "%s: not a regular file", path);
@@ -26,8 +26,8 @@ static int open_regular(const char *path, size_t max_size, int *fd_out, size_t *
   max_size = (size_t)prism__cap(max_size, prism__limits().max_file_bytes);
   if (max_size && (unsigned long long)st.st_size > max_size) {
     close(fd);
-    return prism__error(PRISM_ERR_LIMIT, "%s: file is %lld bytes, above the limit of %zu",
-                        path, (long long)st.st_size, max_size);
+    return prism__error(PRISM_ERR_LIMIT, "%s: file is %lld bytes, above the limit of %zu", path,
+                        (long long)st.st_size, max_size);
   }
   *fd_out = fd;
   *size_out = (size_t)st.st_size;
@@ -77,8 +77,8 @@ int prism__file_read(const char *path, size_t max_size, prism__file *out)
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      rc = prism__error(PRISM_ERR_IO, "%s: read failed after %zu of %zu bytes%s%s", path,
-                        got, size, n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+      rc = prism__error(PRISM_ERR_IO, "%s: read failed after %zu of %zu bytes%s%s", path, got, size,
+                        n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
       close(fd);
       prism__free(buf);
       return rc;

@@ -8,7 +8,7 @@
 typedef struct prism__file {
   const unsigned char *data;
   size_t size;
-  void *map_base;   /* non-NULL when mapped */
+  void *map_base; /* non-NULL when mapped */
   size_t map_size;
   unsigned char *owned; /* non-NULL when read into memory */
 } prism__file;

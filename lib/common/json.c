@@ -49,8 +49,8 @@ int prism__json_int(const json_t *obj, const char *key, const char *what, int re
     return prism__error(PRISM_ERR_FORMAT, "%s: field \"%s\" must be an integer", what, key);
   }
   if (x < lo || x > hi)
-    return prism__error(PRISM_ERR_FORMAT, "%s: field \"%s\" = %lld is outside [%lld, %lld]",
-                        what, key, x, lo, hi);
+    return prism__error(PRISM_ERR_FORMAT, "%s: field \"%s\" = %lld is outside [%lld, %lld]", what,
+                        key, x, lo, hi);
   *out = x;
   return PRISM_OK;
 }

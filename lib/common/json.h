@@ -18,8 +18,7 @@ int prism__json_int(const json_t *obj, const char *key, const char *what, int re
                     long long lo, long long hi, long long *out);
 int prism__json_real(const json_t *obj, const char *key, const char *what, int required,
                      double *out);
-int prism__json_bool(const json_t *obj, const char *key, const char *what, int required,
-                     int *out);
+int prism__json_bool(const json_t *obj, const char *key, const char *what, int required, int *out);
 int prism__json_str(const json_t *obj, const char *key, const char *what, int required,
                     const char **out);
 

@@ -5,7 +5,7 @@
 #include "limits.h"
 
 static pthread_mutex_t limits_lock = PTHREAD_MUTEX_INITIALIZER;
-static prism_limits current = {sizeof(prism_limits), 0, 0, 0, 0};
+static prism_limits current = { sizeof(prism_limits), 0, 0, 0, 0 };
 
 prism_limits prism__limits(void)
 {

@@ -28,8 +28,8 @@ typedef struct pool_job {
 #define CLAIM_PARTS_SHIFT 16
 #define CLAIM_FIELD 0xffffu
 
-static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER;  /* one job at a time */
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;  /* guards sleep/wake */
+static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER; /* one job at a time */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER; /* guards sleep/wake */
 static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
 static pthread_t workers[POOL_MAX_THREADS];
 static unsigned worker_start_generation[POOL_MAX_THREADS];
@@ -82,8 +82,8 @@ static void claim_parts(unsigned gen)
     size_t parts = (size_t)((word >> CLAIM_PARTS_SHIFT) & CLAIM_FIELD);
     if ((unsigned)(word >> CLAIM_GEN_SHIFT) != gen || next >= parts)
       return;
-    if (!atomic_compare_exchange_weak_explicit(&claim_word, &word, word + 1,
-                                               memory_order_acq_rel, memory_order_acquire))
+    if (!atomic_compare_exchange_weak_explicit(&claim_word, &word, word + 1, memory_order_acq_rel,
+                                               memory_order_acquire))
       continue;
     run_part(next);
     atomic_fetch_add_explicit(&parts_done, 1, memory_order_release);
@@ -127,8 +127,8 @@ static int ensure_workers(int want)
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     worker_start_generation[worker_count] = atomic_load(&job_generation);
-    if (pthread_create(&workers[worker_count], &attr, worker_main,
-                       (void *)(size_t)worker_count) != 0) {
+    if (pthread_create(&workers[worker_count], &attr, worker_main, (void *)(size_t)worker_count) !=
+        0) {
       pthread_attr_destroy(&attr);
       break;
     }
@@ -164,8 +164,9 @@ void prism__parallel_for(size_t n, size_t grain, prism__range_fn fn, void *ctx)
   atomic_store_explicit(&parts_done, 0, memory_order_relaxed);
   pthread_mutex_lock(&pool_lock);
   gen = atomic_load_explicit(&job_generation, memory_order_relaxed) + 1;
-  atomic_store_explicit(&claim_word, ((uint64_t)gen << CLAIM_GEN_SHIFT) |
-                        ((uint64_t)parts << CLAIM_PARTS_SHIFT), memory_order_release);
+  atomic_store_explicit(&claim_word,
+                        ((uint64_t)gen << CLAIM_GEN_SHIFT) | ((uint64_t)parts << CLAIM_PARTS_SHIFT),
+                        memory_order_release);
   atomic_store_explicit(&job_generation, gen, memory_order_release);
   pthread_cond_broadcast(&pool_wake);
   pthread_mutex_unlock(&pool_lock);

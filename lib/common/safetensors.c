@@ -13,10 +13,10 @@ static const struct {
   const char *name;
   size_t size;
 } dtypes[] = {
-  [PRISM_ST_F32] = {"F32", 4}, [PRISM_ST_F16] = {"F16", 2}, [PRISM_ST_BF16] = {"BF16", 2},
-  [PRISM_ST_F64] = {"F64", 8}, [PRISM_ST_I64] = {"I64", 8}, [PRISM_ST_I32] = {"I32", 4},
-  [PRISM_ST_I16] = {"I16", 2}, [PRISM_ST_I8] = {"I8", 1},   [PRISM_ST_U8] = {"U8", 1},
-  [PRISM_ST_BOOL] = {"BOOL", 1},
+  [PRISM_ST_F32] = { "F32", 4 },   [PRISM_ST_F16] = { "F16", 2 }, [PRISM_ST_BF16] = { "BF16", 2 },
+  [PRISM_ST_F64] = { "F64", 8 },   [PRISM_ST_I64] = { "I64", 8 }, [PRISM_ST_I32] = { "I32", 4 },
+  [PRISM_ST_I16] = { "I16", 2 },   [PRISM_ST_I8] = { "I8", 1 },   [PRISM_ST_U8] = { "U8", 1 },
+  [PRISM_ST_BOOL] = { "BOOL", 1 },
 };
 
 size_t prism__st_dtype_size(prism__st_dtype dtype)
@@ -82,30 +82,32 @@ static int parse_tensor(const char *what, const char *name, const json_t *entry,
   t->ndim = (int)json_array_size(shape);
   for (i = 0; i < json_array_size(shape); i++) {
     if (!parse_u64(json_array_get(shape, i), &t->shape[i]))
-      return prism__error(PRISM_ERR_FORMAT, "%s: tensor \"%s\": shape[%zu] is not a non-negative integer",
-                          what, name, i);
+      return prism__error(PRISM_ERR_FORMAT,
+                          "%s: tensor \"%s\": shape[%zu] is not a non-negative integer", what, name,
+                          i);
     if (__builtin_mul_overflow(numel, t->shape[i], &numel))
       return prism__error(PRISM_ERR_FORMAT, "%s: tensor \"%s\": shape overflows", what, name);
   }
   offsets = json_object_get(entry, "data_offsets");
   if (!json_is_array(offsets) || json_array_size(offsets) != 2 ||
-      !parse_u64(json_array_get(offsets, 0), &begin) || !parse_u64(json_array_get(offsets, 1), &end))
+      !parse_u64(json_array_get(offsets, 0), &begin) ||
+      !parse_u64(json_array_get(offsets, 1), &end))
     return prism__error(PRISM_ERR_FORMAT,
                         "%s: tensor \"%s\": \"data_offsets\" must be two non-negative integers",
                         what, name);
   if (begin > end)
-    return prism__error(PRISM_ERR_FORMAT, "%s: tensor \"%s\": data_offsets [%llu, %llu] are reversed",
-                        what, name, (unsigned long long)begin, (unsigned long long)end);
+    return prism__error(PRISM_ERR_FORMAT,
+                        "%s: tensor \"%s\": data_offsets [%llu, %llu] are reversed", what, name,
+                        (unsigned long long)begin, (unsigned long long)end);
   if (end > data_size)
     return prism__error(PRISM_ERR_FORMAT,
                         "%s: tensor \"%s\": data_offsets end %llu is past the data (%llu bytes)",
                         what, name, (unsigned long long)end, (unsigned long long)data_size);
   if (__builtin_mul_overflow(numel, (uint64_t)prism__st_dtype_size(t->dtype), &bytes) ||
       bytes != end - begin)
-    return prism__error(PRISM_ERR_FORMAT,
-                        "%s: tensor \"%s\": %s shape needs %llu bytes but data_offsets span %llu",
-                        what, name, dtype_name, (unsigned long long)bytes,
-                        (unsigned long long)(end - begin));
+    return prism__error(
+        PRISM_ERR_FORMAT, "%s: tensor \"%s\": %s shape needs %llu bytes but data_offsets span %llu",
+        what, name, dtype_name, (unsigned long long)bytes, (unsigned long long)(end - begin));
   t->name = name;
   t->numel = numel;
   t->data = data + begin;
@@ -124,7 +126,8 @@ static int parse_metadata(const char *what, const json_t *meta, prism__st_file *
   f->metadata = prism__calloc(json_object_size(meta), sizeof *f->metadata);
   if (!f->metadata)
     return prism__error_prefix("%s: ", what);
-  json_object_foreach((json_t *)meta, key, value) {
+  json_object_foreach((json_t *)meta, key, value)
+  {
     if (!json_is_string(value))
       return prism__error(PRISM_ERR_FORMAT, "%s: metadata \"%s\" is not a string", what, key);
     f->metadata[i].key = key;
@@ -188,7 +191,8 @@ static int parse_header(const unsigned char *data, size_t size, const char *what
   if (!f->tensors)
     return prism__error_prefix("%s: ", what);
   body = data + 8 + header_len;
-  json_object_foreach(root, key, value) {
+  json_object_foreach(root, key, value)
+  {
     if (strcmp(key, "__metadata__") == 0)
       rc = parse_metadata(what, value, f);
     else
@@ -373,7 +377,8 @@ int prism__st_write(const char *path, const prism__st_out *tensors, size_t count
   size_t header_len = 0, data_len = 0, total, pos;
   int rc;
 
-  if ((rc = build_header(tensors, count, meta, n_meta, &header, &header_len, &data_len)) != PRISM_OK)
+  if ((rc = build_header(tensors, count, meta, n_meta, &header, &header_len, &data_len)) !=
+      PRISM_OK)
     return prism__error_prefix("%s: ", path);
   total = 8 + header_len + data_len;
   if (!(image = prism__malloc(total))) {

@@ -21,34 +21,42 @@
 #include "file.h"
 
 typedef enum prism__st_dtype {
-  PRISM_ST_F32, PRISM_ST_F16, PRISM_ST_BF16, PRISM_ST_F64,
-  PRISM_ST_I64, PRISM_ST_I32, PRISM_ST_I16, PRISM_ST_I8, PRISM_ST_U8, PRISM_ST_BOOL,
+  PRISM_ST_F32,
+  PRISM_ST_F16,
+  PRISM_ST_BF16,
+  PRISM_ST_F64,
+  PRISM_ST_I64,
+  PRISM_ST_I32,
+  PRISM_ST_I16,
+  PRISM_ST_I8,
+  PRISM_ST_U8,
+  PRISM_ST_BOOL,
 } prism__st_dtype;
 
 #define PRISM_ST_MAX_DIMS 8
 
 typedef struct prism__st_tensor {
-  const char *name;            /* owned by the prism__st_file */
+  const char *name; /* owned by the prism__st_file */
   prism__st_dtype dtype;
   int ndim;
   uint64_t shape[PRISM_ST_MAX_DIMS];
   uint64_t numel;
-  const unsigned char *data;   /* inside the file image; may be unaligned */
+  const unsigned char *data; /* inside the file image; may be unaligned */
   size_t nbytes;
 } prism__st_tensor;
 
 typedef struct prism__st_metadata {
-  const char *key, *value;     /* owned by the prism__st_file */
+  const char *key, *value; /* owned by the prism__st_file */
 } prism__st_metadata;
 
 typedef struct prism__st_file {
-  prism__file file;            /* the mapping when opened from a path */
-  char *what;                  /* file name for messages */
-  prism__st_tensor *tensors;   /* sorted by name */
+  prism__file file;          /* the mapping when opened from a path */
+  char *what;                /* file name for messages */
+  prism__st_tensor *tensors; /* sorted by name */
   size_t count;
   prism__st_metadata *metadata;
   size_t metadata_count;
-  void *json;                  /* parsed header (json_t *), owns the strings */
+  void *json; /* parsed header (json_t *), owns the strings */
 } prism__st_file;
 
 /* Map and parse `path` (max_size 0: no cap). */

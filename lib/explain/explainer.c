@@ -60,7 +60,8 @@ PRISM_API int prism_explainer_create(prism_explainer **out, const prism_tokenize
     ex->params.max_batch = params->max_batch;
     ex->params.decode_flags = params->decode_flags;
   }
-  if (!ex->params.max_source_tokens || ex->params.max_source_tokens > (uint32_t)info.max_position_embeddings)
+  if (!ex->params.max_source_tokens ||
+      ex->params.max_source_tokens > (uint32_t)info.max_position_embeddings)
     ex->params.max_source_tokens = (uint32_t)info.max_position_embeddings;
   if (ex->params.max_source_tokens < 2)
     ex->params.max_source_tokens = 2;
@@ -232,8 +233,8 @@ static int batch_append(prism_text_batch *b, size_t *cap, const prism_tokenizer 
                         const int32_t *ids, size_t n, unsigned flags)
 {
   size_t used = b->offsets[b->count], len;
-  int rc = prism_tokenizer_decode(b->text ? b->text + used : NULL, b->text ? *cap - used : 0,
-                                  &len, tok, ids, n, flags);
+  int rc = prism_tokenizer_decode(b->text ? b->text + used : NULL, b->text ? *cap - used : 0, &len,
+                                  tok, ids, n, flags);
   if (rc == PRISM_ERR_BUFFER_TOO_SMALL || (rc == PRISM_OK && !b->text)) {
     size_t want = used + len + 1 > 2 * *cap ? used + len + 1 : 2 * *cap;
     char *bigger = prism__realloc(b->text, want);
@@ -258,8 +259,9 @@ static int run_pass(prism_explainer *ex, const char *const *prompts, size_t n,
 {
   int32_t *flat = NULL, *ids = NULL, *mask = NULL;
   size_t *start = prism__calloc(n + 1, sizeof *start), width = 0;
-  size_t per_input = (size_t)(cfg->num_beams > cfg->num_return_sequences ? cfg->num_beams
-                                                                         : cfg->num_return_sequences);
+  size_t per_input =
+      (size_t)(cfg->num_beams > cfg->num_return_sequences ? cfg->num_beams
+                                                          : cfg->num_return_sequences);
   prism_bart_session_params need;
   prism_generate_result *res = NULL;
   int rc;
@@ -276,10 +278,11 @@ static int run_pass(prism_explainer *ex, const char *const *prompts, size_t n,
   need.max_target_len = (uint32_t)cfg->max_length;
   if ((rc = fit_session(ex, &need)) != PRISM_OK ||
       (rc = prism_generate_run(&res, ex->session, ids, mask, n, width, params, stream, payload)) !=
-        PRISM_OK)
+          PRISM_OK)
     goto done;
   for (size_t i = 0; i < prism_generate_result_count(res) && rc == PRISM_OK; i++) {
-    const int32_t *seq = prism_generate_result_sequences(res) + i * prism_generate_result_width(res);
+    const int32_t *seq =
+        prism_generate_result_sequences(res) + i * prism_generate_result_width(res);
     rc = batch_append(b, cap, ex->tok, seq, (size_t)prism_generate_result_lengths(res)[i],
                       ex->params.decode_flags);
   }
@@ -307,8 +310,9 @@ PRISM_API int prism_explainer_run(prism_text_batch **out, prism_explainer *ex,
   for (size_t i = 0; i < n_prompts; i++)
     if (!prompts[i])
       return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_explainer_run: prompt %zu is NULL", i);
-  rc = prism__gen_resolve(&cfg, prism__bart_generation_defaults(ex->model),
-                          ex->model->cfg.vocab_size, ex->model->cfg.max_position_embeddings, params);
+  rc =
+      prism__gen_resolve(&cfg, prism__bart_generation_defaults(ex->model),
+                         ex->model->cfg.vocab_size, ex->model->cfg.max_position_embeddings, params);
   if (rc != PRISM_OK)
     return rc;
   if ((rc = batch_new(&b, n_prompts * (size_t)cfg.num_return_sequences)) != PRISM_OK)

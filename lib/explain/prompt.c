@@ -40,7 +40,8 @@ static int check_utf8(const char *value, const char *field)
 {
   size_t n = strlen(value), bad = prism__utf8_check((const unsigned char *)value, n);
   if (bad != n)
-    return prism__error(PRISM_ERR_INVALID_UTF8, "prompt: %s: invalid UTF-8 at byte %zu", field, bad);
+    return prism__error(PRISM_ERR_INVALID_UTF8, "prompt: %s: invalid UTF-8 at byte %zu", field,
+                        bad);
   return PRISM_OK;
 }
 
@@ -95,8 +96,8 @@ static int expand(out_buf *o, const char *tmpl, const char *what, field_fn field
         return prism__error(PRISM_ERR_FORMAT, "prompt %s: unclosed '{' at byte %zu", what, i);
       int rc = field(o, tmpl + i + 1, (size_t)(close - tmpl - i - 1), ctx);
       if (rc == PRISM_ERR_NOT_FOUND)
-        return prism__error(PRISM_ERR_FORMAT, "prompt %s: unknown field \"%.*s\" at byte %zu",
-                            what, (int)(close - tmpl - i - 1), tmpl + i + 1, i);
+        return prism__error(PRISM_ERR_FORMAT, "prompt %s: unknown field \"%.*s\" at byte %zu", what,
+                            (int)(close - tmpl - i - 1), tmpl + i + 1, i);
       if (rc != PRISM_OK)
         return rc;
       i = (size_t)(close - tmpl) + 1;
@@ -139,7 +140,7 @@ static int put_list(out_buf *o, const prism_prompt_item *items, size_t n,
     return PRISM_OK;
   }
   for (size_t i = 0; i < n; i++) {
-    entry_ctx e = {&items[i], f};
+    entry_ctx e = { &items[i], f };
     int rc;
     if (i)
       put(o, f->separator, strlen(f->separator));
@@ -198,11 +199,11 @@ static int check_items(const prism_prompt_item *items, size_t n, const char *wha
 PRISM_API int prism_prompt_render(char *buf, size_t capacity, size_t *len,
                                   const prism_prompt_format *format,
                                   const prism_prompt_item *history, size_t n_history,
-                                  const prism_prompt_item *item,
-                                  const prism_prompt_item *evidence, size_t n_evidence)
+                                  const prism_prompt_item *item, const prism_prompt_item *evidence,
+                                  size_t n_evidence)
 {
   prompt_ctx p;
-  out_buf o = {buf, capacity, 0};
+  out_buf o = { buf, capacity, 0 };
   int rc;
 
   PRISM_CHECK_ARG(len != NULL && item != NULL);
@@ -221,9 +222,9 @@ PRISM_API int prism_prompt_render(char *buf, size_t capacity, size_t *len,
 
   /* Both templates are checked even when a list is empty and would not expand them. */
   {
-    static const prism_prompt_item blank = {NULL, NULL};
-    entry_ctx e = {&blank, format};
-    out_buf dry = {NULL, 0, 0};
+    static const prism_prompt_item blank = { NULL, NULL };
+    entry_ctx e = { &blank, format };
+    out_buf dry = { NULL, 0, 0 };
     if ((rc = expand(&dry, format->entry_template, "entry template", entry_field, &e)) != PRISM_OK)
       return rc;
   }
@@ -236,8 +237,8 @@ PRISM_API int prism_prompt_render(char *buf, size_t capacity, size_t *len,
     p.n_history = format->max_history;
   }
   p.evidence = evidence;
-  p.n_evidence = format->max_evidence && n_evidence > format->max_evidence ? format->max_evidence
-                                                                           : n_evidence;
+  p.n_evidence =
+      format->max_evidence && n_evidence > format->max_evidence ? format->max_evidence : n_evidence;
   if ((rc = expand(&o, format->template_text, "template", prompt_field, &p)) != PRISM_OK)
     return rc;
   *len = o.len;

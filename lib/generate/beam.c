@@ -13,8 +13,7 @@
 
 #define DECODER_PROMPT_LEN 1 /* the decoder start token */
 
-int prism__beam_init(prism__beam_scorer *s, size_t batch, size_t cap,
-                     const prism__gen_config *cfg)
+int prism__beam_init(prism__beam_scorer *s, size_t batch, size_t cap, const prism__gen_config *cfg)
 {
   size_t slots = (size_t)cfg->num_beams + 1;
   memset(s, 0, sizeof *s);
@@ -145,8 +144,8 @@ void prism__beam_sample(const float *scores, size_t num_beams, size_t vocab, siz
   for (size_t i = 1; i < filled; i++) {
     prism__beam_cand c = out[i];
     size_t j = i;
-    while (j > 0 && cand_before(c.score, (size_t)c.beam * vocab + (size_t)c.token, &out[j - 1],
-                                vocab)) {
+    while (j > 0 &&
+           cand_before(c.score, (size_t)c.beam * vocab + (size_t)c.token, &out[j - 1], vocab)) {
       out[j] = out[j - 1];
       j--;
     }
@@ -176,7 +175,7 @@ static int32_t free_slot(const prism__beam_scorer *s, size_t b)
 static int32_t nth_smallest(const prism__beam_scorer *s, size_t b, int rank)
 {
   const int32_t *order = s->order + b * (s->num_beams + 1);
-  int32_t best[2] = {-1, -1};
+  int32_t best[2] = { -1, -1 };
   for (int r = 0; r <= rank; r++) {
     int32_t pick = -1;
     for (int32_t i = 0; i < s->count[b]; i++) {
@@ -209,8 +208,7 @@ static void hyp_add(prism__beam_scorer *s, size_t b, const int32_t *tokens, size
   if ((size_t)s->count[b] > s->num_beams) {
     int32_t lowest = nth_smallest(s, b, 0);
     s->worst[b] = s->score[slot_index(s, b, order[nth_smallest(s, b, 1)])];
-    memmove(order + lowest, order + lowest + 1,
-            (size_t)(s->count[b] - lowest - 1) * sizeof *order);
+    memmove(order + lowest, order + lowest + 1, (size_t)(s->count[b] - lowest - 1) * sizeof *order);
     s->count[b]--;
   } else if (score < s->worst[b]) {
     s->worst[b] = score;
@@ -264,8 +262,8 @@ int prism__beam_process(prism__beam_scorer *s, size_t b, const prism__beam_cand 
     filled++;
   }
   if (filled < nb)
-    return prism__error(PRISM_ERR_INTERNAL, "beam search: only %zu of %zu beams continue",
-                        filled, nb);
+    return prism__error(PRISM_ERR_INTERNAL, "beam search: only %zu of %zu beams continue", filled,
+                        nb);
   s->done[b] = hyp_is_done(s, b, cands[0].score, cur_len + 1);
   return PRISM_OK;
 }
@@ -294,14 +292,13 @@ static void add_open_beams(prism__beam_scorer *s, const int32_t *seqs, size_t st
       continue;
     for (size_t i = 0; i < s->num_beams; i++) {
       size_t row = b * s->num_beams + i;
-      hyp_add(s, b, seqs + row * stride, cur_len, beam_scores[row],
-              cur_len - DECODER_PROMPT_LEN);
+      hyp_add(s, b, seqs + row * stride, cur_len, beam_scores[row], cur_len - DECODER_PROMPT_LEN);
     }
   }
 }
 
-int prism__beam_finalize(prism__beam_scorer *s, const int32_t *seqs, size_t stride,
-                         size_t cur_len, const float *beam_scores, const prism__gen_config *cfg,
+int prism__beam_finalize(prism__beam_scorer *s, const int32_t *seqs, size_t stride, size_t cur_len,
+                         const float *beam_scores, const prism__gen_config *cfg,
                          prism_generate_result **out)
 {
   size_t keep = (size_t)cfg->num_return_sequences, longest = 0, width;
@@ -347,9 +344,9 @@ int prism__beam_finalize(prism__beam_scorer *s, const int32_t *seqs, size_t stri
   return PRISM_OK;
 }
 
-size_t prism__beam_best(const prism__beam_scorer *s, size_t b, const int32_t *seqs,
-                        size_t stride, size_t cur_len, const float *beam_scores,
-                        const prism__gen_config *cfg, int32_t *out)
+size_t prism__beam_best(const prism__beam_scorer *s, size_t b, const int32_t *seqs, size_t stride,
+                        size_t cur_len, const float *beam_scores, const prism__gen_config *cfg,
+                        int32_t *out)
 {
   const int32_t *order = s->order + b * (s->num_beams + 1);
   const int32_t *best = NULL;
@@ -369,8 +366,8 @@ size_t prism__beam_best(const prism__beam_scorer *s, size_t b, const int32_t *se
   }
   for (size_t i = 0; !s->done[b] && i < s->num_beams; i++) {
     size_t row = b * s->num_beams + i;
-    double score = beam_scores[row] / pow((double)(cur_len - DECODER_PROMPT_LEN),
-                                          s->length_penalty);
+    double score =
+        beam_scores[row] / pow((double)(cur_len - DECODER_PROMPT_LEN), s->length_penalty);
     if (!best || score >= best_score) {
       best = seqs + row * stride;
       best_len = cur_len;

@@ -13,9 +13,9 @@
 
 /* One of the top 2 x num_beams continuations of an input row. */
 typedef struct prism__beam_cand {
-  float score;   /* beam score + processed log-probability */
+  float score; /* beam score + processed log-probability */
   int32_t token;
-  int32_t beam;  /* beam within the input row */
+  int32_t beam; /* beam within the input row */
 } prism__beam_cand;
 
 typedef struct prism__beam_scorer {
@@ -23,18 +23,17 @@ typedef struct prism__beam_scorer {
   double length_penalty;
   int early_stopping;
   int32_t max_length;
-  int32_t *count;   /* [batch] finished hypotheses kept */
-  int32_t *order;   /* [batch][num_beams + 1] their slots, in HF's list order */
-  double *worst;    /* [batch] lowest kept score (1e9 while empty) */
-  int32_t *done;    /* [batch] */
-  double *score;    /* [batch][num_beams + 1] slot scores */
-  int32_t *len;     /* [batch][num_beams + 1] slot lengths */
-  int32_t *tokens;  /* [batch][num_beams + 1][cap] */
-  int32_t *idx;     /* [num_beams + 1] sorting scratch */
+  int32_t *count;  /* [batch] finished hypotheses kept */
+  int32_t *order;  /* [batch][num_beams + 1] their slots, in HF's list order */
+  double *worst;   /* [batch] lowest kept score (1e9 while empty) */
+  int32_t *done;   /* [batch] */
+  double *score;   /* [batch][num_beams + 1] slot scores */
+  int32_t *len;    /* [batch][num_beams + 1] slot lengths */
+  int32_t *tokens; /* [batch][num_beams + 1][cap] */
+  int32_t *idx;    /* [num_beams + 1] sorting scratch */
 } prism__beam_scorer;
 
-int prism__beam_init(prism__beam_scorer *s, size_t batch, size_t cap,
-                     const prism__gen_config *cfg);
+int prism__beam_init(prism__beam_scorer *s, size_t batch, size_t cap, const prism__gen_config *cfg);
 void prism__beam_free(prism__beam_scorer *s);
 
 /*
@@ -65,16 +64,16 @@ int prism__beam_process(prism__beam_scorer *s, size_t b, const prism__beam_cand 
                         int32_t *next_rows);
 
 /* BeamSearchScorer.finalize: the num_return_sequences best per input row. */
-int prism__beam_finalize(prism__beam_scorer *s, const int32_t *seqs, size_t stride,
-                         size_t cur_len, const float *beam_scores, const prism__gen_config *cfg,
+int prism__beam_finalize(prism__beam_scorer *s, const int32_t *seqs, size_t stride, size_t cur_len,
+                         const float *beam_scores, const prism__gen_config *cfg,
                          prism_generate_result **out);
 
 /*
  * What finalize would return first for input row b if the search stopped
  * now; writes up to cap + 1 tokens to `out` and returns their count.
  */
-size_t prism__beam_best(const prism__beam_scorer *s, size_t b, const int32_t *seqs,
-                        size_t stride, size_t cur_len, const float *beam_scores,
-                        const prism__gen_config *cfg, int32_t *out);
+size_t prism__beam_best(const prism__beam_scorer *s, size_t b, const int32_t *seqs, size_t stride,
+                        size_t cur_len, const float *beam_scores, const prism__gen_config *cfg,
+                        int32_t *out);
 
 #endif

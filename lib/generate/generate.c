@@ -50,8 +50,8 @@ int prism__gen_params_read(const prism_generate_params *in, prism_generate_param
   if (in->struct_size < PARAMS_V1_SIZE)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "generate: params->struct_size %zu is smaller than version 1 "
-                        "(%zu); call prism_generate_params_init", in->struct_size,
-                        (size_t)PARAMS_V1_SIZE);
+                        "(%zu); call prism_generate_params_init",
+                        in->struct_size, (size_t)PARAMS_V1_SIZE);
   memcpy(out, in, in->struct_size < sizeof *out ? in->struct_size : sizeof *out);
   out->struct_size = sizeof *out;
   return PRISM_OK;
@@ -85,8 +85,10 @@ static int pick_token(const char *name, int32_t value, int32_t def, int32_t voca
   }
   *out = value == PRISM_GENERATE_DEFAULT ? def : value;
   if (*out < -1 || *out >= vocab)
-    return prism__error(PRISM_ERR_OUT_OF_RANGE, "generate: %s = %d is outside the vocabulary "
-                        "[0, %d)", name, (int)*out, (int)vocab);
+    return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                        "generate: %s = %d is outside the vocabulary "
+                        "[0, %d)",
+                        name, (int)*out, (int)vocab);
   return PRISM_OK;
 }
 
@@ -114,8 +116,10 @@ static int resolve_lengths(prism__gen_config *c, const prism__bart_generation *g
   if (c->max_length < 1)
     return bad_param("max_length", c->max_length, "must be >= 1");
   if (c->max_length > max_positions)
-    return prism__error(PRISM_ERR_OUT_OF_RANGE, "generate: max_length %d exceeds the model's "
-                        "max_position_embeddings %d", (int)c->max_length, (int)max_positions);
+    return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                        "generate: max_length %d exceeds the model's "
+                        "max_position_embeddings %d",
+                        (int)c->max_length, (int)max_positions);
   return PRISM_OK;
 }
 
@@ -136,14 +140,17 @@ static int resolve_search(prism__gen_config *c, const prism__bart_generation *g,
   if (sample > 1)
     return bad_param("do_sample", sample, "must be 0 or 1");
   if (c->early_stopping > PRISM_EARLY_STOPPING_NEVER)
-    return bad_param("early_stopping", c->early_stopping, "must be false (0), true (1) or never (2)");
+    return bad_param("early_stopping", c->early_stopping,
+                     "must be false (0), true (1) or never (2)");
   c->do_sample = sample;
   if (c->num_beams == 1 && !sample && c->num_return_sequences != 1)
     return bad_param("num_return_sequences", c->num_return_sequences,
                      "greedy search returns one sequence per input");
   if (c->num_beams > 1 && c->num_return_sequences > c->num_beams)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "generate: num_return_sequences %d exceeds "
-                        "num_beams %d", (int)c->num_return_sequences, (int)c->num_beams);
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "generate: num_return_sequences %d exceeds "
+                        "num_beams %d",
+                        (int)c->num_return_sequences, (int)c->num_beams);
   return PRISM_OK;
 }
 
@@ -176,8 +183,8 @@ static int resolve_tokens(prism__gen_config *c, const prism__bart_generation *g,
                           const prism_generate_params *p)
 {
   int32_t vocab = c->vocab_size;
-  int rc = pick_token("forced_bos_token_id", p->forced_bos_token_id, g->forced_bos_token_id,
-                      vocab, &c->forced_bos_token_id);
+  int rc = pick_token("forced_bos_token_id", p->forced_bos_token_id, g->forced_bos_token_id, vocab,
+                      &c->forced_bos_token_id);
   if (rc == PRISM_OK)
     rc = pick_token("forced_eos_token_id", p->forced_eos_token_id, g->forced_eos_token_id, vocab,
                     &c->forced_eos_token_id);
@@ -186,14 +193,14 @@ static int resolve_tokens(prism__gen_config *c, const prism__bart_generation *g,
   c->eos_token_id = g->eos_token_id;
   /* HF: a model without a pad token pads with EOS; without a start token starts with BOS. */
   c->pad_token_id = g->pad_token_id >= 0 ? g->pad_token_id : g->eos_token_id;
-  c->decoder_start_token_id = g->decoder_start_token_id >= 0 ? g->decoder_start_token_id
-                                                             : g->bos_token_id;
+  c->decoder_start_token_id =
+      g->decoder_start_token_id >= 0 ? g->decoder_start_token_id : g->bos_token_id;
   if (c->decoder_start_token_id < 0 || c->decoder_start_token_id >= vocab)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "generate: the model defines neither "
-                        "decoder_start_token_id nor bos_token_id");
+                                                    "decoder_start_token_id nor bos_token_id");
   if (c->eos_token_id >= 0 && (c->pad_token_id < 0 || c->pad_token_id >= vocab))
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "generate: the model has no usable "
-                        "pad_token_id");
+                                                    "pad_token_id");
   return PRISM_OK;
 }
 
@@ -201,8 +208,10 @@ static int resolve_tokens(prism__gen_config *c, const prism__bart_generation *g,
 static void warn_ignored(const prism__bart_generation *g)
 {
   if (g->num_beam_groups > 1)
-    prism__log(PRISM_LOG_WARN, "generate: the model's num_beam_groups %d is ignored (group beam "
-               "search is not implemented)", (int)g->num_beam_groups);
+    prism__log(PRISM_LOG_WARN,
+               "generate: the model's num_beam_groups %d is ignored (group beam "
+               "search is not implemented)",
+               (int)g->num_beam_groups);
   if (g->encoder_no_repeat_ngram_size > 0)
     prism__log(PRISM_LOG_WARN, "generate: the model's encoder_no_repeat_ngram_size %d is ignored",
                (int)g->encoder_no_repeat_ngram_size);
@@ -239,24 +248,32 @@ static int check_input(const prism_bart *model, const int32_t *ids, const int32_
 {
   const prism__bart_config *mc = &model->cfg;
   if (src_len > (size_t)mc->max_position_embeddings)
-    return prism__error(PRISM_ERR_OUT_OF_RANGE, "generate: input length %zu exceeds the model's "
-                        "max_position_embeddings %d", src_len, (int)mc->max_position_embeddings);
+    return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                        "generate: input length %zu exceeds the model's "
+                        "max_position_embeddings %d",
+                        src_len, (int)mc->max_position_embeddings);
   for (size_t b = 0; b < batch; b++) {
     size_t live = 0;
     for (size_t t = 0; t < src_len; t++) {
       int32_t id = ids[b * src_len + t];
       int32_t m = mask ? mask[b * src_len + t] : id != mc->pad_token_id;
       if (id < 0 || id >= mc->vocab_size)
-        return prism__error(PRISM_ERR_OUT_OF_RANGE, "generate: input_ids[%zu][%zu] = %d is "
-                            "outside the vocabulary [0, %d)", b, t, (int)id, (int)mc->vocab_size);
+        return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                            "generate: input_ids[%zu][%zu] = %d is "
+                            "outside the vocabulary [0, %d)",
+                            b, t, (int)id, (int)mc->vocab_size);
       if (m != 0 && m != 1)
-        return prism__error(PRISM_ERR_INVALID_ARGUMENT, "generate: attention_mask[%zu][%zu] = %d "
-                            "(must be 0 or 1)", b, t, (int)m);
+        return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                            "generate: attention_mask[%zu][%zu] = %d "
+                            "(must be 0 or 1)",
+                            b, t, (int)m);
       live += (size_t)m;
     }
     if (!live)
-      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "generate: input row %zu is empty (no "
-                          "token with attention_mask 1)", b);
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                          "generate: input row %zu is empty (no "
+                          "token with attention_mask 1)",
+                          b);
   }
   return PRISM_OK;
 }
@@ -291,21 +308,19 @@ static int check_limits(const prism__gen_config *cfg, size_t batch)
     return prism__error(PRISM_ERR_LIMIT, "generate: batch of %zu rows, above the limit of %u",
                         batch, (unsigned)lim.max_batch);
   if (lim.max_new_tokens && (uint32_t)cfg->max_length - 1 > lim.max_new_tokens)
-    return prism__error(PRISM_ERR_LIMIT,
-                        "generate: max_length %d allows %d new tokens, above the limit of %u",
-                        (int)cfg->max_length, (int)cfg->max_length - 1,
-                        (unsigned)lim.max_new_tokens);
+    return prism__error(
+        PRISM_ERR_LIMIT, "generate: max_length %d allows %d new tokens, above the limit of %u",
+        (int)cfg->max_length, (int)cfg->max_length - 1, (unsigned)lim.max_new_tokens);
   return PRISM_OK;
 }
 
 PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session *session,
                                  const int32_t *input_ids, const int32_t *attention_mask,
-                                 size_t batch, size_t src_len,
-                                 const prism_generate_params *params,
+                                 size_t batch, size_t src_len, const prism_generate_params *params,
                                  prism_generate_stream_fn stream, void *payload)
 {
   const prism_bart *model;
-  prism__decoder dec = {NULL, session_start, session_step, session_reorder};
+  prism__decoder dec = { NULL, session_start, session_step, session_reorder };
   prism__gen_config cfg;
   prism_generate_result *res = NULL;
   double t0, t1;
@@ -326,9 +341,11 @@ PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session
     return rc;
   /* The last token is never fed back, so max_length - 1 decoder positions suffice. */
   if ((size_t)cfg.max_length - 1 > prism__bart_session_max_target(session))
-    return prism__error(PRISM_ERR_LIMIT, "generate: max_length %d needs %d decoder positions; "
-                        "the session holds %zu (max_target_len)", (int)cfg.max_length,
-                        (int)cfg.max_length - 1, prism__bart_session_max_target(session));
+    return prism__error(PRISM_ERR_LIMIT,
+                        "generate: max_length %d needs %d decoder positions; "
+                        "the session holds %zu (max_target_len)",
+                        (int)cfg.max_length, (int)cfg.max_length - 1,
+                        prism__bart_session_max_target(session));
   t0 = now_ms();
   rc = prism_bart_session_encode(session, input_ids, attention_mask, batch, src_len, NULL);
   if (rc != PRISM_OK)
@@ -346,8 +363,7 @@ PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session
 
 /* ---- the result ------------------------------------------------------------------------- */
 
-int prism__gen_result_new(prism_generate_result **out, size_t count, size_t width,
-                          int with_scores)
+int prism__gen_result_new(prism_generate_result **out, size_t count, size_t width, int with_scores)
 {
   prism_generate_result *r = prism__calloc(1, sizeof *r);
   if (!r)

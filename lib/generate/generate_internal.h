@@ -69,8 +69,7 @@ int prism__gen_resolve(prism__gen_config *cfg, const prism__bart_generation *def
 int prism__gen_params_read(const prism_generate_params *in, prism_generate_params *out);
 
 /* Allocate an empty result of count x width (scores only when `with_scores`). */
-int prism__gen_result_new(prism_generate_result **out, size_t count, size_t width,
-                          int with_scores);
+int prism__gen_result_new(prism_generate_result **out, size_t count, size_t width, int with_scores);
 
 /*
  * Run the decode loop for `batch` encoded rows (the decoder already has them)
@@ -88,8 +87,8 @@ int prism__generate_decode(prism_generate_result **out, const prism__decoder *de
  * `seq` is the row's decoder sequence (len tokens, start token included);
  * `scratch` holds at least len floats.
  */
-void prism__gen_process(const prism__gen_config *cfg, const int32_t *seq, size_t len,
-                        float *scores, float *scratch);
+void prism__gen_process(const prism__gen_config *cfg, const int32_t *seq, size_t len, float *scores,
+                        float *scratch);
 
 /* Scratch for the warpers and sampling: one per row. */
 typedef struct prism__gen_pair {

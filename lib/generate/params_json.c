@@ -23,19 +23,27 @@ typedef struct real_key {
   size_t offset; /* of a double */
 } real_key;
 
-#define INT_KEY(name, token) {#name, offsetof(prism_generate_params, name), token}
-#define REAL_KEY(name) {#name, offsetof(prism_generate_params, name)}
+#define INT_KEY(name, token) \
+  { \
+#    name, offsetof(prism_generate_params, name), token \
+  }
+#define REAL_KEY(name) \
+  { \
+#    name, offsetof(prism_generate_params, name) \
+  }
 
 static const int_key int_keys[] = {
-  INT_KEY(max_length, 0),           INT_KEY(max_new_tokens, 0),
-  INT_KEY(min_length, 0),           INT_KEY(min_new_tokens, 0),
-  INT_KEY(num_beams, 0),            INT_KEY(num_return_sequences, 0),
-  INT_KEY(no_repeat_ngram_size, 0), INT_KEY(top_k, 0),
-  INT_KEY(forced_bos_token_id, 1),  INT_KEY(forced_eos_token_id, 1),
+  INT_KEY(max_length, 0),           INT_KEY(max_new_tokens, 0), INT_KEY(min_length, 0),
+  INT_KEY(min_new_tokens, 0),       INT_KEY(num_beams, 0),      INT_KEY(num_return_sequences, 0),
+  INT_KEY(no_repeat_ngram_size, 0), INT_KEY(top_k, 0),          INT_KEY(forced_bos_token_id, 1),
+  INT_KEY(forced_eos_token_id, 1),
 };
 
 static const real_key real_keys[] = {
-  REAL_KEY(length_penalty), REAL_KEY(repetition_penalty), REAL_KEY(temperature), REAL_KEY(top_p),
+  REAL_KEY(length_penalty),
+  REAL_KEY(repetition_penalty),
+  REAL_KEY(temperature),
+  REAL_KEY(top_p),
 };
 
 static int read_int(const json_t *root, const int_key *k, prism_generate_params *p)
@@ -78,7 +86,7 @@ static int read_flags(const json_t *root, prism_generate_params *p)
     p->early_stopping = PRISM_EARLY_STOPPING_NEVER;
   else if (es && !json_is_null(es))
     return prism__error(PRISM_ERR_FORMAT, WHAT ": field \"early_stopping\" must be true, false "
-                        "or \"never\"");
+                                               "or \"never\"");
   rc = prism__json_int(root, "seed", WHAT, 0, 0, INT64_MAX, &seed);
   if (rc == PRISM_OK)
     p->seed = (uint64_t)seed;
@@ -87,7 +95,7 @@ static int read_flags(const json_t *root, prism_generate_params *p)
 
 static int known_key(const char *key)
 {
-  static const char *const others[] = {"do_sample", "early_stopping", "seed"};
+  static const char *const others[] = { "do_sample", "early_stopping", "seed" };
   for (size_t i = 0; i < sizeof int_keys / sizeof int_keys[0]; i++)
     if (strcmp(key, int_keys[i].key) == 0)
       return 1;
@@ -105,7 +113,8 @@ static int read_object(const json_t *root, prism_generate_params *p)
   const char *key;
   json_t *value;
   int rc = PRISM_OK;
-  json_object_foreach((json_t *)root, key, value) {
+  json_object_foreach((json_t *)root, key, value)
+  {
     if (!known_key(key))
       return prism__error(PRISM_ERR_INVALID_ARGUMENT, WHAT ": unknown parameter \"%s\"", key);
   }

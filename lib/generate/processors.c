@@ -51,8 +51,8 @@ static void force_token(float *scores, size_t n, int32_t token)
   scores[token] = 0.0f;
 }
 
-void prism__gen_process(const prism__gen_config *cfg, const int32_t *seq, size_t len,
-                        float *scores, float *scratch)
+void prism__gen_process(const prism__gen_config *cfg, const int32_t *seq, size_t len, float *scores,
+                        float *scratch)
 {
   size_t vocab = (size_t)cfg->vocab_size;
   int32_t eos = cfg->eos_token_id;

@@ -19,24 +19,24 @@
 typedef struct gen_work {
   const prism__gen_config *cfg;
   size_t batch, rows, cap, vocab;
-  int32_t *seqs, *seqs_next;  /* [rows, cap] decoder sequences */
-  int32_t *tokens;            /* [rows] newest token of each row */
-  int32_t *lengths;           /* [rows] */
-  int32_t *finished;          /* [rows] */
-  float *scores;              /* [rows, vocab] */
-  float *scratch;             /* [rows, cap] */
-  prism__gen_pair *pairs;     /* [rows, vocab], sampling only */
-  prism__rng *rngs;           /* [rows], sampling only */
-  const float *logits;        /* this step's, [rows, vocab] */
+  int32_t *seqs, *seqs_next; /* [rows, cap] decoder sequences */
+  int32_t *tokens;           /* [rows] newest token of each row */
+  int32_t *lengths;          /* [rows] */
+  int32_t *finished;         /* [rows] */
+  float *scores;             /* [rows, vocab] */
+  float *scratch;            /* [rows, cap] */
+  prism__gen_pair *pairs;    /* [rows, vocab], sampling only */
+  prism__rng *rngs;          /* [rows], sampling only */
+  const float *logits;       /* this step's, [rows, vocab] */
   size_t cur_len;
   /* beam search */
   prism__beam_scorer scorer;
-  prism__beam_cand *cands;    /* [batch, 2 * num_beams] */
+  prism__beam_cand *cands;          /* [batch, 2 * num_beams] */
   float *beam_scores, *next_scores; /* [rows] */
-  double *weights;            /* [rows, vocab], beam sampling only */
-  int32_t *next_rows;         /* [rows] */
-  int32_t *best;              /* [batch, cap + 1] streamed best hypotheses */
-  atomic_int status;          /* a failure inside a parallel section */
+  double *weights;                  /* [rows, vocab], beam sampling only */
+  int32_t *next_rows;               /* [rows] */
+  int32_t *best;                    /* [batch, cap + 1] streamed best hypotheses */
+  atomic_int status;                /* a failure inside a parallel section */
 } gen_work;
 
 /* Rows per worker chunk: small vocabularies are not worth waking the pool for. */
@@ -133,8 +133,10 @@ static int stream_event(gen_work *w, size_t rows, const int32_t *tokens, size_t 
   ev.finished = w->finished;
   if (stream(&ev, payload))
     return PRISM_OK;
-  return prism__error(PRISM_ERR_CANCELLED, "generate: cancelled by the stream callback after "
-                      "step %zu", ev.step);
+  return prism__error(PRISM_ERR_CANCELLED,
+                      "generate: cancelled by the stream callback after "
+                      "step %zu",
+                      ev.step);
 }
 
 /* Greedy and sampling: the processed (and warped) scores of each row pick its token. */
@@ -222,8 +224,7 @@ static void beam_rows(void *ctx, size_t begin, size_t end)
     float *scores = w->scores + r * w->vocab;
     float beam_score = w->beam_scores[r];
     prism__gen_log_softmax(w->logits + r * w->vocab, w->vocab, scores);
-    prism__gen_process(w->cfg, w->seqs + r * w->cap, w->cur_len, scores,
-                       w->scratch + r * w->cap);
+    prism__gen_process(w->cfg, w->seqs + r * w->cap, w->cur_len, scores, w->scratch + r * w->cap);
     for (size_t v = 0; v < w->vocab; v++)
       scores[v] += beam_score;
     if (w->cfg->do_sample)
@@ -282,8 +283,8 @@ static int beam_stream(gen_work *w, prism_generate_stream_fn stream, void *paylo
   int32_t *tokens = w->next_rows; /* free until the next step */
   for (size_t b = 0; b < w->batch; b++) {
     int32_t *best = w->best + b * stride;
-    size_t len = prism__beam_best(&w->scorer, b, w->seqs, w->cap, w->cur_len, w->beam_scores,
-                                  w->cfg, best);
+    size_t len =
+        prism__beam_best(&w->scorer, b, w->seqs, w->cap, w->cur_len, w->beam_scores, w->cfg, best);
     tokens[b] = best[len - 1];
     w->lengths[b] = (int32_t)len;
     w->finished[b] = w->scorer.done[b];

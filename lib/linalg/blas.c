@@ -29,8 +29,8 @@ void prism__sgemv(size_t N, size_t K, float alpha, const float *W, size_t ldw, c
 void prism__sgemm_nn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
                      const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, alpha, A,
-              (int)lda, B, (int)ldb, beta, C, (int)ldc);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
+              B, (int)ldb, beta, C, (int)ldc);
 }
 
 void prism__sgemm_tn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,

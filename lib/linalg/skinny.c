@@ -86,7 +86,7 @@ static void run_columns(void *ctx, size_t n0, size_t n1)
 
 static void skinny_run(size_t N, size_t elem_size, int bf16, const prism__skinny_args *args)
 {
-  skinny_job job = {pick_kernel(bf16), *args};
+  skinny_job job = { pick_kernel(bf16), *args };
   size_t row_bytes = args->K * elem_size;
   size_t grain = row_bytes ? (TASK_BYTES + row_bytes - 1) / row_bytes : N;
 
@@ -95,21 +95,20 @@ static void skinny_run(size_t N, size_t elem_size, int bf16, const prism__skinny
   prism__parallel_for(N, grain, run_columns, &job);
 }
 
-void prism__skinny_gemm(size_t M, size_t N, size_t K, const float *X, size_t ldx,
-                        const float *W, size_t ldw, const float *bias, float *Y, size_t ldy,
-                        unsigned flags)
+void prism__skinny_gemm(size_t M, size_t N, size_t K, const float *X, size_t ldx, const float *W,
+                        size_t ldw, const float *bias, float *Y, size_t ldy, unsigned flags)
 {
-  prism__skinny_args a = {M, K, X, ldx, W, ldw, bias, Y, ldy,
-                          (flags & PRISM__SKINNY_ACCUMULATE) != 0};
+  prism__skinny_args a = { M,   K,    X, ldx, W,
+                           ldw, bias, Y, ldy, (flags & PRISM__SKINNY_ACCUMULATE) != 0 };
   skinny_run(N, sizeof(float), 0, &a);
 }
 
 void prism__skinny_gemm_bf16(size_t M, size_t N, size_t K, const float *X, size_t ldx,
-                             const uint16_t *W, size_t ldw, const float *bias, float *Y,
-                             size_t ldy, unsigned flags)
+                             const uint16_t *W, size_t ldw, const float *bias, float *Y, size_t ldy,
+                             unsigned flags)
 {
-  prism__skinny_args a = {M, K, X, ldx, W, ldw, bias, Y, ldy,
-                          (flags & PRISM__SKINNY_ACCUMULATE) != 0};
+  prism__skinny_args a = { M,   K,    X, ldx, W,
+                           ldw, bias, Y, ldy, (flags & PRISM__SKINNY_ACCUMULATE) != 0 };
   skinny_run(N, sizeof(uint16_t), 1, &a);
 }
 
@@ -150,7 +149,7 @@ void prism__bf16_from_f32(uint16_t *dst, const float *src, size_t n)
 
 static float dot_f32(const float *x, const float *w, size_t K)
 {
-  float s[LANES] = {0};
+  float s[LANES] = { 0 };
   size_t k = 0;
   for (; k + LANES <= K; k += LANES)
     for (int l = 0; l < LANES; l++)
@@ -162,7 +161,7 @@ static float dot_f32(const float *x, const float *w, size_t K)
 
 static float dot_bf16(const float *x, const uint16_t *w, size_t K)
 {
-  float s[LANES] = {0};
+  float s[LANES] = { 0 };
   size_t k = 0;
   for (; k + LANES <= K; k += LANES)
     for (int l = 0; l < LANES; l++)

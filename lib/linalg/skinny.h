@@ -39,14 +39,13 @@ typedef enum {
 } prism__skinny_isa;
 
 /* bias may be NULL; flags is a mask of PRISM__SKINNY_*. Strides in elements. */
-void prism__skinny_gemm(size_t M, size_t N, size_t K, const float *X, size_t ldx,
-                        const float *W, size_t ldw, const float *bias, float *Y, size_t ldy,
-                        unsigned flags);
+void prism__skinny_gemm(size_t M, size_t N, size_t K, const float *X, size_t ldx, const float *W,
+                        size_t ldw, const float *bias, float *Y, size_t ldy, unsigned flags);
 
 /* The same with W as bfloat16 bit patterns (see prism__bf16_from_f32). */
 void prism__skinny_gemm_bf16(size_t M, size_t N, size_t K, const float *X, size_t ldx,
-                             const uint16_t *W, size_t ldw, const float *bias, float *Y,
-                             size_t ldy, unsigned flags);
+                             const uint16_t *W, size_t ldw, const float *bias, float *Y, size_t ldy,
+                             unsigned flags);
 
 /* A Linear layer, Y[M,N] = X W^T (+ bias) (+ Y): the skinny kernel up to
  * PRISM__SKINNY_MAX_M rows, OpenBLAS SGEMM above. Same arguments as above. */

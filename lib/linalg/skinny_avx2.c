@@ -24,8 +24,8 @@ static inline __attribute__((always_inline)) __m256 load_w(const void *p, int bf
 
 /* acc[i][j] += x_i[0..8) * w_j[0..8). */
 static inline __attribute__((always_inline)) void step(__m256 acc[MB][R], const float *const *x,
-                                                        const char *const *w, const int mb,
-                                                        const int r, const int bf16)
+                                                       const char *const *w, const int mb,
+                                                       const int r, const int bf16)
 {
   __m256 wv[R];
 #pragma GCC unroll 8
@@ -49,8 +49,8 @@ static inline float hsum(__m256 v)
 }
 
 static inline __attribute__((always_inline)) void tile(const prism__skinny_args *a, size_t n,
-                                                        size_t m0, const int mb, const int r,
-                                                        const int bf16)
+                                                       size_t m0, const int mb, const int r,
+                                                       const int bf16)
 {
   const size_t esize = bf16 ? sizeof(uint16_t) : sizeof(float);
   const char *w[R];
@@ -81,8 +81,8 @@ static inline __attribute__((always_inline)) void tile(const prism__skinny_args 
   }
   if (k < a->K) {
     size_t rest = a->K - k;
-    float xt[MB][8] = {{0}};
-    char wt[R][8 * sizeof(float)] = {{0}};
+    float xt[MB][8] = { { 0 } };
+    char wt[R][8 * sizeof(float)] = { { 0 } };
     const float *xk[MB];
     const char *wk[R];
     for (int i = 0; i < mb; i++) {
@@ -103,7 +103,7 @@ static inline __attribute__((always_inline)) void tile(const prism__skinny_args 
 }
 
 static inline __attribute__((always_inline)) void rows(const prism__skinny_args *a, size_t n,
-                                                        const int r, const int bf16)
+                                                       const int r, const int bf16)
 {
   size_t m0 = 0;
   for (; m0 + MB <= a->M; m0 += MB)
@@ -113,7 +113,7 @@ static inline __attribute__((always_inline)) void rows(const prism__skinny_args 
 }
 
 static inline __attribute__((always_inline)) void columns(const prism__skinny_args *a, size_t n0,
-                                                           size_t n1, const int bf16)
+                                                          size_t n1, const int bf16)
 {
   size_t n = n0;
   for (; n + R <= n1; n += R)

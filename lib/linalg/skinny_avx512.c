@@ -14,7 +14,7 @@
 #define MB 6 /* X rows per pass: MB * R accumulators + R weights + 1 x of 32 registers */
 
 static inline __attribute__((always_inline)) __m512 load_w(const void *row, size_t k,
-                                                            __mmask16 mask, int bf16)
+                                                           __mmask16 mask, int bf16)
 {
   if (bf16) {
     __m256i h = _mm256_maskz_loadu_epi16(mask, (const uint16_t *)row + k);
@@ -24,8 +24,8 @@ static inline __attribute__((always_inline)) __m512 load_w(const void *row, size
 }
 
 static inline __attribute__((always_inline)) void tile(const prism__skinny_args *a, size_t n,
-                                                        size_t m0, const int mb, const int r,
-                                                        const int bf16)
+                                                       size_t m0, const int mb, const int r,
+                                                       const int bf16)
 {
   const size_t esize = bf16 ? sizeof(uint16_t) : sizeof(float);
   const char *wrow[R];
@@ -73,23 +73,34 @@ static inline __attribute__((always_inline)) void tile(const prism__skinny_args 
 
 /* All M rows against weight rows [n, n + r); r is a literal at each call. */
 static inline __attribute__((always_inline)) void rows(const prism__skinny_args *a, size_t n,
-                                                        const int r, const int bf16)
+                                                       const int r, const int bf16)
 {
   size_t m0 = 0;
   for (; m0 + MB <= a->M; m0 += MB)
     tile(a, n, m0, MB, r, bf16);
   switch (a->M - m0) {
-  case 1: tile(a, n, m0, 1, r, bf16); break;
-  case 2: tile(a, n, m0, 2, r, bf16); break;
-  case 3: tile(a, n, m0, 3, r, bf16); break;
-  case 4: tile(a, n, m0, 4, r, bf16); break;
-  case 5: tile(a, n, m0, 5, r, bf16); break;
-  default: break;
+  case 1:
+    tile(a, n, m0, 1, r, bf16);
+    break;
+  case 2:
+    tile(a, n, m0, 2, r, bf16);
+    break;
+  case 3:
+    tile(a, n, m0, 3, r, bf16);
+    break;
+  case 4:
+    tile(a, n, m0, 4, r, bf16);
+    break;
+  case 5:
+    tile(a, n, m0, 5, r, bf16);
+    break;
+  default:
+    break;
   }
 }
 
 static inline __attribute__((always_inline)) void columns(const prism__skinny_args *a, size_t n0,
-                                                           size_t n1, const int bf16)
+                                                          size_t n1, const int bf16)
 {
   size_t n = n0;
   for (; n + R <= n1; n += R)

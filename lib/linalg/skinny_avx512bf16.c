@@ -16,14 +16,15 @@ static inline __attribute__((always_inline)) __m512bh load_x(const float *x, siz
 {
   size_t rest = K - k;
   __mmask16 lo = rest >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rest) - 1);
-  __mmask16 hi = rest >= 32 ? (__mmask16)0xffff
-                            : rest > 16 ? (__mmask16)((1u << (rest - 16)) - 1) : (__mmask16)0;
+  __mmask16 hi = rest >= 32  ? (__mmask16)0xffff
+                 : rest > 16 ? (__mmask16)((1u << (rest - 16)) - 1)
+                             : (__mmask16)0;
   return _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, x + k + 16),
                              _mm512_maskz_loadu_ps(lo, x + k));
 }
 
 static inline __attribute__((always_inline)) void tile(const prism__skinny_args *a, size_t n,
-                                                        size_t m0, const int mb, const int r)
+                                                       size_t m0, const int mb, const int r)
 {
   const uint16_t *wrow[R];
   const float *xrow[MB];
@@ -66,18 +67,29 @@ static inline __attribute__((always_inline)) void tile(const prism__skinny_args 
 }
 
 static inline __attribute__((always_inline)) void rows(const prism__skinny_args *a, size_t n,
-                                                        const int r)
+                                                       const int r)
 {
   size_t m0 = 0;
   for (; m0 + MB <= a->M; m0 += MB)
     tile(a, n, m0, MB, r);
   switch (a->M - m0) {
-  case 1: tile(a, n, m0, 1, r); break;
-  case 2: tile(a, n, m0, 2, r); break;
-  case 3: tile(a, n, m0, 3, r); break;
-  case 4: tile(a, n, m0, 4, r); break;
-  case 5: tile(a, n, m0, 5, r); break;
-  default: break;
+  case 1:
+    tile(a, n, m0, 1, r);
+    break;
+  case 2:
+    tile(a, n, m0, 2, r);
+    break;
+  case 3:
+    tile(a, n, m0, 3, r);
+    break;
+  case 4:
+    tile(a, n, m0, 4, r);
+    break;
+  case 5:
+    tile(a, n, m0, 5, r);
+    break;
+  default:
+    break;
   }
 }
 

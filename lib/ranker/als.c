@@ -60,7 +60,8 @@ typedef struct als_scratch {
  * c_j = alpha|v_j| and b_j = [v_j > 0](1 + c_j) when with_b: sign -1 and b for
  * the residual b - A x, sign +1 without b for the sparse part of A p.
  */
-static void add_sparse(const als_job *j, int32_t u, const float *x, float *v, float sign, int with_b)
+static void add_sparse(const als_job *j, int32_t u, const float *x, float *v, float sign,
+                       int with_b)
 {
   int F = j->factors;
   for (int64_t e = j->m->ptr[u]; e < j->m->ptr[u + 1]; e++) {
@@ -76,7 +77,8 @@ static void block_residual(const als_job *j, size_t b0, size_t nb, als_scratch *
 {
   int F = j->factors;
   float *X = j->X + b0 * F;
-  prism__sgemm_nn(nb, (size_t)F, (size_t)F, -1.0f, X, (size_t)F, j->gram, (size_t)F, 0.0f, s->R, (size_t)F);
+  prism__sgemm_nn(nb, (size_t)F, (size_t)F, -1.0f, X, (size_t)F, j->gram, (size_t)F, 0.0f, s->R,
+                  (size_t)F);
   for (size_t i = 0; i < nb; i++) {
     float *r = s->R + i * F;
     add_sparse(j, (int32_t)(b0 + i), X + i * F, r, -1.0f, 1);
@@ -91,7 +93,8 @@ static size_t block_cg_step(const als_job *j, size_t b0, size_t nb, als_scratch 
 {
   int F = j->factors;
   size_t live = 0;
-  prism__sgemm_nn(nb, (size_t)F, (size_t)F, 1.0f, s->P, (size_t)F, j->gram, (size_t)F, 0.0f, s->AP, (size_t)F);
+  prism__sgemm_nn(nb, (size_t)F, (size_t)F, 1.0f, s->P, (size_t)F, j->gram, (size_t)F, 0.0f, s->AP,
+                  (size_t)F);
   for (size_t i = 0; i < nb; i++) {
     if (!s->active[i])
       continue;
@@ -119,7 +122,8 @@ static void block_loss(const als_job *j, size_t b0, size_t nb, als_scratch *s)
 {
   int F = j->factors;
   const float *X = j->X + b0 * F;
-  prism__sgemm_nn(nb, (size_t)F, (size_t)F, 1.0f, X, (size_t)F, j->gram, (size_t)F, 0.0f, s->AP, (size_t)F);
+  prism__sgemm_nn(nb, (size_t)F, (size_t)F, 1.0f, X, (size_t)F, j->gram, (size_t)F, 0.0f, s->AP,
+                  (size_t)F);
   for (size_t i = 0; i < nb; i++) {
     int32_t u = (int32_t)(b0 + i);
     const float *x = X + i * F;
@@ -159,7 +163,7 @@ static void als_range(void *ctx, size_t begin, size_t end)
 static int solve_rows(float *X, const float *Y, const float *gram, const prism__csr *m, int factors,
                       float alpha, int cg_steps, double *loss)
 {
-  als_job j = {X, Y, gram, m, factors, cg_steps, alpha, loss, 0};
+  als_job j = { X, Y, gram, m, factors, cg_steps, alpha, loss, 0 };
   size_t blocks = ((size_t)m->rows + ALS_BLOCK - 1) / ALS_BLOCK;
   prism__parallel_for(blocks, 2, als_range, &j);
   if (atomic_load(&j.failed))

@@ -89,9 +89,8 @@ int prism__bpr_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_par
                        hp->learning_rate, hp->regularization, 1);
       used++;
     }
-    if (params->progress &&
-        !params->progress(it, hp->iterations, used ? loss / (double)used : 0.0,
-                          params->progress_payload))
+    if (params->progress && !params->progress(it, hp->iterations, used ? loss / (double)used : 0.0,
+                                              params->progress_payload))
       rc = prism__error(PRISM_ERR_CANCELLED, "BPR training cancelled after iteration %d", it);
   }
   prism__free(row);

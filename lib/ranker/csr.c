@@ -120,7 +120,8 @@ int prism__csr_check(int32_t rows, int32_t cols, const int64_t *ptr, const int32
                      const float *value, const char *what)
 {
   if (ptr[0] != 0)
-    return prism__error(PRISM_ERR_FORMAT, "%s: row pointer 0 is %lld, not 0", what, (long long)ptr[0]);
+    return prism__error(PRISM_ERR_FORMAT, "%s: row pointer 0 is %lld, not 0", what,
+                        (long long)ptr[0]);
   for (int32_t r = 0; r < rows; r++) {
     if (ptr[r + 1] < ptr[r])
       return prism__error(PRISM_ERR_FORMAT, "%s: row pointers decrease at row %d", what, r);
@@ -129,7 +130,8 @@ int prism__csr_check(int32_t rows, int32_t cols, const int64_t *ptr, const int32
         return prism__error(PRISM_ERR_OUT_OF_RANGE, "%s: row %d: column %d outside [0, %d)", what,
                             r, index[j], cols);
       if (j > ptr[r] && index[j] <= index[j - 1])
-        return prism__error(PRISM_ERR_FORMAT, "%s: row %d: columns not strictly increasing", what, r);
+        return prism__error(PRISM_ERR_FORMAT, "%s: row %d: columns not strictly increasing", what,
+                            r);
       if (value && !isfinite(value[j]))
         return prism__error(PRISM_ERR_FORMAT, "%s: row %d: value %lld is not finite", what, r,
                             (long long)j);

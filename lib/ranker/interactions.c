@@ -25,7 +25,8 @@ static long utf8_invalprism__idmap_name(const unsigned char *s, size_t n)
       if ((s[i + j] & 0xC0) != 0x80)
         return (long)i;
     if ((len == 3 && c == 0xE0 && s[i + 1] < 0xA0) || (len == 3 && c == 0xED && s[i + 1] >= 0xA0) ||
-        (len == 4 && c == 0xF0 && s[i + 1] < 0x90) || (len == 4 && (c > 0xF4 || (c == 0xF4 && s[i + 1] >= 0x90))))
+        (len == 4 && c == 0xF0 && s[i + 1] < 0x90) ||
+        (len == 4 && (c > 0xF4 || (c == 0xF4 && s[i + 1] >= 0x90))))
       return (long)i;
     i += len;
   }
@@ -96,20 +97,23 @@ static int check_id(const char *id, const char *what)
   if (n == 0)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "empty %s id", what);
   if (strpbrk(id, "\t\r\n"))
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s id \"%s\" contains a tab or newline", what, id);
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s id \"%s\" contains a tab or newline", what,
+                        id);
   long bad = utf8_invalprism__idmap_name((const unsigned char *)id, n);
   if (bad >= 0)
     return prism__error(PRISM_ERR_INVALID_UTF8, "%s id: invalid UTF-8 at byte %ld", what, bad);
   return PRISM_OK;
 }
 
-int prism_interactions_add(prism_interactions *data, const char *user, const char *item, float value)
+int prism_interactions_add(prism_interactions *data, const char *user, const char *item,
+                           float value)
 {
   PRISM_CHECK_ARG(data);
   PRISM_CHECK_ARG(user);
   PRISM_CHECK_ARG(item);
   if (!isfinite(value))
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "interaction (%s, %s): value is not finite", user, item);
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "interaction (%s, %s): value is not finite",
+                        user, item);
   int rc = check_id(user, "user");
   if (rc == PRISM_OK)
     rc = check_id(item, "item");
@@ -133,7 +137,7 @@ static int split_fields(char *line, char **field)
 
 static int parse_line(prism_interactions *d, char *line, const char *path, size_t lineno)
 {
-  char *f[4] = {NULL, NULL, NULL, NULL}, *end;
+  char *f[4] = { NULL, NULL, NULL, NULL }, *end;
   int n = split_fields(line, f);
   float value = 1.0f;
 
@@ -141,7 +145,8 @@ static int parse_line(prism_interactions *d, char *line, const char *path, size_
     return prism__error(PRISM_ERR_FORMAT, "%s:%zu: expected 2 to 4 tab-separated fields, got %s",
                         path, lineno, n > 4 ? "more than 4" : "1");
   if (!*f[0] || !*f[1])
-    return prism__error(PRISM_ERR_FORMAT, "%s:%zu: empty %s id", path, lineno, *f[0] ? "item" : "user");
+    return prism__error(PRISM_ERR_FORMAT, "%s:%zu: empty %s id", path, lineno,
+                        *f[0] ? "item" : "user");
   for (int k = 0; k < 2; k++) {
     long bad = utf8_invalprism__idmap_name((const unsigned char *)f[k], strlen(f[k]));
     if (bad >= 0)

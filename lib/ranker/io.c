@@ -26,7 +26,7 @@
 #define FORMAT_VERSION "1"
 #define MAX_META 24
 
-static const char *const algorithm_names[] = {"als", "bpr", "mf"};
+static const char *const algorithm_names[] = { "als", "bpr", "mf" };
 
 /* ---- save ---- */
 
@@ -81,19 +81,32 @@ static int build_meta(const prism_ranker *r, meta_out *m)
 {
   const prism__rk_hyper *hp = &r->hp;
   int rc = meta_add(m, "format", prism__strdup(FORMAT_NAME));
-  if (rc == PRISM_OK) rc = meta_add(m, "format_version", prism__strdup(FORMAT_VERSION));
-  if (rc == PRISM_OK) rc = meta_add(m, "algorithm", prism__strdup(algorithm_names[hp->algorithm]));
-  if (rc == PRISM_OK) rc = meta_int(m, "factors", hp->factors);
-  if (rc == PRISM_OK) rc = meta_int(m, "users", r->num_users);
-  if (rc == PRISM_OK) rc = meta_int(m, "items", r->num_items);
-  if (rc == PRISM_OK) rc = meta_int(m, "iterations", hp->iterations);
-  if (rc == PRISM_OK) rc = meta_int(m, "cg_steps", hp->cg_steps);
-  if (rc == PRISM_OK) rc = meta_real(m, "regularization", hp->regularization);
-  if (rc == PRISM_OK) rc = meta_real(m, "alpha", hp->alpha);
-  if (rc == PRISM_OK) rc = meta_real(m, "learning_rate", hp->learning_rate);
-  if (rc == PRISM_OK) rc = meta_real(m, "rating_min", hp->rating_min);
-  if (rc == PRISM_OK) rc = meta_real(m, "rating_max", hp->rating_max);
-  if (rc == PRISM_OK) rc = meta_real(m, "global_bias", r->global_bias);
+  if (rc == PRISM_OK)
+    rc = meta_add(m, "format_version", prism__strdup(FORMAT_VERSION));
+  if (rc == PRISM_OK)
+    rc = meta_add(m, "algorithm", prism__strdup(algorithm_names[hp->algorithm]));
+  if (rc == PRISM_OK)
+    rc = meta_int(m, "factors", hp->factors);
+  if (rc == PRISM_OK)
+    rc = meta_int(m, "users", r->num_users);
+  if (rc == PRISM_OK)
+    rc = meta_int(m, "items", r->num_items);
+  if (rc == PRISM_OK)
+    rc = meta_int(m, "iterations", hp->iterations);
+  if (rc == PRISM_OK)
+    rc = meta_int(m, "cg_steps", hp->cg_steps);
+  if (rc == PRISM_OK)
+    rc = meta_real(m, "regularization", hp->regularization);
+  if (rc == PRISM_OK)
+    rc = meta_real(m, "alpha", hp->alpha);
+  if (rc == PRISM_OK)
+    rc = meta_real(m, "learning_rate", hp->learning_rate);
+  if (rc == PRISM_OK)
+    rc = meta_real(m, "rating_min", hp->rating_min);
+  if (rc == PRISM_OK)
+    rc = meta_real(m, "rating_max", hp->rating_max);
+  if (rc == PRISM_OK)
+    rc = meta_real(m, "global_bias", r->global_bias);
   if (rc == PRISM_OK) {
     char buf[32];
     snprintf(buf, sizeof buf, "%" PRIu64, hp->seed);
@@ -110,7 +123,7 @@ static int build_meta(const prism_ranker *r, meta_out *m)
 static prism__st_out tensor(const char *name, prism__st_dtype dtype, uint64_t d0, uint64_t d1,
                             const void *data)
 {
-  prism__st_out t = {name, dtype, d1 ? 2 : 1, {d0, d1}, data};
+  prism__st_out t = { name, dtype, d1 ? 2 : 1, { d0, d1 }, data };
   return t;
 }
 
@@ -131,7 +144,7 @@ int prism_ranker_save(const prism_ranker *r, const char *path)
   t[n++] = tensor("seen_indptr", PRISM_ST_I64, U + 1, 0, r->seen.ptr);
   t[n++] = tensor("seen_indices", PRISM_ST_I32, nnz, 0, r->seen.index);
   t[n++] = tensor("seen_values", PRISM_ST_F32, nnz, 0, r->seen.value);
-  meta_out m = {0};
+  meta_out m = { 0 };
   int rc = build_meta(r, &m);
   if (rc == PRISM_OK)
     rc = prism__st_write(path, t, n, m.kv, m.n);
@@ -160,8 +173,9 @@ static int meta_long(const prism__st_file *f, const char *key, long lo, long hi,
   errno = 0;
   long v = strtol(s, &end, 10);
   if (end == s || *end || errno || v < lo || v > hi)
-    return prism__error(PRISM_ERR_FORMAT, "%s: __metadata__ \"%s\" = \"%s\" is not an integer in [%ld, %ld]",
-                        f->what, key, s, lo, hi);
+    return prism__error(PRISM_ERR_FORMAT,
+                        "%s: __metadata__ \"%s\" = \"%s\" is not an integer in [%ld, %ld]", f->what,
+                        key, s, lo, hi);
   *out = v;
   return PRISM_OK;
 }
@@ -188,35 +202,50 @@ static int meta_hyper(const prism__st_file *f, prism__rk_hyper *hp, int32_t *use
   int rc = meta_str(f, "format", &s);
   if (rc == PRISM_OK && strcmp(s, FORMAT_NAME) != 0)
     rc = prism__error(PRISM_ERR_FORMAT, "%s: format \"%s\" is not \"%s\"", f->what, s, FORMAT_NAME);
-  if (rc == PRISM_OK) rc = meta_str(f, "format_version", &s);
+  if (rc == PRISM_OK)
+    rc = meta_str(f, "format_version", &s);
   if (rc == PRISM_OK && strcmp(s, FORMAT_VERSION) != 0)
-    rc = prism__error(PRISM_ERR_UNSUPPORTED, "%s: format_version \"%s\" (this library reads \"%s\")",
-                      f->what, s, FORMAT_VERSION);
-  if (rc == PRISM_OK) rc = meta_str(f, "algorithm", &s);
+    rc =
+        prism__error(PRISM_ERR_UNSUPPORTED, "%s: format_version \"%s\" (this library reads \"%s\")",
+                     f->what, s, FORMAT_VERSION);
+  if (rc == PRISM_OK)
+    rc = meta_str(f, "algorithm", &s);
   hp->algorithm = -1;
   for (int a = 0; rc == PRISM_OK && a < 3; a++)
     if (strcmp(s, algorithm_names[a]) == 0)
       hp->algorithm = a;
   if (rc == PRISM_OK && hp->algorithm < 0)
     rc = prism__error(PRISM_ERR_FORMAT, "%s: unknown algorithm \"%s\"", f->what, s);
-  if (rc == PRISM_OK) rc = meta_long(f, "factors", 1, PRISM_RANKER_MAX_FACTORS, &v[0]);
-  if (rc == PRISM_OK) rc = meta_long(f, "users", 1, INT32_MAX - 1, &v[1]);
-  if (rc == PRISM_OK) rc = meta_long(f, "items", 1, INT32_MAX - 1, &v[2]);
-  if (rc == PRISM_OK) rc = meta_long(f, "iterations", 1, 1000000, &v[3]);
-  if (rc == PRISM_OK) rc = meta_long(f, "cg_steps", 1, 1000, &v[4]);
-  if (rc == PRISM_OK) rc = meta_float(f, "regularization", &hp->regularization);
-  if (rc == PRISM_OK) rc = meta_float(f, "alpha", &hp->alpha);
-  if (rc == PRISM_OK) rc = meta_float(f, "learning_rate", &hp->learning_rate);
-  if (rc == PRISM_OK) rc = meta_float(f, "rating_min", &hp->rating_min);
-  if (rc == PRISM_OK) rc = meta_float(f, "rating_max", &hp->rating_max);
-  if (rc == PRISM_OK) rc = meta_str(f, "seed", &s);
+  if (rc == PRISM_OK)
+    rc = meta_long(f, "factors", 1, PRISM_RANKER_MAX_FACTORS, &v[0]);
+  if (rc == PRISM_OK)
+    rc = meta_long(f, "users", 1, INT32_MAX - 1, &v[1]);
+  if (rc == PRISM_OK)
+    rc = meta_long(f, "items", 1, INT32_MAX - 1, &v[2]);
+  if (rc == PRISM_OK)
+    rc = meta_long(f, "iterations", 1, 1000000, &v[3]);
+  if (rc == PRISM_OK)
+    rc = meta_long(f, "cg_steps", 1, 1000, &v[4]);
+  if (rc == PRISM_OK)
+    rc = meta_float(f, "regularization", &hp->regularization);
+  if (rc == PRISM_OK)
+    rc = meta_float(f, "alpha", &hp->alpha);
+  if (rc == PRISM_OK)
+    rc = meta_float(f, "learning_rate", &hp->learning_rate);
+  if (rc == PRISM_OK)
+    rc = meta_float(f, "rating_min", &hp->rating_min);
+  if (rc == PRISM_OK)
+    rc = meta_float(f, "rating_max", &hp->rating_max);
+  if (rc == PRISM_OK)
+    rc = meta_str(f, "seed", &s);
   if (rc != PRISM_OK)
     return rc;
   char *end;
   errno = 0;
   hp->seed = strtoull(s, &end, 10);
   if (end == s || *end || errno)
-    return prism__error(PRISM_ERR_FORMAT, "%s: __metadata__ \"seed\" = \"%s\" is not an integer", f->what, s);
+    return prism__error(PRISM_ERR_FORMAT, "%s: __metadata__ \"seed\" = \"%s\" is not an integer",
+                        f->what, s);
   hp->factors = (int)v[0];
   *users = (int32_t)v[1];
   *items = (int32_t)v[2];
@@ -247,8 +276,9 @@ static int want(const prism__st_file *f, const char *name, prism__st_dtype dtype
       snprintf(exp, sizeof exp, "[%" PRIu64 ", %" PRIu64 "]", d0, d1);
     else
       snprintf(exp, sizeof exp, "[%" PRIu64 "]", d0);
-    return prism__error(PRISM_ERR_FORMAT, "%s: tensor %s has shape %s, expected %s from __metadata__",
-                        f->what, name, got, exp);
+    return prism__error(PRISM_ERR_FORMAT,
+                        "%s: tensor %s has shape %s, expected %s from __metadata__", f->what, name,
+                        got, exp);
   }
   *out = t;
   return PRISM_OK;
@@ -305,10 +335,12 @@ static int load_ids(const prism__st_file *f, const char *key, int32_t count, pri
     const char *id = json_string_value(json_array_get(a, (size_t)i));
     int32_t got;
     if (!id || !*id || strpbrk(id, "\t\r\n"))
-      rc = prism__error(PRISM_ERR_FORMAT, "%s: %s[%d] is not a non-empty string without tabs or newlines",
-                        f->what, key, i);
+      rc = prism__error(PRISM_ERR_FORMAT,
+                        "%s: %s[%d] is not a non-empty string without tabs or newlines", f->what,
+                        key, i);
     else if ((rc = prism__idmap_intern(m, id, &got)) == PRISM_OK && got != i)
-      rc = prism__error(PRISM_ERR_FORMAT, "%s: %s[%d] \"%s\" repeats %s[%d]", f->what, key, i, id, key, got);
+      rc = prism__error(PRISM_ERR_FORMAT, "%s: %s[%d] \"%s\" repeats %s[%d]", f->what, key, i, id,
+                        key, got);
   }
   json_decref(a);
   return rc;
@@ -318,10 +350,14 @@ static int load_tensors(const prism__st_file *f, prism_ranker *r)
 {
   uint64_t U = (uint64_t)r->num_users, I = (uint64_t)r->num_items, F = (uint64_t)r->hp.factors;
   int rc = load_f32(f, "user_factors", U, F, r->user_factors);
-  if (rc == PRISM_OK) rc = load_f32(f, "item_factors", I, F, r->item_factors);
-  if (rc == PRISM_OK && r->user_bias) rc = load_f32(f, "user_bias", U, 0, r->user_bias);
-  if (rc == PRISM_OK && r->item_bias) rc = load_f32(f, "item_bias", I, 0, r->item_bias);
-  if (rc == PRISM_OK) rc = load_seen(f, r);
+  if (rc == PRISM_OK)
+    rc = load_f32(f, "item_factors", I, F, r->item_factors);
+  if (rc == PRISM_OK && r->user_bias)
+    rc = load_f32(f, "user_bias", U, 0, r->user_bias);
+  if (rc == PRISM_OK && r->item_bias)
+    rc = load_f32(f, "item_bias", I, 0, r->item_bias);
+  if (rc == PRISM_OK)
+    rc = load_seen(f, r);
   if (rc == PRISM_OK && prism__st_meta(f, "user_ids")) {
     r->has_ids = 1;
     rc = load_ids(f, "user_ids", r->num_users, &r->user_ids);
@@ -347,7 +383,8 @@ int prism_ranker_load(prism_ranker **out, const char *path)
   if (rc != PRISM_OK)
     return rc;
   rc = meta_hyper(&f, &hp, &users, &items);
-  if (rc == PRISM_OK && (hp.rating_min > hp.rating_max || hp.regularization <= 0.0f || hp.alpha <= 0.0f))
+  if (rc == PRISM_OK &&
+      (hp.rating_min > hp.rating_max || hp.regularization <= 0.0f || hp.alpha <= 0.0f))
     rc = prism__error(PRISM_ERR_FORMAT, "%s: hyperparameters out of range", f.what);
   /* Shapes before allocation: metadata alone must not size an allocation. */
   const prism__st_tensor *t;

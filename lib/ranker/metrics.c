@@ -68,16 +68,18 @@ int prism_ranker_metrics_list(const int32_t *recommended, size_t recommended_cou
  * does not know (distinct, never recommended).
  */
 typedef struct test_sets {
-  prism__csr rel;           /* test user x relevant (sorted, may hold negatives) */
-  int32_t *model_user;      /* per test user: model index or -1 */
+  prism__csr rel;      /* test user x relevant (sorted, may hold negatives) */
+  int32_t *model_user; /* per test user: model index or -1 */
 } test_sets;
 
 static int test_sets_build(const prism_ranker *r, const prism_interactions *test, test_sets *t)
 {
   int32_t nu = test->users.count;
   size_t n = test->count;
-  int32_t *row = prism__mallocn(n ? n : 1, sizeof *row), *col = prism__mallocn(n ? n : 1, sizeof *col);
-  int32_t *item_map = prism__mallocn(test->items.count ? (size_t)test->items.count : 1, sizeof *item_map);
+  int32_t *row = prism__mallocn(n ? n : 1, sizeof *row),
+          *col = prism__mallocn(n ? n : 1, sizeof *col);
+  int32_t *item_map =
+      prism__mallocn(test->items.count ? (size_t)test->items.count : 1, sizeof *item_map);
   int rc = row && col && item_map ? PRISM_OK : PRISM_ERR_NO_MEMORY;
   t->model_user = prism__mallocn(nu ? (size_t)nu : 1, sizeof *t->model_user);
   if (!t->model_user)
@@ -112,8 +114,9 @@ static void test_sets_free(test_sets *t)
 }
 
 /* Recommend for the known test users in one batch and average their metrics. */
-static int evaluate_sets(const prism_ranker *r, const test_sets *t, int k, const prism_ranker_filter *filter,
-                         prism_ranker_metrics *out, size_t *skipped)
+static int evaluate_sets(const prism_ranker *r, const test_sets *t, int k,
+                         const prism_ranker_filter *filter, prism_ranker_metrics *out,
+                         size_t *skipped)
 {
   int32_t nu = t->rel.rows;
   size_t n = 0;
@@ -166,7 +169,7 @@ int prism_ranker_evaluate(const prism_ranker *r, const prism_interactions *test,
                           const prism_ranker_filter *filter, prism_ranker_metrics *out,
                           size_t *skipped_users)
 {
-  test_sets t = {{0}, NULL};
+  test_sets t = { { 0 }, NULL };
   size_t skipped = 0;
   PRISM_CHECK_ARG(r);
   PRISM_CHECK_ARG(test);
@@ -181,8 +184,8 @@ int prism_ranker_evaluate(const prism_ranker *r, const prism_interactions *test,
   return rc;
 }
 
-int prism_ranker_evaluate_ratings(const prism_ranker *r, const prism_interactions *test, double *rmse,
-                                  double *mae, size_t *pairs)
+int prism_ranker_evaluate_ratings(const prism_ranker *r, const prism_interactions *test,
+                                  double *rmse, double *mae, size_t *pairs)
 {
   PRISM_CHECK_ARG(r);
   PRISM_CHECK_ARG(test);

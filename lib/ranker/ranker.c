@@ -34,7 +34,8 @@ static int check_hyper(const prism__rk_hyper *hp)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "factors %d outside [1, %d]", hp->factors,
                         PRISM_RANKER_MAX_FACTORS);
   if (hp->iterations < 1 || hp->iterations > 1000000)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "iterations %d outside [1, 1000000]", hp->iterations);
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "iterations %d outside [1, 1000000]",
+                        hp->iterations);
   if (hp->cg_steps < 1 || hp->cg_steps > 1000)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "cg_steps %d outside [1, 1000]", hp->cg_steps);
   if (!(hp->regularization > 0.0f) || !isfinite(hp->regularization))
@@ -44,8 +45,9 @@ static int check_hyper(const prism__rk_hyper *hp)
   if (!(hp->learning_rate > 0.0f) || !isfinite(hp->learning_rate))
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "learning_rate must be finite and positive");
   if (!isfinite(hp->rating_min) || !isfinite(hp->rating_max) || hp->rating_min > hp->rating_max)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "rating range [%g, %g] is not a finite interval",
-                        (double)hp->rating_min, (double)hp->rating_max);
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "rating range [%g, %g] is not a finite interval", (double)hp->rating_min,
+                        (double)hp->rating_max);
   return PRISM_OK;
 }
 
@@ -55,8 +57,9 @@ int prism__resolve_params(const prism_ranker_params *params, prism_ranker_params
   prism_ranker_params_init(copy, sizeof *copy);
   if (params) {
     if (params->struct_size < PRISM_RANKER_PARAMS_V1_SIZE)
-      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_ranker_params: struct_size %zu is below %zu",
-                          params->struct_size, (size_t)PRISM_RANKER_PARAMS_V1_SIZE);
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                          "prism_ranker_params: struct_size %zu is below %zu", params->struct_size,
+                          (size_t)PRISM_RANKER_PARAMS_V1_SIZE);
     memcpy(copy, params, params->struct_size < sizeof *copy ? params->struct_size : sizeof *copy);
   }
   int a = copy->algorithm;
@@ -64,7 +67,10 @@ int prism__resolve_params(const prism_ranker_params *params, prism_ranker_params
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "unknown ranker algorithm %d", a);
   hp->algorithm = a;
   hp->factors = copy->factors ? copy->factors : 64;
-  hp->iterations = copy->iterations ? copy->iterations : a == PRISM_RANKER_ALS ? 15 : a == PRISM_RANKER_BPR ? 100 : 20;
+  hp->iterations = copy->iterations        ? copy->iterations
+                   : a == PRISM_RANKER_ALS ? 15
+                   : a == PRISM_RANKER_BPR ? 100
+                                           : 20;
   hp->cg_steps = copy->cg_steps ? copy->cg_steps : 3;
   hp->regularization = pick(copy->regularization, 0.05f, 0.01f, 0.02f, a);
   hp->alpha = copy->alpha != 0.0f ? copy->alpha : 1.0f;
@@ -132,7 +138,8 @@ int prism__ranker_finish(prism_ranker *r, const char *what)
   if (!all_finite(r->user_factors, (size_t)r->num_users * F) ||
       !all_finite(r->item_factors, (size_t)r->num_items * F) ||
       (r->user_bias && !all_finite(r->user_bias, (size_t)r->num_users)) ||
-      (r->item_bias && !all_finite(r->item_bias, (size_t)r->num_items)) || !isfinite(r->global_bias))
+      (r->item_bias && !all_finite(r->item_bias, (size_t)r->num_items)) ||
+      !isfinite(r->global_bias))
     return prism__error(PRISM_ERR_FORMAT, "%s: factors or biases are not finite", what);
   for (int32_t i = 0; i < r->num_items; i++) {
     const float *y = r->item_factors + (size_t)i * F;
@@ -223,8 +230,8 @@ static int train_owned(prism_ranker **out, prism__csr *ui, const prism_ranker_pa
 static int check_dims(int32_t users, int32_t items)
 {
   if (users < 1 || items < 1)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "need at least one user and one item (got %d, %d)",
-                        users, items);
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "need at least one user and one item (got %d, %d)", users, items);
   return PRISM_OK;
 }
 
@@ -254,7 +261,8 @@ int prism_ranker_train_csr(prism_ranker **out, int32_t num_users, int32_t num_it
     return rc;
   for (int32_t u = 0; u < num_users; u++)
     if (indptr[u + 1] < indptr[u] || indptr[0] != 0)
-      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "indptr: not a monotone row pointer from 0 (row %d)", u);
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                          "indptr: not a monotone row pointer from 0 (row %d)", u);
   size_t nnz = (size_t)indptr[num_users];
   PRISM_CHECK_ARG(nnz == 0 || indices);
   int32_t *rows = prism__mallocn(nnz ? nnz : 1, sizeof *rows);
@@ -279,8 +287,8 @@ int prism_ranker_train(prism_ranker **out, const prism_interactions *data,
   if (data->count == 0)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "no interactions to train on");
   prism_ranker *r = NULL;
-  int rc = prism_ranker_train_coo(&r, data->users.count, data->items.count, data->count,
-                                  data->user, data->item, data->value, params);
+  int rc = prism_ranker_train_coo(&r, data->users.count, data->items.count, data->count, data->user,
+                                  data->item, data->value, params);
   if (rc == PRISM_OK) {
     rc = prism__idmap_copy(&r->user_ids, &data->users);
     if (rc == PRISM_OK)
@@ -436,8 +444,8 @@ static int als_solve_history(const prism_ranker *r, const prism__csr *h, float *
   float *W = L_out ? L_out : prism__mallocn((size_t)F * F, sizeof *W);
   if (!W)
     return PRISM_ERR_NO_MEMORY;
-  prism__als_user_system(W, x, r->item_factors, r->item_gram, h->index, h->value,
-                         (size_t)h->ptr[1], F, r->hp.alpha);
+  prism__als_user_system(W, x, r->item_factors, r->item_gram, h->index, h->value, (size_t)h->ptr[1],
+                         F, r->hp.alpha);
   int rc = PRISM_OK;
   if (prism__cholesky(W, F) != 0)
     rc = prism__error(PRISM_ERR_INTERNAL, "ALS user system is not positive definite");
@@ -461,7 +469,7 @@ static int fold_in_csr(const prism_ranker *r, const prism__csr *h, float *x, flo
 int prism__fold_in(const prism_ranker *r, const int32_t *history, const float *values, size_t n,
                    float *factors, float *bias, prism__csr *h_out)
 {
-  prism__csr h = {0, 0, NULL, NULL, NULL};
+  prism__csr h = { 0, 0, NULL, NULL, NULL };
   int rc = prism__history_csr(r, history, values, n, &h);
   if (rc == PRISM_OK)
     rc = fold_in_csr(r, &h, factors, bias);
@@ -488,8 +496,8 @@ int prism_ranker_fold_in(const prism_ranker *r, const int32_t *history, const fl
 static int als_contributions(const prism_ranker *r, int32_t user, int32_t item, float *out)
 {
   int F = r->hp.factors;
-  prism__csr h = {1, r->num_items, NULL, NULL, NULL};
-  int64_t row[2] = {0, r->seen.ptr[user + 1] - r->seen.ptr[user]};
+  prism__csr h = { 1, r->num_items, NULL, NULL, NULL };
+  int64_t row[2] = { 0, r->seen.ptr[user + 1] - r->seen.ptr[user] };
   h.ptr = row;
   h.index = r->seen.index + r->seen.ptr[user];
   h.value = r->seen.value + r->seen.ptr[user];
@@ -557,7 +565,7 @@ int prism_ranker_explain(const prism_ranker *r, int32_t user, int32_t item, int 
   else
     similarity_shares(r, user, item, share);
   if (rc == PRISM_OK) {
-    prism__topk h = {items, contributions, 0, (size_t)n};
+    prism__topk h = { items, contributions, 0, (size_t)n };
     for (int64_t e = 0; e < len; e++)
       prism__topk_push(&h, r->seen.index[begin + e], share[e]);
     prism__topk_finish(&h);
@@ -578,7 +586,7 @@ int prism_ranker_similar_items(const prism_ranker *r, int32_t item, int k, int32
   int rc = check_item(r, item);
   if (rc != PRISM_OK)
     return rc;
-  prism__topk h = {items, scores, 0, (size_t)k};
+  prism__topk h = { items, scores, 0, (size_t)k };
   for (int32_t j = 0; j < r->num_items; j++)
     if (j != item)
       prism__topk_push(&h, j, cosine(r, item, j));

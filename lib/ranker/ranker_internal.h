@@ -14,7 +14,7 @@
  */
 static inline float prism__dot(const float *a, const float *b, int n)
 {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s = 0.0f;
+  float acc[8] = { 0, 0, 0, 0, 0, 0, 0, 0 }, s = 0.0f;
   int k = 0;
   for (; k + 8 <= n; k += 8)
     for (int j = 0; j < 8; j++)
@@ -28,15 +28,17 @@ static inline float prism__dot(const float *a, const float *b, int n)
 #define PRISM_RANKER_MAX_FACTORS 1024
 
 /* The first released size of each params struct (later fields default to zero). */
-#define PRISM_RANKER_PARAMS_V1_SIZE (offsetof(prism_ranker_params, progress_payload) + sizeof(void *))
-#define PRISM_RANKER_FILTER_V1_SIZE (offsetof(prism_ranker_filter, candidate_count) + sizeof(size_t))
+#define PRISM_RANKER_PARAMS_V1_SIZE \
+  (offsetof(prism_ranker_params, progress_payload) + sizeof(void *))
+#define PRISM_RANKER_FILTER_V1_SIZE \
+  (offsetof(prism_ranker_filter, candidate_count) + sizeof(size_t))
 
 /* String <-> dense index map (open addressing over owned copies). */
 typedef struct prism__idmap {
-  char **names;      /* index -> id */
+  char **names; /* index -> id */
   int32_t count;
-  int32_t *slots;    /* hash slot -> index + 1 (0 empty) */
-  size_t capacity;   /* power of two */
+  int32_t *slots;  /* hash slot -> index + 1 (0 empty) */
+  size_t capacity; /* power of two */
   size_t names_cap;
 } prism__idmap;
 
@@ -86,14 +88,14 @@ typedef struct prism__rk_hyper {
 struct prism_ranker {
   prism__rk_hyper hp;
   int32_t num_users, num_items;
-  float *user_factors;   /* [num_users x factors] */
-  float *item_factors;   /* [num_items x factors] */
-  float *user_bias;      /* MF only */
-  float *item_bias;      /* BPR and MF */
-  float global_bias;     /* MF only */
-  prism__csr seen;       /* the training interactions, user rows */
-  float *item_gram;      /* ALS: Y'Y + reg*I, for exact solves (fold-in, explain) */
-  float *item_norms;     /* |y_i|, for cosine similarity */
+  float *user_factors; /* [num_users x factors] */
+  float *item_factors; /* [num_items x factors] */
+  float *user_bias;    /* MF only */
+  float *item_bias;    /* BPR and MF */
+  float global_bias;   /* MF only */
+  prism__csr seen;     /* the training interactions, user rows */
+  float *item_gram;    /* ALS: Y'Y + reg*I, for exact solves (fold-in, explain) */
+  float *item_norms;   /* |y_i|, for cosine similarity */
   int has_ids;
   prism__idmap user_ids, item_ids;
 };
@@ -118,7 +120,7 @@ int prism__mf_fold_in(const prism_ranker *r, const prism__csr *hist, float *x, f
  * warm-started from X. Fails only when scratch cannot be allocated.
  */
 int prism__als_solve_cg(float *X, const float *Y, const float *gram, const prism__csr *m,
-                         int factors, float alpha, int cg_steps);
+                        int factors, float alpha, int cg_steps);
 /* gram = Y'Y + reg * I  ([F x F]). */
 void prism__als_gram(float *gram, const float *Y, int32_t rows, int factors, float reg);
 
@@ -176,8 +178,8 @@ int prism__recommend_vec(const prism_ranker *r, const float *u, float user_bias,
                          size_t *count);
 
 /* A caller's history as a sorted 1-row CSR (duplicates summed), validated against r. */
-int prism__history_csr(const prism_ranker *r, const int32_t *items, const float *values,
-                       size_t n, prism__csr *out);
+int prism__history_csr(const prism_ranker *r, const int32_t *items, const float *values, size_t n,
+                       prism__csr *out);
 
 /*
  * Fold in a history: factors and bias of a user with these items; the

@@ -20,8 +20,9 @@ int prism_ranker_filter_init(prism_ranker_filter *f, size_t struct_size)
 {
   PRISM_CHECK_ARG(f);
   if (struct_size < PRISM_RANKER_FILTER_V1_SIZE)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_ranker_filter_init: struct_size %zu is below %zu",
-                        struct_size, (size_t)PRISM_RANKER_FILTER_V1_SIZE);
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "prism_ranker_filter_init: struct_size %zu is below %zu", struct_size,
+                        (size_t)PRISM_RANKER_FILTER_V1_SIZE);
   memset(f, 0, struct_size);
   f->struct_size = struct_size;
   f->exclude_seen = 1;
@@ -39,13 +40,15 @@ static int check_items(const prism_ranker *r, const int32_t *items, size_t n, co
   return PRISM_OK;
 }
 
-int prism__filter_resolve(const prism_ranker *r, const prism_ranker_filter *in, prism_ranker_filter *out)
+int prism__filter_resolve(const prism_ranker *r, const prism_ranker_filter *in,
+                          prism_ranker_filter *out)
 {
   prism_ranker_filter_init(out, sizeof *out);
   if (in) {
     if (in->struct_size < PRISM_RANKER_FILTER_V1_SIZE)
-      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_ranker_filter: struct_size %zu is below %zu",
-                          in->struct_size, (size_t)PRISM_RANKER_FILTER_V1_SIZE);
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                          "prism_ranker_filter: struct_size %zu is below %zu", in->struct_size,
+                          (size_t)PRISM_RANKER_FILTER_V1_SIZE);
     memcpy(out, in, in->struct_size < sizeof *out ? in->struct_size : sizeof *out);
   }
   int rc = check_items(r, out->exclude, out->exclude_count, "exclude");
@@ -55,18 +58,18 @@ int prism__filter_resolve(const prism_ranker *r, const prism_ranker_filter *in, 
 /* Rows to rank: either users of the model or explicit vectors with their own seen lists. */
 typedef struct rank_rows {
   size_t n;
-  const int32_t *users;       /* model users, or NULL */
-  const float *factors;       /* explicit [n x F] when users is NULL */
-  const float *bias;          /* explicit user biases (may be NULL) */
-  const prism__csr *seen;     /* row i's seen items: users[i]'s row, or row i */
+  const int32_t *users;   /* model users, or NULL */
+  const float *factors;   /* explicit [n x F] when users is NULL */
+  const float *bias;      /* explicit user biases (may be NULL) */
+  const prism__csr *seen; /* row i's seen items: users[i]'s row, or row i */
 } rank_rows;
 
 /* The eligible item set: all items minus a mask, or a sorted pool with packed factors. */
 typedef struct item_set {
-  unsigned char *excluded;    /* per item, when pool is NULL */
-  int32_t *pool;              /* sorted eligible items, or NULL for all items */
-  float *packed;              /* pool's factors [pool_count x F] */
-  size_t count;               /* items scanned */
+  unsigned char *excluded; /* per item, when pool is NULL */
+  int32_t *pool;           /* sorted eligible items, or NULL for all items */
+  float *packed;           /* pool's factors [pool_count x F] */
+  size_t count;            /* items scanned */
 } item_set;
 
 typedef struct rank_job {
@@ -91,7 +94,8 @@ static void select_row(const rank_job *job, size_t row, const float *tile, size_
                        int64_t *seen_pos, int64_t seen_end, const int32_t *seen_index)
 {
   const item_set *s = job->set;
-  prism__topk h = {job->items + row * job->k, job->scores + row * job->k, job->counts[row], job->k};
+  prism__topk h = { job->items + row * job->k, job->scores + row * job->k, job->counts[row],
+                    job->k };
   for (size_t j = 0; j < nj; j++) {
     /* Most scores lose to the heap's worst: reject them before any other work. */
     if (h.size == h.k && tile[j] < h.scores[0])
@@ -224,13 +228,13 @@ static int rank_rows_run(const prism_ranker *r, const rank_rows *rows, int k,
     return rc;
   rc = item_set_build(r, &f, &set);
   if (rc == PRISM_OK) {
-    rank_job job = {r, rows, &set, f.exclude_seen, (size_t)k, items, scores, counts, 0};
+    rank_job job = { r, rows, &set, f.exclude_seen, (size_t)k, items, scores, counts, 0 };
     size_t tiles = (rows->n + TILE_USERS - 1) / TILE_USERS;
     prism__parallel_for(tiles, 1, rank_range, &job);
     if (atomic_load(&job.failed))
       rc = prism__error(PRISM_ERR_NO_MEMORY, "recommend: out of memory for score tiles");
     for (size_t i = 0; rc == PRISM_OK && i < rows->n; i++) {
-      prism__topk h = {items + i * (size_t)k, scores + i * (size_t)k, counts[i], (size_t)k};
+      prism__topk h = { items + i * (size_t)k, scores + i * (size_t)k, counts[i], (size_t)k };
       prism__topk_finish(&h);
     }
   }
@@ -238,9 +242,9 @@ static int rank_rows_run(const prism_ranker *r, const rank_rows *rows, int k,
   return rc;
 }
 
-int prism_ranker_recommend_batch(const prism_ranker *r, const int32_t *users, size_t num_users, int k,
-                                 const prism_ranker_filter *filter, int32_t *items, float *scores,
-                                 size_t *counts)
+int prism_ranker_recommend_batch(const prism_ranker *r, const int32_t *users, size_t num_users,
+                                 int k, const prism_ranker_filter *filter, int32_t *items,
+                                 float *scores, size_t *counts)
 {
   PRISM_CHECK_ARG(r);
   PRISM_CHECK_ARG(k > 0);
@@ -249,7 +253,7 @@ int prism_ranker_recommend_batch(const prism_ranker *r, const int32_t *users, si
     if (users[i] < 0 || users[i] >= r->num_users)
       return prism__error(PRISM_ERR_OUT_OF_RANGE, "users[%zu] = %d outside [0, %d)", i, users[i],
                           r->num_users);
-  rank_rows rows = {num_users, users, NULL, NULL, &r->seen};
+  rank_rows rows = { num_users, users, NULL, NULL, &r->seen };
   return num_users ? rank_rows_run(r, &rows, k, filter, items, scores, counts) : PRISM_OK;
 }
 
@@ -261,9 +265,10 @@ int prism_ranker_recommend(const prism_ranker *r, int32_t user, int k,
   return prism_ranker_recommend_batch(r, &user, 1, k, filter, items, scores, count);
 }
 
-int prism_ranker_recommend_history(const prism_ranker *r, const int32_t *history, const float *values,
-                                   size_t history_count, int k, const prism_ranker_filter *filter,
-                                   int32_t *items, float *scores, size_t *count)
+int prism_ranker_recommend_history(const prism_ranker *r, const int32_t *history,
+                                   const float *values, size_t history_count, int k,
+                                   const prism_ranker_filter *filter, int32_t *items, float *scores,
+                                   size_t *count)
 {
   PRISM_CHECK_ARG(r);
   PRISM_CHECK_ARG(k > 0);
@@ -275,7 +280,7 @@ int prism_ranker_recommend_history(const prism_ranker *r, const int32_t *history
     return PRISM_ERR_NO_MEMORY;
   int rc = prism__fold_in(r, history, values, history_count, x, &bias, &h);
   if (rc == PRISM_OK) {
-    rank_rows rows = {1, NULL, x, &bias, &h};
+    rank_rows rows = { 1, NULL, x, &bias, &h };
     rc = rank_rows_run(r, &rows, k, filter, items, scores, count);
     prism__csr_free(&h);
   }

@@ -75,16 +75,15 @@ static size_t replace_all(char *s, size_t len, const char *from, const char *to)
 static size_t clean_up_spaces(char *s, size_t len)
 {
   static const char *const pairs[][2] = {
-      {" .", "."},   {" ?", "?"},     {" !", "!"},     {" ,", ","},     {" ' ", "'"},
-      {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"},
+    { " .", "." },     { " ?", "?" },   { " !", "!" },   { " ,", "," },     { " ' ", "'" },
+    { " n't", "n't" }, { " 'm", "'m" }, { " 's", "'s" }, { " 've", "'ve" }, { " 're", "'re" },
   };
   for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
     len = replace_all(s, len, pairs[k][0], pairs[k][1]);
   return len;
 }
 
-static int check_ids(const prism_tokenizer *tok, const int32_t *ids, size_t n_ids,
-                     size_t *n_bytes)
+static int check_ids(const prism_tokenizer *tok, const int32_t *ids, size_t n_ids, size_t *n_bytes)
 {
   size_t total = 0;
   for (size_t i = 0; i < n_ids; i++) {

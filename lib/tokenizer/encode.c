@@ -38,9 +38,9 @@ _Static_assert(sizeof(cache_slot) == 64, "a cache slot fills one cache line");
  */
 typedef struct workspace {
   cache_slot slots[CACHE_SETS][2];
-  size_t cap;       /* symbols the scratch arrays hold */
+  size_t cap; /* symbols the scratch arrays hold */
   int32_t *sym, *next, *prev, *batch;
-  uint64_t *heap;   /* 3 * cap entries: the initial pairs plus two per merge */
+  uint64_t *heap; /* 3 * cap entries: the initial pairs plus two per merge */
 } workspace;
 
 typedef struct sink {
@@ -315,8 +315,7 @@ static void bpe(const prism_tokenizer *tok, workspace *ws, const unsigned char *
   }
 }
 
-static int unknown_byte(const prism_tokenizer *tok, int32_t *id, const unsigned char *w,
-                        size_t n)
+static int unknown_byte(const prism_tokenizer *tok, int32_t *id, const unsigned char *w, size_t n)
 {
   if (tok->special[PRISM_TOKENIZER_UNK] >= 0) {
     *id = tok->special[PRISM_TOKENIZER_UNK];
@@ -433,8 +432,8 @@ static const tok_added *added_at(const prism_tokenizer *tok, const unsigned char
   const tok_added *best = NULL;
   for (size_t k = 0; k < tok->n_added; k++) {
     const tok_added *a = &tok->added[k];
-    if (a->len <= len - i && (!best || a->len > best->len) &&
-        (unsigned char)a->text[0] == s[i] && memcmp(a->text, s + i, a->len) == 0)
+    if (a->len <= len - i && (!best || a->len > best->len) && (unsigned char)a->text[0] == s[i] &&
+        memcmp(a->text, s + i, a->len) == 0)
       best = a;
   }
   return best;
@@ -524,8 +523,8 @@ static int text_prepare(const prism_tokenizer *tok, text_in *t, const char *text
                         len, (unsigned long long)max_text);
   bad = prism__utf8_check(s, len);
   if (bad < len && !(flags & PRISM_TOKENIZER_REPLACE_INVALID))
-    return prism__error(PRISM_ERR_INVALID_UTF8, "%s: invalid UTF-8 at byte %zu (0x%02x)", what,
-                        bad, s[bad]);
+    return prism__error(PRISM_ERR_INVALID_UTF8, "%s: invalid UTF-8 at byte %zu (0x%02x)", what, bad,
+                        s[bad]);
   if (len)
     prism__utf8_next(s, len, &cp);
   prefix = tok->add_prefix_space && len > 0 && !prism__py_isspace(cp);
@@ -596,8 +595,8 @@ static int enc_end(const sink *out, size_t *n_ids, int32_t *ids)
 {
   *n_ids = out->n;
   if (ids && out->n > out->cap)
-    return prism__error(PRISM_ERR_BUFFER_TOO_SMALL,
-                        "tokenizer: %zu ids do not fit a buffer of %zu", out->n, out->cap);
+    return prism__error(PRISM_ERR_BUFFER_TOO_SMALL, "tokenizer: %zu ids do not fit a buffer of %zu",
+                        out->n, out->cap);
   return PRISM_OK;
 }
 
@@ -617,9 +616,8 @@ static int encode_api(int32_t *ids, size_t capacity, size_t *n_ids, const prism_
 
 #define ENCODE_FLAGS (PRISM_TOKENIZER_NO_SPECIAL | PRISM_TOKENIZER_REPLACE_INVALID)
 
-int prism_tokenizer_encode(int32_t *ids, size_t capacity, size_t *n_ids,
-                           const prism_tokenizer *tok, const char *text, size_t text_len,
-                           unsigned flags)
+int prism_tokenizer_encode(int32_t *ids, size_t capacity, size_t *n_ids, const prism_tokenizer *tok,
+                           const char *text, size_t text_len, unsigned flags)
 {
   PRISM_CHECK_ARG(n_ids);
   PRISM_CHECK_ARG(ids || capacity == 0);

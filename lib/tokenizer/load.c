@@ -15,12 +15,12 @@
 #define MAX_ID ((1 << 24) - 1)
 
 /* The specials HF's BartTokenizer (and GPT-2's "<|endoftext|>") recognise inside text. */
-static const char *const default_specials[] = {"<s>", "</s>", "<pad>", "<unk>", "<mask>",
-                                               "<|endoftext|>"};
+static const char *const default_specials[] = { "<s>",   "</s>",   "<pad>",
+                                                "<unk>", "<mask>", "<|endoftext|>" };
 
 /* What a load reads; `vocab_raw` is kept to locate a bad entry's line. */
 typedef struct load_src {
-  const char *what;        /* file name for messages */
+  const char *what; /* file name for messages */
   const char *vocab_raw;
   size_t vocab_raw_len;
   const char *merges_what;
@@ -144,14 +144,16 @@ static int size_vocab(prism_tokenizer *tok, const load_src *src, const json_t *v
     return prism__error(PRISM_ERR_FORMAT, "%s: the vocabulary must be a JSON object", src->what);
   if (json_object_size(vocab) == 0)
     return prism__error(PRISM_ERR_FORMAT, "%s: the vocabulary is empty", src->what);
-  json_object_foreach((json_t *)vocab, key, value) {
+  json_object_foreach((json_t *)vocab, key, value)
+  {
     if ((rc = entry_id(src, key, value, &id)) != PRISM_OK)
       return rc;
     max_id = id > max_id ? id : max_id;
     arena += strlen(key) + 1;
     n++;
   }
-  json_array_foreach(added, i, value) {
+  json_array_foreach(added, i, value)
+  {
     const char *content = json_string_value(json_object_get(value, "content"));
     id = (int32_t)json_integer_value(json_object_get(value, "id"));
     max_id = id > max_id ? id : max_id;
@@ -172,7 +174,8 @@ static int fill_vocab(prism_tokenizer *tok, const load_src *src, const json_t *v
   const json_t *value;
   char msg[96];
 
-  json_object_foreach((json_t *)vocab, key, value) {
+  json_object_foreach((json_t *)vocab, key, value)
+  {
     int32_t id = (int32_t)json_integer_value(value);
     size_t len = strlen(key);
     if (len == 0)
@@ -219,7 +222,7 @@ static int add_merge(prism_tokenizer *tok, const char *what, size_t line, const 
   while (tok->merges[i].key != 0 && tok->merges[i].key != key)
     i = (i + 1) & tok->merge_mask;
   /* A repeated pair takes its last rank, as HF's dict(zip(merges, range(...))) does. */
-  tok->merges[i] = (tok_merge){key, rank, merged};
+  tok->merges[i] = (tok_merge){ key, rank, merged };
   return PRISM_OK;
 }
 
@@ -278,8 +281,8 @@ static int parse_merges(prism_tokenizer *tok, const char *what, const char *buf,
 }
 
 /* Register a string matched whole in text, before pre-tokenization. */
-static void add_special(prism_tokenizer *tok, const char *text, size_t len, int32_t id,
-                        int lstrip, int rstrip, int special)
+static void add_special(prism_tokenizer *tok, const char *text, size_t len, int32_t id, int lstrip,
+                        int rstrip, int special)
 {
   tok_added *a = &tok->added[tok->n_added++];
   a->text = text;
@@ -424,7 +427,7 @@ int prism_tokenizer_load_memory(prism_tokenizer **out, const void *vocab_json, s
                                 const void *merges_txt, size_t merges_size,
                                 const prism_tokenizer_params *params)
 {
-  load_src src = {"vocab.json (memory)", NULL, 0, "merges.txt (memory)"};
+  load_src src = { "vocab.json (memory)", NULL, 0, "merges.txt (memory)" };
   PRISM_CHECK_ARG(out);
   PRISM_CHECK_ARG(vocab_json || vocab_size == 0);
   PRISM_CHECK_ARG(merges_txt || merges_size == 0);
@@ -435,8 +438,8 @@ int prism_tokenizer_load_memory(prism_tokenizer **out, const void *vocab_json, s
 int prism_tokenizer_load_files(prism_tokenizer **out, const char *vocab_path,
                                const char *merges_path, const prism_tokenizer_params *params)
 {
-  prism__file vocab = {0}, merges = {0};
-  load_src src = {vocab_path, NULL, 0, merges_path};
+  prism__file vocab = { 0 }, merges = { 0 };
+  load_src src = { vocab_path, NULL, 0, merges_path };
   int rc;
 
   PRISM_CHECK_ARG(out);
@@ -505,7 +508,8 @@ static int json_check_added(const char *what, const json_t *added)
 
   if (added && !json_is_null(added) && !json_is_array(added))
     return prism__error(PRISM_ERR_FORMAT, "%s: \"added_tokens\" must be an array", what);
-  json_array_foreach(added, i, a) {
+  json_array_foreach(added, i, a)
+  {
     if ((rc = prism__json_int(a, "id", what, 1, 0, MAX_ID, &id)) != PRISM_OK ||
         (rc = prism__json_str(a, "content", what, 1, &content)) != PRISM_OK)
       return prism__error_prefix("added_tokens[%zu]: ", i);
@@ -532,7 +536,8 @@ static int json_fill_added(prism_tokenizer *tok, const char *what, const json_t 
   tok->added = prism__calloc(json_array_size(added) + 1, sizeof *tok->added);
   if (!tok->added)
     return PRISM_ERR_NO_MEMORY;
-  json_array_foreach(added, i, a) {
+  json_array_foreach(added, i, a)
+  {
     int32_t id = (int32_t)json_integer_value(json_object_get(a, "id"));
     const char *content = json_string_value(json_object_get(a, "content"));
     size_t len = strlen(content);
@@ -587,7 +592,8 @@ static int json_build(prism_tokenizer *tok, const load_src *src, const json_t *r
                        json_array_size(json_object_get(model, "merges")))) != PRISM_OK ||
       (rc = fill_vocab(tok, src, json_object_get(model, "vocab"))) != PRISM_OK)
     return rc;
-  json_array_foreach(json_object_get(model, "merges"), i, m) {
+  json_array_foreach(json_object_get(model, "merges"), i, m)
+  {
     if ((rc = json_merge(tok, src->what, i, m)) != PRISM_OK)
       return rc;
   }
@@ -600,7 +606,7 @@ static int json_build(prism_tokenizer *tok, const load_src *src, const json_t *r
 static int load_json_buffer(prism_tokenizer **out, const char *what, const void *buf, size_t len,
                             const prism_tokenizer_params *params)
 {
-  load_src src = {what, buf, len, what};
+  load_src src = { what, buf, len, what };
   json_t *root = NULL;
   prism_tokenizer *tok;
   int rc;
@@ -626,7 +632,7 @@ int prism_tokenizer_load_json_memory(prism_tokenizer **out, const void *json, si
 int prism_tokenizer_load_json(prism_tokenizer **out, const char *path,
                               const prism_tokenizer_params *params)
 {
-  prism__file f = {0};
+  prism__file f = { 0 };
   int rc;
 
   PRISM_CHECK_ARG(out);

@@ -24,27 +24,27 @@ typedef struct tok_merge {
 } tok_merge;
 
 struct prism_tokenizer {
-  int32_t n_ids;           /* max id + 1 */
-  char *arena;             /* every token and added string, NUL-terminated */
+  int32_t n_ids; /* max id + 1 */
+  char *arena;   /* every token and added string, NUL-terminated */
   size_t arena_len, arena_cap;
-  uint32_t *tok_off;       /* per id: offset into arena, UINT32_MAX for an unused id */
+  uint32_t *tok_off; /* per id: offset into arena, UINT32_MAX for an unused id */
   uint32_t *tok_len;
   unsigned char *is_special; /* per id: skipped by PRISM_TOKENIZER_SKIP_SPECIAL */
-  unsigned char *dec;      /* per id: the bytes the token stands for, at dec_off[id] */
+  unsigned char *dec;        /* per id: the bytes the token stands for, at dec_off[id] */
   uint32_t *dec_off;
 
-  int32_t *vocab_table;    /* open addressing over token strings -> id (-1 empty) */
+  int32_t *vocab_table; /* open addressing over token strings -> id (-1 empty) */
   size_t vocab_mask;
-  tok_merge *merges;       /* open addressing over pair keys */
+  tok_merge *merges; /* open addressing over pair keys */
   size_t merge_mask;
-  int32_t byte_id[256];    /* id of each single-byte symbol, -1 when absent */
+  int32_t byte_id[256]; /* id of each single-byte symbol, -1 when absent */
 
   tok_added *added;
   size_t n_added;
   unsigned char added_first[256]; /* 1 for a byte some added token starts with */
-  int32_t special[5];      /* bos, eos, pad, unk, mask (-1 when absent) */
+  int32_t special[5];             /* bos, eos, pad, unk, mask (-1 when absent) */
   int add_prefix_space;
-  uint32_t tag;            /* distinguishes tokenizers in the per-thread word cache */
+  uint32_t tag; /* distinguishes tokenizers in the per-thread word cache */
 };
 
 static inline uint64_t tok_pair_key(int32_t left, int32_t right)

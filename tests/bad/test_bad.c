@@ -122,14 +122,14 @@ static const struct {
   int (*load)(const char *path);
   const char *original; /* the unbroken file or folder, under tests/bad/valid */
 } loaders[] = {
-  {"safetensors", load_safetensors, "valid.safetensors"},
-  {"safetensors-cap64", load_safetensors_cap64, NULL},
-  {"bart", load_bart, "bart"},
-  {"bart-cap1k", load_bart_cap1k, NULL},
-  {"tokenizer", load_tokenizer, "tokenizer"},
-  {"tokenizer", load_tokenizer, "tokenizer-json"},
-  {"interactions", load_interactions, "interactions.tsv"},
-  {"ranker", load_ranker, "ranker.safetensors"},
+  { "safetensors", load_safetensors, "valid.safetensors" },
+  { "safetensors-cap64", load_safetensors_cap64, NULL },
+  { "bart", load_bart, "bart" },
+  { "bart-cap1k", load_bart_cap1k, NULL },
+  { "tokenizer", load_tokenizer, "tokenizer" },
+  { "tokenizer", load_tokenizer, "tokenizer-json" },
+  { "interactions", load_interactions, "interactions.tsv" },
+  { "ranker", load_ranker, "ranker.safetensors" },
 };
 
 /* One manifest row, copied out of the line (the array of cases is realloc'd). */

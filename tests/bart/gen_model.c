@@ -27,11 +27,11 @@ static void fill(gen_tensor *t, uint32_t *state, int one)
     t->data[i] = (one ? 1.0f : 0.0f) + (float)((int)(next_random(state) % 81) - 40) / 64.0f;
 }
 
-static void add(gen_model *g, uint32_t *state, uint64_t d0, uint64_t d1, int one,
-                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void add(gen_model *g, uint32_t *state, uint64_t d0, uint64_t d1, int one, const char *fmt,
+                ...) __attribute__((format(printf, 6, 7)));
 
-static void add(gen_model *g, uint32_t *state, uint64_t d0, uint64_t d1, int one,
-                const char *fmt, ...)
+static void add(gen_model *g, uint32_t *state, uint64_t d0, uint64_t d1, int one, const char *fmt,
+                ...)
 {
   gen_tensor *t;
   va_list ap;
@@ -62,7 +62,7 @@ static void add_norm(gen_model *g, uint32_t *s, const char *prefix, int d)
 
 static void add_attn(gen_model *g, uint32_t *s, const char *prefix, int d)
 {
-  static const char *const proj[] = {"q_proj", "k_proj", "v_proj", "out_proj"};
+  static const char *const proj[] = { "q_proj", "k_proj", "v_proj", "out_proj" };
   char name[128];
   for (int i = 0; i < 4; i++) {
     snprintf(name, sizeof name, "%s.%s", prefix, proj[i]);
@@ -75,8 +75,7 @@ static void add_stack(gen_model *g, uint32_t *s, const char *stack, int layers, 
 {
   const gen_config *c = &g->cfg;
   char p[96];
-  add(g, s, (uint64_t)c->max_pos + 2, (uint64_t)c->d_model, 0, "%s.embed_positions.weight",
-      stack);
+  add(g, s, (uint64_t)c->max_pos + 2, (uint64_t)c->d_model, 0, "%s.embed_positions.weight", stack);
   snprintf(p, sizeof p, "%s.layernorm_embedding", stack);
   add_norm(g, s, p, c->d_model);
   for (int l = 0; l < layers; l++) {
@@ -130,17 +129,16 @@ const float *gen_w(const gen_model *g, const char *fmt, ...)
 json_t *gen_config_json(const gen_config *c)
 {
   json_t *j = json_pack(
-    "{s:s, s:[s], s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:s, s:i, s:i, s:i, s:i, "
-    "s:i, s:i, s:b, s:b}",
-    "model_type", "bart", "architectures", "BartForConditionalGeneration",
-    "vocab_size", c->vocab, "d_model", c->d_model, "encoder_layers", c->enc_layers,
-    "decoder_layers", c->dec_layers, "encoder_attention_heads", c->enc_heads,
-    "decoder_attention_heads", c->dec_heads, "encoder_ffn_dim", c->enc_ffn,
-    "decoder_ffn_dim", c->dec_ffn, "max_position_embeddings", c->max_pos,
-    "scale_embedding", c->scale_embedding, "activation_function", c->activation,
-    "pad_token_id", 1, "bos_token_id", 0, "eos_token_id", 2, "decoder_start_token_id", 2,
-    "forced_bos_token_id", 0, "forced_eos_token_id", 2, "normalize_before", 0,
-    "add_final_layer_norm", 0);
+      "{s:s, s:[s], s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:s, s:i, s:i, s:i, s:i, "
+      "s:i, s:i, s:b, s:b}",
+      "model_type", "bart", "architectures", "BartForConditionalGeneration", "vocab_size", c->vocab,
+      "d_model", c->d_model, "encoder_layers", c->enc_layers, "decoder_layers", c->dec_layers,
+      "encoder_attention_heads", c->enc_heads, "decoder_attention_heads", c->dec_heads,
+      "encoder_ffn_dim", c->enc_ffn, "decoder_ffn_dim", c->dec_ffn, "max_position_embeddings",
+      c->max_pos, "scale_embedding", c->scale_embedding, "activation_function", c->activation,
+      "pad_token_id", 1, "bos_token_id", 0, "eos_token_id", 2, "decoder_start_token_id", 2,
+      "forced_bos_token_id", 0, "forced_eos_token_id", 2, "normalize_before", 0,
+      "add_final_layer_norm", 0);
   assert_non_null(j);
   return j;
 }
@@ -197,7 +195,7 @@ void gen_model_write(const gen_model *g, const char *dir, const gen_layout *lay)
 {
   int shards = lay->shards ? lay->shards : 1;
   prism__st_out *out = calloc(g->n, sizeof *out);
-  char (*names)[128] = calloc(g->n, sizeof *names);
+  char(*names)[128] = calloc(g->n, sizeof *names);
   void **owned = calloc(g->n, sizeof *owned);
   int *shard_of = calloc(g->n, sizeof *shard_of);
   json_t *map = json_object();
@@ -255,8 +253,8 @@ void gen_model_write(const gen_model *g, const char *dir, const gen_layout *lay)
     json_decref(map);
   write_json(dir, "config.json", gen_config_json(&g->cfg));
   write_json(dir, "generation_config.json",
-             json_pack("{s:i, s:i, s:i, s:i, s:i}", "decoder_start_token_id", 2, "eos_token_id",
-                       2, "pad_token_id", 1, "forced_bos_token_id", 0, "max_length", 12));
+             json_pack("{s:i, s:i, s:i, s:i, s:i}", "decoder_start_token_id", 2, "eos_token_id", 2,
+                       "pad_token_id", 1, "forced_bos_token_id", 0, "max_length", 12));
   for (size_t i = 0; i < count; i++)
     free(owned[i]);
   free(owned);

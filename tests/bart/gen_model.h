@@ -19,7 +19,7 @@ typedef struct gen_config {
 } gen_config;
 
 typedef struct gen_tensor {
-  char name[96];   /* without the "model." prefix, e.g. "encoder.layers.0.fc1.weight" */
+  char name[96]; /* without the "model." prefix, e.g. "encoder.layers.0.fc1.weight" */
   int ndim;
   uint64_t shape[2];
   float *data;
@@ -42,14 +42,14 @@ const float *gen_w(const gen_model *g, const char *fmt, ...) __attribute__((form
 json_t *gen_config_json(const gen_config *cfg);
 
 typedef struct gen_layout {
-  prism__st_dtype dtype;     /* F32, F16 or BF16 */
-  int no_prefix;             /* store names without "model." */
-  const char *shared_alias;  /* NULL: "model.shared.weight"; else this exact name */
+  prism__st_dtype dtype;    /* F32, F16 or BF16 */
+  int no_prefix;            /* store names without "model." */
+  const char *shared_alias; /* NULL: "model.shared.weight"; else this exact name */
   int no_final_logits_bias;
-  int shards;                /* 0: model.safetensors; N: N shards + index */
-  const char *skip;          /* leave this tensor (stored name) out */
-  const char *reshape;       /* store this tensor with its dims swapped / extended */
-  const char *bad_dtype;     /* store this tensor as I32 */
+  int shards;            /* 0: model.safetensors; N: N shards + index */
+  const char *skip;      /* leave this tensor (stored name) out */
+  const char *reshape;   /* store this tensor with its dims swapped / extended */
+  const char *bad_dtype; /* store this tensor as I32 */
 } gen_layout;
 
 /* Write config.json, generation_config.json and the weights into dir (created). */

@@ -20,12 +20,22 @@ _Static_assert(offsetof(prism_bart_session_params, max_target_len) == 20,
                "prism_bart_session_params v1 layout");
 _Static_assert(sizeof(prism_bart_info) == 80, "prism_bart_info v1 layout");
 _Static_assert(offsetof(prism_bart_info, forced_eos_token_id) == 68 &&
-               offsetof(prism_bart_info, activation_function) == 72, "prism_bart_info v1 layout");
+                   offsetof(prism_bart_info, activation_function) == 72,
+               "prism_bart_info v1 layout");
 #endif
 
 static const gen_config small = {
-  .vocab = 30, .d_model = 16, .enc_layers = 2, .dec_layers = 1, .enc_heads = 2, .dec_heads = 4,
-  .enc_ffn = 24, .dec_ffn = 20, .max_pos = 12, .scale_embedding = 0, .activation = "gelu",
+  .vocab = 30,
+  .d_model = 16,
+  .enc_layers = 2,
+  .dec_layers = 1,
+  .enc_heads = 2,
+  .dec_heads = 4,
+  .enc_ffn = 24,
+  .dec_ffn = 20,
+  .max_pos = 12,
+  .scale_embedding = 0,
+  .activation = "gelu",
 };
 
 typedef struct ctx {
@@ -74,7 +84,7 @@ static void test_valid_folder_loads(void **state)
 {
   ctx *c = *state;
   prism_bart *m;
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
   assert_ok(prism_bart_load(&m, c->dir, NULL));
   prism_bart_free(m);
 }
@@ -82,8 +92,8 @@ static void test_valid_folder_loads(void **state)
 static void test_missing_tensor(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32,
-                                .skip = "model.decoder.layers.0.encoder_attn.v_proj.bias"});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32,
+                                 .skip = "model.decoder.layers.0.encoder_attn.v_proj.bias" });
   expect_load(c, PRISM_ERR_NOT_FOUND, "model.safetensors",
               "model.decoder.layers.0.encoder_attn.v_proj.bias");
 }
@@ -91,15 +101,15 @@ static void test_missing_tensor(void **state)
 static void test_missing_embedding(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32, .skip = "model.shared.weight"});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32, .skip = "model.shared.weight" });
   expect_load(c, PRISM_ERR_NOT_FOUND, "model.safetensors", "model.shared.weight");
 }
 
 static void test_wrong_shape(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32,
-                                .reshape = "model.encoder.layers.1.fc1.weight"});
+  write_layout(
+      c, &(gen_layout){ .dtype = PRISM_ST_F32, .reshape = "model.encoder.layers.1.fc1.weight" });
   expect_load(c, PRISM_ERR_FORMAT, "model.encoder.layers.1.fc1.weight", "[16, 24]");
 }
 
@@ -110,7 +120,7 @@ static void test_shape_contradicts_config(void **state)
   gen_config other = small;
   json_t *cfg;
   char path[1024];
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
   /* the config of a model with decoder_ffn_dim 21 over weights made with 20 */
   other.dec_ffn = 21;
   cfg = gen_config_json(&other);
@@ -123,8 +133,8 @@ static void test_shape_contradicts_config(void **state)
 static void test_bad_dtype(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32,
-                                .bad_dtype = "model.encoder.layernorm_embedding.bias"});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32,
+                                 .bad_dtype = "model.encoder.layernorm_embedding.bias" });
   expect_load(c, PRISM_ERR_UNSUPPORTED, "model.encoder.layernorm_embedding.bias", "I32");
 }
 
@@ -204,7 +214,7 @@ static void offsets_overlap(json_t *header, size_t data_len)
 static void test_offsets_out_of_range(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
   edit_header(c, offsets_past_end, 0);
   expect_load(c, PRISM_ERR_FORMAT, "model.safetensors", "final_logits_bias");
 }
@@ -212,14 +222,14 @@ static void test_offsets_out_of_range(void **state)
 static void test_offsets_overlap(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
   edit_header(c, offsets_overlap, 0);
   expect_load(c, PRISM_ERR_FORMAT, "overlap", "model.encoder.layers.0.");
 }
 
 static void forward_logits(const prism_bart *m, float *logits)
 {
-  static const int32_t src[5] = {0, 7, 8, 9, 2}, tgt[3] = {2, 0, 11};
+  static const int32_t src[5] = { 0, 7, 8, 9, 2 }, tgt[3] = { 2, 0, 11 };
   prism_bart_session *s;
   assert_ok(prism_bart_session_create(&s, m, NULL));
   assert_ok(prism_bart_session_encode(s, src, NULL, 1, 5, NULL));
@@ -233,7 +243,7 @@ static void test_misaligned_f32_is_copied(void **state)
   ctx *c = *state;
   prism_bart *aligned, *misaligned;
   float a[3 * 30], b[3 * 30];
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
   assert_ok(prism_bart_load(&aligned, c->dir, NULL));
   assert_int_equal(aligned->n_owned, 0);
   forward_logits(aligned, a);
@@ -251,7 +261,7 @@ static void test_truncated_file(void **state)
   ctx *c = *state;
   char path[1024];
   struct stat st;
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
   snprintf(path, sizeof path, "%s/model.safetensors", c->dir);
   assert_int_equal(stat(path, &st), 0);
   assert_int_equal(truncate(path, st.st_size / 2), 0);
@@ -277,7 +287,7 @@ static void config_with(ctx *c, const char *key, const char *value)
   json_t *cfg = gen_config_json(&small), *v = json_loads(value, JSON_DECODE_ANY, NULL);
   char *text;
   assert_non_null(v);
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
   json_object_set_new(cfg, key, v);
   text = json_dumps(cfg, 0);
   write_text(c, "config.json", text);
@@ -288,7 +298,7 @@ static void config_with(ctx *c, const char *key, const char *value)
 static void test_bad_config_json(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
   write_text(c, "config.json", "{\"model_type\": \"bart\",\n \"d_model\": 16,,}");
   expect_load(c, PRISM_ERR_FORMAT, "config.json", "line 2");
   write_text(c, "config.json", "[1, 2]");
@@ -304,22 +314,22 @@ typedef struct bad_field {
 
 static const bad_field bad_fields[] = {
   /* wrong types */
-  {"d_model", "\"16\"", PRISM_ERR_FORMAT, "d_model"},
-  {"scale_embedding", "1.5", PRISM_ERR_FORMAT, "scale_embedding"},
-  {"activation_function", "7", PRISM_ERR_FORMAT, "activation_function"},
-  {"decoder_layers", "2.5", PRISM_ERR_FORMAT, "decoder_layers"},
+  { "d_model", "\"16\"", PRISM_ERR_FORMAT, "d_model" },
+  { "scale_embedding", "1.5", PRISM_ERR_FORMAT, "scale_embedding" },
+  { "activation_function", "7", PRISM_ERR_FORMAT, "activation_function" },
+  { "decoder_layers", "2.5", PRISM_ERR_FORMAT, "decoder_layers" },
   /* absurd or inconsistent dimensions, refused before anything is allocated */
-  {"vocab_size", "1000000000000", PRISM_ERR_FORMAT, "vocab_size"},
-  {"d_model", "-16", PRISM_ERR_FORMAT, "d_model"},
-  {"encoder_layers", "100000", PRISM_ERR_FORMAT, "encoder_layers"},
-  {"max_position_embeddings", "0", PRISM_ERR_FORMAT, "max_position_embeddings"},
-  {"encoder_attention_heads", "3", PRISM_ERR_FORMAT, "encoder_attention_heads"},
-  {"eos_token_id", "30", PRISM_ERR_FORMAT, "eos_token_id"},
+  { "vocab_size", "1000000000000", PRISM_ERR_FORMAT, "vocab_size" },
+  { "d_model", "-16", PRISM_ERR_FORMAT, "d_model" },
+  { "encoder_layers", "100000", PRISM_ERR_FORMAT, "encoder_layers" },
+  { "max_position_embeddings", "0", PRISM_ERR_FORMAT, "max_position_embeddings" },
+  { "encoder_attention_heads", "3", PRISM_ERR_FORMAT, "encoder_attention_heads" },
+  { "eos_token_id", "30", PRISM_ERR_FORMAT, "eos_token_id" },
   /* variants the forward pass does not implement */
-  {"activation_function", "\"quick_gelu\"", PRISM_ERR_UNSUPPORTED, "quick_gelu"},
-  {"normalize_before", "true", PRISM_ERR_UNSUPPORTED, "normalize_before"},
-  {"add_final_layer_norm", "true", PRISM_ERR_UNSUPPORTED, "add_final_layer_norm"},
-  {"model_type", "\"mbart\"", PRISM_ERR_UNSUPPORTED, "mbart"},
+  { "activation_function", "\"quick_gelu\"", PRISM_ERR_UNSUPPORTED, "quick_gelu" },
+  { "normalize_before", "true", PRISM_ERR_UNSUPPORTED, "normalize_before" },
+  { "add_final_layer_norm", "true", PRISM_ERR_UNSUPPORTED, "add_final_layer_norm" },
+  { "model_type", "\"mbart\"", PRISM_ERR_UNSUPPORTED, "mbart" },
 };
 
 static void test_bad_config_fields(void **state)
@@ -334,7 +344,7 @@ static void test_bad_config_fields(void **state)
 static void test_bad_generation_config(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
   write_text(c, "generation_config.json", "{\"num_beams\": \"four\"}");
   expect_load(c, PRISM_ERR_FORMAT, "generation_config.json", "num_beams");
   write_text(c, "generation_config.json", "{\"forced_bos_token_id\": 99}");
@@ -347,7 +357,7 @@ static void test_missing_files(void **state)
 {
   ctx *c = *state;
   char path[1024];
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
   snprintf(path, sizeof path, "%s/model.safetensors", c->dir);
   unlink(path);
   expect_load(c, PRISM_ERR_NOT_FOUND, "model.safetensors.index.json", NULL);
@@ -360,15 +370,16 @@ static void test_bad_index(void **state)
 {
   ctx *c = *state;
   char path[1024];
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32, .shards = 2});
-  write_text(c, "model.safetensors.index.json",
-             "{\"weight_map\": {\"model.shared.weight\": \"../model-00001-of-00002.safetensors\"}}");
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32, .shards = 2 });
+  write_text(
+      c, "model.safetensors.index.json",
+      "{\"weight_map\": {\"model.shared.weight\": \"../model-00001-of-00002.safetensors\"}}");
   expect_load(c, PRISM_ERR_FORMAT, "model.safetensors.index.json", "model.shared.weight");
   write_text(c, "model.safetensors.index.json", "{\"weight_map\": []}");
   expect_load(c, PRISM_ERR_FORMAT, "model.safetensors.index.json", "weight_map");
   /* a shard the index names but the folder lacks */
   remove_tree(c->dir);
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32, .shards = 2});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32, .shards = 2 });
   snprintf(path, sizeof path, "%s/model-00002-of-00002.safetensors", c->dir);
   unlink(path);
   expect_load(c, PRISM_ERR_NOT_FOUND, "model-00002-of-00002.safetensors", NULL);
@@ -379,7 +390,7 @@ static void test_file_size_limit(void **state)
   ctx *c = *state;
   prism_bart_load_params p;
   prism_bart *m;
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
   assert_ok(prism_bart_load_params_init(&p, sizeof p));
   p.max_file_size = 4096;
   assert_status(prism_bart_load(&m, c->dir, &p), PRISM_ERR_LIMIT);
@@ -396,7 +407,7 @@ static void test_allocation_failures(void **state)
   prism_bart *m;
   prism_bart_session *s;
   long n, failures = 0;
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F16, .shards = 2});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F16, .shards = 2 });
   for (n = 1;; n++) {
     int rc;
     prism__alloc_fail_at(n);
@@ -420,13 +431,13 @@ static void test_allocation_failures(void **state)
 static void test_session_allocates_nothing(void **state)
 {
   ctx *c = *state;
-  static const int32_t src[6] = {0, 4, 5, 2, 0, 9}, tokens[4] = {2, 2, 2, 2};
-  static const int32_t order[4] = {1, 1, 3, 2}, tgt[4] = {2, 0, 2, 0};
+  static const int32_t src[6] = { 0, 4, 5, 2, 0, 9 }, tokens[4] = { 2, 2, 2, 2 };
+  static const int32_t order[4] = { 1, 1, 3, 2 }, tgt[4] = { 2, 0, 2, 0 };
   prism_bart *m;
   prism_bart_session *s;
   const float *logits;
   float all[2 * 2 * 30];
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_BF16});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_BF16 });
   assert_ok(prism_bart_load(&m, c->dir, NULL));
   assert_ok(prism_bart_session_create(&s, m, NULL));
   prism__alloc_fail_at(0); /* resets the count */
@@ -449,9 +460,10 @@ static void test_session_misuse(void **state)
   prism_bart_session *s, *s2;
   prism_bart_session_params p;
   const float *logits;
-  int32_t ids[4] = {0, 5, 6, 2}, bad[4] = {0, 5, 30, 2}, mask[4] = {1, 1, 2, 1}, src[2] = {0, 2};
+  int32_t ids[4] = { 0, 5, 6, 2 }, bad[4] = { 0, 5, 30, 2 }, mask[4] = { 1, 1, 2, 1 },
+          src[2] = { 0, 2 };
   float out[4 * 30];
-  write_layout(c, &(gen_layout){.dtype = PRISM_ST_F32});
+  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
   assert_ok(prism_bart_load(&m, c->dir, NULL));
   assert_ok(prism_bart_session_params_init(&p, sizeof p));
   p.max_batch = 2;
@@ -466,8 +478,7 @@ static void test_session_misuse(void **state)
   assert_status(prism_bart_session_encode(s, ids, mask, 1, 4, NULL), PRISM_ERR_INVALID_ARGUMENT);
   assert_error_mentions("attention_mask[2]");
   assert_status(prism_bart_session_encode(s, ids, NULL, 3, 1, NULL), PRISM_ERR_LIMIT);
-  assert_status(prism_bart_session_encode(NULL, ids, NULL, 1, 4, NULL),
-                PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_bart_session_encode(NULL, ids, NULL, 1, 4, NULL), PRISM_ERR_INVALID_ARGUMENT);
   assert_status(prism_bart_session_encode(s, ids, NULL, 0, 4, NULL), PRISM_ERR_INVALID_ARGUMENT);
   assert_ok(prism_bart_session_encode(s, ids, NULL, 1, 4, NULL));
   assert_status(prism_bart_session_decoder_start(s, 3), PRISM_ERR_LIMIT);
@@ -490,17 +501,19 @@ static void test_session_misuse(void **state)
 static void test_load_memory_errors(void **state)
 {
   static const char config[] = "{\"model_type\": \"bart\", \"vocab_size\": 30, \"d_model\": 16}";
-  static const unsigned char junk[16] = {200, 0, 0, 0, 0, 0, 0, 0, '{'};
+  static const unsigned char junk[16] = { 200, 0, 0, 0, 0, 0, 0, 0, '{' };
   prism_bart *m;
   (void)state;
-  assert_status(prism_bart_load_memory(&m, config, strlen(config), junk, sizeof junk, NULL, 0,
-                                       NULL), PRISM_ERR_FORMAT);
+  assert_status(
+      prism_bart_load_memory(&m, config, strlen(config), junk, sizeof junk, NULL, 0, NULL),
+      PRISM_ERR_FORMAT);
   assert_null(m);
   assert_error_mentions("model.safetensors");
   assert_status(prism_bart_load_memory(&m, NULL, 0, junk, sizeof junk, NULL, 0, NULL),
                 PRISM_ERR_INVALID_ARGUMENT);
-  assert_status(prism_bart_load_memory(&m, config, strlen(config), junk, sizeof junk, NULL, 5,
-                                       NULL), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(
+      prism_bart_load_memory(&m, config, strlen(config), junk, sizeof junk, NULL, 5, NULL),
+      PRISM_ERR_INVALID_ARGUMENT);
   assert_status(prism_bart_load(NULL, "x", NULL), PRISM_ERR_INVALID_ARGUMENT);
   assert_status(prism_bart_load(&m, NULL, NULL), PRISM_ERR_INVALID_ARGUMENT);
 }

@@ -43,8 +43,7 @@ static int setup_flags(void **state, const char *name, uint32_t flags)
   assert_ok(prism_bart_load(&f->model, fixture_path(path, sizeof path, name), &load));
   assert_ok(prism_bart_session_create(&f->session, f->model, NULL));
   f->expected = load_expected(name);
-  f->input_ids = json_int_matrix(json_object_get(f->expected, "input_ids"), &f->batch,
-                                 &f->src_len);
+  f->input_ids = json_int_matrix(json_object_get(f->expected, "input_ids"), &f->batch, &f->src_len);
   f->mask = json_int_matrix(json_object_get(f->expected, "attention_mask"), &rows, &cols);
   assert_int_equal(rows * cols, f->batch * f->src_len);
   *state = f;
@@ -63,11 +62,26 @@ static int teardown(void **state)
   return 0;
 }
 
-static int setup(void **state, const char *name) { return setup_flags(state, name, 0); }
-static int setup_f32(void **state) { return setup(state, "tiny-bart"); }
-static int setup_f16(void **state) { return setup(state, "tiny-bart-f16"); }
-static int setup_bf16(void **state) { return setup(state, "tiny-bart-bf16"); }
-static int setup_copy(void **state) { return setup(state, "tiny-bart-copy"); }
+static int setup(void **state, const char *name)
+{
+  return setup_flags(state, name, 0);
+}
+static int setup_f32(void **state)
+{
+  return setup(state, "tiny-bart");
+}
+static int setup_f16(void **state)
+{
+  return setup(state, "tiny-bart-f16");
+}
+static int setup_bf16(void **state)
+{
+  return setup(state, "tiny-bart-bf16");
+}
+static int setup_copy(void **state)
+{
+  return setup(state, "tiny-bart-copy");
+}
 static int setup_f32_w16(void **state)
 {
   return setup_flags(state, "tiny-bart", PRISM_BART_LOAD_BF16_WEIGHTS);
@@ -86,8 +100,8 @@ static void test_encoder(void **state)
   prism_bart_info info = model_info(f->model);
   double diff;
   assert_int_equal(n, f->batch * f->src_len * (size_t)info.d_model);
-  assert_ok(prism_bart_session_encode(f->session, f->input_ids, f->mask, f->batch, f->src_len,
-                                      got));
+  assert_ok(
+      prism_bart_session_encode(f->session, f->input_ids, f->mask, f->batch, f->src_len, got));
   diff = max_abs_diff(got, want, n);
   printf("%s: encoder_last_hidden_state max abs diff %.3g\n", f->name, diff);
   if (diff > worst_hidden)
@@ -102,13 +116,13 @@ static void test_teacher_forced_logits(void **state)
   fixture *f = *state;
   size_t n, rows, tgt_len;
   float *want = json_tensor(json_object_get(f->expected, "logits"), &n);
-  int32_t *dec = json_int_matrix(json_object_get(f->expected, "decoder_input_ids"), &rows,
-                                 &tgt_len);
+  int32_t *dec =
+      json_int_matrix(json_object_get(f->expected, "decoder_input_ids"), &rows, &tgt_len);
   float *got = malloc(n * sizeof *got);
   double diff;
   assert_int_equal(rows, f->batch);
-  assert_ok(prism_bart_session_encode(f->session, f->input_ids, f->mask, f->batch, f->src_len,
-                                      NULL));
+  assert_ok(
+      prism_bart_session_encode(f->session, f->input_ids, f->mask, f->batch, f->src_len, NULL));
   assert_ok(prism_bart_session_forward(f->session, dec, tgt_len, got));
   diff = max_abs_diff(got, want, n);
   printf("%s: teacher-forced logits max abs diff %.3g\n", f->name, diff);
@@ -175,9 +189,8 @@ static const json_t *find_case(const json_t *expected, const char *name)
 {
   const json_t *cases = json_object_get(expected, "generate"), *c;
   size_t i;
-  json_array_foreach(cases, i, c)
-    if (strcmp(json_string_value(json_object_get(c, "name")), name) == 0)
-      return c;
+  json_array_foreach(cases, i, c) if (strcmp(json_string_value(json_object_get(c, "name")), name) ==
+                                      0) return c;
   fail_msg("no generate case %s", name);
   return NULL;
 }
@@ -186,8 +199,8 @@ static void test_greedy(void **state)
 {
   fixture *f = *state;
   const json_t *c = find_case(f->expected, "greedy");
-  size_t max_length = (size_t)json_integer_value(
-    json_object_get(json_object_get(c, "params"), "max_length"));
+  size_t max_length =
+      (size_t)json_integer_value(json_object_get(json_object_get(c, "params"), "max_length"));
   size_t rows, cols, len;
   int32_t *want = json_int_matrix(json_object_get(c, "sequences"), &rows, &cols);
   int32_t *got = greedy(f, max_length, &len);
@@ -225,8 +238,8 @@ static void test_load_memory_matches_path(void **state)
   prism_bart *m;
   prism_bart_session *s;
   size_t n, rows, tgt_len;
-  int32_t *dec = json_int_matrix(json_object_get(f->expected, "decoder_input_ids"), &rows,
-                                 &tgt_len);
+  int32_t *dec =
+      json_int_matrix(json_object_get(f->expected, "decoder_input_ids"), &rows, &tgt_len);
   float *a, *b;
   snprintf(rel, sizeof rel, "%s/config.json", f->name);
   assert_ok(prism__file_read(fixture_path(path, sizeof path, rel), 0, &config));
@@ -244,8 +257,8 @@ static void test_load_memory_matches_path(void **state)
   b = malloc(n * sizeof *b);
   assert_ok(prism_bart_session_encode(s, f->input_ids, f->mask, f->batch, f->src_len, NULL));
   assert_ok(prism_bart_session_forward(s, dec, tgt_len, a));
-  assert_ok(prism_bart_session_encode(f->session, f->input_ids, f->mask, f->batch, f->src_len,
-                                      NULL));
+  assert_ok(
+      prism_bart_session_encode(f->session, f->input_ids, f->mask, f->batch, f->src_len, NULL));
   assert_ok(prism_bart_session_forward(f->session, dec, tgt_len, b));
   assert_memory_equal(a, b, n * sizeof *a);
   prism_bart_session_free(s);
@@ -286,14 +299,14 @@ static void test_generation_defaults(void **state)
   assert_ok(prism_bart_load_memory(&m, cfg_text, strlen(cfg_text), weights.data, weights.size,
                                    gen_text, strlen(gen_text), NULL));
   g = prism__bart_generation_defaults(m);
-  assert_int_equal(g->max_length, 30);              /* generation_config.json */
-  assert_int_equal(g->num_beams, 4);                /* config.json */
-  assert_int_equal(g->forced_eos_token_id, -1);     /* null in config.json */
+  assert_int_equal(g->max_length, 30);          /* generation_config.json */
+  assert_int_equal(g->num_beams, 4);            /* config.json */
+  assert_int_equal(g->forced_eos_token_id, -1); /* null in config.json */
   assert_int_equal(model_info(m).forced_eos_token_id, -1);
   assert_int_equal(g->early_stopping, PRISM_BART_EARLY_STOP_NEVER);
   assert_true(fabs(g->temperature - 0.7) < 1e-12);
   assert_int_equal(g->max_new_tokens, -1);
-  assert_int_equal(g->top_k, 50);                   /* HF default */
+  assert_int_equal(g->top_k, 50); /* HF default */
   assert_int_equal(g->forced_bos_token_id, 0);
   prism_bart_free(m);
   prism__file_close(&weights);
@@ -309,14 +322,14 @@ static void test_bf16_step_logits(void **state)
   prism_bart *ref_model;
   prism_bart_session *ref;
   size_t rows, tgt_len, V = (size_t)model_info(f->model).vocab_size;
-  int32_t *dec = json_int_matrix(json_object_get(f->expected, "decoder_input_ids"), &rows,
-                                 &tgt_len);
+  int32_t *dec =
+      json_int_matrix(json_object_get(f->expected, "decoder_input_ids"), &rows, &tgt_len);
   int32_t *tokens = calloc(rows, sizeof *tokens);
   double worst = 0.0;
   assert_ok(prism_bart_load(&ref_model, fixture_path(path, sizeof path, f->name), NULL));
   assert_ok(prism_bart_session_create(&ref, ref_model, NULL));
-  assert_ok(prism_bart_session_encode(f->session, f->input_ids, f->mask, f->batch, f->src_len,
-                                      NULL));
+  assert_ok(
+      prism_bart_session_encode(f->session, f->input_ids, f->mask, f->batch, f->src_len, NULL));
   assert_ok(prism_bart_session_encode(ref, f->input_ids, f->mask, f->batch, f->src_len, NULL));
   assert_ok(prism_bart_session_decoder_start(f->session, 1));
   assert_ok(prism_bart_session_decoder_start(ref, 1));
@@ -333,8 +346,7 @@ static void test_bf16_step_logits(void **state)
     worst = fmax(worst, diff);
     assert_true(diff <= BF16_TOLERANCE);
   }
-  printf("%s: bf16 weights, decode-step logits max diff %.3g of max(1, |logit|)\n", f->name,
-         worst);
+  printf("%s: bf16 weights, decode-step logits max diff %.3g of max(1, |logit|)\n", f->name, worst);
   worst_bf16 = fmax(worst_bf16, worst);
   assert_true(worst > 0.0); /* the bf16 copy was used: float32 would match exactly */
   prism_bart_session_free(ref);
@@ -347,13 +359,14 @@ static void test_report(void **state)
 {
   (void)state;
   printf("worst over fixtures: hidden %.3g, logits %.3g (tolerance %g); bf16 weights %.3g "
-         "(tolerance %g)\n", worst_hidden, worst_logits, TOLERANCE, worst_bf16, BF16_TOLERANCE);
+         "(tolerance %g)\n",
+         worst_hidden, worst_logits, TOLERANCE, worst_bf16, BF16_TOLERANCE);
 }
 
 #define FIXTURE_TESTS(setup_fn) \
   cmocka_unit_test_setup_teardown(test_encoder, setup_fn, teardown), \
-  cmocka_unit_test_setup_teardown(test_teacher_forced_logits, setup_fn, teardown), \
-  cmocka_unit_test_setup_teardown(test_greedy, setup_fn, teardown)
+      cmocka_unit_test_setup_teardown(test_teacher_forced_logits, setup_fn, teardown), \
+      cmocka_unit_test_setup_teardown(test_greedy, setup_fn, teardown)
 
 int main(void)
 {

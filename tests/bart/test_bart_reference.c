@@ -13,8 +13,17 @@
 #define TOLERANCE 1e-4
 
 static const gen_config base_config = {
-  .vocab = 40, .d_model = 24, .enc_layers = 3, .dec_layers = 2, .enc_heads = 4, .dec_heads = 2,
-  .enc_ffn = 40, .dec_ffn = 32, .max_pos = 16, .scale_embedding = 1, .activation = "relu",
+  .vocab = 40,
+  .d_model = 24,
+  .enc_layers = 3,
+  .dec_layers = 2,
+  .enc_heads = 4,
+  .dec_heads = 2,
+  .enc_ffn = 40,
+  .dec_ffn = 32,
+  .max_pos = 16,
+  .scale_embedding = 1,
+  .activation = "relu",
 };
 
 /* ---- reference ------------------------------------------------------------------------- */
@@ -69,12 +78,12 @@ static void ref_attention(const ref *r, const char *prefix, int heads, const dou
   double *q = calloc((size_t)(nq * d), sizeof *q), *k = calloc((size_t)(nk * d), sizeof *k);
   double *v = calloc((size_t)(nk * d), sizeof *v), *ctx = calloc((size_t)(nq * d), sizeof *ctx);
   double *p = calloc((size_t)nk, sizeof *p);
-  ref_linear(gen_w(g, "%s.q_proj.weight", prefix), gen_w(g, "%s.q_proj.bias", prefix), xq, nq,
-             d, d, q);
-  ref_linear(gen_w(g, "%s.k_proj.weight", prefix), gen_w(g, "%s.k_proj.bias", prefix), xkv, nk,
-             d, d, k);
-  ref_linear(gen_w(g, "%s.v_proj.weight", prefix), gen_w(g, "%s.v_proj.bias", prefix), xkv, nk,
-             d, d, v);
+  ref_linear(gen_w(g, "%s.q_proj.weight", prefix), gen_w(g, "%s.q_proj.bias", prefix), xq, nq, d, d,
+             q);
+  ref_linear(gen_w(g, "%s.k_proj.weight", prefix), gen_w(g, "%s.k_proj.bias", prefix), xkv, nk, d,
+             d, k);
+  ref_linear(gen_w(g, "%s.v_proj.weight", prefix), gen_w(g, "%s.v_proj.bias", prefix), xkv, nk, d,
+             d, v);
   for (int h = 0; h < heads; h++)
     for (int i = 0; i < nq; i++) {
       double max = -INFINITY, sum = 0;
@@ -92,8 +101,8 @@ static void ref_attention(const ref *r, const char *prefix, int heads, const dou
         for (int e = 0; e < hd; e++)
           ctx[i * d + h * hd + e] += p[j] / sum * v[j * d + h * hd + e];
     }
-  ref_linear(gen_w(g, "%s.out_proj.weight", prefix), gen_w(g, "%s.out_proj.bias", prefix), ctx,
-             nq, d, d, out);
+  ref_linear(gen_w(g, "%s.out_proj.weight", prefix), gen_w(g, "%s.out_proj.bias", prefix), ctx, nq,
+             d, d, out);
   free(q);
   free(k);
   free(v);
@@ -198,9 +207,9 @@ static double *ref_decoder(const ref *r, const double *enc, const int *mask, int
 #define SRC 7
 #define TGT 6
 
-static const int32_t src_ids[BATCH * SRC] = {0, 5, 9, 33, 12, 7, 2, 0, 21, 38, 2, 1, 1, 1};
-static const int src_mask[BATCH * SRC] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0};
-static const int32_t tgt_ids[BATCH * TGT] = {2, 0, 17, 4, 4, 30, 2, 0, 39, 1, 11, 3};
+static const int32_t src_ids[BATCH * SRC] = { 0, 5, 9, 33, 12, 7, 2, 0, 21, 38, 2, 1, 1, 1 };
+static const int src_mask[BATCH * SRC] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0 };
+static const int32_t tgt_ids[BATCH * TGT] = { 2, 0, 17, 4, 4, 30, 2, 0, 39, 1, 11, 3 };
 
 typedef struct world {
   gen_model g;
@@ -242,7 +251,7 @@ static double compare(const float *got, const double *want, size_t n)
 /* Teacher-forced logits of every batch row against the reference. */
 static double teacher_forced_diff(world *w, int use_bias)
 {
-  ref r = {&w->g, use_bias};
+  ref r = { &w->g, use_bias };
   int V = w->g.cfg.vocab;
   float *got = malloc(sizeof(float) * BATCH * TGT * (size_t)V);
   double worst = 0;
@@ -264,12 +273,12 @@ static double teacher_forced_diff(world *w, int use_bias)
 
 static void test_encoder_matches_reference(void **state)
 {
-  world w = {0};
-  ref r = {&w.g, 1};
+  world w = { 0 };
+  ref r = { &w.g, 1 };
   float hidden[BATCH * SRC * 24];
   double worst = 0;
   (void)state;
-  world_open(&w, &base_config, &(gen_layout){.dtype = PRISM_ST_F32});
+  world_open(&w, &base_config, &(gen_layout){ .dtype = PRISM_ST_F32 });
   /* attention_mask NULL: derived from pad_token_id, which matches src_mask */
   assert_ok(prism_bart_session_encode(w.session, src_ids, NULL, BATCH, SRC, hidden));
   for (int b = 0; b < BATCH; b++) {
@@ -285,10 +294,10 @@ static void test_encoder_matches_reference(void **state)
 
 static void test_teacher_forced_matches_reference(void **state)
 {
-  world w = {0};
+  world w = { 0 };
   double d;
   (void)state;
-  world_open(&w, &base_config, &(gen_layout){.dtype = PRISM_ST_F32});
+  world_open(&w, &base_config, &(gen_layout){ .dtype = PRISM_ST_F32 });
   d = teacher_forced_diff(&w, 1);
   printf("teacher-forced logits max abs diff vs reference %.3g\n", d);
   assert_true(d <= TOLERANCE);
@@ -303,14 +312,14 @@ static void test_teacher_forced_matches_reference(void **state)
 static void test_steps_with_reorder(void **state)
 {
   enum { RPI = 3, ROWS = BATCH * RPI, STEPS = 9 };
-  world w = {0};
-  ref r = {&w.g, 1};
+  world w = { 0 };
+  ref r = { &w.g, 1 };
   int32_t hist[ROWS][STEPS + 1], next_hist[ROWS][STEPS + 1], tokens[ROWS], src[ROWS];
   double *enc[BATCH], worst = 0;
   uint32_t rnd = 99;
   int V = base_config.vocab;
   (void)state;
-  world_open(&w, &base_config, &(gen_layout){.dtype = PRISM_ST_F32});
+  world_open(&w, &base_config, &(gen_layout){ .dtype = PRISM_ST_F32 });
   for (int i = 0; i < BATCH * SRC; i++)
     mask32[i] = src_mask[i];
   assert_ok(prism_bart_session_encode(w.session, src_ids, mask32, BATCH, SRC, NULL));
@@ -350,17 +359,17 @@ static void test_steps_with_reorder(void **state)
 static void test_layouts(void **state)
 {
   const gen_layout layouts[] = {
-    {.dtype = PRISM_ST_F16},
-    {.dtype = PRISM_ST_BF16},
-    {.dtype = PRISM_ST_F32, .shards = 3},
-    {.dtype = PRISM_ST_BF16, .shards = 2, .no_prefix = 1},
-    {.dtype = PRISM_ST_F32, .shared_alias = "lm_head.weight", .no_final_logits_bias = 1},
-    {.dtype = PRISM_ST_F32, .shared_alias = "model.encoder.embed_tokens.weight"},
-    {.dtype = PRISM_ST_F16, .shared_alias = "decoder.embed_tokens.weight", .no_prefix = 1},
+    { .dtype = PRISM_ST_F16 },
+    { .dtype = PRISM_ST_BF16 },
+    { .dtype = PRISM_ST_F32, .shards = 3 },
+    { .dtype = PRISM_ST_BF16, .shards = 2, .no_prefix = 1 },
+    { .dtype = PRISM_ST_F32, .shared_alias = "lm_head.weight", .no_final_logits_bias = 1 },
+    { .dtype = PRISM_ST_F32, .shared_alias = "model.encoder.embed_tokens.weight" },
+    { .dtype = PRISM_ST_F16, .shared_alias = "decoder.embed_tokens.weight", .no_prefix = 1 },
   };
   (void)state;
   for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
-    world w = {0};
+    world w = { 0 };
     double d;
     world_open(&w, &base_config, &layouts[i]);
     d = teacher_forced_diff(&w, !layouts[i].no_final_logits_bias);
@@ -372,15 +381,15 @@ static void test_layouts(void **state)
 
 static void test_activations(void **state)
 {
-  static const char *const acts[] = {"gelu", "gelu_new", "silu"};
+  static const char *const acts[] = { "gelu", "gelu_new", "silu" };
   (void)state;
   for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
     gen_config cfg = base_config;
-    world w = {0};
+    world w = { 0 };
     double d;
     cfg.activation = acts[i];
     cfg.scale_embedding = (int)(i % 2);
-    world_open(&w, &cfg, &(gen_layout){.dtype = PRISM_ST_F32});
+    world_open(&w, &cfg, &(gen_layout){ .dtype = PRISM_ST_F32 });
     assert_string_equal(model_info(w.model).activation_function, acts[i]);
     d = teacher_forced_diff(&w, 1);
     printf("%s: max abs diff vs reference %.3g\n", acts[i], d);
@@ -391,10 +400,10 @@ static void test_activations(void **state)
 
 static void test_info_reflects_config(void **state)
 {
-  world w = {0};
+  world w = { 0 };
   prism_bart_info info;
   (void)state;
-  world_open(&w, &base_config, &(gen_layout){.dtype = PRISM_ST_F32});
+  world_open(&w, &base_config, &(gen_layout){ .dtype = PRISM_ST_F32 });
   info = model_info(w.model);
   assert_int_equal(info.vocab_size, 40);
   assert_int_equal(info.encoder_layers, 3);

@@ -12,8 +12,8 @@
 #define STEPS 12
 #define RPI 2
 
-static const int32_t ids[2 * 8] = {0, 10, 20, 30, 40, 50, 60, 2, 0, 500, 7, 999, 2, 1, 1, 1};
-static const int32_t dec[2 * 5] = {2, 0, 11, 12, 13, 2, 0, 600, 601, 602};
+static const int32_t ids[2 * 8] = { 0, 10, 20, 30, 40, 50, 60, 2, 0, 500, 7, 999, 2, 1, 1, 1 };
+static const int32_t dec[2 * 5] = { 2, 0, 11, 12, 13, 2, 0, 600, 601, 602 };
 
 typedef struct result {
   float hidden[2 * 8 * 64];

@@ -9,8 +9,8 @@
 #include "prism/prism.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define BENCH_X86 1
+#  include <immintrin.h>
+#  define BENCH_X86 1
 #endif
 
 double bench_now(void)
@@ -44,7 +44,7 @@ float *bench_alloc_filled(size_t bytes)
 /* Four independent accumulators keep enough loads in flight to saturate memory. */
 static float sum_scalar(const float *p, size_t n)
 {
-  float s[4] = {0};
+  float s[4] = { 0 };
   for (size_t i = 0; i + 4 <= n; i += 4)
     for (int l = 0; l < 4; l++)
       s[l] += p[i + l];
@@ -94,8 +94,9 @@ static void sum_range(void *ctx, size_t b, size_t e)
   float s;
 #ifdef BENCH_X86
   unsigned cpu = prism__cpu_flags();
-  s = (cpu & PRISM_CPU_AVX512) ? sum_avx512(p, n) : (cpu & PRISM_CPU_AVX2) ? sum_avx2(p, n)
-                                                                          : sum_scalar(p, n);
+  s = (cpu & PRISM_CPU_AVX512) ? sum_avx512(p, n)
+      : (cpu & PRISM_CPU_AVX2) ? sum_avx2(p, n)
+                               : sum_scalar(p, n);
 #else
   s = sum_scalar(p, n);
 #endif

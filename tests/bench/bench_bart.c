@@ -59,7 +59,7 @@ static double read_bandwidth(void)
   for (size_t i = 0; i < count; i++)
     buf[i] = (float)(i & 7);
   for (int rep = 0; rep < 3; rep++) {
-    float acc[8] = {0};
+    float acc[8] = { 0 };
     double t = now_ms(), gbs;
     for (size_t i = 0; i < count; i += 8)
       for (int j = 0; j < 8; j++)
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
   struct stat st;
   int32_t ids[SRC_LEN];
   double rss0, rss_load, hwm_load, t_enc, bw, floor_ms;
-  static const size_t rows[] = {1, 8, 40};
+  static const size_t rows[] = { 1, 8, 40 };
   if (argc < 2) {
     fprintf(stderr, "usage: bench_bart MODEL_DIR [--threads N]\n");
     return 2;
@@ -185,8 +185,8 @@ int main(int argc, char **argv)
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
     double ms = decode_ms(session, rows[i]), gemm = gemm_peer_ms(&info, rows[i]);
     printf("%s{\"rows\": %zu, \"step_ms\": %.2f, \"gemm_peer_ms\": %.2f, "
-           "\"gemm_peer_over_step\": %.3f, \"floor_over_step\": %.3f}", i ? ", " : "", rows[i],
-           ms, gemm, gemm / ms, floor_ms / ms);
+           "\"gemm_peer_over_step\": %.3f, \"floor_over_step\": %.3f}",
+           i ? ", " : "", rows[i], ms, gemm, gemm / ms, floor_ms / ms);
   }
   printf("], \"peak_rss_mb\": %.1f}\n", proc_status_bytes("VmHWM") / MB);
   prism_bart_session_free(session);

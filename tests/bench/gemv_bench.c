@@ -32,21 +32,21 @@ typedef struct {
 } shape;
 
 static const shape shapes[] = {
-  {768, 768, "attn_proj_768x768"},
-  {3072, 768, "fc1_768to3072"},
-  {768, 3072, "fc2_3072to768"},
-  {50265, 768, "lm_head_768to50265"},
+  { 768, 768, "attn_proj_768x768" },
+  { 3072, 768, "fc1_768to3072" },
+  { 768, 3072, "fc2_3072to768" },
+  { 50265, 768, "lm_head_768to50265" },
 };
-static const size_t Ms[] = {1, 4, 10, 40};
+static const size_t Ms[] = { 1, 4, 10, 40 };
 
 enum { SKINNY_F32, SKINNY_BF16, BLAS_SGEMM, BLAS_SGEMV, N_IMPL };
-static const char *impl_names[N_IMPL] = {"skinny_f32", "skinny_bf16", "openblas_sgemm",
-                                         "openblas_sgemv"};
+static const char *impl_names[N_IMPL] = { "skinny_f32", "skinny_bf16", "openblas_sgemm",
+                                          "openblas_sgemv" };
 
 typedef struct {
   size_t M, N, K, copies;
-  float *X, *Y, *W;  /* W: `copies` matrices of N*K floats */
-  uint16_t *Wh;      /* the same in bf16 */
+  float *X, *Y, *W; /* W: `copies` matrices of N*K floats */
+  uint16_t *Wh;     /* the same in bf16 */
 } problem;
 
 static int hot_cache;
@@ -59,8 +59,8 @@ static void call(const problem *p, int impl, size_t c)
     prism__skinny_gemm(p->M, p->N, p->K, p->X, p->K, W, p->K, NULL, p->Y, p->N, 0);
     break;
   case SKINNY_BF16:
-    prism__skinny_gemm_bf16(p->M, p->N, p->K, p->X, p->K, p->Wh + c * p->N * p->K, p->K, NULL,
-                            p->Y, p->N, 0);
+    prism__skinny_gemm_bf16(p->M, p->N, p->K, p->X, p->K, p->Wh + c * p->N * p->K, p->K, NULL, p->Y,
+                            p->N, 0);
     break;
   case BLAS_SGEMM:
     prism__sgemm_nt(p->M, p->N, p->K, 1.0f, p->X, p->K, W, p->K, 0.0f, p->Y, p->N);
@@ -132,7 +132,7 @@ static void bench_shape(const shape *s, size_t M, int samples, double floor_gbs,
 {
   problem p;
   double t[N_IMPL][MAX_SAMPLES], med[N_IMPL], best[N_IMPL];
-  int active[N_IMPL] = {1, 1, 1, M == 1};
+  int active[N_IMPL] = { 1, 1, 1, M == 1 };
 
   if (!problem_init(&p, s, M)) {
     fprintf(stderr, "gemv_bench: out of memory\n");

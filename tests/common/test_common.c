@@ -86,7 +86,7 @@ static void capture_log(int level, const char *message, void *payload)
 
 static void test_logging(void **state)
 {
-  log_capture c = {0};
+  log_capture c = { 0 };
   (void)state;
   prism_log_set(capture_log, &c);
   prism_log_set_level(PRISM_LOG_DEBUG);
@@ -211,9 +211,9 @@ static void mark_range(void *ctx, size_t begin, size_t end)
 
 static void test_parallel_for_covers_once(void **state)
 {
-  static const size_t sizes[] = {0, 1, 2, 7, 64, 1000, 4097};
+  static const size_t sizes[] = { 0, 1, 2, 7, 64, 1000, 4097 };
   unsigned char hits[4097];
-  cover_ctx c = {hits};
+  cover_ctx c = { hits };
   (void)state;
   for (int threads = 1; threads <= 4; threads++) {
     assert_int_equal(prism_set_num_threads(threads), threads);

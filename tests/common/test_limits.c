@@ -63,7 +63,7 @@ static void test_file_and_text_limits(void **state)
 
 static void test_generate_limits(void **state)
 {
-  const int32_t ids[] = {0, 10, 20, 2, 0, 30, 40, 2};
+  const int32_t ids[] = { 0, 10, 20, 2, 0, 30, 40, 2 };
   char path[512];
   prism_bart *model;
   prism_bart_session *s;

@@ -34,13 +34,13 @@ static int parse_text(const char *header, size_t data_len)
 static void test_round_trip(void **state)
 {
   char path[] = "/tmp/prism-st-XXXXXX";
-  float a[6] = {1, 2, 3, 4, 5, 6}, back[6];
-  int32_t b[3] = {-1, 7, 9};
+  float a[6] = { 1, 2, 3, 4, 5, 6 }, back[6];
+  int32_t b[3] = { -1, 7, 9 };
   prism__st_out out[2] = {
-    {"weights", PRISM_ST_F32, 2, {2, 3}, a},
-    {"ids", PRISM_ST_I32, 1, {3}, b},
+    { "weights", PRISM_ST_F32, 2, { 2, 3 }, a },
+    { "ids", PRISM_ST_I32, 1, { 3 }, b },
   };
-  prism__st_metadata meta[2] = {{"format", "pt"}, {"note", "x\ty"}};
+  prism__st_metadata meta[2] = { { "format", "pt" }, { "note", "x\ty" } };
   prism__st_file f;
   const prism__st_tensor *t;
   int fd = mkstemp(path);
@@ -72,10 +72,10 @@ static void test_round_trip(void **state)
 static void test_half_conversions(void **state)
 {
   /* 1.0, -2.0, 65504 (max), 2^-24 (min subnormal), +inf */
-  const unsigned char f16[] = {0x00, 0x3c, 0x00, 0xc0, 0xff, 0x7b, 0x01, 0x00, 0x00, 0x7c};
+  const unsigned char f16[] = { 0x00, 0x3c, 0x00, 0xc0, 0xff, 0x7b, 0x01, 0x00, 0x00, 0x7c };
   /* bf16: 1.0, -3.0 */
-  const unsigned char bf16[] = {0x80, 0x3f, 0x40, 0xc0};
-  prism__st_tensor t = {"h", PRISM_ST_F16, 1, {5}, 5, f16, sizeof f16};
+  const unsigned char bf16[] = { 0x80, 0x3f, 0x40, 0xc0 };
+  prism__st_tensor t = { "h", PRISM_ST_F16, 1, { 5 }, 5, f16, sizeof f16 };
   float out[5];
   (void)state;
   assert_ok(prism__st_to_f32(&t, out));
@@ -100,25 +100,36 @@ static void test_malformed(void **state)
     int status;
     const char *mentions;
   } cases[] = {
-    {"[1,2]", 0, PRISM_ERR_FORMAT, "not a JSON object"},
-    {"{\"a\":", 0, PRISM_ERR_FORMAT, "invalid JSON"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-     "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, PRISM_ERR_FORMAT, "invalid JSON"},
-    {"{\"a\":5}", 0, PRISM_ERR_FORMAT, "\"a\": entry is not an object"},
-    {"{\"a\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4, PRISM_ERR_FORMAT, "dtype"},
-    {"{\"a\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, PRISM_ERR_UNSUPPORTED, "Q4"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":\"1\",\"data_offsets\":[0,4]}}", 4, PRISM_ERR_FORMAT, "shape"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4, PRISM_ERR_FORMAT, "shape[0]"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 4, PRISM_ERR_FORMAT, "at most"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,4]}}", 4, PRISM_ERR_FORMAT, "overflow"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4]}}", 4, PRISM_ERR_FORMAT, "data_offsets"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 4, PRISM_ERR_FORMAT, "reversed"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 4, PRISM_ERR_FORMAT, "past the data"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, PRISM_ERR_FORMAT, "needs 8 bytes"},
-    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-     "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, PRISM_ERR_FORMAT, "overlap"},
-    {"{\"__metadata__\":{\"k\":1}}", 0, PRISM_ERR_FORMAT, "metadata \"k\""},
-    {"{\"__metadata__\":[]}", 0, PRISM_ERR_FORMAT, "__metadata__"},
+    { "[1,2]", 0, PRISM_ERR_FORMAT, "not a JSON object" },
+    { "{\"a\":", 0, PRISM_ERR_FORMAT, "invalid JSON" },
+    { "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+      "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+      8, PRISM_ERR_FORMAT, "invalid JSON" },
+    { "{\"a\":5}", 0, PRISM_ERR_FORMAT, "\"a\": entry is not an object" },
+    { "{\"a\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4, PRISM_ERR_FORMAT, "dtype" },
+    { "{\"a\":{\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, PRISM_ERR_UNSUPPORTED,
+      "Q4" },
+    { "{\"a\":{\"dtype\":\"F32\",\"shape\":\"1\",\"data_offsets\":[0,4]}}", 4, PRISM_ERR_FORMAT,
+      "shape" },
+    { "{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4, PRISM_ERR_FORMAT,
+      "shape[0]" },
+    { "{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 4,
+      PRISM_ERR_FORMAT, "at most" },
+    { "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,4]}}", 4,
+      PRISM_ERR_FORMAT, "overflow" },
+    { "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4]}}", 4, PRISM_ERR_FORMAT,
+      "data_offsets" },
+    { "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}}", 4, PRISM_ERR_FORMAT,
+      "reversed" },
+    { "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 4, PRISM_ERR_FORMAT,
+      "past the data" },
+    { "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, PRISM_ERR_FORMAT,
+      "needs 8 bytes" },
+    { "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+      "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+      8, PRISM_ERR_FORMAT, "overlap" },
+    { "{\"__metadata__\":{\"k\":1}}", 0, PRISM_ERR_FORMAT, "metadata \"k\"" },
+    { "{\"__metadata__\":[]}", 0, PRISM_ERR_FORMAT, "__metadata__" },
   };
   (void)state;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -133,7 +144,7 @@ static void test_malformed(void **state)
 
 static void test_bad_lengths(void **state)
 {
-  unsigned char img[16] = {0};
+  unsigned char img[16] = { 0 };
   prism__st_file f;
   (void)state;
   assert_status(prism__st_parse(img, 5, "short.st", &f), PRISM_ERR_FORMAT);
@@ -172,10 +183,8 @@ static void test_allocation_failures(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_round_trip),
-    cmocka_unit_test(test_half_conversions),
-    cmocka_unit_test(test_malformed),
-    cmocka_unit_test(test_bad_lengths),
+    cmocka_unit_test(test_round_trip),          cmocka_unit_test(test_half_conversions),
+    cmocka_unit_test(test_malformed),           cmocka_unit_test(test_bad_lengths),
     cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests_name("safetensors", tests, NULL, NULL);

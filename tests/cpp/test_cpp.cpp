@@ -12,21 +12,21 @@
 #include <string>
 #include <vector>
 
-namespace {
+namespace
+{
 
 int failures = 0;
 
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
+#define CHECK(cond) \
+  do { \
+    if (!(cond)) { \
       std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                              \
-    }                                                                          \
+      failures++; \
+    } \
   } while (0)
 
 // Run `fn` and check that it throws prism::Error with `status`.
-template <typename Fn>
-void check_throws(int status, Fn fn, int line)
+template <typename Fn> void check_throws(int status, Fn fn, int line)
 {
   try {
     fn();
@@ -41,7 +41,9 @@ void check_throws(int status, Fn fn, int line)
     }
   }
 }
-#define CHECK_THROWS(status, body) check_throws(status, [&]() { body; }, __LINE__)
+#define CHECK_THROWS(status, body) \
+  check_throws( \
+      status, [&]() { body; }, __LINE__)
 
 std::string env_or(const char *name, const char *fallback)
 {
@@ -57,8 +59,7 @@ std::vector<int32_t> ints(const json_t *array)
   std::vector<int32_t> out;
   size_t i;
   json_t *v;
-  json_array_foreach(array, i, v)
-    out.push_back(static_cast<int32_t>(json_integer_value(v)));
+  json_array_foreach(array, i, v) out.push_back(static_cast<int32_t>(json_integer_value(v)));
   return out;
 }
 
@@ -67,8 +68,7 @@ std::vector<float> floats(const json_t *array)
   std::vector<float> out;
   size_t i;
   json_t *v;
-  json_array_foreach(array, i, v)
-    out.push_back(static_cast<float>(json_number_value(v)));
+  json_array_foreach(array, i, v) out.push_back(static_cast<float>(json_number_value(v)));
   return out;
 }
 
@@ -78,7 +78,8 @@ std::vector<int32_t> matrix(const json_t *rows, size_t *n_rows)
   std::vector<int32_t> out;
   size_t i;
   json_t *row;
-  json_array_foreach(rows, i, row) {
+  json_array_foreach(rows, i, row)
+  {
     std::vector<int32_t> r = ints(row);
     out.insert(out.end(), r.begin(), r.end());
   }
@@ -113,30 +114,29 @@ void test_tokenizer()
 {
   prism::Tokenizer tok = prism::Tokenizer::load(fixtures + "/bart-vocab");
   CHECK(tok.vocab_size() == 50265);
-  CHECK(tok.encode("Hello world") == (std::vector<int32_t>{0, 31414, 232, 2}));
-  CHECK(tok.encode(" Hello world") == (std::vector<int32_t>{0, 20920, 232, 2}));
+  CHECK(tok.encode("Hello world") == (std::vector<int32_t>{ 0, 31414, 232, 2 }));
+  CHECK(tok.encode(" Hello world") == (std::vector<int32_t>{ 0, 20920, 232, 2 }));
   CHECK(tok.encode("Hello world", PRISM_TOKENIZER_NO_SPECIAL) ==
-        (std::vector<int32_t>{31414, 232}));
+        (std::vector<int32_t>{ 31414, 232 }));
   CHECK(tok.decode(tok.encode("Hello world"), PRISM_TOKENIZER_SKIP_SPECIAL) == "Hello world");
   CHECK(tok.decode(tok.encode("Hello world")) == "<s>Hello world</s>");
   CHECK(tok.token_to_id("\xc4\xa0world") == 232);
   CHECK(tok.id_to_token(232) == "\xc4\xa0world");
   CHECK(tok.special_id(PRISM_TOKENIZER_MASK) == 50264);
-  CHECK(tok.encode_pair("Hello", "world") ==
-        (std::vector<int32_t>{0, 31414, 2, 2, 8331, 2}));
+  CHECK(tok.encode_pair("Hello", "world") == (std::vector<int32_t>{ 0, 31414, 2, 2, 8331, 2 }));
 
   // Id 50195 decodes to 128 bytes, more than the wrapper's first guess per id:
   // decode must grow its buffer and retry.
-  std::string long_token = tok.decode(std::vector<int32_t>{50195});
+  std::string long_token = tok.decode(std::vector<int32_t>{ 50195 });
   CHECK(long_token.size() == 128);
   std::vector<int32_t> repeated(10, 50195);
   CHECK(tok.decode(repeated).size() == 1280);
 
-  std::vector<std::string> texts{"Hello world", "", " Hello world"};
-  std::vector<std::vector<int32_t> > batch = tok.encode_batch(texts);
+  std::vector<std::string> texts{ "Hello world", "", " Hello world" };
+  std::vector<std::vector<int32_t>> batch = tok.encode_batch(texts);
   CHECK(batch.size() == 3);
   CHECK(batch[0] == tok.encode(texts[0]));
-  CHECK(batch[1] == (std::vector<int32_t>{0, 2}));
+  CHECK(batch[1] == (std::vector<int32_t>{ 0, 2 }));
   CHECK(batch[2] == tok.encode(texts[2]));
 
   // The reference cases, ids and decoded text.
@@ -151,9 +151,9 @@ void test_tokenizer()
     std::vector<int32_t> expect = ints(json_object_get(c, "ids"));
     std::vector<int32_t> got = tok.encode(text);
     std::string decoded = tok.decode(got);
-    same += got == expect && decoded == str(json_object_get(c, "decoded")) &&
-            tok.encode(text, PRISM_TOKENIZER_NO_SPECIAL) ==
-              ints(json_object_get(c, "ids_no_special"));
+    same +=
+        got == expect && decoded == str(json_object_get(c, "decoded")) &&
+        tok.encode(text, PRISM_TOKENIZER_NO_SPECIAL) == ints(json_object_get(c, "ids_no_special"));
     cases++;
     json_decref(c);
   }
@@ -166,29 +166,29 @@ void test_tokenizer()
   CHECK(tok.encode(std::string("a\xff", 2), PRISM_TOKENIZER_REPLACE_INVALID).size() > 2);
   CHECK_THROWS(PRISM_ERR_NOT_FOUND, tok.token_to_id("no such token"));
   CHECK_THROWS(PRISM_ERR_OUT_OF_RANGE, tok.id_to_token(50265));
-  CHECK_THROWS(PRISM_ERR_OUT_OF_RANGE, tok.decode(std::vector<int32_t>{0, 99999}));
+  CHECK_THROWS(PRISM_ERR_OUT_OF_RANGE, tok.decode(std::vector<int32_t>{ 0, 99999 }));
   CHECK_THROWS(PRISM_ERR_NOT_FOUND, prism::Tokenizer::load(fixtures + "/no-such-folder"));
 
   prism::Tokenizer files = prism::Tokenizer::load_files(fixtures + "/bart-vocab/vocab.json",
-                                                       fixtures + "/bart-vocab/merges.txt");
+                                                        fixtures + "/bart-vocab/merges.txt");
   CHECK(files.encode("Hello world") == tok.encode("Hello world"));
   prism::TokenizerParams prefix;
   prefix.add_prefix_space = 1;
   CHECK(prism::Tokenizer::load(fixtures + "/bart-vocab", &prefix).encode("Hello world") ==
         tok.encode(" Hello world"));
   prism::Tokenizer json = prism::Tokenizer::load_json_memory(
-    "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"<s>\": 0, \"</s>\": 1, \"a\": 2, \"b\": 3, "
-    "\"ab\": 4}, \"merges\": [\"a b\"]}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}");
-  CHECK(json.encode("ab") == (std::vector<int32_t>{0, 4, 1}));
+      "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"<s>\": 0, \"</s>\": 1, \"a\": 2, \"b\": 3, "
+      "\"ab\": 4}, \"merges\": [\"a b\"]}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}");
+  CHECK(json.encode("ab") == (std::vector<int32_t>{ 0, 4, 1 }));
   CHECK_THROWS(PRISM_ERR_FORMAT, prism::Tokenizer::load_json_memory("{"));
 
   // Memory loading gives the same tokenizer; moving transfers ownership.
-  prism::Tokenizer mem = prism::Tokenizer::load_memory("{\"<s>\": 0, \"</s>\": 1, \"a\": 2}",
-                                                       "#version: 0.2\n");
+  prism::Tokenizer mem =
+      prism::Tokenizer::load_memory("{\"<s>\": 0, \"</s>\": 1, \"a\": 2}", "#version: 0.2\n");
   CHECK(mem.vocab_size() == 3);
   prism::Tokenizer moved(std::move(mem));
   CHECK(moved.get() != nullptr && mem.get() == nullptr);
-  CHECK(moved.encode("a") == (std::vector<int32_t>{0, 2, 1}));
+  CHECK(moved.encode("a") == (std::vector<int32_t>{ 0, 2, 1 }));
 }
 
 // Forward pass and every generate case of one tiny-bart fixture.
@@ -235,8 +235,8 @@ void test_bart_fixture(const std::string &name, float tolerance)
     for (size_t v = 0; v < 1000; v++)
       worst = std::fmax(worst, std::fabs(step[b * 1000 + v] - logits[(b * tgt) * 1000 + v]));
   CHECK(worst < tolerance);
-  session.decoder_reorder(std::vector<int32_t>{1, 0});
-  CHECK_THROWS(PRISM_ERR_INVALID_ARGUMENT, session.decoder_step(std::vector<int32_t>{2}));
+  session.decoder_reorder(std::vector<int32_t>{ 1, 0 });
+  CHECK_THROWS(PRISM_ERR_INVALID_ARGUMENT, session.decoder_step(std::vector<int32_t>{ 2 }));
   CHECK_THROWS(PRISM_ERR_INVALID_ARGUMENT, session.forward(dec, dec.size() / rows + 1));
 
   prism_bart_session_params sp = prism::SessionParams();
@@ -245,7 +245,8 @@ void test_bart_fixture(const std::string &name, float tolerance)
   size_t i, exact = 0;
   json_t *g;
   json_t *cases = json_object_get(expected, "generate");
-  json_array_foreach(cases, i, g) {
+  json_array_foreach(cases, i, g)
+  {
     char *params_json = json_dumps(json_object_get(g, "params"), 0);
     prism::GenerateParams params;
     params.parse(params_json);
@@ -289,8 +290,8 @@ void test_streaming()
 {
   prism::Bart model = prism::Bart::load(fixtures + "/tiny-bart-copy");
   prism::Session session(model);
-  prism::IdBatch input = prism::IdBatch::pad({{0, 17, 42, 99, 5, 2}, {0, 120, 64, 33, 8, 77, 101, 2}},
-                                             model.info().pad_token_id);
+  prism::IdBatch input = prism::IdBatch::pad(
+      { { 0, 17, 42, 99, 5, 2 }, { 0, 120, 64, 33, 8, 77, 101, 2 } }, model.info().pad_token_id);
   CHECK(input.batch == 2 && input.src_len == 8 && input.attention_mask[7] == 0);
 
   // The copy model repeats its input after the start token.
@@ -300,12 +301,13 @@ void test_streaming()
     return ev.num_rows == 2;
   });
   CHECK(steps > 0 && static_cast<int32_t>(steps) == r.stats.steps);
-  CHECK(r.sequence(0) == (std::vector<int32_t>{2, 0, 17, 42, 99, 5, 2}));
-  CHECK(r.sequence(1) == (std::vector<int32_t>{2, 0, 120, 64, 33, 8, 77, 101, 2}));
+  CHECK(r.sequence(0) == (std::vector<int32_t>{ 2, 0, 17, 42, 99, 5, 2 }));
+  CHECK(r.sequence(1) == (std::vector<int32_t>{ 2, 0, 120, 64, 33, 8, 77, 101, 2 }));
 
   // Returning false cancels; a thrown exception cancels and comes back unchanged.
-  CHECK_THROWS(PRISM_ERR_CANCELLED,
-               session.generate(input, nullptr, [](const prism_generate_event &) { return false; }));
+  CHECK_THROWS(
+      PRISM_ERR_CANCELLED,
+      session.generate(input, nullptr, [](const prism_generate_event &) { return false; }));
   bool caught = false;
   try {
     session.generate(input, nullptr, [](const prism_generate_event &ev) -> bool {
@@ -362,13 +364,13 @@ void test_ranker()
   CHECK(std::fabs(ranker.predict(user, top.items[0]) - top.scores[0]) < 1e-4f);
 
   // Seen items are excluded by default; a candidate list restricts the choice.
-  prism::ScoredItems only = ranker.recommend(user, 5, prism::Filter().candidates({top.items[2]}));
+  prism::ScoredItems only = ranker.recommend(user, 5, prism::Filter().candidates({ top.items[2] }));
   CHECK(only.size() == 1 && only.items[0] == top.items[2]);
   CHECK(ranker.recommend(user, 5, prism::Filter().candidates({})).size() == 0);
-  prism::ScoredItems without = ranker.recommend(user, 5, prism::Filter().exclude({top.items[0]}));
+  prism::ScoredItems without = ranker.recommend(user, 5, prism::Filter().exclude({ top.items[0] }));
   CHECK(without.items[0] == top.items[1]);
 
-  std::vector<prism::ScoredItems> batch = ranker.recommend_batch({user, user + 1}, 5);
+  std::vector<prism::ScoredItems> batch = ranker.recommend_batch({ user, user + 1 }, 5);
   CHECK(batch.size() == 2 && batch[0].items == top.items);
 
   prism::ScoredItems evidence = ranker.explain(user, top.items[0], 3);
@@ -376,15 +378,15 @@ void test_ranker()
   for (size_t i = 1; i < evidence.size(); i++)
     CHECK(evidence.scores[i - 1] >= evidence.scores[i]);
 
-  std::vector<float> factors = ranker.fold_in({top.items[0], top.items[1]});
+  std::vector<float> factors = ranker.fold_in({ top.items[0], top.items[1] });
   CHECK(factors.size() == 8);
-  CHECK(ranker.recommend_history({top.items[0]}, {}, 3).size() == 3);
+  CHECK(ranker.recommend_history({ top.items[0] }, {}, 3).size() == 3);
   CHECK(ranker.similar_items(top.items[0], 4).size() == 4);
   CHECK(ranker.user_factors() != nullptr && ranker.item_factors() != nullptr);
 
   prism_ranker_metrics m = ranker.evaluate(data, 5, prism::Filter().exclude_seen(false));
   CHECK(m.users == static_cast<size_t>(data.num_users()) && m.precision > 0.0);
-  prism_ranker_metrics one = prism::Ranker::metrics_list({1, 2, 3}, {2}, 3);
+  prism_ranker_metrics one = prism::Ranker::metrics_list({ 1, 2, 3 }, { 2 }, 3);
   CHECK(std::fabs(one.precision - 1.0 / 3.0) < 1e-12 && one.recall == 1.0);
   CHECK(ranker.evaluate_ratings(data).pairs == data.count());
 
@@ -397,12 +399,13 @@ void test_ranker()
   CHECK(loaded.recommend(user, 5).items == top.items);
 
   // Arrays in, and the error paths.
-  prism::Ranker coo = prism::Ranker::train_coo(2, 3, {0, 0, 1}, {0, 1, 2});
+  prism::Ranker coo = prism::Ranker::train_coo(2, 3, { 0, 0, 1 }, { 0, 1, 2 });
   CHECK(coo.num_users() == 2 && coo.num_items() == 3);
   CHECK_THROWS(PRISM_ERR_OUT_OF_RANGE, coo.user_id(0));
-  prism::Ranker csr = prism::Ranker::train_csr(2, 3, {0, 2, 3}, {0, 1, 2}, {1.0f, 2.0f, 1.0f});
+  prism::Ranker csr =
+      prism::Ranker::train_csr(2, 3, { 0, 2, 3 }, { 0, 1, 2 }, { 1.0f, 2.0f, 1.0f });
   CHECK(csr.num_users() == 2);
-  CHECK_THROWS(PRISM_ERR_INVALID_ARGUMENT, prism::Ranker::train_coo(2, 3, {0}, {0, 1}));
+  CHECK_THROWS(PRISM_ERR_INVALID_ARGUMENT, prism::Ranker::train_coo(2, 3, { 0 }, { 0, 1 }));
   CHECK_THROWS(PRISM_ERR_INVALID_ARGUMENT, ranker.recommend(user, 0));
   CHECK_THROWS(PRISM_ERR_CANCELLED,
                prism::Ranker::train(data, &params, [](int, int, double) { return false; }));
@@ -422,13 +425,13 @@ void test_ranker()
 
 void test_explain()
 {
-  std::string prompt = prism::render_prompt(
-    {prism::PromptItem("The Glass Letters", "literary drama"),
-     prism::PromptItem("Witness at Ashby Hall", "mystery"),
-     prism::PromptItem("Winter Hours", "literary drama")},
-    prism::PromptItem("Orchard in August", "literary drama"),
-    {prism::PromptItem("Winter Hours", "literary drama"),
-     prism::PromptItem("The Glass Letters", "literary drama")});
+  std::string prompt =
+      prism::render_prompt({ prism::PromptItem("The Glass Letters", "literary drama"),
+                             prism::PromptItem("Witness at Ashby Hall", "mystery"),
+                             prism::PromptItem("Winter Hours", "literary drama") },
+                           prism::PromptItem("Orchard in August", "literary drama"),
+                           { prism::PromptItem("Winter Hours", "literary drama"),
+                             prism::PromptItem("The Glass Letters", "literary drama") });
   CHECK(prompt == "history: The Glass Letters (literary drama); Witness at Ashby Hall (mystery); "
                   "Winter Hours (literary drama) | item: Orchard in August (literary drama) | "
                   "evidence: Winter Hours (literary drama); The Glass Letters (literary drama)");
@@ -444,13 +447,14 @@ void test_explain()
   custom.template_text = "{item} because {evidence}";
   CHECK(prism::render_prompt({}, prism::PromptItem("X", "y"), {}, &custom) == "X because none");
   custom.template_text = "{nonsense}";
-  CHECK_THROWS(PRISM_ERR_FORMAT, prism::render_prompt({}, prism::PromptItem("X", "y"), {}, &custom));
+  CHECK_THROWS(PRISM_ERR_FORMAT,
+               prism::render_prompt({}, prism::PromptItem("X", "y"), {}, &custom));
   CHECK_THROWS(PRISM_ERR_INVALID_UTF8,
                prism::render_prompt({}, prism::PromptItem("bad \xff", "y"), {}));
 
   // The demo student explains through a loaded explainer and through borrowed handles alike.
   prism::Explainer owned = prism::Explainer::load(demo + "/model");
-  std::vector<std::string> a = owned.run({prompt, prompt});
+  std::vector<std::string> a = owned.run({ prompt, prompt });
   CHECK(a.size() == 2 && !a[0].empty() && a[0] == a[1]);
   CHECK(owned.tokenizer() != nullptr && owned.model() != nullptr);
 
@@ -460,18 +464,19 @@ void test_explain()
   ep.max_batch = 1;
   prism::Explainer borrowed = prism::Explainer::create(tok, model, &ep);
   size_t events = 0;
-  std::vector<std::string> b = borrowed.run({prompt}, nullptr, [&](const prism_generate_event &) {
+  std::vector<std::string> b = borrowed.run({ prompt }, nullptr, [&](const prism_generate_event &) {
     events++;
     return true;
   });
-  CHECK(b == std::vector<std::string>{a[0]});
+  CHECK(b == std::vector<std::string>{ a[0] });
   CHECK(events > 0);
 
   prism::GenerateParams beams;
   beams.parse("{\"num_beams\": 2, \"num_return_sequences\": 2}");
-  CHECK(borrowed.run({prompt}, &beams).size() == 2);
-  CHECK_THROWS(PRISM_ERR_CANCELLED,
-               borrowed.run({prompt}, nullptr, [](const prism_generate_event &) { return false; }));
+  CHECK(borrowed.run({ prompt }, &beams).size() == 2);
+  CHECK_THROWS(
+      PRISM_ERR_CANCELLED,
+      borrowed.run({ prompt }, nullptr, [](const prism_generate_event &) { return false; }));
   std::printf("explanation: %s\n", a[0].c_str());
 }
 

@@ -39,8 +39,8 @@ static int setup(void **state)
   len += (size_t)sprintf(vocab, "{\"<s>\":0,\"<pad>\":1,\"</s>\":2,\"<unk>\":3");
   for (unsigned b = 0; b < 256; b++) {
     size_t k = byte_symbol(b, sym);
-    len += (size_t)sprintf(vocab + len, ",\"%s%.*s\":%u", b == '"' || b == '\\' ? "\\" : "",
-                           (int)k, sym, b + 4);
+    len += (size_t)sprintf(vocab + len, ",\"%s%.*s\":%u", b == '"' || b == '\\' ? "\\" : "", (int)k,
+                           sym, b + 4);
   }
   len += (size_t)sprintf(vocab + len, ",\"<mask>\":260}");
   assert_ok(prism_tokenizer_load_memory(&tok, vocab, len, merges, strlen(merges), NULL));
@@ -68,7 +68,7 @@ static prism_generate_params greedy(int max_length)
 
 static void test_copy_round_trip(void **state)
 {
-  const char *prompts[] = {"hello world", "abc", "The Glass"};
+  const char *prompts[] = { "hello world", "abc", "The Glass" };
   prism_generate_params p = greedy(24);
   prism_explainer *ex;
   prism_text_batch *out;
@@ -91,7 +91,7 @@ static void test_copy_round_trip(void **state)
 /* The explainer is exactly tokenize -> generate -> detokenize, whatever the model says. */
 static void test_matches_manual_pipeline(void **state)
 {
-  const char *prompts[] = {"one prompt here", "x", "a third, longer prompt text"};
+  const char *prompts[] = { "one prompt here", "x", "a third, longer prompt text" };
   prism_generate_params p = greedy(12);
   prism_explainer_params ep;
   prism_explainer *ex;
@@ -112,11 +112,10 @@ static void test_matches_manual_pipeline(void **state)
     assert_ok(prism_tokenizer_encode(ids, 64, &n, tok, prompts[i], strlen(prompts[i]), 0));
     assert_ok(prism_generate_run(&res, s, ids, NULL, 1, n, &p, NULL, NULL));
     for (size_t j = 0; j < 2; j++) {
-      assert_ok(prism_tokenizer_decode(text, sizeof text, &tl, tok,
-                                       prism_generate_result_sequences(res) +
-                                         j * prism_generate_result_width(res),
-                                       (size_t)prism_generate_result_lengths(res)[j],
-                                       PRISM_TOKENIZER_SKIP_SPECIAL));
+      assert_ok(prism_tokenizer_decode(
+          text, sizeof text, &tl, tok,
+          prism_generate_result_sequences(res) + j * prism_generate_result_width(res),
+          (size_t)prism_generate_result_lengths(res)[j], PRISM_TOKENIZER_SKIP_SPECIAL));
       assert_string_equal(prism_text_batch_get(out, i * 2 + j, NULL), text);
     }
     prism_generate_result_free(res);
@@ -138,7 +137,7 @@ static void test_matches_manual_pipeline(void **state)
 
 static void test_truncation(void **state)
 {
-  const char *prompts[] = {"abcdefghijklmnop"};
+  const char *prompts[] = { "abcdefghijklmnop" };
   prism_explainer_params ep;
   prism_generate_params p = greedy(24);
   prism_explainer *ex;
@@ -161,7 +160,8 @@ static int count_steps(const prism_generate_event *ev, void *payload)
 
 static void test_errors_and_cancel(void **state)
 {
-  const char *bad[] = {"fine", "bad \xc3 byte"}, *null_prompt[] = {"a", NULL}, *ok[] = {"abc"};
+  const char *bad[] = { "fine", "bad \xc3 byte" }, *null_prompt[] = { "a", NULL },
+             *ok[] = { "abc" };
   prism_generate_params p = greedy(24);
   prism_explainer *ex;
   prism_text_batch *out = NULL;
@@ -192,8 +192,8 @@ static void test_errors_and_cancel(void **state)
   assert_error_mentions("50265");
   prism_tokenizer_free(big);
   /* A model folder without tokenizer files. */
-  assert_int_not_equal(prism_explainer_load(&ex, fixture_path(path2, sizeof path2, "tiny-bart"),
-                                            NULL), PRISM_OK);
+  assert_int_not_equal(
+      prism_explainer_load(&ex, fixture_path(path2, sizeof path2, "tiny-bart"), NULL), PRISM_OK);
   assert_error_mentions("tiny-bart");
   prism_explainer_free(NULL);
   prism_text_batch_free(NULL);

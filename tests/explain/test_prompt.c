@@ -17,13 +17,13 @@ static char *render(const prism_prompt_format *f, const prism_prompt_item *h, si
 static void test_documented_examples(void **state)
 {
   prism_prompt_item history[] = {
-    {"The Glass Letters", "literary drama"},
-    {"Witness at Ashby Hall", "mystery"},
-    {"Winter Hours", "literary drama"},
+    { "The Glass Letters", "literary drama" },
+    { "Witness at Ashby Hall", "mystery" },
+    { "Winter Hours", "literary drama" },
   };
-  prism_prompt_item evidence[] = {history[2], history[0]};
-  prism_prompt_item item = {"Orchard in August", "literary drama"};
-  prism_prompt_item bare = {"The Last\nEngine", ""};
+  prism_prompt_item evidence[] = { history[2], history[0] };
+  prism_prompt_item item = { "Orchard in August", "literary drama" };
+  prism_prompt_item bare = { "The Last\nEngine", "" };
   char *s;
   (void)state;
   s = render(NULL, history, 3, &item, evidence, 2);
@@ -39,10 +39,10 @@ static void test_documented_examples(void **state)
 
 static void test_value_cuts(void **state)
 {
-  prism_prompt_item long_title = {"A Very Long Title That Keeps Going Past The Limit Of The Field",
-                                  "  spaced \t\r\n out  "};
+  prism_prompt_item long_title = { "A Very Long Title That Keeps Going Past The Limit Of The Field",
+                                   "  spaced \t\r\n out  " };
   char accented[64] = "a", want[64] = "a";
-  prism_prompt_item acc = {accented, NULL};
+  prism_prompt_item acc = { accented, NULL };
   char *s;
   (void)state;
   s = render(NULL, NULL, 0, &long_title, NULL, 0);
@@ -63,7 +63,7 @@ static void test_value_cuts(void **state)
 
 static void test_list_limits(void **state)
 {
-  prism_prompt_item h[10], item = {"X", "g"};
+  prism_prompt_item h[10], item = { "X", "g" };
   char titles[10][16];
   char *s;
   (void)state;
@@ -82,7 +82,7 @@ static void test_list_limits(void **state)
 static void test_custom_format(void **state)
 {
   prism_prompt_format f;
-  prism_prompt_item h[] = {{"A", "x"}, {"B", "y"}}, item = {"C", "z"};
+  prism_prompt_item h[] = { { "A", "x" }, { "B", "y" } }, item = { "C", "z" };
   char *s;
   (void)state;
   assert_ok(prism_prompt_format_init(&f, sizeof f));
@@ -98,7 +98,7 @@ static void test_custom_format(void **state)
 static void test_errors(void **state)
 {
   prism_prompt_format f;
-  prism_prompt_item item = {"ok", "g"}, bad = {"fine", "bad \xff byte"};
+  prism_prompt_item item = { "ok", "g" }, bad = { "fine", "bad \xff byte" };
   char small[8];
   size_t len = 0;
   (void)state;

@@ -84,7 +84,8 @@ static void decode_all(const prism_tokenizer *tok)
 
 void fuzz_exercise_tokenizer(const prism_tokenizer *tok)
 {
-  static const char sample[] = "Hello world! <mask> caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 12 34\n\t x";
+  static const char sample[] =
+      "Hello world! <mask> caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 12 34\n\t x";
   int32_t ids[256];
   size_t n;
   if (prism_tokenizer_encode(ids, 256, &n, tok, sample, sizeof sample - 1, 0) == PRISM_OK &&

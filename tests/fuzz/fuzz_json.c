@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
   if (prism__json_parse(data, size, JSON_REJECT_DUPLICATES, "fuzz.json", &root) != 0)
     return 0;
-  json_object_foreach(root, key, value) {
+  json_object_foreach(root, key, value)
+  {
     (void)prism__json_int(root, key, "fuzz.json", 1, -1000, 1000, &i);
     (void)prism__json_int(root, key, "fuzz.json", 0, INT64_MIN, INT64_MAX, &i);
     (void)prism__json_real(root, key, "fuzz.json", 1, &r);

@@ -78,7 +78,7 @@ static inline int fake_reorder(void *ctx, const int32_t *src_rows)
 
 static inline prism__decoder fake_decoder_of(fake_decoder *f, size_t batch)
 {
-  prism__decoder d = {f, fake_start, fake_step, fake_reorder};
+  prism__decoder d = { f, fake_start, fake_step, fake_reorder };
   memset(f, 0, sizeof *f);
   f->batch = batch;
   return d;

@@ -11,12 +11,13 @@
 /* Released layouts are frozen: fields are only appended (tail padding would hide growth). */
 _Static_assert(sizeof(prism_generate_params) == 96, "prism_generate_params v1 layout");
 _Static_assert(offsetof(prism_generate_params, top_k) == 52 &&
-               offsetof(prism_generate_params, length_penalty) == 56 &&
-               offsetof(prism_generate_params, seed) == 88, "prism_generate_params v1 layout");
-_Static_assert(sizeof(prism_generate_event) == 64 &&
-               offsetof(prism_generate_event, finished) == 56, "prism_generate_event v1 layout");
-_Static_assert(sizeof(prism_generate_stats) == 32 &&
-               offsetof(prism_generate_stats, rows) == 28, "prism_generate_stats v1 layout");
+                   offsetof(prism_generate_params, length_penalty) == 56 &&
+                   offsetof(prism_generate_params, seed) == 88,
+               "prism_generate_params v1 layout");
+_Static_assert(sizeof(prism_generate_event) == 64 && offsetof(prism_generate_event, finished) == 56,
+               "prism_generate_event v1 layout");
+_Static_assert(sizeof(prism_generate_stats) == 32 && offsetof(prism_generate_stats, rows) == 28,
+               "prism_generate_stats v1 layout");
 
 typedef struct fixture {
   prism_bart *bart;
@@ -112,9 +113,10 @@ static void test_params_parse(void **state)
   prism_generate_params p = params_from("{\"num_beams\": 4, \"early_stopping\": \"never\", "
                                         "\"forced_bos_token_id\": null, \"top_p\": 0.5, "
                                         "\"do_sample\": true, \"seed\": 99}");
-  const char *bad[] = {"{\"num_beam\": 4}", "{\"num_beams\": \"4\"}", "{\"num_beams\": -1}",
-                       "{\"early_stopping\": \"sometimes\"}", "{\"do_sample\": 1}", "[1]",
-                       "{\"top_p\": }"};
+  const char *bad[] = { "{\"num_beam\": 4}",   "{\"num_beams\": \"4\"}",
+                        "{\"num_beams\": -1}", "{\"early_stopping\": \"sometimes\"}",
+                        "{\"do_sample\": 1}",  "[1]",
+                        "{\"top_p\": }" };
   (void)state;
   assert_int_equal(p.num_beams, 4);
   assert_int_equal(p.early_stopping, PRISM_EARLY_STOPPING_NEVER);
@@ -141,20 +143,20 @@ static void test_bad_params(void **state)
 {
   fixture *f = *state;
   const bad_request cases[] = {
-    {"{\"num_beams\": 0}", PRISM_ERR_INVALID_ARGUMENT, "num_beams"},
-    {"{\"top_p\": 0}", PRISM_ERR_INVALID_ARGUMENT, "top_p"},
-    {"{\"top_p\": 1.5}", PRISM_ERR_INVALID_ARGUMENT, "top_p"},
-    {"{\"do_sample\": true, \"temperature\": 0}", PRISM_ERR_INVALID_ARGUMENT, "temperature"},
-    {"{\"num_beams\": 2, \"num_return_sequences\": 3}", PRISM_ERR_INVALID_ARGUMENT,
-     "num_return_sequences"},
-    {"{\"num_return_sequences\": 2}", PRISM_ERR_INVALID_ARGUMENT, "num_return_sequences"},
-    {"{\"max_length\": 65}", PRISM_ERR_OUT_OF_RANGE, "max_position_embeddings"},
-    {"{\"max_new_tokens\": 64}", PRISM_ERR_OUT_OF_RANGE, "max_position_embeddings"},
-    {"{\"max_length\": 0}", PRISM_ERR_INVALID_ARGUMENT, "max_length"},
-    {"{\"max_new_tokens\": 0}", PRISM_ERR_INVALID_ARGUMENT, "max_new_tokens"},
-    {"{\"repetition_penalty\": 0}", PRISM_ERR_INVALID_ARGUMENT, "repetition_penalty"},
-    {"{\"forced_bos_token_id\": 1000}", PRISM_ERR_OUT_OF_RANGE, "forced_bos_token_id"},
-    {"{\"num_beams\": 9}", PRISM_ERR_LIMIT, "max_rows"},
+    { "{\"num_beams\": 0}", PRISM_ERR_INVALID_ARGUMENT, "num_beams" },
+    { "{\"top_p\": 0}", PRISM_ERR_INVALID_ARGUMENT, "top_p" },
+    { "{\"top_p\": 1.5}", PRISM_ERR_INVALID_ARGUMENT, "top_p" },
+    { "{\"do_sample\": true, \"temperature\": 0}", PRISM_ERR_INVALID_ARGUMENT, "temperature" },
+    { "{\"num_beams\": 2, \"num_return_sequences\": 3}", PRISM_ERR_INVALID_ARGUMENT,
+      "num_return_sequences" },
+    { "{\"num_return_sequences\": 2}", PRISM_ERR_INVALID_ARGUMENT, "num_return_sequences" },
+    { "{\"max_length\": 65}", PRISM_ERR_OUT_OF_RANGE, "max_position_embeddings" },
+    { "{\"max_new_tokens\": 64}", PRISM_ERR_OUT_OF_RANGE, "max_position_embeddings" },
+    { "{\"max_length\": 0}", PRISM_ERR_INVALID_ARGUMENT, "max_length" },
+    { "{\"max_new_tokens\": 0}", PRISM_ERR_INVALID_ARGUMENT, "max_new_tokens" },
+    { "{\"repetition_penalty\": 0}", PRISM_ERR_INVALID_ARGUMENT, "repetition_penalty" },
+    { "{\"forced_bos_token_id\": 1000}", PRISM_ERR_OUT_OF_RANGE, "forced_bos_token_id" },
+    { "{\"num_beams\": 9}", PRISM_ERR_LIMIT, "max_rows" },
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     prism_generate_result *res;
@@ -170,7 +172,8 @@ static void test_bad_params(void **state)
 static void test_bad_inputs(void **state)
 {
   fixture *f = *state;
-  int32_t ids[2][4] = {{0, 10, 2, 1}, {0, 11, 12, 2}}, mask[2][4] = {{1, 1, 1, 0}, {1, 1, 1, 1}};
+  int32_t ids[2][4] = { { 0, 10, 2, 1 }, { 0, 11, 12, 2 } },
+          mask[2][4] = { { 1, 1, 1, 0 }, { 1, 1, 1, 1 } };
   int32_t long_ids[65];
   prism_generate_result *res = NULL;
   prism_generate_params p;
@@ -223,8 +226,8 @@ static void test_model_defaults(void **state)
   int32_t *want = expected_case(f, "greedy", &rows, &width);
   prism_generate_result *res = NULL;
   prism_generate_stats stats;
-  assert_ok(prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, NULL,
-                               NULL, NULL));
+  assert_ok(prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, NULL, NULL,
+                               NULL));
   assert_result_is(res, want, rows, width);
   assert_null(prism_generate_result_scores(res));
   memset(&stats, 0, sizeof stats);
@@ -280,14 +283,15 @@ static void test_stream_and_cancel(void **state)
 
   memset(&s, 0, sizeof s);
   s.cancel_at = 4;
-  assert_status(prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, &p,
-                                   on_step, &s), PRISM_ERR_CANCELLED);
+  assert_status(
+      prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, &p, on_step, &s),
+      PRISM_ERR_CANCELLED);
   assert_null(res);
   assert_int_equal(s.events, 4);
   /* The session serves the next request as if nothing had happened. */
   memset(&s, 0, sizeof s);
-  assert_ok(prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, &p,
-                               on_step, &s));
+  assert_ok(
+      prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, &p, on_step, &s));
   assert_result_is(res, want, rows, width);
   assert_int_equal(s.events, width - 1);
   for (size_t t = 1; t < width; t++)
@@ -306,8 +310,8 @@ static void test_stream_beam(void **state)
   stream_state s;
   prism_generate_result *res = NULL;
   memset(&s, 0, sizeof s);
-  assert_ok(prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, &p,
-                               on_step, &s));
+  assert_ok(
+      prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, &p, on_step, &s));
   assert_result_is(res, want, rows, width);
   assert_true(s.events >= 1);
   /* The last streamed best hypothesis of each row ends like the returned sequence. */
@@ -337,7 +341,8 @@ static void test_sampling_on_model(void **state)
                       4 * prism_generate_result_width(a) * sizeof(int32_t));
   assert_ok(run(f, f->ids, f->mask, f->batch, f->src_len,
                 "{\"do_sample\": true, \"seed\": 12, \"num_return_sequences\": 2, "
-                "\"top_k\": 0}", &c));
+                "\"top_k\": 0}",
+                &c));
   assert_true(prism_generate_result_width(c) != prism_generate_result_width(a) ||
               memcmp(prism_generate_result_sequences(a), prism_generate_result_sequences(c),
                      4 * prism_generate_result_width(a) * sizeof(int32_t)) != 0);
@@ -349,10 +354,12 @@ static void test_sampling_on_model(void **state)
   prism_generate_result_free(b);
   assert_ok(run(f, f->ids, f->mask, f->batch, f->src_len,
                 "{\"do_sample\": true, \"seed\": 5, \"num_beams\": 3, "
-                "\"num_return_sequences\": 2}", &b));
+                "\"num_return_sequences\": 2}",
+                &b));
   assert_ok(run(f, f->ids, f->mask, f->batch, f->src_len,
                 "{\"do_sample\": true, \"seed\": 5, \"num_beams\": 3, "
-                "\"num_return_sequences\": 2}", &cold));
+                "\"num_return_sequences\": 2}",
+                &cold));
   assert_non_null(prism_generate_result_scores(b));
   assert_int_equal(prism_generate_result_count(b), 4);
   assert_int_equal(prism_generate_result_width(b), prism_generate_result_width(cold));
@@ -369,8 +376,8 @@ static void test_sampling_on_model(void **state)
 static void test_allocation_failures(void **state)
 {
   fixture *f = *state;
-  const char *modes[] = {"{}", "{\"num_beams\": 3, \"num_return_sequences\": 2}",
-                         "{\"do_sample\": true, \"top_p\": 0.8}"};
+  const char *modes[] = { "{}", "{\"num_beams\": 3, \"num_return_sequences\": 2}",
+                          "{\"do_sample\": true, \"top_p\": 0.8}" };
   for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
     prism_generate_params p = params_from(modes[m]);
     for (long n = 1;; n++) {
@@ -403,8 +410,8 @@ static long allocations_for(fixture *f, int num_beams, int steps)
   p.min_length = steps + 1; /* EOS banned: exactly `steps` steps */
   p.forced_eos_token_id = PRISM_GENERATE_NO_TOKEN;
   prism__alloc_fail_at(0); /* resets the counter */
-  assert_ok(prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, &p,
-                               NULL, NULL));
+  assert_ok(
+      prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, &p, NULL, NULL));
   count = prism__alloc_count();
   assert_int_equal(prism_generate_result_width(res), steps + 1);
   prism_generate_result_free(res);

@@ -7,8 +7,8 @@
 
 #define SCORE_TOLERANCE 1e-4
 
-static const char *const models[] = {"tiny-bart", "tiny-bart-f16", "tiny-bart-bf16",
-                                     "tiny-bart-copy"};
+static const char *const models[] = { "tiny-bart", "tiny-bart-f16", "tiny-bart-bf16",
+                                      "tiny-bart-copy" };
 
 static int cases_total, cases_passed;
 

@@ -9,8 +9,8 @@
 static void test_repetition_penalty(void **state)
 {
   prism__gen_config cfg = fake_config();
-  float scores[FAKE_VOCAB] = {2.0f, -2.0f, 1.0f}, scratch[8];
-  const int32_t seq[] = {0, 1, 0};
+  float scores[FAKE_VOCAB] = { 2.0f, -2.0f, 1.0f }, scratch[8];
+  const int32_t seq[] = { 0, 1, 0 };
   (void)state;
   cfg.repetition_penalty = 2.0;
   prism__gen_process(&cfg, seq, 3, scores, scratch);
@@ -23,8 +23,8 @@ static void test_repetition_penalty(void **state)
 static void test_no_repeat_ngram(void **state)
 {
   prism__gen_config cfg = fake_config();
-  float scores[FAKE_VOCAB] = {0};
-  const int32_t seq[] = {7, 8, 9, 7, 8};
+  float scores[FAKE_VOCAB] = { 0 };
+  const int32_t seq[] = { 7, 8, 9, 7, 8 };
   (void)state;
   cfg.no_repeat_ngram_size = 3;
   prism__gen_process(&cfg, seq, 5, scores, NULL);
@@ -42,7 +42,7 @@ static void test_min_length_and_forced_tokens(void **state)
 {
   prism__gen_config cfg = fake_config();
   float scores[FAKE_VOCAB];
-  const int32_t seq[] = {FAKE_START, 5, 6, 7};
+  const int32_t seq[] = { FAKE_START, 5, 6, 7 };
   (void)state;
   cfg.min_length = 4;
   for (int v = 0; v < FAKE_VOCAB; v++)
@@ -91,7 +91,7 @@ static void test_top_p_and_temperature(void **state)
 {
   prism__gen_config cfg = fake_config();
   prism__gen_pair pairs[FAKE_VOCAB];
-  const double probs[4] = {0.5, 0.3, 0.15, 0.05};
+  const double probs[4] = { 0.5, 0.3, 0.15, 0.05 };
   float scores[FAKE_VOCAB];
   (void)state;
   for (int v = 0; v < FAKE_VOCAB; v++)
@@ -116,7 +116,7 @@ static void test_top_p_and_temperature(void **state)
 static void test_log_softmax(void **state)
 {
   float logits[FAKE_VOCAB], scores[FAKE_VOCAB];
-  const int32_t seq[] = {FAKE_START};
+  const int32_t seq[] = { FAKE_START };
   double total = 0;
   (void)state;
   fake_logits(seq, 1, 0, logits);
@@ -129,7 +129,7 @@ static void test_log_softmax(void **state)
 
 static void test_beam_topk_order(void **state)
 {
-  float scores[2 * 4] = {1, 5, 5, 0, 5, 2, -INFINITY, 3};
+  float scores[2 * 4] = { 1, 5, 5, 0, 5, 2, -INFINITY, 3 };
   prism__beam_cand c[4];
   (void)state;
   prism__beam_topk(scores, 2, 4, 4, c);

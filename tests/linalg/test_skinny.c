@@ -108,9 +108,9 @@ static void check(const problem *p, int bf16_w, int bf16_x, int use_bias, unsign
   }
 }
 
-static const size_t Ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 13, 16, 17, 40};
-static const size_t Ns[] = {1, 3, 4, 5, 9, 64, 131};
-static const size_t Ks[] = {1, 7, 8, 15, 16, 17, 31, 32, 33, 47, 100, 771};
+static const size_t Ms[] = { 1, 2, 3, 4, 5, 6, 7, 8, 10, 13, 16, 17, 40 };
+static const size_t Ns[] = { 1, 3, 4, 5, 9, 64, 131 };
+static const size_t Ks[] = { 1, 7, 8, 15, 16, 17, 31, 32, 33, 47, 100, 771 };
 
 static void sweep(prism__skinny_isa isa, int bf16)
 {
@@ -132,18 +132,46 @@ static void sweep(prism__skinny_isa isa, int bf16)
   prism__skinny_force_isa(-1);
 }
 
-static void test_f32_portable(void **state) { (void)state; sweep(PRISM__SKINNY_PORTABLE, 0); }
-static void test_f32_avx2(void **state) { (void)state; sweep(PRISM__SKINNY_AVX2, 0); }
-static void test_f32_avx512(void **state) { (void)state; sweep(PRISM__SKINNY_AVX512, 0); }
-static void test_bf16_portable(void **state) { (void)state; sweep(PRISM__SKINNY_PORTABLE, 1); }
-static void test_bf16_avx2(void **state) { (void)state; sweep(PRISM__SKINNY_AVX2, 1); }
-static void test_bf16_avx512(void **state) { (void)state; sweep(PRISM__SKINNY_AVX512, 1); }
-static void test_bf16_avx512bf16(void **state) { (void)state; sweep(PRISM__SKINNY_AVX512BF16, 1); }
+static void test_f32_portable(void **state)
+{
+  (void)state;
+  sweep(PRISM__SKINNY_PORTABLE, 0);
+}
+static void test_f32_avx2(void **state)
+{
+  (void)state;
+  sweep(PRISM__SKINNY_AVX2, 0);
+}
+static void test_f32_avx512(void **state)
+{
+  (void)state;
+  sweep(PRISM__SKINNY_AVX512, 0);
+}
+static void test_bf16_portable(void **state)
+{
+  (void)state;
+  sweep(PRISM__SKINNY_PORTABLE, 1);
+}
+static void test_bf16_avx2(void **state)
+{
+  (void)state;
+  sweep(PRISM__SKINNY_AVX2, 1);
+}
+static void test_bf16_avx512(void **state)
+{
+  (void)state;
+  sweep(PRISM__SKINNY_AVX512, 1);
+}
+static void test_bf16_avx512bf16(void **state)
+{
+  (void)state;
+  sweep(PRISM__SKINNY_AVX512BF16, 1);
+}
 
 /* prism__linear: the same contract on both sides of the SGEMM threshold. */
 static void test_linear(void **state)
 {
-  static const size_t rows[] = {1, 5, PRISM__SKINNY_MAX_M, PRISM__SKINNY_MAX_M + 1, 40};
+  static const size_t rows[] = { 1, 5, PRISM__SKINNY_MAX_M, PRISM__SKINNY_MAX_M + 1, 40 };
   (void)state;
   for (size_t a = 0; a < sizeof rows / sizeof *rows; a++)
     for (unsigned variant = 0; variant < 4; variant++) {
@@ -196,8 +224,8 @@ static void test_deterministic_across_threads(void **state)
                               p.bias + 1234, p.Y + 1234, p.ldy, 0);
     } else {
       prism__skinny_gemm(p.M, 1234, p.K, p.X, p.ldx, p.W, p.ldw, p.bias, p.Y, p.ldy, 0);
-      prism__skinny_gemm(p.M, p.N - 1234, p.K, p.X, p.ldx, p.W + 1234 * p.ldw, p.ldw,
-                         p.bias + 1234, p.Y + 1234, p.ldy, 0);
+      prism__skinny_gemm(p.M, p.N - 1234, p.K, p.X, p.ldx, p.W + 1234 * p.ldw, p.ldw, p.bias + 1234,
+                         p.Y + 1234, p.ldy, 0);
     }
     assert_memory_equal(first, p.Y, p.M * p.ldy * sizeof(float));
     free(first);
@@ -224,16 +252,11 @@ static void test_bf16_rounding(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_bf16_rounding),
-    cmocka_unit_test(test_auto_dispatch),
-    cmocka_unit_test(test_f32_portable),
-    cmocka_unit_test(test_f32_avx2),
-    cmocka_unit_test(test_f32_avx512),
-    cmocka_unit_test(test_bf16_portable),
-    cmocka_unit_test(test_bf16_avx2),
-    cmocka_unit_test(test_bf16_avx512),
-    cmocka_unit_test(test_bf16_avx512bf16),
-    cmocka_unit_test(test_deterministic_across_threads),
+    cmocka_unit_test(test_bf16_rounding),   cmocka_unit_test(test_auto_dispatch),
+    cmocka_unit_test(test_f32_portable),    cmocka_unit_test(test_f32_avx2),
+    cmocka_unit_test(test_f32_avx512),      cmocka_unit_test(test_bf16_portable),
+    cmocka_unit_test(test_bf16_avx2),       cmocka_unit_test(test_bf16_avx512),
+    cmocka_unit_test(test_bf16_avx512bf16), cmocka_unit_test(test_deterministic_across_threads),
     cmocka_unit_test(test_linear),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,8 @@ static inline prism_ranker *make_model(int algorithm, int32_t U, int32_t I, int 
   p.factors = F;
   p.rating_min = 1.0f;
   p.rating_max = 5.0f;
-  if (prism__resolve_params(&p, &resolved, &hp) != PRISM_OK || prism__ranker_alloc(&r, &hp, U, I) != PRISM_OK)
+  if (prism__resolve_params(&p, &resolved, &hp) != PRISM_OK ||
+      prism__ranker_alloc(&r, &hp, U, I) != PRISM_OK)
     return NULL;
   memcpy(r->user_factors, uf, (size_t)U * F * sizeof *uf);
   memcpy(r->item_factors, vf, (size_t)I * F * sizeof *vf);

@@ -38,7 +38,8 @@ int synth_generate(synth_data *d, int32_t users, int32_t items, int clusters, in
   d->test_user = malloc((size_t)users * test_per_user * sizeof(int32_t));
   d->test_item = malloc((size_t)users * test_per_user * sizeof(int32_t));
   int32_t *list = malloc((size_t)per_user * sizeof *list);
-  if (!d->train_user || !d->train_item || !d->train_value || !d->test_user || !d->test_item || !list) {
+  if (!d->train_user || !d->train_item || !d->train_value || !d->test_user || !d->test_item ||
+      !list) {
     free(list);
     synth_free(d);
     return -1;
@@ -56,7 +57,8 @@ int synth_generate(synth_data *d, int32_t users, int32_t items, int clusters, in
       if (n < train_per_user) {
         d->train_user[d->n_train] = u;
         d->train_item[d->n_train] = list[n];
-        d->train_value[d->n_train++] = (list[n] % clusters == cluster) ? 4.0f + (float)(n & 1) : 2.0f;
+        d->train_value[d->n_train++] =
+            (list[n] % clusters == cluster) ? 4.0f + (float)(n & 1) : 2.0f;
       } else {
         d->test_user[d->n_test] = u;
         d->test_item[d->n_test++] = list[n];

@@ -15,7 +15,7 @@ typedef struct synth_data {
   int32_t users, items;
   size_t n_train, n_test;
   int32_t *train_user, *train_item;
-  float *train_value;           /* ratings 1..5: higher for in-group items */
+  float *train_value; /* ratings 1..5: higher for in-group items */
   int32_t *test_user, *test_item;
 } synth_data;
 

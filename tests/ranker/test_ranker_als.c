@@ -39,10 +39,10 @@ static void dense_solve(double *A, double *b, int n)
  * The HKV normal equations of row u written out densely over every column:
  * sum_i c_ui (p_ui - x.y_i) y_i = reg x with c = 1 + alpha|v|, p = [v > 0].
  */
-static void dense_row(const prism__csr *m, int32_t u, const float *Y, int32_t cols, int F, float reg,
-                      float alpha, double *x)
+static void dense_row(const prism__csr *m, int32_t u, const float *Y, int32_t cols, int F,
+                      float reg, float alpha, double *x)
 {
-  double A[16 * 16] = {0};
+  double A[16 * 16] = { 0 };
   for (int k = 0; k < F; k++)
     A[k * F + k] = reg;
   for (int k = 0; k < F; k++)
@@ -85,7 +85,7 @@ static void test_cg_matches_dense(void **state)
   (void)state;
   enum { U = 12, I = 40, F = 6 };
   prism__rng g;
-  float Y[I * F], X[U * F] = {0}, gram[F * F];
+  float Y[I * F], X[U * F] = { 0 }, gram[F * F];
   prism__rng_seed(&g, 3, 0);
   for (int k = 0; k < I * F; k++)
     Y[k] = (float)prism__rng_normal(&g) * 0.5f;
@@ -105,7 +105,7 @@ static void test_cg_matches_dense(void **state)
 static void test_fold_in_by_hand(void **state)
 {
   (void)state;
-  float uf[1] = {0}, vf[2] = {1.0f, 2.0f}, x, bias;
+  float uf[1] = { 0 }, vf[2] = { 1.0f, 2.0f }, x, bias;
   int32_t item = 0;
   prism_ranker *r = make_model(PRISM_RANKER_ALS, 1, 2, 1, uf, vf, NULL, NULL, 0, NULL, NULL);
   assert_non_null(r);
@@ -147,7 +147,8 @@ static void test_training_reaches_fixed_point(void **state)
   int F = 8;
   for (int32_t u = 0; u < 300; u += 37) {
     double ref[8];
-    dense_row(&r->seen, u, r->item_factors, r->num_items, F, r->hp.regularization, r->hp.alpha, ref);
+    dense_row(&r->seen, u, r->item_factors, r->num_items, F, r->hp.regularization, r->hp.alpha,
+              ref);
     for (int k = 0; k < F; k++)
       assert_float_equal(r->user_factors[u * F + k], ref[k], 2e-3 + 2e-3 * fabs(ref[k]));
   }
@@ -243,8 +244,8 @@ static void test_fold_in_matches_trained(void **state)
 }
 
 /* The per-user MF objective with items fixed (SGD's penalty: reg per rating). */
-static double mf_objective(const prism_ranker *r, const int32_t *items, const float *values, size_t n,
-                           const float *x, float bias)
+static double mf_objective(const prism_ranker *r, const int32_t *items, const float *values,
+                           size_t n, const float *x, float bias)
 {
   double obj = (double)bias * bias;
   for (int k = 0; k < 8; k++)
@@ -271,7 +272,8 @@ static void test_mf_fold_in_minimises(void **state)
     size_t n = history_of(r, u, items, values);
     assert_ok(prism_ranker_fold_in(r, items, values, n, x, &bias));
     double best = mf_objective(r, items, values, n, x, bias);
-    assert_true(best <= mf_objective(r, items, values, n, r->user_factors + u * 8, r->user_bias[u]) + 1e-4);
+    assert_true(best <=
+                mf_objective(r, items, values, n, r->user_factors + u * 8, r->user_bias[u]) + 1e-4);
     for (int t = 0; t < 8; t++) {
       float y[8];
       for (int k = 0; k < 8; k++)
@@ -353,7 +355,8 @@ static void test_progress_and_cancel(void **state)
     progress_calls = 0;
     r = (prism_ranker *)&d;
     assert_status(prism_ranker_train_coo(&r, d.users, d.items, d.n_train, d.train_user,
-                                         d.train_item, NULL, &p), PRISM_ERR_CANCELLED);
+                                         d.train_item, NULL, &p),
+                  PRISM_ERR_CANCELLED);
     assert_null(r);
     assert_int_equal(progress_calls, 2);
     assert_error_mentions("cancelled after iteration 2");
@@ -383,7 +386,8 @@ static void test_als_loss_decreases(void **state)
   p.iterations = 8;
   p.factors = 16;
   p.progress = record_loss;
-  assert_ok(prism_ranker_train_coo(&r, d.users, d.items, d.n_train, d.train_user, d.train_item, NULL, &p));
+  assert_ok(prism_ranker_train_coo(&r, d.users, d.items, d.n_train, d.train_user, d.train_item,
+                                   NULL, &p));
   for (int i = 1; i < 8; i++)
     assert_true(losses[i] <= losses[i - 1] * 1.0001);
   assert_true(losses[7] < losses[0]);

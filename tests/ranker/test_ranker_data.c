@@ -138,13 +138,13 @@ static void test_add(void **state)
 static void test_csr_from_coo(void **state)
 {
   (void)state;
-  int32_t row[6] = {1, 0, 1, 1, 0, 1}, col[6] = {3, 2, 0, 3, 0, 1};
-  float val[6] = {1, 2, 3, 4, 5, 6};
+  int32_t row[6] = { 1, 0, 1, 1, 0, 1 }, col[6] = { 3, 2, 0, 3, 0, 1 };
+  float val[6] = { 1, 2, 3, 4, 5, 6 };
   prism__csr m;
   assert_ok(prism__csr_from_coo(&m, 3, 4, 6, row, col, val));
-  int64_t ptr[4] = {0, 2, 5, 5};
-  int32_t idx[5] = {0, 2, 0, 1, 3};
-  float v[5] = {5, 2, 3, 6, 5};
+  int64_t ptr[4] = { 0, 2, 5, 5 };
+  int32_t idx[5] = { 0, 2, 0, 1, 3 };
+  float v[5] = { 5, 2, 3, 6, 5 };
   assert_memory_equal(m.ptr, ptr, sizeof ptr);
   assert_memory_equal(m.index, idx, sizeof idx);
   assert_memory_equal(m.value, v, sizeof v);
@@ -164,8 +164,8 @@ static void test_csr_from_coo(void **state)
 static void test_train_inputs(void **state)
 {
   (void)state;
-  int32_t u[4] = {0, 0, 1, 2}, i[4] = {0, 1, 1, 2};
-  float v[4] = {1, 1, NAN, 1};
+  int32_t u[4] = { 0, 0, 1, 2 }, i[4] = { 0, 1, 1, 2 };
+  float v[4] = { 1, 1, NAN, 1 };
   prism_ranker *r = (prism_ranker *)&r;
   assert_status(prism_ranker_train_coo(&r, 3, 3, 4, u, i, v, NULL), PRISM_ERR_INVALID_ARGUMENT);
   assert_null(r);
@@ -194,10 +194,11 @@ static void test_train_inputs(void **state)
 
   /* CSR and COO inputs train the same model. */
   prism_ranker *a, *b;
-  int64_t indptr[4] = {0, 2, 3, 4};
+  int64_t indptr[4] = { 0, 2, 3, 4 };
   assert_ok(prism_ranker_train_coo(&a, 3, 3, 4, u, i, NULL, NULL));
   assert_ok(prism_ranker_train_csr(&b, 3, 3, indptr, i, NULL, NULL));
-  assert_memory_equal(prism_ranker_item_factors(a), prism_ranker_item_factors(b), 3 * 64 * sizeof(float));
+  assert_memory_equal(prism_ranker_item_factors(a), prism_ranker_item_factors(b),
+                      3 * 64 * sizeof(float));
   assert_null(prism_ranker_user_id(a, 0));
   int32_t idx;
   assert_ok(prism_ranker_find_user(a, "2", &idx));
@@ -206,7 +207,8 @@ static void test_train_inputs(void **state)
   prism_ranker_free(a);
   prism_ranker_free(b);
   indptr[2] = 1;
-  assert_status(prism_ranker_train_csr(&b, 3, 3, indptr, i, NULL, NULL), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_train_csr(&b, 3, 3, indptr, i, NULL, NULL),
+                PRISM_ERR_INVALID_ARGUMENT);
   assert_error_mentions("indptr");
 }
 
@@ -216,8 +218,9 @@ static void test_train_from_interactions_keeps_ids(void **state)
   prism_interactions *d;
   prism_ranker *r;
   assert_ok(prism_interactions_create(&d));
-  const char *pairs[][2] = {{"ann", "dune"}, {"ann", "emma"}, {"bob", "emma"}, {"bob", "faust"},
-                            {"cy", "dune"}};
+  const char *pairs[][2] = {
+    { "ann", "dune" }, { "ann", "emma" }, { "bob", "emma" }, { "bob", "faust" }, { "cy", "dune" }
+  };
   for (size_t k = 0; k < 5; k++)
     assert_ok(prism_interactions_add(d, pairs[k][0], pairs[k][1], 1.0f));
   assert_ok(prism_ranker_train(&r, d, NULL));

@@ -65,8 +65,10 @@ static void assert_same_model(const prism_ranker *a, const prism_ranker *b)
   assert_true(a->hp.learning_rate == b->hp.learning_rate);
   assert_true(a->hp.rating_min == b->hp.rating_min && a->hp.rating_max == b->hp.rating_max);
   assert_true(a->hp.seed == b->hp.seed);
-  assert_memory_equal(a->user_factors, b->user_factors, (size_t)a->num_users * a->hp.factors * sizeof(float));
-  assert_memory_equal(a->item_factors, b->item_factors, (size_t)a->num_items * a->hp.factors * sizeof(float));
+  assert_memory_equal(a->user_factors, b->user_factors,
+                      (size_t)a->num_users * a->hp.factors * sizeof(float));
+  assert_memory_equal(a->item_factors, b->item_factors,
+                      (size_t)a->num_items * a->hp.factors * sizeof(float));
   assert_true(a->global_bias == b->global_bias);
   if (a->item_bias)
     assert_memory_equal(a->item_bias, b->item_bias, (size_t)a->num_items * sizeof(float));
@@ -100,8 +102,8 @@ static void test_round_trip(void **state)
     prism_ranker_free(r);
   }
   /* A model trained from arrays has no id map and still round-trips. */
-  float uf[2] = {1, 2}, vf[3] = {1, 2, 3};
-  int32_t su[1] = {1}, si[1] = {2};
+  float uf[2] = { 1, 2 }, vf[3] = { 1, 2, 3 };
+  int32_t su[1] = { 1 }, si[1] = { 2 };
   prism_ranker *r = make_model(PRISM_RANKER_ALS, 2, 3, 1, uf, vf, NULL, NULL, 1, su, si), *back;
   assert_ok(prism_ranker_save(r, tmp("plain.safetensors")));
   assert_ok(prism_ranker_load(&back, tmp("plain.safetensors")));
@@ -183,7 +185,7 @@ static void write_edited(const char *src, const char *dst, const edit *e)
   assert_ok(prism__st_open(src, 0, &f));
   for (size_t i = 0; i < f.count; i++) {
     const prism__st_tensor *s = &f.tensors[i];
-    prism__st_out o = {s->name, s->dtype, s->ndim, {0}, s->data};
+    prism__st_out o = { s->name, s->dtype, s->ndim, { 0 }, s->data };
     memcpy(o.shape, s->shape, sizeof o.shape);
     if (e->tensor && strcmp(e->tensor, s->name) == 0) {
       if (!e->data)
@@ -235,41 +237,44 @@ static void test_load_rejects(void **state)
   memcpy(bad_ptr, r->seen.ptr, ((size_t)U + 1) * sizeof *bad_ptr);
   bad_ptr[2] = bad_ptr[3] + 1;
 
-  edit e1 = {"item_factors", PRISM_ST_F32, 2, (uint64_t)I + 1, (uint64_t)F, big, NULL, NULL};
+  edit e1 = { "item_factors", PRISM_ST_F32, 2, (uint64_t)I + 1, (uint64_t)F, big, NULL, NULL };
   expect_bad(src, &e1, PRISM_ERR_FORMAT, "item_factors has shape [54, 6], expected [53, 6]");
-  edit e2 = {"item_factors", PRISM_ST_F32, 2, (uint64_t)I, (uint64_t)F, nan_items, NULL, NULL};
+  edit e2 = { "item_factors", PRISM_ST_F32, 2, (uint64_t)I, (uint64_t)F, nan_items, NULL, NULL };
   expect_bad(src, &e2, PRISM_ERR_FORMAT, "not finite");
-  edit e3 = {"item_bias", PRISM_ST_F32, 1, 0, 0, NULL, NULL, NULL};
+  edit e3 = { "item_bias", PRISM_ST_F32, 1, 0, 0, NULL, NULL, NULL };
   expect_bad(src, &e3, PRISM_ERR_FORMAT, "tensor item_bias is missing");
-  edit e4 = {"seen_indices", PRISM_ST_I32, 1, nnz, 0, bad_idx, NULL, NULL};
+  edit e4 = { "seen_indices", PRISM_ST_I32, 1, nnz, 0, bad_idx, NULL, NULL };
   expect_bad(src, &e4, PRISM_ERR_OUT_OF_RANGE, "column 53 outside [0, 53)");
-  edit e5 = {"seen_indptr", PRISM_ST_I64, 1, (uint64_t)U + 1, 0, bad_ptr, NULL, NULL};
+  edit e5 = { "seen_indptr", PRISM_ST_I64, 1, (uint64_t)U + 1, 0, bad_ptr, NULL, NULL };
   expect_bad(src, &e5, PRISM_ERR_FORMAT, "bad.safetensors");
-  edit e6 = {"user_factors", PRISM_ST_I32, 2, (uint64_t)U, (uint64_t)F, r->user_factors, NULL, NULL};
+  edit e6 = {
+    "user_factors", PRISM_ST_I32, 2, (uint64_t)U, (uint64_t)F, r->user_factors, NULL, NULL
+  };
   expect_bad(src, &e6, PRISM_ERR_FORMAT, "user_factors has dtype I32, expected F32");
-  edit e7 = {NULL, 0, 0, 0, 0, NULL, "factors", "7"};
+  edit e7 = { NULL, 0, 0, 0, 0, NULL, "factors", "7" };
   expect_bad(src, &e7, PRISM_ERR_FORMAT, "expected [37, 7]");
-  edit e8 = {NULL, 0, 0, 0, 0, NULL, "users", "-1"};
+  edit e8 = { NULL, 0, 0, 0, 0, NULL, "users", "-1" };
   expect_bad(src, &e8, PRISM_ERR_FORMAT, "\"users\"");
-  edit e9 = {NULL, 0, 0, 0, 0, NULL, "format", "something-else"};
+  edit e9 = { NULL, 0, 0, 0, 0, NULL, "format", "something-else" };
   expect_bad(src, &e9, PRISM_ERR_FORMAT, "format");
-  edit e10 = {NULL, 0, 0, 0, 0, NULL, "algorithm", "svd"};
+  edit e10 = { NULL, 0, 0, 0, 0, NULL, "algorithm", "svd" };
   expect_bad(src, &e10, PRISM_ERR_FORMAT, "unknown algorithm \"svd\"");
-  edit e11 = {NULL, 0, 0, 0, 0, NULL, "item_ids", "[\"a\",\"b\"]"};
+  edit e11 = { NULL, 0, 0, 0, 0, NULL, "item_ids", "[\"a\",\"b\"]" };
   expect_bad(src, &e11, PRISM_ERR_FORMAT, "item_ids is not an array of 53 ids");
   char dup[1024] = "[";
   for (int i = 0; i < 37; i++)
     strcat(dup, i ? ",\"x\"" : "\"x\"");
   strcat(dup, "]");
-  edit e12 = {NULL, 0, 0, 0, 0, NULL, "user_ids", dup};
+  edit e12 = { NULL, 0, 0, 0, 0, NULL, "user_ids", dup };
   expect_bad(src, &e12, PRISM_ERR_FORMAT, "user_ids[1] \"x\" repeats user_ids[0]");
-  edit e13 = {NULL, 0, 0, 0, 0, NULL, "user_ids", "[1, 2"};
+  edit e13 = { NULL, 0, 0, 0, 0, NULL, "user_ids", "[1, 2" };
   expect_bad(src, &e13, PRISM_ERR_FORMAT, "user_ids");
-  edit e14 = {NULL, 0, 0, 0, 0, NULL, "regularization", "nan"};
+  edit e14 = { NULL, 0, 0, 0, 0, NULL, "regularization", "nan" };
   expect_bad(src, &e14, PRISM_ERR_FORMAT, "regularization");
-  edit e16 = {NULL, 0, 0, 0, 0, NULL, "users", "2000000000"};
-  expect_bad(src, &e16, PRISM_ERR_FORMAT, "user_factors has shape [37, 6], expected [2000000000, 6]");
-  edit e15 = {NULL, 0, 0, 0, 0, NULL, "format_version", "2"};
+  edit e16 = { NULL, 0, 0, 0, 0, NULL, "users", "2000000000" };
+  expect_bad(src, &e16, PRISM_ERR_FORMAT,
+             "user_factors has shape [37, 6], expected [2000000000, 6]");
+  edit e15 = { NULL, 0, 0, 0, 0, NULL, "format_version", "2" };
   expect_bad(src, &e15, PRISM_ERR_UNSUPPORTED, "format_version");
 
   prism_ranker *out = (prism_ranker *)&out;
@@ -324,14 +329,14 @@ static void test_numpy_readable(void **state)
 static void test_metrics_by_hand(void **state)
 {
   (void)state;
-  int32_t rec[4] = {1, 2, 3, 4}, rel[3] = {9, 4, 2};
+  int32_t rec[4] = { 1, 2, 3, 4 }, rel[3] = { 9, 4, 2 };
   prism_ranker_metrics m;
   assert_ok(prism_ranker_metrics_list(rec, 4, rel, 3, 4, &m));
-  assert_float_equal(m.precision, 0.5, 1e-12);                   /* 2 hits / 4 */
-  assert_float_equal(m.recall, 2.0 / 3.0, 1e-12);                /* 2 hits / 3 relevant */
+  assert_float_equal(m.precision, 0.5, 1e-12);    /* 2 hits / 4 */
+  assert_float_equal(m.recall, 2.0 / 3.0, 1e-12); /* 2 hits / 3 relevant */
   double dcg = 1 / log2(3.0) + 1 / log2(5.0), idcg = 1 + 1 / log2(3.0) + 0.5;
-  assert_float_equal(m.ndcg, dcg / idcg, 1e-12);                 /* hits at ranks 2 and 4 */
-  assert_float_equal(m.map, (1.0 / 2 + 2.0 / 4) / 3, 1e-12);     /* (P@2 + P@4) / min(3, 4) */
+  assert_float_equal(m.ndcg, dcg / idcg, 1e-12);             /* hits at ranks 2 and 4 */
+  assert_float_equal(m.map, (1.0 / 2 + 2.0 / 4) / 3, 1e-12); /* (P@2 + P@4) / min(3, 4) */
   /* k = 2: one hit; MAP divides by min(|relevant|, k) = 2; precision still by k. */
   assert_ok(prism_ranker_metrics_list(rec, 4, rel, 3, 2, &m));
   assert_float_equal(m.precision, 0.5, 1e-12);
@@ -357,17 +362,17 @@ static void test_evaluate(void **state)
   assert_ok(prism_ranker_train(&r, train, NULL));
   /* Hand-set scores: user factor 1, items a..d = 1..4 (one factor). */
   prism_ranker_free(r);
-  float uf[2] = {1, 1}, vf[4] = {1, 2, 3, 4};
-  int32_t su[4] = {0, 1, 1, 0}, si[4] = {0, 1, 2, 3};
+  float uf[2] = { 1, 1 }, vf[4] = { 1, 2, 3, 4 };
+  int32_t su[4] = { 0, 1, 1, 0 }, si[4] = { 0, 1, 2, 3 };
   r = make_model(PRISM_RANKER_ALS, 2, 4, 1, uf, vf, NULL, NULL, 4, su, si);
   assert_ok(prism__idmap_copy(&r->user_ids, &train->users));
   assert_ok(prism__idmap_copy(&r->item_ids, &train->items));
   r->has_ids = 1;
   assert_ok(prism_interactions_create(&test));
-  assert_ok(prism_interactions_add(test, "u0", "c", 1));      /* u0 gets [c, b]: hit at 1 */
-  assert_ok(prism_interactions_add(test, "u0", "zzz", 1));    /* unknown item: a miss */
-  assert_ok(prism_interactions_add(test, "u1", "a", 1));      /* u1 gets [d, a]: hit at 2 */
-  assert_ok(prism_interactions_add(test, "ghost", "a", 1));   /* unknown user: skipped */
+  assert_ok(prism_interactions_add(test, "u0", "c", 1));    /* u0 gets [c, b]: hit at 1 */
+  assert_ok(prism_interactions_add(test, "u0", "zzz", 1));  /* unknown item: a miss */
+  assert_ok(prism_interactions_add(test, "u1", "a", 1));    /* u1 gets [d, a]: hit at 2 */
+  assert_ok(prism_interactions_add(test, "ghost", "a", 1)); /* unknown user: skipped */
   prism_ranker_metrics m;
   size_t skipped;
   assert_ok(prism_ranker_evaluate(r, test, 2, NULL, &m, &skipped));
@@ -379,7 +384,7 @@ static void test_evaluate(void **state)
   double rmse, mae;
   size_t pairs;
   assert_ok(prism_ranker_evaluate_ratings(r, test, &rmse, &mae, &pairs));
-  assert_int_equal(pairs, 2);   /* (u0, c): 3 vs 1, (u1, a): 1 vs 1 */
+  assert_int_equal(pairs, 2); /* (u0, c): 3 vs 1, (u1, a): 1 vs 1 */
   assert_float_equal(rmse, sqrt(4.0 / 2), 1e-6);
   assert_float_equal(mae, 1.0, 1e-6);
   assert_status(prism_ranker_evaluate(r, test, 0, NULL, &m, NULL), PRISM_ERR_INVALID_ARGUMENT);

@@ -17,7 +17,8 @@
  * of group g (groups 1: global popularity; the planted groups: an oracle that
  * knows each user's group).
  */
-static double precision_at_k(const synth_data *d, const prism_ranker *r, int32_t **popular, int groups)
+static double precision_at_k(const synth_data *d, const prism_ranker *r, int32_t **popular,
+                             int groups)
 {
   int32_t items[K];
   float scores[K];
@@ -67,8 +68,10 @@ static void recovers(int algorithm, const char *name)
     assert_non_null(by_group[g] = synth_popularity(&d, GROUPS, g));
   double model = precision_at_k(&d, r, NULL, 1), pop = precision_at_k(&d, NULL, &global, 1);
   double oracle = precision_at_k(&d, NULL, by_group, GROUPS);
-  printf("planted structure (1500 users, 2000 items, %d groups): %s P@10 = %.4f, popularity = %.4f, "
-         "group-popularity oracle = %.4f\n", GROUPS, name, model, pop, oracle);
+  printf(
+      "planted structure (1500 users, 2000 items, %d groups): %s P@10 = %.4f, popularity = %.4f, "
+      "group-popularity oracle = %.4f\n",
+      GROUPS, name, model, pop, oracle);
   assert_true(model > 2.0 * pop);
   assert_true(model > 0.6 * oracle);
   free(global);
@@ -110,8 +113,9 @@ static void test_mf_beats_mean(void **state)
   for (int u = 0; u < U; u++)
     for (int j = 0; j < PER; j++) {
       int32_t i = (int32_t)((u * 7 + j * 13) % I);
-      double s = 3.0 + 0.6 * (pu[u][0] * qi[i][0] + pu[u][1] * qi[i][1] + pu[u][2] * qi[i][2]) / sqrt(R)
-                 + 0.2 * prism__rng_normal(&g);
+      double s = 3.0 +
+                 0.6 * (pu[u][0] * qi[i][0] + pu[u][1] * qi[i][1] + pu[u][2] * qi[i][2]) / sqrt(R) +
+                 0.2 * prism__rng_normal(&g);
       tu[n] = u;
       ti[n] = i;
       tv[n++] = (float)fmin(5.0, fmax(1.0, s));
@@ -147,7 +151,8 @@ static void test_mf_beats_mean(void **state)
     held++;
   }
   double rmse = sqrt(se_model / held), rmse_mean = sqrt(se_mean / held);
-  printf("planted rank-3 ratings: MF held-out RMSE = %.4f, global mean RMSE = %.4f\n", rmse, rmse_mean);
+  printf("planted rank-3 ratings: MF held-out RMSE = %.4f, global mean RMSE = %.4f\n", rmse,
+         rmse_mean);
   assert_true(rmse < 0.8 * rmse_mean);
   prism_ranker_free(r);
 }

@@ -11,8 +11,8 @@
  */
 static prism_ranker *line_model(int algorithm)
 {
-  float uf[2] = {1.0f, -1.0f}, vf[6] = {0, 1, 2, 3, 4, 5};
-  int32_t su[2] = {0, 0}, si[2] = {5, 1};
+  float uf[2] = { 1.0f, -1.0f }, vf[6] = { 0, 1, 2, 3, 4, 5 };
+  int32_t su[2] = { 0, 0 }, si[2] = { 5, 1 };
   return make_model(algorithm, 2, 6, 1, uf, vf, NULL, NULL, 2, su, si);
 }
 
@@ -25,14 +25,14 @@ static void test_order_and_exclude_seen(void **state)
   size_t count;
   assert_ok(prism_ranker_recommend(r, 0, 3, NULL, items, scores, &count));
   assert_int_equal(count, 3);
-  int32_t want[3] = {4, 3, 2};
+  int32_t want[3] = { 4, 3, 2 };
   assert_memory_equal(items, want, sizeof want);
   assert_float_equal(scores[0], 4.0, 0.0);
   assert_float_equal(scores[2], 2.0, 0.0);
   /* k above the eligible count returns exactly the eligible items (6 - 2 seen). */
   assert_ok(prism_ranker_recommend(r, 0, 6, NULL, items, scores, &count));
   assert_int_equal(count, 4);
-  int32_t all[4] = {4, 3, 2, 0};
+  int32_t all[4] = { 4, 3, 2, 0 };
   assert_memory_equal(items, all, sizeof all);
   /* Without exclude_seen every item is eligible. */
   prism_ranker_filter f;
@@ -51,13 +51,13 @@ static void test_order_and_exclude_seen(void **state)
 static void test_ties_lower_index_first(void **state)
 {
   (void)state;
-  float uf[1] = {0.0f}, vf[4] = {1, 2, 3, 4};
+  float uf[1] = { 0.0f }, vf[4] = { 1, 2, 3, 4 };
   prism_ranker *r = make_model(PRISM_RANKER_ALS, 1, 4, 1, uf, vf, NULL, NULL, 0, NULL, NULL);
   int32_t items[4];
   float scores[4];
   size_t count;
   assert_ok(prism_ranker_recommend(r, 0, 3, NULL, items, scores, &count));
-  int32_t want[3] = {0, 1, 2};
+  int32_t want[3] = { 0, 1, 2 };
   assert_memory_equal(items, want, sizeof want);
   prism_ranker_free(r);
 }
@@ -67,14 +67,14 @@ static void test_exclude_and_candidates(void **state)
   (void)state;
   prism_ranker *r = line_model(PRISM_RANKER_ALS);
   prism_ranker_filter f;
-  int32_t items[6], exclude[2] = {4, 4}, cand[5] = {0, 5, 3, 3, 4};
+  int32_t items[6], exclude[2] = { 4, 4 }, cand[5] = { 0, 5, 3, 3, 4 };
   float scores[6];
   size_t count;
   assert_ok(prism_ranker_filter_init(&f, sizeof f));
   f.exclude = exclude;
   f.exclude_count = 2;
   assert_ok(prism_ranker_recommend(r, 0, 6, &f, items, scores, &count));
-  int32_t want[3] = {3, 2, 0};
+  int32_t want[3] = { 3, 2, 0 };
   assert_int_equal(count, 3);
   assert_memory_equal(items, want, sizeof want);
   /* Candidates (with duplicates), minus seen 5, minus excluded 4: {3, 0}. */
@@ -99,13 +99,19 @@ static void test_bad_arguments(void **state)
   int32_t items[6], bad = 6;
   float scores[6];
   size_t count;
-  assert_status(prism_ranker_recommend(r, 0, 0, NULL, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
-  assert_status(prism_ranker_recommend(r, 0, -3, NULL, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
-  assert_status(prism_ranker_recommend(r, 2, 3, NULL, items, scores, &count), PRISM_ERR_OUT_OF_RANGE);
+  assert_status(prism_ranker_recommend(r, 0, 0, NULL, items, scores, &count),
+                PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_recommend(r, 0, -3, NULL, items, scores, &count),
+                PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_recommend(r, 2, 3, NULL, items, scores, &count),
+                PRISM_ERR_OUT_OF_RANGE);
   assert_error_mentions("user");
-  assert_status(prism_ranker_recommend(r, -1, 3, NULL, items, scores, &count), PRISM_ERR_OUT_OF_RANGE);
-  assert_status(prism_ranker_recommend(NULL, 0, 3, NULL, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
-  assert_status(prism_ranker_recommend(r, 0, 3, NULL, NULL, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_recommend(r, -1, 3, NULL, items, scores, &count),
+                PRISM_ERR_OUT_OF_RANGE);
+  assert_status(prism_ranker_recommend(NULL, 0, 3, NULL, items, scores, &count),
+                PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_recommend(r, 0, 3, NULL, NULL, scores, &count),
+                PRISM_ERR_INVALID_ARGUMENT);
   assert_ok(prism_ranker_filter_init(&f, sizeof f));
   f.exclude = &bad;
   f.exclude_count = 1;
@@ -114,9 +120,11 @@ static void test_bad_arguments(void **state)
   f.exclude_count = 0;
   f.candidates = NULL;
   f.candidate_count = 2;
-  assert_status(prism_ranker_recommend(r, 0, 3, &f, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_recommend(r, 0, 3, &f, items, scores, &count),
+                PRISM_ERR_INVALID_ARGUMENT);
   f.struct_size = 4;
-  assert_status(prism_ranker_recommend(r, 0, 3, &f, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_recommend(r, 0, 3, &f, items, scores, &count),
+                PRISM_ERR_INVALID_ARGUMENT);
   assert_status(prism_ranker_filter_init(&f, 4), PRISM_ERR_INVALID_ARGUMENT);
   prism_ranker_params p;
   assert_status(prism_ranker_params_init(&p, 8), PRISM_ERR_INVALID_ARGUMENT);
@@ -129,9 +137,11 @@ static void test_bad_arguments(void **state)
   assert_status(prism_ranker_fold_in(r, &item, &nan, 1, &x, NULL), PRISM_ERR_INVALID_ARGUMENT);
   assert_error_mentions("not finite");
   assert_status(prism_ranker_similar_items(r, 6, 2, items, scores, &count), PRISM_ERR_OUT_OF_RANGE);
-  assert_status(prism_ranker_explain(r, 1, 0, 3, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_explain(r, 1, 0, 3, items, scores, &count),
+                PRISM_ERR_INVALID_ARGUMENT);
   assert_error_mentions("empty history");
-  assert_status(prism_ranker_explain(r, 0, 0, 0, items, scores, &count), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_explain(r, 0, 0, 0, items, scores, &count),
+                PRISM_ERR_INVALID_ARGUMENT);
   assert_status(prism_ranker_predict(r, 0, 9, &x), PRISM_ERR_OUT_OF_RANGE);
   prism_ranker_free(r);
 }
@@ -148,8 +158,9 @@ static void test_batch_equals_single(void **state)
   assert_ok(prism_ranker_params_init(&p, sizeof p));
   p.factors = 8;
   p.iterations = 3;
-  assert_ok(prism_ranker_train_coo(&r, d.users, d.items, d.n_train, d.train_user, d.train_item, NULL, &p));
-  int32_t users[300], *items = malloc(300 * K * sizeof *items), one[K], exclude[3] = {0, 1, 2};
+  assert_ok(prism_ranker_train_coo(&r, d.users, d.items, d.n_train, d.train_user, d.train_item,
+                                   NULL, &p));
+  int32_t users[300], *items = malloc(300 * K * sizeof *items), one[K], exclude[3] = { 0, 1, 2 };
   float *scores = malloc(300 * K * sizeof *scores), s1[K];
   size_t counts[300], c1;
   for (int i = 0; i < 300; i++)
@@ -191,7 +202,8 @@ static void test_recommend_history(void **state)
   synth_data d;
   prism_ranker *r;
   assert_int_equal(synth_generate(&d, 200, 400, 4, 20, 0.2, 8), 0);
-  assert_ok(prism_ranker_train_coo(&r, d.users, d.items, d.n_train, d.train_user, d.train_item, NULL, NULL));
+  assert_ok(prism_ranker_train_coo(&r, d.users, d.items, d.n_train, d.train_user, d.train_item,
+                                   NULL, NULL));
   int32_t hist[32], a[10], b[10];
   float sa[10], sb[10];
   size_t n = 0, ca, cb;
@@ -218,15 +230,15 @@ static void test_recommend_history(void **state)
 static void test_similar_items_and_shares(void **state)
 {
   (void)state;
-  float uf[2] = {1, 0}, vf[8] = {1, 0, 0, 2, 3, 3, -1, 0};
-  int32_t su[3] = {0, 0, 0}, si[3] = {1, 2, 3};
+  float uf[2] = { 1, 0 }, vf[8] = { 1, 0, 0, 2, 3, 3, -1, 0 };
+  int32_t su[3] = { 0, 0, 0 }, si[3] = { 1, 2, 3 };
   prism_ranker *r = make_model(PRISM_RANKER_BPR, 1, 4, 2, uf, vf, NULL, NULL, 3, su, si);
   int32_t items[3];
   float scores[3];
   size_t count;
   assert_ok(prism_ranker_similar_items(r, 0, 3, items, scores, &count));
   assert_int_equal(count, 3);
-  int32_t want[3] = {2, 1, 3};
+  int32_t want[3] = { 2, 1, 3 };
   assert_memory_equal(items, want, sizeof want);
   assert_float_equal(scores[0], sqrt(0.5), 1e-6);
   assert_float_equal(scores[1], 0.0, 1e-6);
@@ -244,7 +256,7 @@ static void test_similar_items_and_shares(void **state)
 static void test_mf_predict_clipped(void **state)
 {
   (void)state;
-  float uf[2] = {1, 0}, vf[4] = {1, 0, 10, 0}, ub[1] = {0.5f}, ib[2] = {0.25f, 0};
+  float uf[2] = { 1, 0 }, vf[4] = { 1, 0, 10, 0 }, ub[1] = { 0.5f }, ib[2] = { 0.25f, 0 };
   prism_ranker *r = make_model(PRISM_RANKER_MF, 1, 2, 2, uf, vf, ub, ib, 0, NULL, NULL);
   r->global_bias = 1.0f;
   float p;
@@ -265,14 +277,10 @@ static void test_mf_predict_clipped(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_order_and_exclude_seen),
-    cmocka_unit_test(test_ties_lower_index_first),
-    cmocka_unit_test(test_exclude_and_candidates),
-    cmocka_unit_test(test_bad_arguments),
-    cmocka_unit_test(test_batch_equals_single),
-    cmocka_unit_test(test_recommend_history),
-    cmocka_unit_test(test_similar_items_and_shares),
-    cmocka_unit_test(test_mf_predict_clipped),
+    cmocka_unit_test(test_order_and_exclude_seen),   cmocka_unit_test(test_ties_lower_index_first),
+    cmocka_unit_test(test_exclude_and_candidates),   cmocka_unit_test(test_bad_arguments),
+    cmocka_unit_test(test_batch_equals_single),      cmocka_unit_test(test_recommend_history),
+    cmocka_unit_test(test_similar_items_and_shares), cmocka_unit_test(test_mf_predict_clipped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,8 +14,10 @@
 #define K 5
 
 static const char *const texts[] = {
-  "Hello world", " The quick brown fox jumps over the lazy dog.",
-  "caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80 <mask> don't", "  spaces\n\tand tabs  ",
+  "Hello world",
+  " The quick brown fox jumps over the lazy dog.",
+  "caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80 <mask> don't",
+  "  spaces\n\tand tabs  ",
 };
 #define N_TEXTS (sizeof texts / sizeof texts[0])
 #define MAX_IDS 64
@@ -48,9 +50,9 @@ static int32_t argmax(const float *v, int32_t n)
 /* Greedy decoding of two inputs, STEPS tokens each. */
 static int greedy(const shared *s, outcome *o)
 {
-  static const int32_t input[2][5] = {{0, 15, 27, 99, 2}, {0, 31, 2, 1, 1}};
+  static const int32_t input[2][5] = { { 0, 15, 27, 99, 2 }, { 0, 31, 2, 1, 1 } };
   prism_bart_session *session = NULL;
-  int32_t step_tokens[2] = {2, 2};
+  int32_t step_tokens[2] = { 2, 2 };
   const float *logits;
   int rc = prism_bart_session_create(&session, s->model, NULL);
   if (rc == PRISM_OK)
@@ -87,8 +89,8 @@ static int recommend_all(const shared *s, outcome *o)
 static void run_once(const shared *s, outcome *o)
 {
   memset(o, 0, sizeof *o);
-  o->failed = encode_all(s, o) != PRISM_OK || greedy(s, o) != PRISM_OK ||
-              recommend_all(s, o) != PRISM_OK;
+  o->failed =
+      encode_all(s, o) != PRISM_OK || greedy(s, o) != PRISM_OK || recommend_all(s, o) != PRISM_OK;
 }
 
 typedef struct worker {
@@ -147,7 +149,7 @@ static void hammer_shared(int pool)
   if (want->failed)
     fail_msg("single-threaded run: %s", prism_last_error());
   for (int i = 0; i < THREADS; i++) {
-    workers[i] = (worker){&s, want, 0};
+    workers[i] = (worker){ &s, want, 0 };
     assert_int_equal(pthread_create(&threads[i], NULL, hammer, &workers[i]), 0);
   }
   for (int i = 0; i < THREADS; i++) {

@@ -34,8 +34,9 @@ static void encode_decode(const prism_tokenizer *tok, const char *text, size_t l
   if (prism_tokenizer_encode(NULL, 0, &n, tok, text, len, PRISM_TOKENIZER_REPLACE_INVALID))
     return;
   ids = malloc((n + 1) * sizeof *ids);
-  if (ids && prism_tokenizer_encode(ids, n, &n, tok, text, len, PRISM_TOKENIZER_REPLACE_INVALID) ==
-                 PRISM_OK &&
+  if (ids &&
+      prism_tokenizer_encode(ids, n, &n, tok, text, len, PRISM_TOKENIZER_REPLACE_INVALID) ==
+          PRISM_OK &&
       prism_tokenizer_decode(NULL, 0, &out_len, tok, ids, n, 0) == PRISM_OK &&
       (back = malloc(out_len + 1)) != NULL) {
     if (prism_tokenizer_decode(back, out_len + 1, &out_len, tok, ids, n,
@@ -84,10 +85,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (size == 0)
     return 0;
   switch (data[0] % 4) {
-  case 0: encode_decode(bart(), (const char *)data + 1, size - 1); break;
-  case 1: decode_ids(bart(), data + 1, size - 1); break;
-  case 2: load(data + 1, size - 1, 0); break;
-  default: load(data + 1, size - 1, 1); break;
+  case 0:
+    encode_decode(bart(), (const char *)data + 1, size - 1);
+    break;
+  case 1:
+    decode_ids(bart(), data + 1, size - 1);
+    break;
+  case 2:
+    load(data + 1, size - 1, 0);
+    break;
+  default:
+    load(data + 1, size - 1, 1);
+    break;
   }
   return 0;
 }

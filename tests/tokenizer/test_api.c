@@ -44,7 +44,7 @@ static void assert_ids(const int32_t *got, size_t n, const int32_t *want, size_t
 static void test_hello_world(void **state)
 {
   int32_t ids[1024];
-  static const int32_t hello[] = {0, 31414, 232, 2}, spaced[] = {0, 20920, 232, 2};
+  static const int32_t hello[] = { 0, 31414, 232, 2 }, spaced[] = { 0, 20920, 232, 2 };
   (void)state;
   assert_ids(ids, enc(bart, "Hello world", 0, ids), hello, 4);
   assert_ids(ids, enc(bart, " Hello world", 0, ids), spaced, 4);
@@ -53,7 +53,7 @@ static void test_hello_world(void **state)
 
 static void test_sized_output(void **state)
 {
-  int32_t ids[4] = {-7, -7, -7, -7};
+  int32_t ids[4] = { -7, -7, -7, -7 };
   size_t n = 0;
   (void)state;
   assert_ok(prism_tokenizer_encode(NULL, 0, &n, bart, "Hello world", 11, 0));
@@ -96,7 +96,7 @@ static void test_pair(void **state)
 
 static void test_batch(void **state)
 {
-  const char *texts[] = {"Hello world", "", "fill <mask> here", "日本語"};
+  const char *texts[] = { "Hello world", "", "fill <mask> here", "日本語" };
   size_t lens[4], offsets[5], n = 0, total = 0;
   int32_t ids[1024], one[1024];
   (void)state;
@@ -125,7 +125,7 @@ static void test_invalid_utf8(void **state)
 {
   int32_t ids[1024], want[1024];
   size_t n = 0, k;
-  static const char *bad[] = {"\xff", "\xc0\xaf", "\xe0\x80\x80", "\xf4\x90\x80\x80", "\xc3"};
+  static const char *bad[] = { "\xff", "\xc0\xaf", "\xe0\x80\x80", "\xf4\x90\x80\x80", "\xc3" };
   (void)state;
   assert_status(prism_tokenizer_encode(ids, 1024, &n, bart, "abc\x80xyz", 7, 0),
                 PRISM_ERR_INVALID_UTF8);
@@ -184,12 +184,15 @@ static void test_decode_invalid_bytes(void **state)
   assert_ok(prism_tokenizer_decode(text, sizeof text, &len, bart, ids, 6, 0));
   /* E2 82 | A | F0 | 80 | ED: a truncated sequence is one subpart, a bad second byte is not. */
   assert_int_equal(len, 13);
-  assert_memory_equal(text, "\xef\xbf\xbd" "A\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 13);
+  assert_memory_equal(text,
+                      "\xef\xbf\xbd"
+                      "A\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+                      13);
 }
 
 static void test_decode_out_of_range(void **state)
 {
-  int32_t ids[] = {0, 31414, 50265, 2}, neg[] = {-1};
+  int32_t ids[] = { 0, 31414, 50265, 2 }, neg[] = { -1 };
   size_t len = 0;
   char text[64];
   (void)state;
@@ -288,10 +291,11 @@ static void test_invalid_arguments(void **state)
 /* Seeded random valid UTF-8 from several scripts, spaces and punctuation. */
 static size_t random_text(unsigned *seed, unsigned char *out, size_t max_chars)
 {
-  static const uint32_t ranges[][2] = {{0x20, 0x7e}, {0x09, 0x0d}, {0xa0, 0x24f},
-                                       {0x370, 0x52f}, {0x600, 0x6ff}, {0x900, 0x97f},
-                                       {0x3040, 0x30ff}, {0x4e00, 0x4fff}, {0x1f300, 0x1f64f},
-                                       {0x300, 0x36f}, {0x2000, 0x206f}};
+  static const uint32_t ranges[][2] = {
+    { 0x20, 0x7e },       { 0x09, 0x0d },   { 0xa0, 0x24f },    { 0x370, 0x52f },
+    { 0x600, 0x6ff },     { 0x900, 0x97f }, { 0x3040, 0x30ff }, { 0x4e00, 0x4fff },
+    { 0x1f300, 0x1f64f }, { 0x300, 0x36f }, { 0x2000, 0x206f }
+  };
   size_t o = 0, n = (size_t)(rand_r(seed) % (int)max_chars);
   for (size_t i = 0; i < n; i++) {
     const uint32_t *r = ranges[rand_r(seed) % (int)(sizeof ranges / sizeof ranges[0])];
@@ -363,9 +367,11 @@ static void *thread_main(void *arg)
 
 static void test_threads_share(void **state)
 {
-  thread_job job = {{"Hello world", "The hotel was clean.", "日本語のテキスト", "fill <mask> here",
-                     "you're, they'll", "   spaced   out   "},
-                    {{0}}, {0}, 0};
+  thread_job job = { { "Hello world", "The hotel was clean.", "日本語のテキスト",
+                       "fill <mask> here", "you're, they'll", "   spaced   out   " },
+                     { { 0 } },
+                     { 0 },
+                     0 };
   thread_job jobs[4];
   pthread_t th[4];
   (void)state;
@@ -389,7 +395,7 @@ static void test_cache_keeps_tokenizers_apart(void **state)
   static const char merges[] = "#version: 0.2\nh e\nl l\n";
   prism_tokenizer *tiny = NULL;
   int32_t ids[1024];
-  static const int32_t want_tiny[] = {4, 5, 3};
+  static const int32_t want_tiny[] = { 4, 5, 3 };
   (void)state;
   assert_ok(prism_tokenizer_load_memory(&tiny, vocab, strlen(vocab), merges, strlen(merges), NULL));
   for (int i = 0; i < 3; i++) {
@@ -420,7 +426,7 @@ static void test_alloc_failures(void **state)
   assert_ok(rc);
   rc = PRISM_ERR_NO_MEMORY;
   for (long k = 1; rc == PRISM_ERR_NO_MEMORY && k < 100; k++) {
-    int32_t ids[] = {3, 2, 4};
+    int32_t ids[] = { 3, 2, 4 };
     char text[16];
     size_t len = 0;
     prism__alloc_fail_at(k);
@@ -436,23 +442,23 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_hello_world),
-      cmocka_unit_test(test_sized_output),
-      cmocka_unit_test(test_pair),
-      cmocka_unit_test(test_batch),
-      cmocka_unit_test(test_invalid_utf8),
-      cmocka_unit_test(test_decode),
-      cmocka_unit_test(test_decode_invalid_bytes),
-      cmocka_unit_test(test_decode_out_of_range),
-      cmocka_unit_test(test_lookups),
-      cmocka_unit_test(test_mask_strips_left_whitespace),
-      cmocka_unit_test(test_add_prefix_space),
-      cmocka_unit_test(test_invalid_arguments),
-      cmocka_unit_test(test_round_trip_random),
-      cmocka_unit_test(test_long_word),
-      cmocka_unit_test(test_threads_share),
-      cmocka_unit_test(test_cache_keeps_tokenizers_apart),
-      cmocka_unit_test(test_alloc_failures),
+    cmocka_unit_test(test_hello_world),
+    cmocka_unit_test(test_sized_output),
+    cmocka_unit_test(test_pair),
+    cmocka_unit_test(test_batch),
+    cmocka_unit_test(test_invalid_utf8),
+    cmocka_unit_test(test_decode),
+    cmocka_unit_test(test_decode_invalid_bytes),
+    cmocka_unit_test(test_decode_out_of_range),
+    cmocka_unit_test(test_lookups),
+    cmocka_unit_test(test_mask_strips_left_whitespace),
+    cmocka_unit_test(test_add_prefix_space),
+    cmocka_unit_test(test_invalid_arguments),
+    cmocka_unit_test(test_round_trip_random),
+    cmocka_unit_test(test_long_word),
+    cmocka_unit_test(test_threads_share),
+    cmocka_unit_test(test_cache_keeps_tokenizers_apart),
+    cmocka_unit_test(test_alloc_failures),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

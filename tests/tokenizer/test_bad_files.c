@@ -9,7 +9,8 @@
 static char tmpdir[] = "/tmp/prism-tokbad-XXXXXX";
 static char vocab_path[256], merges_path[256];
 
-static const char good_vocab[] = "{\n\"a\": 0,\n\"b\": 1,\n\"ab\": 2,\n\"<s>\": 3,\n\"</s>\": 4\n}\n";
+static const char good_vocab[] =
+    "{\n\"a\": 0,\n\"b\": 1,\n\"ab\": 2,\n\"<s>\": 3,\n\"</s>\": 4\n}\n";
 static const char good_merges[] = "#version: 0.2\na b\n";
 
 static void write_file(const char *path, const char *data, size_t len)
@@ -79,7 +80,8 @@ static void test_vocab_not_an_object(void **state)
 static void test_vocab_bad_ids(void **state)
 {
   (void)state;
-  expect_vocab("{\n\"a\": 0,\n\"b\": 1.5\n}", PRISM_ERR_FORMAT, "line 3", "\"b\": id must be an integer");
+  expect_vocab("{\n\"a\": 0,\n\"b\": 1.5\n}", PRISM_ERR_FORMAT, "line 3",
+               "\"b\": id must be an integer");
   expect_vocab("{\"a\": \"0\"}", PRISM_ERR_FORMAT, "line 1", "id must be an integer");
   expect_vocab("{\"a\": -1}", PRISM_ERR_FORMAT, "\"a\"", "outside");
   expect_vocab("{\"a\": 99999999999}", PRISM_ERR_FORMAT, "\"a\"", "outside");
@@ -150,10 +152,22 @@ static size_t mutate(unsigned *seed, const char *src, size_t len, char *dst)
   for (int k = rand_r(seed) % 2; k >= 0 && n > 0; k--) {
     size_t at = (size_t)rand_r(seed) % n;
     switch (rand_r(seed) % 8) {
-    case 0: case 1: case 2: dst[at] = (char)rand_r(seed); break;
-    case 3: case 4: memmove(dst + at, dst + at + 1, n - at - 1), n--; break;
-    case 5: case 6: memmove(dst + at + 1, dst + at, n - at), n++; break;
-    default: n = at; break;
+    case 0:
+    case 1:
+    case 2:
+      dst[at] = (char)rand_r(seed);
+      break;
+    case 3:
+    case 4:
+      memmove(dst + at, dst + at + 1, n - at - 1), n--;
+      break;
+    case 5:
+    case 6:
+      memmove(dst + at + 1, dst + at, n - at), n++;
+      break;
+    default:
+      n = at;
+      break;
     }
   }
   return n;
@@ -165,7 +179,8 @@ static void test_mutated_files_never_crash(void **state)
   static const char json[] =
       "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, \"ab\": 2, \"<mask>\": 3}, "
       "\"merges\": [\"a b\"]}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}, "
-      "\"added_tokens\": [{\"id\": 3, \"content\": \"<mask>\", \"lstrip\": true, \"special\": true}]}";
+      "\"added_tokens\": [{\"id\": 3, \"content\": \"<mask>\", \"lstrip\": true, \"special\": "
+      "true}]}";
   char vocab[256], merges[64], jbuf[512], text[64], back[512];
   unsigned seed = 7;
   size_t loaded = 0;
@@ -188,7 +203,8 @@ static void test_mutated_files_never_crash(void **state)
       text[i] = "ab <mask>\xc3\xa9\xff"[rand_r(&seed) % 13];
     int32_t ids[64];
     size_t n = 0, len = 0;
-    rc = prism_tokenizer_encode(ids, 64, &n, tok, text, sizeof text, PRISM_TOKENIZER_REPLACE_INVALID);
+    rc = prism_tokenizer_encode(ids, 64, &n, tok, text, sizeof text,
+                                PRISM_TOKENIZER_REPLACE_INVALID);
     assert_true(rc == PRISM_OK || rc == PRISM_ERR_NOT_FOUND);
     if (rc == PRISM_OK)
       assert_ok(prism_tokenizer_decode(back, sizeof back, &len, tok, ids, n, 0));
@@ -200,14 +216,14 @@ static void test_mutated_files_never_crash(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_good_files_load),
-      cmocka_unit_test(test_vocab_not_an_object),
-      cmocka_unit_test(test_vocab_bad_ids),
-      cmocka_unit_test(test_vocab_truncated_and_invalid_utf8),
-      cmocka_unit_test(test_merges_bad_lines),
-      cmocka_unit_test(test_missing_files),
-      cmocka_unit_test(test_memory_load),
-      cmocka_unit_test(test_mutated_files_never_crash),
+    cmocka_unit_test(test_good_files_load),
+    cmocka_unit_test(test_vocab_not_an_object),
+    cmocka_unit_test(test_vocab_bad_ids),
+    cmocka_unit_test(test_vocab_truncated_and_invalid_utf8),
+    cmocka_unit_test(test_merges_bad_lines),
+    cmocka_unit_test(test_missing_files),
+    cmocka_unit_test(test_memory_load),
+    cmocka_unit_test(test_mutated_files_never_crash),
   };
   int rc;
   if (!mkdtemp(tmpdir))

@@ -34,9 +34,7 @@ static int ids_match(const prism_tokenizer *tok, const json_t *text, const json_
   }
   if (n != json_array_size(want))
     goto differ;
-  json_array_foreach(want, i, v)
-    if (json_integer_value(v) != ids[i])
-      goto differ;
+  json_array_foreach(want, i, v) if (json_integer_value(v) != ids[i]) goto differ;
   return 1;
 differ:
   print_error("line %zu: ids differ for %s (flags %u): got %zu ids, want %zu\n", line,
@@ -52,8 +50,7 @@ static int text_matches(const prism_tokenizer *tok, const json_t *ids_json, cons
   size_t n = 0, len = 0, i;
   json_t *v;
 
-  json_array_foreach(ids_json, i, v)
-    ids[n++] = (int32_t)json_integer_value(v);
+  json_array_foreach(ids_json, i, v) ids[n++] = (int32_t)json_integer_value(v);
   if (prism_tokenizer_decode(text, sizeof text, &len, tok, ids, n, flags) != PRISM_OK) {
     print_error("line %zu: decode failed: %s\n", line, prism_last_error());
     return 0;
@@ -82,7 +79,7 @@ static void test_all_cases(void **state)
   char path[1024], buf[65536];
   prism_tokenizer *tok = load_bart();
   FILE *f = fopen(fixture_path(path, sizeof path, "tokenizer_cases.jsonl"), "rb");
-  counts k = {0};
+  counts k = { 0 };
   size_t line = 0;
   (void)state;
 
@@ -112,7 +109,7 @@ static void test_all_cases(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_all_cases),
+    cmocka_unit_test(test_all_cases),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@ static json_t *build_tokenizer_json(int merges_as_pairs, int mask_rstrip)
   json_t *vocab = json_load_file(fixture_path(path, sizeof path, "bart-vocab/vocab.json"), 0, &err);
   json_t *merges = json_array(), *added = json_array();
   FILE *f = fopen(fixture_path(path, sizeof path, "bart-vocab/merges.txt"), "rb");
-  static const char *names[] = {"<s>", "<pad>", "</s>", "<unk>", "<mask>"};
+  static const char *names[] = { "<s>", "<pad>", "</s>", "<unk>", "<mask>" };
 
   assert_non_null(vocab);
   assert_non_null(f);
@@ -35,18 +35,17 @@ static json_t *build_tokenizer_json(int merges_as_pairs, int mask_rstrip)
   }
   fclose(f);
   for (int i = 0; i < 5; i++)
-    json_array_append_new(added, json_pack("{s:I, s:s, s:b, s:b, s:b, s:b, s:b}", "id",
-                                           json_integer_value(json_object_get(vocab, names[i])),
-                                           "content", names[i], "single_word", 0, "lstrip", i == 4,
-                                           "rstrip", i == 4 && mask_rstrip, "normalized", 0,
-                                           "special", 1));
+    json_array_append_new(added,
+                          json_pack("{s:I, s:s, s:b, s:b, s:b, s:b, s:b}", "id",
+                                    json_integer_value(json_object_get(vocab, names[i])), "content",
+                                    names[i], "single_word", 0, "lstrip", i == 4, "rstrip",
+                                    i == 4 && mask_rstrip, "normalized", 0, "special", 1));
   return json_pack("{s:s, s:o, s:n, s:{s:s, s:b, s:b, s:b}, s:{s:s, s:b, s:b, s:b}, "
                    "s:{s:s, s:n, s:o, s:o}}",
                    "version", "1.0", "added_tokens", added, "normalizer", "pre_tokenizer", "type",
-                   "ByteLevel", "add_prefix_space", 0, "trim_offsets", 1, "use_regex", 1,
-                   "decoder", "type", "ByteLevel", "add_prefix_space", 1, "trim_offsets", 1,
-                   "use_regex", 1, "model", "type", "BPE", "dropout", "vocab", vocab, "merges",
-                   merges);
+                   "ByteLevel", "add_prefix_space", 0, "trim_offsets", 1, "use_regex", 1, "decoder",
+                   "type", "ByteLevel", "add_prefix_space", 1, "trim_offsets", 1, "use_regex", 1,
+                   "model", "type", "BPE", "dropout", "vocab", vocab, "merges", merges);
 }
 
 static prism_tokenizer *load_json(json_t *root)
@@ -60,8 +59,7 @@ static prism_tokenizer *load_json(json_t *root)
 }
 
 /* Encode every fixture text with both tokenizers; count the texts with equal ids. */
-static size_t compare_on_fixtures(const prism_tokenizer *a, const prism_tokenizer *b,
-                                  size_t *cases)
+static size_t compare_on_fixtures(const prism_tokenizer *a, const prism_tokenizer *b, size_t *cases)
 {
   char path[1024], buf[65536];
   FILE *f = fopen(fixture_path(path, sizeof path, "tokenizer_cases.jsonl"), "rb");
@@ -159,9 +157,10 @@ static void test_json_bad(void **state)
   expect_json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a\"]}, "
                     "\"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
                     PRISM_ERR_FORMAT, "model.merges[0]");
-  expect_json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a b\"]}, "
-                    "\"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
-                    PRISM_ERR_FORMAT, "\"b\" is not in the vocabulary");
+  expect_json_error(
+      "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a b\"]}, "
+      "\"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
+      PRISM_ERR_FORMAT, "\"b\" is not in the vocabulary");
   expect_json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, "
                     "\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, "
                     "\"added_tokens\": [{\"id\": \"x\", \"content\": \"<s>\"}]}",
@@ -170,11 +169,12 @@ static void test_json_bad(void **state)
                     "\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, "
                     "\"added_tokens\": [{\"id\": 0, \"content\": \"<s>\"}]}",
                     PRISM_ERR_FORMAT, "id 0 belongs to another token");
-  expect_json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, "
-                    "\"normalizer\": {\"type\": \"NFC\"}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
-                    PRISM_ERR_UNSUPPORTED, "normalizer");
-  expect_json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [", PRISM_ERR_FORMAT,
-                    "line 1");
+  expect_json_error(
+      "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, "
+      "\"normalizer\": {\"type\": \"NFC\"}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}",
+      PRISM_ERR_UNSUPPORTED, "normalizer");
+  expect_json_error("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [",
+                    PRISM_ERR_FORMAT, "line 1");
   assert_status(prism_tokenizer_load_json(&tok, "/nonexistent/tokenizer.json", NULL),
                 PRISM_ERR_NOT_FOUND);
   assert_error_mentions("/nonexistent/tokenizer.json");
@@ -188,9 +188,9 @@ static void test_json_bad(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_json_matches_files),
-      cmocka_unit_test(test_json_rstrip_and_prefix),
-      cmocka_unit_test(test_json_bad),
+    cmocka_unit_test(test_json_matches_files),
+    cmocka_unit_test(test_json_rstrip_and_prefix),
+    cmocka_unit_test(test_json_bad),
   };
   int rc;
   if (!mkdtemp(tmpdir))

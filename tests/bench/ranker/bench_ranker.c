@@ -60,7 +60,7 @@ static double seconds_per_iteration(const synth_data *d, int algorithm, int fact
 {
   prism_ranker_params p;
   prism_ranker *r;
-  timer t = {0, 0, 0, 0, 0};
+  timer t = { 0, 0, 0, 0, 0 };
   prism_ranker_params_init(&p, sizeof p);
   p.algorithm = algorithm;
   p.factors = factors;
@@ -69,7 +69,8 @@ static double seconds_per_iteration(const synth_data *d, int algorithm, int fact
   p.progress_payload = &t;
   t.last = now();
   t.cpu_last = cpu_now();
-  if (prism_ranker_train_coo(&r, d->users, d->items, d->n_train, d->train_user, d->train_item, NULL, &p)) {
+  if (prism_ranker_train_coo(&r, d->users, d->items, d->n_train, d->train_user, d->train_item, NULL,
+                             &p)) {
     fprintf(stderr, "train: %s\n", prism_last_error());
     exit(1);
   }
@@ -98,7 +99,8 @@ static void synthetic(int32_t users, int per_user, int32_t items, int factors, i
   p.factors = factors;
   p.iterations = 1;
   prism_ranker_train_coo(&r, d.users, d.items, d.n_train, d.train_user, d.train_item, NULL, &p);
-  int32_t *all = malloc((size_t)users * sizeof *all), *out = malloc((size_t)users * 10 * sizeof *out);
+  int32_t *all = malloc((size_t)users * sizeof *all),
+          *out = malloc((size_t)users * 10 * sizeof *out);
   float *scores = malloc((size_t)users * 10 * sizeof *scores);
   size_t *counts = malloc((size_t)users * sizeof *counts);
   for (int32_t u = 0; u < users; u++)
@@ -113,15 +115,20 @@ static void synthetic(int32_t users, int per_user, int32_t items, int factors, i
   double single = now() - t0;
 
   printf("  \"synthetic\": {\"users\": %d, \"items\": %d, \"interactions\": %zu, \"factors\": %d, "
-         "\"threads\": %d,\n", users, items, d.n_train, factors, prism_get_num_threads());
+         "\"threads\": %d,\n",
+         users, items, d.n_train, factors, prism_get_num_threads());
   printf("    \"als_seconds_per_iteration\": %.4f, \"als_1_thread_seconds_per_iteration\": %.4f, "
-         "\"als_thread_speedup\": %.2f,\n", als, als1, als1 / als);
-  printf("    \"als_cpu_seconds_per_iteration\": %.4f, \"als_1_thread_cpu_seconds_per_iteration\": %.4f,\n",
+         "\"als_thread_speedup\": %.2f,\n",
+         als, als1, als1 / als);
+  printf("    \"als_cpu_seconds_per_iteration\": %.4f, \"als_1_thread_cpu_seconds_per_iteration\": "
+         "%.4f,\n",
          als_cpu, als1_cpu);
   printf("    \"bpr_seconds_per_iteration\": %.4f, \"bpr_cpu_seconds_per_iteration\": %.4f, "
-         "\"bpr_over_als_iteration\": %.2f,\n", bpr, bpr_cpu, bpr / als);
+         "\"bpr_over_als_iteration\": %.2f,\n",
+         bpr, bpr_cpu, bpr / als);
   printf("    \"recommend_all_users_seconds\": %.3f, \"recommend_all_users_cpu_seconds\": %.3f, "
-         "\"recommend_users_per_second\": %.0f,\n", batch, batch_cpu, users / batch);
+         "\"recommend_users_per_second\": %.0f,\n",
+         batch, batch_cpu, users / batch);
   printf("    \"single_call_users_per_second\": %.0f, \"batch_over_single_speedup\": %.2f}",
          single_users / single, (users / batch) / (single_users / single));
   free(all);
@@ -145,7 +152,8 @@ static prism_interactions *load(const char *path)
 }
 
 /* A seeded 80/20 split of one file. */
-static void split(const prism_interactions *all, prism_interactions **train, prism_interactions **test)
+static void split(const prism_interactions *all, prism_interactions **train,
+                  prism_interactions **test)
 {
   prism__rng g;
   prism__rng_seed(&g, 2024, 0);
@@ -156,7 +164,8 @@ static void split(const prism_interactions *all, prism_interactions **train, pri
     float v;
     prism_interactions_get(all, e, &u, &i, &v);
     prism_interactions_add(prism__rng_uniform(&g) < 0.8 ? *train : *test,
-                           prism_interactions_user_id(all, u), prism_interactions_item_id(all, i), v);
+                           prism_interactions_user_id(all, u), prism_interactions_item_id(all, i),
+                           v);
   }
 }
 
@@ -191,9 +200,10 @@ static prism_ranker_metrics popularity(const prism_ranker *r, const prism_intera
 
 static void print_metrics(const char *name, const prism_ranker_metrics *m, double seconds)
 {
-  printf("    \"%s\": {\"precision@10\": %.4f, \"recall@10\": %.4f, \"ndcg@10\": %.4f, \"map@10\": %.4f, "
-         "\"users\": %zu, \"train_seconds\": %.2f}", name, m->precision, m->recall, m->ndcg, m->map,
-         m->users, seconds);
+  printf("    \"%s\": {\"precision@10\": %.4f, \"recall@10\": %.4f, \"ndcg@10\": %.4f, \"map@10\": "
+         "%.4f, "
+         "\"users\": %zu, \"train_seconds\": %.2f}",
+         name, m->precision, m->recall, m->ndcg, m->map, m->users, seconds);
 }
 
 static void movielens(const char *path)
@@ -218,8 +228,8 @@ static void movielens(const char *path)
          prism_interactions_count(train), prism_interactions_count(test));
   prism_ranker_metrics m;
   prism_ranker *als = NULL;
-  const int algos[3] = {PRISM_RANKER_ALS, PRISM_RANKER_BPR, PRISM_RANKER_MF};
-  const char *names[3] = {"als", "bpr", "mf"};
+  const int algos[3] = { PRISM_RANKER_ALS, PRISM_RANKER_BPR, PRISM_RANKER_MF };
+  const char *names[3] = { "als", "bpr", "mf" };
   for (int k = 0; k < 3; k++) {
     prism_ranker_params p;
     prism_ranker *r;
@@ -259,13 +269,20 @@ int main(int argc, char **argv)
   int skip = 0;
   for (int i = 1; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : "0";
-    if (!strcmp(argv[i], "--users")) users = atol(v), i++;
-    else if (!strcmp(argv[i], "--per-user")) per_user = atol(v), i++;
-    else if (!strcmp(argv[i], "--items")) items = atol(v), i++;
-    else if (!strcmp(argv[i], "--factors")) factors = atol(v), i++;
-    else if (!strcmp(argv[i], "--threads")) threads = atol(v), i++;
-    else if (!strcmp(argv[i], "--movielens")) ml = v, i++;
-    else if (!strcmp(argv[i], "--skip-synthetic")) skip = 1;
+    if (!strcmp(argv[i], "--users"))
+      users = atol(v), i++;
+    else if (!strcmp(argv[i], "--per-user"))
+      per_user = atol(v), i++;
+    else if (!strcmp(argv[i], "--items"))
+      items = atol(v), i++;
+    else if (!strcmp(argv[i], "--factors"))
+      factors = atol(v), i++;
+    else if (!strcmp(argv[i], "--threads"))
+      threads = atol(v), i++;
+    else if (!strcmp(argv[i], "--movielens"))
+      ml = v, i++;
+    else if (!strcmp(argv[i], "--skip-synthetic"))
+      skip = 1;
     else {
       fprintf(stderr, "usage: see the comment at the top of bench_ranker.c\n");
       return 2;

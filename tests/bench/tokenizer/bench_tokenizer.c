@@ -69,7 +69,8 @@ static size_t encode_lines(const prism_tokenizer *tok, const char *text, size_t 
     const char *nl = memchr(text + start, '\n', len - start);
     size_t end = nl ? (size_t)(nl - text) + 1 : len;
     check(prism_tokenizer_encode(ids, cap, &n, tok, text + start, end - start,
-                                 PRISM_TOKENIZER_NO_SPECIAL), "encode line");
+                                 PRISM_TOKENIZER_NO_SPECIAL),
+          "encode line");
     total += n;
     start = end;
   }
@@ -121,8 +122,7 @@ int main(int argc, char **argv)
     return 1;
 
   t0 = now();
-  check(prism_tokenizer_encode(ids, cap, &n, tok, text, len, PRISM_TOKENIZER_NO_SPECIAL),
-        "encode");
+  check(prism_tokenizer_encode(ids, cap, &n, tok, text, len, PRISM_TOKENIZER_NO_SPECIAL), "encode");
   cold = now() - t0;
   for (int r = 0; r < repeat; r++) {
     t0 = now();
@@ -148,9 +148,8 @@ int main(int argc, char **argv)
          "\"encode_mb_per_s_median\": %.2f, \"encode_mb_per_s_cpu_median\": %.2f, "
          "\"encode_lines_mb_per_s_median\": %.2f, "
          "\"decode_mb_per_s\": %.2f, \"round_trip\": %s}\n",
-         len, n, repeat, len / cold / 1e6, len / whole[0] / 1e6,
-         len / whole[repeat / 2] / 1e6, len / whole_cpu[repeat / 2] / 1e6,
-         len / lines[repeat / 2] / 1e6, len / decode_s / 1e6,
+         len, n, repeat, len / cold / 1e6, len / whole[0] / 1e6, len / whole[repeat / 2] / 1e6,
+         len / whole_cpu[repeat / 2] / 1e6, len / lines[repeat / 2] / 1e6, len / decode_s / 1e6,
          text_len == len && memcmp(back, text, len) == 0 ? "true" : "false");
   prism_tokenizer_free(tok);
   free(text);
