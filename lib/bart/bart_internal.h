@@ -3,8 +3,8 @@
  * generation defaults, weight pointers — and the pieces shared by the loader
  * (load.c, config.c) and the forward pass (forward.c, session.c).
  */
-#ifndef PRISM_BART_INTERNAL_H
-#define PRISM_BART_INTERNAL_H
+#ifndef PRISM__BART_INTERNAL_H
+#define PRISM__BART_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,10 +13,10 @@
 #include "prism/bart.h"
 
 typedef enum prism__bart_act {
-  PRISM_BART_ACT_GELU, /* exact erf GELU */
-  PRISM_BART_ACT_RELU,
-  PRISM_BART_ACT_GELU_NEW, /* tanh approximation */
-  PRISM_BART_ACT_SILU,
+  PRISM__BART_ACT_GELU, /* exact erf GELU */
+  PRISM__BART_ACT_RELU,
+  PRISM__BART_ACT_GELU_NEW, /* tanh approximation */
+  PRISM__BART_ACT_SILU,
 } prism__bart_act;
 
 /* Everything in config.json that changes inference. */
@@ -119,7 +119,7 @@ struct prism_bart {
 };
 
 /* The position table holds max_position_embeddings + 2 rows; position t reads row t + 2. */
-#define PRISM_BART_POSITION_OFFSET 2
+#define PRISM__BART_POSITION_OFFSET 2
 
 /*
  * config.c: parse config.json into *cfg and the generation defaults it implies

@@ -85,9 +85,9 @@ static int read_activation(const json_t *root, const char *what, prism__bart_con
     const char *name;
     prism__bart_act act;
   } acts[] = {
-    { "gelu", PRISM_BART_ACT_GELU },         { "relu", PRISM_BART_ACT_RELU },
-    { "gelu_new", PRISM_BART_ACT_GELU_NEW }, { "silu", PRISM_BART_ACT_SILU },
-    { "swish", PRISM_BART_ACT_SILU },
+    { "gelu", PRISM__BART_ACT_GELU },         { "relu", PRISM__BART_ACT_RELU },
+    { "gelu_new", PRISM__BART_ACT_GELU_NEW }, { "silu", PRISM__BART_ACT_SILU },
+    { "swish", PRISM__BART_ACT_SILU },
   };
   const char *name = "gelu";
   int rc = prism__json_str(root, "activation_function", what, 0, &name);

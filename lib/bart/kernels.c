@@ -10,10 +10,10 @@
 void prism__bart_linear_fwd(const prism__bart_linear *l, const float *x, size_t n, float scale,
                             float *y)
 {
-  if (l->w16 && n <= PRISM__SKINNY_MAX_M)
-    prism__skinny_gemm_bf16(n, l->out, l->in, x, l->in, l->w16, l->in, l->b, y, l->out, 0);
+  if (l->w16 && n <= PRISM__LINALG_SKINNY_MAX_M)
+    prism__linalg_skinny_gemm_bf16(n, l->out, l->in, x, l->in, l->w16, l->in, l->b, y, l->out, 0);
   else
-    prism__linear(n, l->out, l->in, x, l->in, l->w, l->in, l->b, y, l->out, 0);
+    prism__linalg_linear(n, l->out, l->in, x, l->in, l->w, l->in, l->b, y, l->out, 0);
   if (scale != 1.0f)
     for (size_t i = 0; i < n * l->out; i++)
       y[i] *= scale;
@@ -48,21 +48,21 @@ void prism__bart_add_norm(float *x, const float *add, size_t n, size_t d,
 void prism__bart_activate(float *x, size_t count, prism__bart_act act)
 {
   switch (act) {
-  case PRISM_BART_ACT_GELU:
+  case PRISM__BART_ACT_GELU:
     for (size_t i = 0; i < count; i++)
       x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
     break;
-  case PRISM_BART_ACT_RELU:
+  case PRISM__BART_ACT_RELU:
     for (size_t i = 0; i < count; i++)
       x[i] = x[i] > 0.0f ? x[i] : 0.0f;
     break;
-  case PRISM_BART_ACT_GELU_NEW:
+  case PRISM__BART_ACT_GELU_NEW:
     for (size_t i = 0; i < count; i++) {
       float u = 0.7978845608028654f * (x[i] + 0.044715f * x[i] * x[i] * x[i]);
       x[i] = 0.5f * x[i] * (1.0f + tanhf(u));
     }
     break;
-  case PRISM_BART_ACT_SILU:
+  case PRISM__BART_ACT_SILU:
     for (size_t i = 0; i < count; i++)
       x[i] = x[i] / (1.0f + expf(-x[i]));
     break;
@@ -75,7 +75,7 @@ void prism__bart_embed(const prism_bart *m, const prism__bart_stack *stack, cons
   size_t d = (size_t)m->cfg.d_model;
   float scale = m->cfg.scale_embedding ? sqrtf((float)d) : 1.0f;
   for (size_t i = 0; i < n; i++) {
-    size_t pos = first + (period ? i % period : 0) + PRISM_BART_POSITION_OFFSET;
+    size_t pos = first + (period ? i % period : 0) + PRISM__BART_POSITION_OFFSET;
     const float *tok = m->shared + (size_t)ids[i] * d;
     const float *p = stack->positions + pos * d;
     for (size_t j = 0; j < d; j++)

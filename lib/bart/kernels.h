@@ -2,8 +2,8 @@
  * Internal: the building blocks of the BART forward pass. All matrices are
  * row-major float32 with `d` (or the layer's width) floats per row.
  */
-#ifndef PRISM_BART_KERNELS_H
-#define PRISM_BART_KERNELS_H
+#ifndef PRISM__BART_KERNELS_H
+#define PRISM__BART_KERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>

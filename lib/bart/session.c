@@ -392,11 +392,12 @@ static void lm_head(prism_bart_session *s)
 {
   const prism_bart *m = s->model;
   size_t V = (size_t)m->cfg.vocab_size, d = (size_t)m->cfg.d_model;
-  if (m->lm_head16 && s->rows <= PRISM__SKINNY_MAX_M)
-    prism__skinny_gemm_bf16(s->rows, V, d, s->x, d, m->lm_head16, d, m->final_logits_bias,
-                            s->logits, V, 0);
+  if (m->lm_head16 && s->rows <= PRISM__LINALG_SKINNY_MAX_M)
+    prism__linalg_skinny_gemm_bf16(s->rows, V, d, s->x, d, m->lm_head16, d, m->final_logits_bias,
+                                   s->logits, V, 0);
   else
-    prism__linear(s->rows, V, d, s->x, d, m->shared, d, m->final_logits_bias, s->logits, V, 0);
+    prism__linalg_linear(s->rows, V, d, s->x, d, m->shared, d, m->final_logits_bias, s->logits, V,
+                         0);
 }
 
 static int check_step(const prism_bart_session *s, const char *fn)

@@ -53,7 +53,7 @@ static int check_tensor(const prism__st_tensor *t, const char *file, int ndim,
                         const uint64_t *shape)
 {
   char have[128], want[128];
-  if (t->dtype != PRISM_ST_F32 && t->dtype != PRISM_ST_F16 && t->dtype != PRISM_ST_BF16)
+  if (t->dtype != PRISM__ST_F32 && t->dtype != PRISM__ST_F16 && t->dtype != PRISM__ST_BF16)
     return prism__error(PRISM_ERR_UNSUPPORTED,
                         "%s: tensor %s has dtype %s; BART weights must be F32, F16 or BF16", file,
                         t->name, prism__st_dtype_name(t->dtype));
@@ -70,7 +70,7 @@ static int to_float(binder *b, const prism__st_tensor *t, const float **out)
 {
   float *copy;
   int rc;
-  if (t->dtype == PRISM_ST_F32 && (uintptr_t)t->data % sizeof(float) == 0) {
+  if (t->dtype == PRISM__ST_F32 && (uintptr_t)t->data % sizeof(float) == 0) {
     *out = (const float *)(const void *)t->data;
     return PRISM_OK;
   }
@@ -110,7 +110,7 @@ static int bind_any(binder *b, const float **out, int optional, int ndim, const 
 }
 
 static int bind(binder *b, const float **out, uint64_t d0, uint64_t d1, const char *fmt, ...)
-    PRISM_PRINTF(5, 6);
+    PRISM__PRINTF(5, 6);
 
 /* Bind one tensor: shape [d0] when d1 is 0, else [d0, d1]. */
 static int bind(binder *b, const float **out, uint64_t d0, uint64_t d1, const char *fmt, ...)
@@ -195,7 +195,7 @@ static int bind_stack(binder *b, prism__bart_stack *s, const char *name, size_t 
   if (!s->layers)
     return PRISM_ERR_NO_MEMORY;
   s->n_layers = n_layers;
-  rc = bind(b, &s->positions, (uint64_t)c->max_position_embeddings + PRISM_BART_POSITION_OFFSET,
+  rc = bind(b, &s->positions, (uint64_t)c->max_position_embeddings + PRISM__BART_POSITION_OFFSET,
             (uint64_t)c->d_model, "%s.embed_positions.weight", name);
   snprintf(prefix, sizeof prefix, "%s.layernorm_embedding", name);
   if (rc == PRISM_OK)
@@ -253,7 +253,7 @@ typedef struct {
 static void bf16_range(void *ctx, size_t begin, size_t end)
 {
   const bf16_job *job = ctx;
-  prism__bf16_from_f32(job->dst + begin, job->src + begin, end - begin);
+  prism__linalg_bf16_from_f32(job->dst + begin, job->src + begin, end - begin);
 }
 
 static uint16_t *bf16_copy(uint16_t **next, const float *src, size_t count)

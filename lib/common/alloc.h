@@ -4,8 +4,8 @@
  * path returns PRISM_ERR_NO_MEMORY without leaking. The failing helpers also
  * record the last error.
  */
-#ifndef PRISM_COMMON_ALLOC_H
-#define PRISM_COMMON_ALLOC_H
+#ifndef PRISM__COMMON_ALLOC_H
+#define PRISM__COMMON_ALLOC_H
 
 #include <stddef.h>
 

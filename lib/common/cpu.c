@@ -32,13 +32,13 @@ static unsigned detect(void)
     return 0;
   __cpuid_count(7, 0, a, b, c, d);
   if (fma && f16c && ((b >> 5) & 1))
-    flags |= PRISM_CPU_AVX2;
+    flags |= PRISM__CPU_AVX2;
   if ((xcr0 & 0xe6) == 0xe6 && ((b >> 16) & 1) && ((b >> 17) & 1) && ((b >> 30) & 1) &&
-      ((b >> 31) & 1) && (flags & PRISM_CPU_AVX2)) {
-    flags |= PRISM_CPU_AVX512;
+      ((b >> 31) & 1) && (flags & PRISM__CPU_AVX2)) {
+    flags |= PRISM__CPU_AVX512;
     __cpuid_count(7, 1, a, b, c, d);
     if ((a >> 5) & 1)
-      flags |= PRISM_CPU_AVX512BF16;
+      flags |= PRISM__CPU_AVX512BF16;
   }
   return flags;
 }

@@ -1,11 +1,11 @@
 /* Internal: CPU features for runtime kernel dispatch. */
-#ifndef PRISM_COMMON_CPU_H
-#define PRISM_COMMON_CPU_H
+#ifndef PRISM__COMMON_CPU_H
+#define PRISM__COMMON_CPU_H
 
 enum {
-  PRISM_CPU_AVX2 = 1 << 0,       /* AVX2 + FMA + F16C */
-  PRISM_CPU_AVX512 = 1 << 1,     /* AVX-512 F + BW + VL + DQ */
-  PRISM_CPU_AVX512BF16 = 1 << 2, /* AVX512_BF16 (vdpbf16ps) */
+  PRISM__CPU_AVX2 = 1 << 0,       /* AVX2 + FMA + F16C */
+  PRISM__CPU_AVX512 = 1 << 1,     /* AVX-512 F + BW + VL + DQ */
+  PRISM__CPU_AVX512BF16 = 1 << 2, /* AVX512_BF16 (vdpbf16ps) */
 };
 
 /* Bitmask of PRISM_CPU_*; the environment variable PRISM_CPU_MASK (decimal) can clear bits. */

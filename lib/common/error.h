@@ -1,32 +1,32 @@
 /* Internal: setting the thread-local last error. */
-#ifndef PRISM_COMMON_ERROR_H
-#define PRISM_COMMON_ERROR_H
+#ifndef PRISM__COMMON_ERROR_H
+#define PRISM__COMMON_ERROR_H
 
 #include <stdarg.h>
 
 #include "prism/common.h"
 
 #if defined(__GNUC__)
-#  define PRISM_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#  define PRISM__PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
-#  define PRISM_PRINTF(f, a)
+#  define PRISM__PRINTF(f, a)
 #endif
 
 /*
  * Record `status` with a printf-style message as this thread's last error and
  * return `status`, so a failure reads `return prism__error(PRISM_ERR_IO, "...")`.
  */
-int prism__error(int status, const char *fmt, ...) PRISM_PRINTF(2, 3);
-int prism__verror(int status, const char *fmt, va_list ap) PRISM_PRINTF(2, 0);
+int prism__error(int status, const char *fmt, ...) PRISM__PRINTF(2, 3);
+int prism__verror(int status, const char *fmt, va_list ap) PRISM__PRINTF(2, 0);
 
 /*
  * Prefix the current last error with more context ("file.json: " + old), keeping
  * its status; returns that status. Used when a lower layer did not know the file.
  */
-int prism__error_prefix(const char *fmt, ...) PRISM_PRINTF(1, 2);
+int prism__error_prefix(const char *fmt, ...) PRISM__PRINTF(1, 2);
 
 /* Log through the installed callback (no-op without one). */
-void prism__log(int level, const char *fmt, ...) PRISM_PRINTF(2, 3);
+void prism__log(int level, const char *fmt, ...) PRISM__PRINTF(2, 3);
 
 /*
  * Argument checks for public entry points: `expected` says in words what the

@@ -1,6 +1,6 @@
 /* Internal: reading and mapping files with errors that name the file. */
-#ifndef PRISM_COMMON_FILE_H
-#define PRISM_COMMON_FILE_H
+#ifndef PRISM__COMMON_FILE_H
+#define PRISM__COMMON_FILE_H
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /* Internal: JSON (jansson) parsing with errors that name the file, line and key. */
-#ifndef PRISM_COMMON_JSON_H
-#define PRISM_COMMON_JSON_H
+#ifndef PRISM__COMMON_JSON_H
+#define PRISM__COMMON_JSON_H
 
 #include <jansson.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* Internal: the process-wide safety limits of prism_limits_set(). */
-#ifndef PRISM_COMMON_LIMITS_H
-#define PRISM_COMMON_LIMITS_H
+#ifndef PRISM__COMMON_LIMITS_H
+#define PRISM__COMMON_LIMITS_H
 
 #include "prism/common.h"
 

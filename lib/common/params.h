@@ -9,8 +9,8 @@
  * way out. A size outside that range is refused with a message naming the
  * public function and the sizes.
  */
-#ifndef PRISM_COMMON_PARAMS_H
-#define PRISM_COMMON_PARAMS_H
+#ifndef PRISM__COMMON_PARAMS_H
+#define PRISM__COMMON_PARAMS_H
 
 #include <stddef.h>
 

@@ -9,8 +9,8 @@
  * identical on any thread count. When the pool is busy (another thread, or a
  * nested call) the whole range runs on the caller.
  */
-#ifndef PRISM_COMMON_POOL_H
-#define PRISM_COMMON_POOL_H
+#ifndef PRISM__COMMON_POOL_H
+#define PRISM__COMMON_POOL_H
 
 #include <stddef.h>
 

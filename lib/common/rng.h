@@ -4,8 +4,8 @@
  * so a row's tokens depend only on the seed and the row index, never on the
  * thread count or on the other rows of the batch.
  */
-#ifndef PRISM_COMMON_RNG_H
-#define PRISM_COMMON_RNG_H
+#ifndef PRISM__COMMON_RNG_H
+#define PRISM__COMMON_RNG_H
 
 #include <stdint.h>
 

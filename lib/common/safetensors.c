@@ -13,10 +13,11 @@ static const struct {
   const char *name;
   size_t size;
 } dtypes[] = {
-  [PRISM_ST_F32] = { "F32", 4 },   [PRISM_ST_F16] = { "F16", 2 }, [PRISM_ST_BF16] = { "BF16", 2 },
-  [PRISM_ST_F64] = { "F64", 8 },   [PRISM_ST_I64] = { "I64", 8 }, [PRISM_ST_I32] = { "I32", 4 },
-  [PRISM_ST_I16] = { "I16", 2 },   [PRISM_ST_I8] = { "I8", 1 },   [PRISM_ST_U8] = { "U8", 1 },
-  [PRISM_ST_BOOL] = { "BOOL", 1 },
+  [PRISM__ST_F32] = { "F32", 4 },   [PRISM__ST_F16] = { "F16", 2 },
+  [PRISM__ST_BF16] = { "BF16", 2 }, [PRISM__ST_F64] = { "F64", 8 },
+  [PRISM__ST_I64] = { "I64", 8 },   [PRISM__ST_I32] = { "I32", 4 },
+  [PRISM__ST_I16] = { "I16", 2 },   [PRISM__ST_I8] = { "I8", 1 },
+  [PRISM__ST_U8] = { "U8", 1 },     [PRISM__ST_BOOL] = { "BOOL", 1 },
 };
 
 size_t prism__st_dtype_size(prism__st_dtype dtype)
@@ -75,10 +76,10 @@ static int parse_tensor(const char *what, const char *name, const json_t *entry,
     return prism__error(PRISM_ERR_UNSUPPORTED, "%s: tensor \"%s\": unsupported dtype \"%s\"", what,
                         name, dtype_name);
   shape = json_object_get(entry, "shape");
-  if (!json_is_array(shape) || json_array_size(shape) > PRISM_ST_MAX_DIMS)
+  if (!json_is_array(shape) || json_array_size(shape) > PRISM__ST_MAX_DIMS)
     return prism__error(PRISM_ERR_FORMAT,
                         "%s: tensor \"%s\": \"shape\" must be an array of at most %d integers",
-                        what, name, PRISM_ST_MAX_DIMS);
+                        what, name, PRISM__ST_MAX_DIMS);
   t->ndim = (int)json_array_size(shape);
   for (i = 0; i < json_array_size(shape); i++) {
     if (!parse_u64(json_array_get(shape, i), &t->shape[i]))
@@ -291,14 +292,14 @@ int prism__st_to_f32(const prism__st_tensor *t, float *dst)
 {
   const unsigned char *p = t->data;
   switch (t->dtype) {
-  case PRISM_ST_F32:
+  case PRISM__ST_F32:
     memcpy(dst, p, t->nbytes);
     return PRISM_OK;
-  case PRISM_ST_F16:
+  case PRISM__ST_F16:
     for (uint64_t i = 0; i < t->numel; i++)
       dst[i] = half_to_float((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
     return PRISM_OK;
-  case PRISM_ST_BF16:
+  case PRISM__ST_BF16:
     for (uint64_t i = 0; i < t->numel; i++) {
       uint32_t bits = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8) << 16;
       memcpy(&dst[i], &bits, sizeof bits);

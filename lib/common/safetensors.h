@@ -12,8 +12,8 @@
  * checked), offsets inside the data, no two tensors overlapping, metadata
  * values strings. Errors name the file (`what`) and the tensor.
  */
-#ifndef PRISM_COMMON_SAFETENSORS_H
-#define PRISM_COMMON_SAFETENSORS_H
+#ifndef PRISM__COMMON_SAFETENSORS_H
+#define PRISM__COMMON_SAFETENSORS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,25 +21,25 @@
 #include "file.h"
 
 typedef enum prism__st_dtype {
-  PRISM_ST_F32,
-  PRISM_ST_F16,
-  PRISM_ST_BF16,
-  PRISM_ST_F64,
-  PRISM_ST_I64,
-  PRISM_ST_I32,
-  PRISM_ST_I16,
-  PRISM_ST_I8,
-  PRISM_ST_U8,
-  PRISM_ST_BOOL,
+  PRISM__ST_F32,
+  PRISM__ST_F16,
+  PRISM__ST_BF16,
+  PRISM__ST_F64,
+  PRISM__ST_I64,
+  PRISM__ST_I32,
+  PRISM__ST_I16,
+  PRISM__ST_I8,
+  PRISM__ST_U8,
+  PRISM__ST_BOOL,
 } prism__st_dtype;
 
-#define PRISM_ST_MAX_DIMS 8
+#define PRISM__ST_MAX_DIMS 8
 
 typedef struct prism__st_tensor {
   const char *name; /* owned by the prism__st_file */
   prism__st_dtype dtype;
   int ndim;
-  uint64_t shape[PRISM_ST_MAX_DIMS];
+  uint64_t shape[PRISM__ST_MAX_DIMS];
   uint64_t numel;
   const unsigned char *data; /* inside the file image; may be unaligned */
   size_t nbytes;
@@ -81,7 +81,7 @@ typedef struct prism__st_out {
   const char *name;
   prism__st_dtype dtype;
   int ndim;
-  uint64_t shape[PRISM_ST_MAX_DIMS];
+  uint64_t shape[PRISM__ST_MAX_DIMS];
   const void *data;
 } prism__st_out;
 

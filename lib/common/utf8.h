@@ -1,6 +1,6 @@
 /* Internal: UTF-8 scanning shared by the tokenizer and the prompt builder. */
-#ifndef PRISM_COMMON_UTF8_H
-#define PRISM_COMMON_UTF8_H
+#ifndef PRISM__COMMON_UTF8_H
+#define PRISM__COMMON_UTF8_H
 
 #include <stddef.h>
 #include <stdint.h>

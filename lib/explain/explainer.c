@@ -253,7 +253,7 @@ static int batch_append(prism_text_batch *b, size_t *cap, const prism_tokenizer 
 
 /* One decoder pass over prompts[0..n): generate, then detokenize into `b`. */
 static int run_pass(prism_explainer *ex, const char *const *prompts, size_t n,
-                    const prism_generate_params *params, const prism__gen_config *cfg,
+                    const prism_generate_params *params, const prism__generate_config *cfg,
                     prism_generate_stream_fn stream, void *payload, prism_text_batch *b,
                     size_t *cap)
 {
@@ -300,7 +300,7 @@ PRISM_API int prism_explainer_run(prism_text_batch **out, prism_explainer *ex,
                                   const prism_generate_params *params,
                                   prism_generate_stream_fn stream, void *payload)
 {
-  prism__gen_config cfg;
+  prism__generate_config cfg;
   prism_text_batch *b;
   size_t cap = 0;
   int rc;
@@ -310,9 +310,9 @@ PRISM_API int prism_explainer_run(prism_text_batch **out, prism_explainer *ex,
   for (size_t i = 0; i < n_prompts; i++)
     if (!prompts[i])
       return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_explainer_run: prompt %zu is NULL", i);
-  rc =
-      prism__gen_resolve(&cfg, prism__bart_generation_defaults(ex->model),
-                         ex->model->cfg.vocab_size, ex->model->cfg.max_position_embeddings, params);
+  rc = prism__generate_resolve(&cfg, prism__bart_generation_defaults(ex->model),
+                               ex->model->cfg.vocab_size, ex->model->cfg.max_position_embeddings,
+                               params);
   if (rc != PRISM_OK)
     return rc;
   if ((rc = batch_new(&b, n_prompts * (size_t)cfg.num_return_sequences)) != PRISM_OK)

@@ -13,7 +13,8 @@
 
 #define DECODER_PROMPT_LEN 1 /* the decoder start token */
 
-int prism__beam_init(prism__beam_scorer *s, size_t batch, size_t cap, const prism__gen_config *cfg)
+int prism__generate_beam_init(prism__generate_beam_scorer *s, size_t batch, size_t cap,
+                              const prism__generate_config *cfg)
 {
   size_t slots = (size_t)cfg->num_beams + 1;
   memset(s, 0, sizeof *s);
@@ -33,7 +34,7 @@ int prism__beam_init(prism__beam_scorer *s, size_t batch, size_t cap, const pris
   if (s->count && s->order && s->worst && s->done && s->score && s->len && s->idx)
     s->tokens = prism__mallocn(batch * slots, cap * sizeof *s->tokens);
   if (!s->tokens) {
-    prism__beam_free(s);
+    prism__generate_beam_free(s);
     return PRISM_ERR_NO_MEMORY;
   }
   for (size_t b = 0; b < batch; b++)
@@ -41,7 +42,7 @@ int prism__beam_init(prism__beam_scorer *s, size_t batch, size_t cap, const pris
   return PRISM_OK;
 }
 
-void prism__beam_free(prism__beam_scorer *s)
+void prism__generate_beam_free(prism__generate_beam_scorer *s)
 {
   prism__free(s->count);
   prism__free(s->order);
@@ -55,14 +56,14 @@ void prism__beam_free(prism__beam_scorer *s)
 }
 
 /* Is candidate (score, flat index) ranked before the other? */
-static int cand_before(float score, size_t flat, const prism__beam_cand *c, size_t vocab)
+static int cand_before(float score, size_t flat, const prism__generate_beam_cand *c, size_t vocab)
 {
   size_t other = (size_t)c->beam * vocab + (size_t)c->token;
   return score > c->score || (score == c->score && flat < other);
 }
 
-void prism__beam_topk(const float *scores, size_t num_beams, size_t vocab, size_t k,
-                      prism__beam_cand *out)
+void prism__generate_beam_topk(const float *scores, size_t num_beams, size_t vocab, size_t k,
+                               prism__generate_beam_cand *out)
 {
   size_t n = num_beams * vocab, filled = 0;
   for (size_t flat = 0; flat < n; flat++) {
@@ -81,7 +82,7 @@ void prism__beam_topk(const float *scores, size_t num_beams, size_t vocab, size_
   }
 }
 
-static void set_cand(prism__beam_cand *c, float score, size_t flat, size_t vocab)
+static void set_cand(prism__generate_beam_cand *c, float score, size_t flat, size_t vocab)
 {
   c->score = score;
   c->token = (int32_t)(flat % vocab);
@@ -108,7 +109,7 @@ static size_t draw(double *weights, size_t m, double *total, prism__rng *rng)
   return pick;
 }
 
-static int chosen(const prism__beam_cand *out, size_t n, size_t flat, size_t vocab)
+static int chosen(const prism__generate_beam_cand *out, size_t n, size_t flat, size_t vocab)
 {
   for (size_t j = 0; j < n; j++)
     if ((size_t)out[j].beam * vocab + (size_t)out[j].token == flat)
@@ -116,9 +117,9 @@ static int chosen(const prism__beam_cand *out, size_t n, size_t flat, size_t voc
   return 0;
 }
 
-void prism__beam_sample(const float *scores, size_t num_beams, size_t vocab, size_t k,
-                        prism__rng *rng, prism__gen_pair *pairs, double *weights,
-                        prism__beam_cand *out)
+void prism__generate_beam_sample(const float *scores, size_t num_beams, size_t vocab, size_t k,
+                                 prism__rng *rng, prism__generate_pair *pairs, double *weights,
+                                 prism__generate_beam_cand *out)
 {
   size_t n = num_beams * vocab, m = 0, filled = 0;
   double max = -INFINITY, total = 0;
@@ -142,7 +143,7 @@ void prism__beam_sample(const float *scores, size_t num_beams, size_t vocab, siz
       set_cand(&out[filled++], scores[flat], flat, vocab);
   /* torch.sort of the drawn scores, descending; ties by index. */
   for (size_t i = 1; i < filled; i++) {
-    prism__beam_cand c = out[i];
+    prism__generate_beam_cand c = out[i];
     size_t j = i;
     while (j > 0 &&
            cand_before(c.score, (size_t)c.beam * vocab + (size_t)c.token, &out[j - 1], vocab)) {
@@ -153,13 +154,13 @@ void prism__beam_sample(const float *scores, size_t num_beams, size_t vocab, siz
   }
 }
 
-static size_t slot_index(const prism__beam_scorer *s, size_t b, int32_t slot)
+static size_t slot_index(const prism__generate_beam_scorer *s, size_t b, int32_t slot)
 {
   return b * (s->num_beams + 1) + (size_t)slot;
 }
 
 /* A slot of row b that no kept hypothesis uses (there is always one spare). */
-static int32_t free_slot(const prism__beam_scorer *s, size_t b)
+static int32_t free_slot(const prism__generate_beam_scorer *s, size_t b)
 {
   const int32_t *order = s->order + b * (s->num_beams + 1);
   for (int32_t slot = 0;; slot++) {
@@ -172,7 +173,7 @@ static int32_t free_slot(const prism__beam_scorer *s, size_t b)
 }
 
 /* Python's sorted((score, list index)): the rank-th smallest entry of the list. */
-static int32_t nth_smallest(const prism__beam_scorer *s, size_t b, int rank)
+static int32_t nth_smallest(const prism__generate_beam_scorer *s, size_t b, int rank)
 {
   const int32_t *order = s->order + b * (s->num_beams + 1);
   int32_t best[2] = { -1, -1 };
@@ -191,7 +192,7 @@ static int32_t nth_smallest(const prism__beam_scorer *s, size_t b, int rank)
 }
 
 /* BeamHypotheses.add */
-static void hyp_add(prism__beam_scorer *s, size_t b, const int32_t *tokens, size_t len,
+static void hyp_add(prism__generate_beam_scorer *s, size_t b, const int32_t *tokens, size_t len,
                     double sum_logprobs, size_t generated_len)
 {
   int32_t *order = s->order + b * (s->num_beams + 1);
@@ -216,7 +217,7 @@ static void hyp_add(prism__beam_scorer *s, size_t b, const int32_t *tokens, size
 }
 
 /* BeamHypotheses.is_done; `cur_len` is HF's: the length the scores were computed for. */
-static int hyp_is_done(const prism__beam_scorer *s, size_t b, double best_sum_logprobs,
+static int hyp_is_done(const prism__generate_beam_scorer *s, size_t b, double best_sum_logprobs,
                        size_t cur_len)
 {
   double lp = s->length_penalty, highest;
@@ -231,10 +232,11 @@ static int hyp_is_done(const prism__beam_scorer *s, size_t b, double best_sum_lo
   return s->worst[b] >= highest;
 }
 
-int prism__beam_process(prism__beam_scorer *s, size_t b, const prism__beam_cand *cands,
-                        size_t n_cands, const int32_t *seqs, size_t stride, size_t cur_len,
-                        const prism__gen_config *cfg, float *next_scores, int32_t *next_tokens,
-                        int32_t *next_rows)
+int prism__generate_beam_process(prism__generate_beam_scorer *s, size_t b,
+                                 const prism__generate_beam_cand *cands, size_t n_cands,
+                                 const int32_t *seqs, size_t stride, size_t cur_len,
+                                 const prism__generate_config *cfg, float *next_scores,
+                                 int32_t *next_tokens, int32_t *next_rows)
 {
   size_t nb = s->num_beams, filled = 0;
 
@@ -248,7 +250,7 @@ int prism__beam_process(prism__beam_scorer *s, size_t b, const prism__beam_cand 
     return PRISM_OK;
   }
   for (size_t rank = 0; rank < n_cands && filled < nb; rank++) {
-    const prism__beam_cand *c = &cands[rank];
+    const prism__generate_beam_cand *c = &cands[rank];
     size_t row = b * nb + (size_t)c->beam;
     if (cfg->eos_token_id >= 0 && c->token == cfg->eos_token_id) {
       /* An EOS outside the top num_beams candidates does not finish a hypothesis. */
@@ -269,7 +271,7 @@ int prism__beam_process(prism__beam_scorer *s, size_t b, const prism__beam_cand 
 }
 
 /* List indices of row b's hypotheses sorted by score, ascending and stable (Python's sorted). */
-static void sort_hyps(const prism__beam_scorer *s, size_t b, int32_t *idx)
+static void sort_hyps(const prism__generate_beam_scorer *s, size_t b, int32_t *idx)
 {
   const int32_t *order = s->order + b * (s->num_beams + 1);
   for (int32_t i = 0; i < s->count[b]; i++) {
@@ -284,7 +286,7 @@ static void sort_hyps(const prism__beam_scorer *s, size_t b, int32_t *idx)
 }
 
 /* Add the open beams of every row that is not done, as finalize does. */
-static void add_open_beams(prism__beam_scorer *s, const int32_t *seqs, size_t stride,
+static void add_open_beams(prism__generate_beam_scorer *s, const int32_t *seqs, size_t stride,
                            size_t cur_len, const float *beam_scores)
 {
   for (size_t b = 0; b < s->batch; b++) {
@@ -297,9 +299,9 @@ static void add_open_beams(prism__beam_scorer *s, const int32_t *seqs, size_t st
   }
 }
 
-int prism__beam_finalize(prism__beam_scorer *s, const int32_t *seqs, size_t stride, size_t cur_len,
-                         const float *beam_scores, const prism__gen_config *cfg,
-                         prism_generate_result **out)
+int prism__generate_beam_finalize(prism__generate_beam_scorer *s, const int32_t *seqs,
+                                  size_t stride, size_t cur_len, const float *beam_scores,
+                                  const prism__generate_config *cfg, prism_generate_result **out)
 {
   size_t keep = (size_t)cfg->num_return_sequences, longest = 0, width;
   int32_t *idx = s->idx;
@@ -322,7 +324,7 @@ int prism__beam_finalize(prism__beam_scorer *s, const int32_t *seqs, size_t stri
   width = longest + 1 < (size_t)cfg->max_length ? longest + 1 : (size_t)cfg->max_length;
   if (width < longest)
     width = longest;
-  rc = prism__gen_result_new(&res, s->batch * keep, width, 1);
+  rc = prism__generate_result_new(&res, s->batch * keep, width, 1);
   if (rc != PRISM_OK)
     return rc;
   for (size_t b = 0; b < s->batch; b++) {
@@ -344,9 +346,10 @@ int prism__beam_finalize(prism__beam_scorer *s, const int32_t *seqs, size_t stri
   return PRISM_OK;
 }
 
-size_t prism__beam_best(const prism__beam_scorer *s, size_t b, const int32_t *seqs, size_t stride,
-                        size_t cur_len, const float *beam_scores, const prism__gen_config *cfg,
-                        int32_t *out)
+size_t prism__generate_beam_best(const prism__generate_beam_scorer *s, size_t b,
+                                 const int32_t *seqs, size_t stride, size_t cur_len,
+                                 const float *beam_scores, const prism__generate_config *cfg,
+                                 int32_t *out)
 {
   const int32_t *order = s->order + b * (s->num_beams + 1);
   const int32_t *best = NULL;

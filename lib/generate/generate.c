@@ -1,6 +1,6 @@
 /*
  * The public generation API: parameters (HF names, unset = the model's
- * default), request validation, the BART session as a prism__decoder, and
+ * default), request validation, the BART session as a prism__generate_decoder, and
  * the result object.
  */
 #include <math.h>
@@ -42,7 +42,7 @@ PRISM_API int prism_generate_params_init(prism_generate_params *params, size_t s
   return PRISM_OK;
 }
 
-int prism__gen_params_read(const prism_generate_params *in, prism_generate_params *out)
+int prism__generate_params_read(const prism_generate_params *in, prism_generate_params *out)
 {
   params_unset(out);
   if (!in)
@@ -97,7 +97,7 @@ static double pick_real(double value, double def)
   return isnan(value) ? def : value;
 }
 
-static int resolve_lengths(prism__gen_config *c, const prism__bart_generation *g,
+static int resolve_lengths(prism__generate_config *c, const prism__bart_generation *g,
                            const prism_generate_params *p, int32_t max_positions)
 {
   int32_t new_tokens = -1;
@@ -123,7 +123,7 @@ static int resolve_lengths(prism__gen_config *c, const prism__bart_generation *g
   return PRISM_OK;
 }
 
-static int resolve_search(prism__gen_config *c, const prism__bart_generation *g,
+static int resolve_search(prism__generate_config *c, const prism__bart_generation *g,
                           const prism_generate_params *p)
 {
   int32_t sample = 0;
@@ -154,7 +154,7 @@ static int resolve_search(prism__gen_config *c, const prism__bart_generation *g,
   return PRISM_OK;
 }
 
-static int resolve_scores(prism__gen_config *c, const prism__bart_generation *g,
+static int resolve_scores(prism__generate_config *c, const prism__bart_generation *g,
                           const prism_generate_params *p)
 {
   int rc = pick_int("no_repeat_ngram_size", p->no_repeat_ngram_size, g->no_repeat_ngram_size, 0,
@@ -179,7 +179,7 @@ static int resolve_scores(prism__gen_config *c, const prism__bart_generation *g,
   return PRISM_OK;
 }
 
-static int resolve_tokens(prism__gen_config *c, const prism__bart_generation *g,
+static int resolve_tokens(prism__generate_config *c, const prism__bart_generation *g,
                           const prism_generate_params *p)
 {
   int32_t vocab = c->vocab_size;
@@ -217,13 +217,13 @@ static void warn_ignored(const prism__bart_generation *g)
                (int)g->encoder_no_repeat_ngram_size);
 }
 
-int prism__gen_resolve(prism__gen_config *cfg, const prism__bart_generation *defaults,
-                       int32_t vocab_size, int32_t max_positions,
-                       const prism_generate_params *params)
+int prism__generate_resolve(prism__generate_config *cfg, const prism__bart_generation *defaults,
+                            int32_t vocab_size, int32_t max_positions,
+                            const prism_generate_params *params)
 {
   prism_generate_params p;
-  prism__gen_config c;
-  int rc = prism__gen_params_read(params, &p);
+  prism__generate_config c;
+  int rc = prism__generate_params_read(params, &p);
   memset(&c, 0, sizeof c);
   c.vocab_size = vocab_size;
   if (rc == PRISM_OK)
@@ -301,7 +301,7 @@ static double now_ms(void)
 }
 
 /* The process-wide caps of prism_limits_set(), before anything runs. */
-static int check_limits(const prism__gen_config *cfg, size_t batch)
+static int check_limits(const prism__generate_config *cfg, size_t batch)
 {
   prism_limits lim = prism__limits();
   if (lim.max_batch && batch > lim.max_batch)
@@ -320,8 +320,8 @@ PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session
                                  prism_generate_stream_fn stream, void *payload)
 {
   const prism_bart *model;
-  prism__decoder dec = { NULL, session_start, session_step, session_reorder };
-  prism__gen_config cfg;
+  prism__generate_decoder dec = { NULL, session_start, session_step, session_reorder };
+  prism__generate_config cfg;
   prism_generate_result *res = NULL;
   double t0, t1;
   int rc;
@@ -331,8 +331,8 @@ PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session
   PRISM_CHECK_ARG(input_ids != NULL);
   PRISM_CHECK_ARG(batch >= 1 && src_len >= 1);
   model = prism__bart_session_model(session);
-  rc = prism__gen_resolve(&cfg, prism__bart_generation_defaults(model), model->cfg.vocab_size,
-                          model->cfg.max_position_embeddings, params);
+  rc = prism__generate_resolve(&cfg, prism__bart_generation_defaults(model), model->cfg.vocab_size,
+                               model->cfg.max_position_embeddings, params);
   if (rc == PRISM_OK)
     rc = check_limits(&cfg, batch);
   if (rc == PRISM_OK)
@@ -363,7 +363,8 @@ PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session
 
 /* ---- the result ------------------------------------------------------------------------- */
 
-int prism__gen_result_new(prism_generate_result **out, size_t count, size_t width, int with_scores)
+int prism__generate_result_new(prism_generate_result **out, size_t count, size_t width,
+                               int with_scores)
 {
   prism_generate_result *r = prism__calloc(1, sizeof *r);
   if (!r)

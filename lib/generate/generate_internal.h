@@ -1,11 +1,11 @@
 /*
  * Internal: the generation engine. The decode loops (search.c) talk to the
- * model through prism__decoder, so they run the same on a BART session
+ * model through prism__generate_decoder, so they run the same on a BART session
  * (generate.c) and on the scripted logits of the unit tests. Parameters reach
  * them fully resolved (model defaults applied, values validated).
  */
-#ifndef PRISM_GENERATE_INTERNAL_H
-#define PRISM_GENERATE_INTERNAL_H
+#ifndef PRISM__GENERATE_INTERNAL_H
+#define PRISM__GENERATE_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,15 +15,15 @@
 #include "common/rng.h"
 
 /* The decoder half of a model: start, step all rows, reorder the cache. */
-typedef struct prism__decoder {
+typedef struct prism__generate_decoder {
   void *ctx;
   int (*start)(void *ctx, size_t rows_per_input);
   int (*step)(void *ctx, const int32_t *tokens, const float **logits);
   int (*reorder)(void *ctx, const int32_t *src_rows);
-} prism__decoder;
+} prism__generate_decoder;
 
 /* Resolved generation parameters. Token ids are -1 when absent. */
-typedef struct prism__gen_config {
+typedef struct prism__generate_config {
   int32_t vocab_size;
   int32_t max_length;
   int32_t min_length;
@@ -44,7 +44,7 @@ typedef struct prism__gen_config {
   int32_t eos_token_id;
   int32_t pad_token_id;
   int32_t decoder_start_token_id;
-} prism__gen_config;
+} prism__generate_config;
 
 struct prism_generate_result {
   size_t count, width;
@@ -58,25 +58,26 @@ struct prism_generate_result {
  * Resolve caller params (NULL: none) over a model's generation defaults and
  * validate them; errors name the parameter.
  */
-int prism__gen_resolve(prism__gen_config *cfg, const prism__bart_generation *defaults,
-                       int32_t vocab_size, int32_t max_positions,
-                       const prism_generate_params *params);
+int prism__generate_resolve(prism__generate_config *cfg, const prism__bart_generation *defaults,
+                            int32_t vocab_size, int32_t max_positions,
+                            const prism_generate_params *params);
 
 /*
  * The caller's params (NULL: none) over a fully unset struct, so fields past
  * an older caller's struct_size stay unset.
  */
-int prism__gen_params_read(const prism_generate_params *in, prism_generate_params *out);
+int prism__generate_params_read(const prism_generate_params *in, prism_generate_params *out);
 
 /* Allocate an empty result of count x width (scores only when `with_scores`). */
-int prism__gen_result_new(prism_generate_result **out, size_t count, size_t width, int with_scores);
+int prism__generate_result_new(prism_generate_result **out, size_t count, size_t width,
+                               int with_scores);
 
 /*
  * Run the decode loop for `batch` encoded rows (the decoder already has them)
  * and return the sequences. Greedy, sampling or beam search by cfg.
  */
-int prism__generate_decode(prism_generate_result **out, const prism__decoder *dec,
-                           const prism__gen_config *cfg, size_t batch,
+int prism__generate_decode(prism_generate_result **out, const prism__generate_decoder *dec,
+                           const prism__generate_config *cfg, size_t batch,
                            prism_generate_stream_fn stream, void *payload);
 
 /* --- processors.c: one row of scores at a time ------------------------- */
@@ -87,28 +88,29 @@ int prism__generate_decode(prism_generate_result **out, const prism__decoder *de
  * `seq` is the row's decoder sequence (len tokens, start token included);
  * `scratch` holds at least len floats.
  */
-void prism__gen_process(const prism__gen_config *cfg, const int32_t *seq, size_t len, float *scores,
-                        float *scratch);
+void prism__generate_process(const prism__generate_config *cfg, const int32_t *seq, size_t len,
+                             float *scores, float *scratch);
 
 /* Scratch for the warpers and sampling: one per row. */
-typedef struct prism__gen_pair {
+typedef struct prism__generate_pair {
   float score;
   int32_t id;
-} prism__gen_pair;
+} prism__generate_pair;
 
 /*
  * HF's sampling warpers in _get_logits_warper order: temperature, top-k,
  * top-p; removed tokens become -inf. `pairs` holds vocab_size entries.
  */
-void prism__gen_warp(const prism__gen_config *cfg, float *scores, prism__gen_pair *pairs);
+void prism__generate_warp(const prism__generate_config *cfg, float *scores,
+                          prism__generate_pair *pairs);
 
 /* Draw one token from softmax(scores); -inf tokens are never drawn. */
-int32_t prism__gen_sample(const float *scores, size_t n, prism__rng *rng);
+int32_t prism__generate_sample(const float *scores, size_t n, prism__rng *rng);
 
 /* Index of the first maximum. */
-int32_t prism__gen_argmax(const float *scores, size_t n);
+int32_t prism__generate_argmax(const float *scores, size_t n);
 
 /* scores = log_softmax(logits) in float32, as torch computes it. */
-void prism__gen_log_softmax(const float *logits, size_t n, float *scores);
+void prism__generate_log_softmax(const float *logits, size_t n, float *scores);
 
 #endif

@@ -133,7 +133,7 @@ PRISM_API int prism_generate_params_parse(prism_generate_params *params, const c
   int rc;
   PRISM_CHECK_ARG(params != NULL);
   PRISM_CHECK_ARG(json != NULL);
-  rc = prism__gen_params_read(params, &p);
+  rc = prism__generate_params_read(params, &p);
   if (rc != PRISM_OK)
     return rc;
   rc = prism__json_parse(json, len, 0, WHAT, &root);

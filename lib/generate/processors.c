@@ -51,8 +51,8 @@ static void force_token(float *scores, size_t n, int32_t token)
   scores[token] = 0.0f;
 }
 
-void prism__gen_process(const prism__gen_config *cfg, const int32_t *seq, size_t len, float *scores,
-                        float *scratch)
+void prism__generate_process(const prism__generate_config *cfg, const int32_t *seq, size_t len,
+                             float *scores, float *scratch)
 {
   size_t vocab = (size_t)cfg->vocab_size;
   int32_t eos = cfg->eos_token_id;
@@ -73,7 +73,7 @@ void prism__gen_process(const prism__gen_config *cfg, const int32_t *seq, size_t
 }
 
 /* Min-heap sift-down over the k best scores seen so far. */
-static void heap_sift(prism__gen_pair *heap, size_t k, size_t i)
+static void heap_sift(prism__generate_pair *heap, size_t k, size_t i)
 {
   for (;;) {
     size_t l = 2 * i + 1, r = l + 1, m = i;
@@ -95,7 +95,7 @@ static void heap_sift(prism__gen_pair *heap, size_t k, size_t i)
  * TopKLogitsWarper: remove scores below the k-th largest; ties with it stay,
  * as `scores < topk(scores, k)[0][..., -1]` keeps them.
  */
-static void top_k(size_t k, float *scores, size_t n, prism__gen_pair *heap)
+static void top_k(size_t k, float *scores, size_t n, prism__generate_pair *heap)
 {
   if (k >= n)
     return;
@@ -115,7 +115,7 @@ static void top_k(size_t k, float *scores, size_t n, prism__gen_pair *heap)
 
 static int pair_ascending(const void *a, const void *b)
 {
-  const prism__gen_pair *x = a, *y = b;
+  const prism__generate_pair *x = a, *y = b;
   if (x->score != y->score)
     return x->score < y->score ? -1 : 1;
   return (x->id > y->id) - (x->id < y->id);
@@ -126,7 +126,7 @@ static int pair_ascending(const void *a, const void *b)
  * probability stays <= 1 - top_p, always keeping the best one. Tokens already
  * at -inf carry no mass, so only the finite ones need sorting.
  */
-static void top_p(double p, size_t min_keep, float *scores, size_t n, prism__gen_pair *pairs)
+static void top_p(double p, size_t min_keep, float *scores, size_t n, prism__generate_pair *pairs)
 {
   size_t m = 0;
   double max, total = 0, cum = 0;
@@ -150,7 +150,8 @@ static void top_p(double p, size_t min_keep, float *scores, size_t n, prism__gen
   }
 }
 
-void prism__gen_warp(const prism__gen_config *cfg, float *scores, prism__gen_pair *pairs)
+void prism__generate_warp(const prism__generate_config *cfg, float *scores,
+                          prism__generate_pair *pairs)
 {
   size_t n = (size_t)cfg->vocab_size;
   /* HF keeps two tokens per beam, so a beam can always continue past an EOS. */
@@ -166,9 +167,9 @@ void prism__gen_warp(const prism__gen_config *cfg, float *scores, prism__gen_pai
     top_p(cfg->top_p, min_keep, scores, n, pairs);
 }
 
-int32_t prism__gen_sample(const float *scores, size_t n, prism__rng *rng)
+int32_t prism__generate_sample(const float *scores, size_t n, prism__rng *rng)
 {
-  size_t best = (size_t)prism__gen_argmax(scores, n);
+  size_t best = (size_t)prism__generate_argmax(scores, n);
   double max = scores[best], total = 0, target, acc = 0;
   for (size_t i = 0; i < n; i++)
     if (scores[i] > -INFINITY)
@@ -184,7 +185,7 @@ int32_t prism__gen_sample(const float *scores, size_t n, prism__rng *rng)
   return (int32_t)best; /* rounding left target at the very top of the mass */
 }
 
-int32_t prism__gen_argmax(const float *scores, size_t n)
+int32_t prism__generate_argmax(const float *scores, size_t n)
 {
   size_t best = 0;
   for (size_t i = 1; i < n; i++)
@@ -193,9 +194,9 @@ int32_t prism__gen_argmax(const float *scores, size_t n)
   return (int32_t)best;
 }
 
-void prism__gen_log_softmax(const float *logits, size_t n, float *scores)
+void prism__generate_log_softmax(const float *logits, size_t n, float *scores)
 {
-  float max = logits[prism__gen_argmax(logits, n)];
+  float max = logits[prism__generate_argmax(logits, n)];
   double sum = 0;
   float lse;
   for (size_t i = 0; i < n; i++)

@@ -17,21 +17,21 @@
 #include "generate_internal.h"
 
 typedef struct gen_work {
-  const prism__gen_config *cfg;
+  const prism__generate_config *cfg;
   size_t batch, rows, cap, vocab;
-  int32_t *seqs, *seqs_next; /* [rows, cap] decoder sequences */
-  int32_t *tokens;           /* [rows] newest token of each row */
-  int32_t *lengths;          /* [rows] */
-  int32_t *finished;         /* [rows] */
-  float *scores;             /* [rows, vocab] */
-  float *scratch;            /* [rows, cap] */
-  prism__gen_pair *pairs;    /* [rows, vocab], sampling only */
-  prism__rng *rngs;          /* [rows], sampling only */
-  const float *logits;       /* this step's, [rows, vocab] */
+  int32_t *seqs, *seqs_next;   /* [rows, cap] decoder sequences */
+  int32_t *tokens;             /* [rows] newest token of each row */
+  int32_t *lengths;            /* [rows] */
+  int32_t *finished;           /* [rows] */
+  float *scores;               /* [rows, vocab] */
+  float *scratch;              /* [rows, cap] */
+  prism__generate_pair *pairs; /* [rows, vocab], sampling only */
+  prism__rng *rngs;            /* [rows], sampling only */
+  const float *logits;         /* this step's, [rows, vocab] */
   size_t cur_len;
   /* beam search */
-  prism__beam_scorer scorer;
-  prism__beam_cand *cands;          /* [batch, 2 * num_beams] */
+  prism__generate_beam_scorer scorer;
+  prism__generate_beam_cand *cands; /* [batch, 2 * num_beams] */
   float *beam_scores, *next_scores; /* [rows] */
   double *weights;                  /* [rows, vocab], beam sampling only */
   int32_t *next_rows;               /* [rows] */
@@ -57,7 +57,7 @@ static void work_free(gen_work *w)
   prism__free(w->scratch);
   prism__free(w->pairs);
   prism__free(w->rngs);
-  prism__beam_free(&w->scorer);
+  prism__generate_beam_free(&w->scorer);
   prism__free(w->cands);
   prism__free(w->beam_scores);
   prism__free(w->next_scores);
@@ -69,7 +69,7 @@ static void work_free(gen_work *w)
 static int work_alloc_beam(gen_work *w)
 {
   size_t nb = (size_t)w->cfg->num_beams;
-  int rc = prism__beam_init(&w->scorer, w->batch, w->cap, w->cfg);
+  int rc = prism__generate_beam_init(&w->scorer, w->batch, w->cap, w->cfg);
   if (rc != PRISM_OK)
     return rc;
   w->cands = prism__mallocn(w->batch * 2 * nb, sizeof *w->cands);
@@ -85,7 +85,7 @@ static int work_alloc_beam(gen_work *w)
              : PRISM_ERR_NO_MEMORY;
 }
 
-static int work_alloc(gen_work *w, const prism__gen_config *cfg, size_t batch)
+static int work_alloc(gen_work *w, const prism__generate_config *cfg, size_t batch)
 {
   int beam = cfg->num_beams > 1;
   memset(w, 0, sizeof *w);
@@ -143,17 +143,17 @@ static int stream_event(gen_work *w, size_t rows, const int32_t *tokens, size_t 
 static void greedy_rows(void *ctx, size_t begin, size_t end)
 {
   gen_work *w = ctx;
-  const prism__gen_config *cfg = w->cfg;
+  const prism__generate_config *cfg = w->cfg;
   for (size_t r = begin; r < end; r++) {
     float *scores = w->scores + r * w->vocab;
     int32_t next;
     memcpy(scores, w->logits + r * w->vocab, w->vocab * sizeof *scores);
-    prism__gen_process(cfg, w->seqs + r * w->cap, w->cur_len, scores, w->scratch + r * w->cap);
+    prism__generate_process(cfg, w->seqs + r * w->cap, w->cur_len, scores, w->scratch + r * w->cap);
     if (cfg->do_sample) {
-      prism__gen_warp(cfg, scores, w->pairs + r * w->vocab);
-      next = prism__gen_sample(scores, w->vocab, &w->rngs[r]);
+      prism__generate_warp(cfg, scores, w->pairs + r * w->vocab);
+      next = prism__generate_sample(scores, w->vocab, &w->rngs[r]);
     } else {
-      next = prism__gen_argmax(scores, w->vocab);
+      next = prism__generate_argmax(scores, w->vocab);
     }
     /* A finished row keeps emitting padding. */
     w->tokens[r] = w->finished[r] ? w->cfg->pad_token_id : next;
@@ -178,7 +178,7 @@ static int greedy_append(gen_work *w)
 static int greedy_result(gen_work *w, prism_generate_result **out)
 {
   prism_generate_result *res;
-  int rc = prism__gen_result_new(&res, w->rows, w->cur_len, 0);
+  int rc = prism__generate_result_new(&res, w->rows, w->cur_len, 0);
   if (rc != PRISM_OK)
     return rc;
   for (size_t r = 0; r < w->rows; r++)
@@ -189,10 +189,10 @@ static int greedy_result(gen_work *w, prism_generate_result **out)
   return PRISM_OK;
 }
 
-static int run_greedy(gen_work *w, const prism__decoder *dec, prism_generate_stream_fn stream,
-                      void *payload, prism_generate_result **out)
+static int run_greedy(gen_work *w, const prism__generate_decoder *dec,
+                      prism_generate_stream_fn stream, void *payload, prism_generate_result **out)
 {
-  const prism__gen_config *cfg = w->cfg;
+  const prism__generate_config *cfg = w->cfg;
   int rc, stop = 0;
   for (size_t r = 0; r < w->rows; r++) {
     w->seqs[r * w->cap] = w->tokens[r] = cfg->decoder_start_token_id;
@@ -223,12 +223,13 @@ static void beam_rows(void *ctx, size_t begin, size_t end)
   for (size_t r = begin; r < end; r++) {
     float *scores = w->scores + r * w->vocab;
     float beam_score = w->beam_scores[r];
-    prism__gen_log_softmax(w->logits + r * w->vocab, w->vocab, scores);
-    prism__gen_process(w->cfg, w->seqs + r * w->cap, w->cur_len, scores, w->scratch + r * w->cap);
+    prism__generate_log_softmax(w->logits + r * w->vocab, w->vocab, scores);
+    prism__generate_process(w->cfg, w->seqs + r * w->cap, w->cur_len, scores,
+                            w->scratch + r * w->cap);
     for (size_t v = 0; v < w->vocab; v++)
       scores[v] += beam_score;
     if (w->cfg->do_sample)
-      prism__gen_warp(w->cfg, scores, w->pairs + r * w->vocab);
+      prism__generate_warp(w->cfg, scores, w->pairs + r * w->vocab);
   }
 }
 
@@ -241,16 +242,18 @@ static void beam_select(void *ctx, size_t begin, size_t end)
   gen_work *w = ctx;
   size_t nb = (size_t)w->cfg->num_beams, k = 2 * nb;
   for (size_t b = begin; b < end; b++) {
-    prism__beam_cand *cands = w->cands + b * k;
+    prism__generate_beam_cand *cands = w->cands + b * k;
     int rc;
     const float *scores = w->scores + b * nb * w->vocab;
     if (!w->scorer.done[b] && w->cfg->do_sample)
-      prism__beam_sample(scores, nb, w->vocab, k, &w->rngs[b], w->pairs + b * nb * w->vocab,
-                         w->weights + b * nb * w->vocab, cands);
+      prism__generate_beam_sample(scores, nb, w->vocab, k, &w->rngs[b],
+                                  w->pairs + b * nb * w->vocab, w->weights + b * nb * w->vocab,
+                                  cands);
     else if (!w->scorer.done[b])
-      prism__beam_topk(scores, nb, w->vocab, k, cands);
-    rc = prism__beam_process(&w->scorer, b, cands, k, w->seqs, w->cap, w->cur_len, w->cfg,
-                             w->next_scores + b * nb, w->tokens + b * nb, w->next_rows + b * nb);
+      prism__generate_beam_topk(scores, nb, w->vocab, k, cands);
+    rc = prism__generate_beam_process(&w->scorer, b, cands, k, w->seqs, w->cap, w->cur_len, w->cfg,
+                                      w->next_scores + b * nb, w->tokens + b * nb,
+                                      w->next_rows + b * nb);
     if (rc != PRISM_OK)
       atomic_store(&w->status, rc);
   }
@@ -283,8 +286,8 @@ static int beam_stream(gen_work *w, prism_generate_stream_fn stream, void *paylo
   int32_t *tokens = w->next_rows; /* free until the next step */
   for (size_t b = 0; b < w->batch; b++) {
     int32_t *best = w->best + b * stride;
-    size_t len =
-        prism__beam_best(&w->scorer, b, w->seqs, w->cap, w->cur_len, w->beam_scores, w->cfg, best);
+    size_t len = prism__generate_beam_best(&w->scorer, b, w->seqs, w->cap, w->cur_len,
+                                           w->beam_scores, w->cfg, best);
     tokens[b] = best[len - 1];
     w->lengths[b] = (int32_t)len;
     w->finished[b] = w->scorer.done[b];
@@ -292,10 +295,10 @@ static int beam_stream(gen_work *w, prism_generate_stream_fn stream, void *paylo
   return stream_event(w, w->batch, tokens, stride, w->best, stream, payload);
 }
 
-static int run_beam(gen_work *w, const prism__decoder *dec, prism_generate_stream_fn stream,
-                    void *payload, prism_generate_result **out)
+static int run_beam(gen_work *w, const prism__generate_decoder *dec,
+                    prism_generate_stream_fn stream, void *payload, prism_generate_result **out)
 {
-  const prism__gen_config *cfg = w->cfg;
+  const prism__generate_config *cfg = w->cfg;
   size_t nb = (size_t)cfg->num_beams;
   int rc, stop = 0;
   for (size_t r = 0; r < w->rows; r++) {
@@ -320,11 +323,12 @@ static int run_beam(gen_work *w, const prism__decoder *dec, prism_generate_strea
     if (stream && (rc = beam_stream(w, stream, payload)) != PRISM_OK)
       return rc;
   }
-  return prism__beam_finalize(&w->scorer, w->seqs, w->cap, w->cur_len, w->beam_scores, cfg, out);
+  return prism__generate_beam_finalize(&w->scorer, w->seqs, w->cap, w->cur_len, w->beam_scores, cfg,
+                                       out);
 }
 
-int prism__generate_decode(prism_generate_result **out, const prism__decoder *dec,
-                           const prism__gen_config *cfg, size_t batch,
+int prism__generate_decode(prism_generate_result **out, const prism__generate_decoder *dec,
+                           const prism__generate_config *cfg, size_t batch,
                            prism_generate_stream_fn stream, void *payload)
 {
   gen_work w;

@@ -6,42 +6,42 @@
 
 void prism__blas_set_threads(int n)
 {
-#ifdef PRISM_HAVE_OPENBLAS_THREADS
+#ifdef PRISM__HAVE_OPENBLAS_THREADS
   openblas_set_num_threads(n);
 #else
   (void)n;
 #endif
 }
 
-void prism__sgemm_nt(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
-                     const float *B, size_t ldb, float beta, float *C, size_t ldc)
+void prism__linalg_sgemm_nt(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                            const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
               B, (int)ldb, beta, C, (int)ldc);
 }
 
-void prism__sgemv(size_t N, size_t K, float alpha, const float *W, size_t ldw, const float *x,
-                  float beta, float *y)
+void prism__linalg_sgemv(size_t N, size_t K, float alpha, const float *W, size_t ldw,
+                         const float *x, float beta, float *y)
 {
   cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)N, (int)K, alpha, W, (int)ldw, x, 1, beta, y, 1);
 }
 
-void prism__sgemm_nn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
-                     const float *B, size_t ldb, float beta, float *C, size_t ldc)
+void prism__linalg_sgemm_nn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                            const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
               B, (int)ldb, beta, C, (int)ldc);
 }
 
-void prism__sgemm_tn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
-                     const float *B, size_t ldb, float beta, float *C, size_t ldc)
+void prism__linalg_sgemm_tn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                            const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
               B, (int)ldb, beta, C, (int)ldc);
 }
 
-void prism__ssyrk_t(size_t N, size_t K, float alpha, const float *A, size_t lda, float beta,
-                    float *C, size_t ldc)
+void prism__linalg_ssyrk_t(size_t N, size_t K, float alpha, const float *A, size_t lda, float beta,
+                           float *C, size_t ldc)
 {
   cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)N, (int)K, alpha, A, (int)lda, beta, C,
               (int)ldc);

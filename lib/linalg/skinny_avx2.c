@@ -48,7 +48,7 @@ static inline float hsum(__m256 v)
   return _mm_cvtss_f32(s);
 }
 
-static inline __attribute__((always_inline)) void tile(const prism__skinny_args *a, size_t n,
+static inline __attribute__((always_inline)) void tile(const prism__linalg_skinny_args *a, size_t n,
                                                        size_t m0, const int mb, const int r,
                                                        const int bf16)
 {
@@ -99,10 +99,10 @@ static inline __attribute__((always_inline)) void tile(const prism__skinny_args 
   for (int i = 0; i < mb; i++)
 #pragma GCC unroll 8
     for (int j = 0; j < r; j++)
-      prism__skinny_store(a, m0 + (size_t)i, n + (size_t)j, hsum(acc[i][j]));
+      prism__linalg_skinny_store(a, m0 + (size_t)i, n + (size_t)j, hsum(acc[i][j]));
 }
 
-static inline __attribute__((always_inline)) void rows(const prism__skinny_args *a, size_t n,
+static inline __attribute__((always_inline)) void rows(const prism__linalg_skinny_args *a, size_t n,
                                                        const int r, const int bf16)
 {
   size_t m0 = 0;
@@ -112,8 +112,8 @@ static inline __attribute__((always_inline)) void rows(const prism__skinny_args 
     tile(a, n, m0, 1, r, bf16);
 }
 
-static inline __attribute__((always_inline)) void columns(const prism__skinny_args *a, size_t n0,
-                                                          size_t n1, const int bf16)
+static inline __attribute__((always_inline)) void columns(const prism__linalg_skinny_args *a,
+                                                          size_t n0, size_t n1, const int bf16)
 {
   size_t n = n0;
   for (; n + R <= n1; n += R)
@@ -122,12 +122,12 @@ static inline __attribute__((always_inline)) void columns(const prism__skinny_ar
     rows(a, n, 1, bf16);
 }
 
-void prism__skinny_f32_avx2(const prism__skinny_args *a, size_t n0, size_t n1)
+void prism__linalg_skinny_f32_avx2(const prism__linalg_skinny_args *a, size_t n0, size_t n1)
 {
   columns(a, n0, n1, 0);
 }
 
-void prism__skinny_bf16_avx2(const prism__skinny_args *a, size_t n0, size_t n1)
+void prism__linalg_skinny_bf16_avx2(const prism__linalg_skinny_args *a, size_t n0, size_t n1)
 {
   columns(a, n0, n1, 1);
 }

@@ -23,7 +23,7 @@ static inline __attribute__((always_inline)) __m512bh load_x(const float *x, siz
                              _mm512_maskz_loadu_ps(lo, x + k));
 }
 
-static inline __attribute__((always_inline)) void tile(const prism__skinny_args *a, size_t n,
+static inline __attribute__((always_inline)) void tile(const prism__linalg_skinny_args *a, size_t n,
                                                        size_t m0, const int mb, const int r)
 {
   const uint16_t *wrow[R];
@@ -63,10 +63,10 @@ static inline __attribute__((always_inline)) void tile(const prism__skinny_args 
   for (int i = 0; i < mb; i++)
 #pragma GCC unroll 8
     for (int j = 0; j < r; j++)
-      prism__skinny_store(a, m0 + (size_t)i, n + (size_t)j, _mm512_reduce_add_ps(acc[i][j]));
+      prism__linalg_skinny_store(a, m0 + (size_t)i, n + (size_t)j, _mm512_reduce_add_ps(acc[i][j]));
 }
 
-static inline __attribute__((always_inline)) void rows(const prism__skinny_args *a, size_t n,
+static inline __attribute__((always_inline)) void rows(const prism__linalg_skinny_args *a, size_t n,
                                                        const int r)
 {
   size_t m0 = 0;
@@ -93,7 +93,7 @@ static inline __attribute__((always_inline)) void rows(const prism__skinny_args 
   }
 }
 
-void prism__skinny_bf16_avx512bf16(const prism__skinny_args *a, size_t n0, size_t n1)
+void prism__linalg_skinny_bf16_avx512bf16(const prism__linalg_skinny_args *a, size_t n0, size_t n1)
 {
   size_t n = n0;
   for (; n + R <= n1; n += R)

@@ -1,10 +1,10 @@
 /*
  * Internal to lib/linalg: the per-ISA skinny GEMM kernels. Each one computes
- * output columns [n0, n1) of one prism__skinny_args; skinny.c dispatches and
+ * output columns [n0, n1) of one prism__linalg_skinny_args; skinny.c dispatches and
  * threads. The ISA files are compiled with their own -m flags.
  */
-#ifndef PRISM_LINALG_SKINNY_KERNELS_H
-#define PRISM_LINALG_SKINNY_KERNELS_H
+#ifndef PRISM__LINALG_SKINNY_KERNELS_H
+#define PRISM__LINALG_SKINNY_KERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,12 +21,14 @@ typedef struct {
   float *Y;
   size_t ldy;
   int accumulate;
-} prism__skinny_args;
+} prism__linalg_skinny_args;
 
-typedef void (*prism__skinny_kernel)(const prism__skinny_args *a, size_t n0, size_t n1);
+typedef void (*prism__linalg_skinny_kernel)(const prism__linalg_skinny_args *a, size_t n0,
+                                            size_t n1);
 
 /* Shared epilogue so every kernel rounds the same way after its dot product. */
-static inline void prism__skinny_store(const prism__skinny_args *a, size_t m, size_t n, float dot)
+static inline void prism__linalg_skinny_store(const prism__linalg_skinny_args *a, size_t m,
+                                              size_t n, float dot)
 {
   float *y = a->Y + m * a->ldy + n;
   if (a->bias)
@@ -34,12 +36,12 @@ static inline void prism__skinny_store(const prism__skinny_args *a, size_t m, si
   *y = a->accumulate ? *y + dot : dot;
 }
 
-void prism__skinny_f32_portable(const prism__skinny_args *a, size_t n0, size_t n1);
-void prism__skinny_bf16_portable(const prism__skinny_args *a, size_t n0, size_t n1);
-void prism__skinny_f32_avx2(const prism__skinny_args *a, size_t n0, size_t n1);
-void prism__skinny_bf16_avx2(const prism__skinny_args *a, size_t n0, size_t n1);
-void prism__skinny_f32_avx512(const prism__skinny_args *a, size_t n0, size_t n1);
-void prism__skinny_bf16_avx512(const prism__skinny_args *a, size_t n0, size_t n1);
-void prism__skinny_bf16_avx512bf16(const prism__skinny_args *a, size_t n0, size_t n1);
+void prism__linalg_skinny_f32_portable(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
+void prism__linalg_skinny_bf16_portable(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
+void prism__linalg_skinny_f32_avx2(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
+void prism__linalg_skinny_bf16_avx2(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
+void prism__linalg_skinny_f32_avx512(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
+void prism__linalg_skinny_bf16_avx512(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
+void prism__linalg_skinny_bf16_avx512bf16(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
 
 #endif

@@ -30,10 +30,10 @@ static void axpy(float *y, float a, const float *x, int n)
     y[k] += a * x[k];
 }
 
-void prism__als_gram(float *gram, const float *Y, int32_t rows, int factors, float reg)
+void prism__ranker_als_gram(float *gram, const float *Y, int32_t rows, int factors, float reg)
 {
-  prism__ssyrk_t((size_t)factors, (size_t)rows, 1.0f, Y, (size_t)factors, 0.0f, gram,
-                 (size_t)factors);
+  prism__linalg_ssyrk_t((size_t)factors, (size_t)rows, 1.0f, Y, (size_t)factors, 0.0f, gram,
+                        (size_t)factors);
   for (int k = 0; k < factors; k++)
     gram[k * factors + k] += reg;
 }
@@ -41,7 +41,7 @@ void prism__als_gram(float *gram, const float *Y, int32_t rows, int factors, flo
 typedef struct als_job {
   float *X;
   const float *Y, *gram;
-  const prism__csr *m;
+  const prism__ranker_csr *m;
   int factors, cg_steps;
   float alpha;
   double *row_loss; /* per row, NULL when no loss is wanted */
@@ -68,7 +68,7 @@ static void add_sparse(const als_job *j, int32_t u, const float *x, float *v, fl
     const float *y = j->Y + (size_t)j->m->index[e] * F;
     float val = j->m->value[e], c = j->alpha * fabsf(val);
     float b = with_b && val > 0 ? 1.0f + c : 0.0f;
-    axpy(v, b + sign * c * prism__dot(y, x, F), y, F);
+    axpy(v, b + sign * c * prism__linalg_dot(y, x, F), y, F);
   }
 }
 
@@ -77,13 +77,13 @@ static void block_residual(const als_job *j, size_t b0, size_t nb, als_scratch *
 {
   int F = j->factors;
   float *X = j->X + b0 * F;
-  prism__sgemm_nn(nb, (size_t)F, (size_t)F, -1.0f, X, (size_t)F, j->gram, (size_t)F, 0.0f, s->R,
-                  (size_t)F);
+  prism__linalg_sgemm_nn(nb, (size_t)F, (size_t)F, -1.0f, X, (size_t)F, j->gram, (size_t)F, 0.0f,
+                         s->R, (size_t)F);
   for (size_t i = 0; i < nb; i++) {
     float *r = s->R + i * F;
     add_sparse(j, (int32_t)(b0 + i), X + i * F, r, -1.0f, 1);
     memcpy(s->P + i * F, r, (size_t)F * sizeof *r);
-    s->rs[i] = prism__dot(r, r, F);
+    s->rs[i] = prism__linalg_dot(r, r, F);
     s->active[i] = s->rs[i] >= 1e-20f;
   }
 }
@@ -93,17 +93,17 @@ static size_t block_cg_step(const als_job *j, size_t b0, size_t nb, als_scratch 
 {
   int F = j->factors;
   size_t live = 0;
-  prism__sgemm_nn(nb, (size_t)F, (size_t)F, 1.0f, s->P, (size_t)F, j->gram, (size_t)F, 0.0f, s->AP,
-                  (size_t)F);
+  prism__linalg_sgemm_nn(nb, (size_t)F, (size_t)F, 1.0f, s->P, (size_t)F, j->gram, (size_t)F, 0.0f,
+                         s->AP, (size_t)F);
   for (size_t i = 0; i < nb; i++) {
     if (!s->active[i])
       continue;
     float *x = j->X + (b0 + i) * F, *r = s->R + i * F, *p = s->P + i * F, *ap = s->AP + i * F;
     add_sparse(j, (int32_t)(b0 + i), p, ap, 1.0f, 0);
-    float a = s->rs[i] / prism__dot(p, ap, F);
+    float a = s->rs[i] / prism__linalg_dot(p, ap, F);
     axpy(x, a, p, F);
     axpy(r, -a, ap, F);
-    float rsnew = prism__dot(r, r, F);
+    float rsnew = prism__linalg_dot(r, r, F);
     for (int k = 0; k < F; k++)
       p[k] = r[k] + (rsnew / s->rs[i]) * p[k];
     s->rs[i] = rsnew;
@@ -122,15 +122,16 @@ static void block_loss(const als_job *j, size_t b0, size_t nb, als_scratch *s)
 {
   int F = j->factors;
   const float *X = j->X + b0 * F;
-  prism__sgemm_nn(nb, (size_t)F, (size_t)F, 1.0f, X, (size_t)F, j->gram, (size_t)F, 0.0f, s->AP,
-                  (size_t)F);
+  prism__linalg_sgemm_nn(nb, (size_t)F, (size_t)F, 1.0f, X, (size_t)F, j->gram, (size_t)F, 0.0f,
+                         s->AP, (size_t)F);
   for (size_t i = 0; i < nb; i++) {
     int32_t u = (int32_t)(b0 + i);
     const float *x = X + i * F;
-    double loss = prism__dot(s->AP + i * F, x, F);
+    double loss = prism__linalg_dot(s->AP + i * F, x, F);
     for (int64_t e = j->m->ptr[u]; e < j->m->ptr[u + 1]; e++) {
       float v = j->m->value[e], c = j->alpha * fabsf(v);
-      double sc = prism__dot(j->Y + (size_t)j->m->index[e] * F, x, F), d = (v > 0 ? 1.0 : 0.0) - sc;
+      double sc = prism__linalg_dot(j->Y + (size_t)j->m->index[e] * F, x, F),
+             d = (v > 0 ? 1.0 : 0.0) - sc;
       loss += (1.0 + c) * d * d - sc * sc;
     }
     j->row_loss[u] = loss;
@@ -160,8 +161,8 @@ static void als_range(void *ctx, size_t begin, size_t end)
   prism__free(s.AP);
 }
 
-static int solve_rows(float *X, const float *Y, const float *gram, const prism__csr *m, int factors,
-                      float alpha, int cg_steps, double *loss)
+static int solve_rows(float *X, const float *Y, const float *gram, const prism__ranker_csr *m,
+                      int factors, float alpha, int cg_steps, double *loss)
 {
   als_job j = { X, Y, gram, m, factors, cg_steps, alpha, loss, 0 };
   size_t blocks = ((size_t)m->rows + ALS_BLOCK - 1) / ALS_BLOCK;
@@ -171,15 +172,15 @@ static int solve_rows(float *X, const float *Y, const float *gram, const prism__
   return PRISM_OK;
 }
 
-int prism__als_solve_cg(float *X, const float *Y, const float *gram, const prism__csr *m,
-                        int factors, float alpha, int cg_steps)
+int prism__ranker_als_solve_cg(float *X, const float *Y, const float *gram,
+                               const prism__ranker_csr *m, int factors, float alpha, int cg_steps)
 {
   return solve_rows(X, Y, gram, m, factors, alpha, cg_steps, NULL);
 }
 
-void prism__als_user_system(float *W, float *b, const float *Y, const float *gram,
-                            const int32_t *items, const float *values, size_t n, int factors,
-                            float alpha)
+void prism__ranker_als_user_system(float *W, float *b, const float *Y, const float *gram,
+                                   const int32_t *items, const float *values, size_t n, int factors,
+                                   float alpha)
 {
   int F = factors;
   memcpy(W, gram, (size_t)F * F * sizeof *W);
@@ -203,10 +204,10 @@ static double sum_squares(const float *a, size_t n)
 }
 
 /* Items first, then users, so the final user factors answer to the final item factors. */
-int prism__als_fit(prism_ranker *r, const prism__csr *ui, const prism__csr *iu,
-                   const prism_ranker_params *params)
+int prism__ranker_als_fit(prism_ranker *r, const prism__ranker_csr *ui, const prism__ranker_csr *iu,
+                          const prism_ranker_params *params)
 {
-  const prism__rk_hyper *hp = &r->hp;
+  const prism__ranker_hyper *hp = &r->hp;
   int F = hp->factors;
   float *gram = prism__mallocn((size_t)F * F, sizeof *gram);
   double *loss = params->progress ? prism__calloc((size_t)ui->rows + 1, sizeof *loss) : NULL;
@@ -216,9 +217,9 @@ int prism__als_fit(prism_ranker *r, const prism__csr *ui, const prism__csr *iu,
   }
   int rc = PRISM_OK;
   for (int it = 1; it <= hp->iterations && rc == PRISM_OK; it++) {
-    prism__als_gram(gram, r->user_factors, ui->rows, F, hp->regularization);
+    prism__ranker_als_gram(gram, r->user_factors, ui->rows, F, hp->regularization);
     rc = solve_rows(r->item_factors, r->user_factors, gram, iu, F, hp->alpha, hp->cg_steps, NULL);
-    prism__als_gram(gram, r->item_factors, iu->rows, F, hp->regularization);
+    prism__ranker_als_gram(gram, r->item_factors, iu->rows, F, hp->regularization);
     if (rc == PRISM_OK)
       rc = solve_rows(r->user_factors, r->item_factors, gram, ui, F, hp->alpha, hp->cg_steps, loss);
     if (rc != PRISM_OK || !params->progress)

@@ -15,7 +15,7 @@
 /* Draws of a negative before giving up on a sample (users who saw nearly everything). */
 #define BPR_NEGATIVE_TRIES 32
 
-static int row_contains(const prism__csr *m, int32_t row, int32_t col)
+static int row_contains(const prism__ranker_csr *m, int32_t row, int32_t col)
 {
   int64_t lo = m->ptr[row], hi = m->ptr[row + 1];
   while (lo < hi) {
@@ -28,7 +28,7 @@ static int row_contains(const prism__csr *m, int32_t row, int32_t col)
   return lo < m->ptr[row + 1] && m->index[lo] == col;
 }
 
-static int32_t draw_negative(prism__rng *g, const prism__csr *m, int32_t u)
+static int32_t draw_negative(prism__rng *g, const prism__ranker_csr *m, int32_t u)
 {
   if (m->ptr[u + 1] - m->ptr[u] >= m->cols)
     return -1;
@@ -44,7 +44,8 @@ static int32_t draw_negative(prism__rng *g, const prism__csr *m, int32_t u)
 static double bpr_step(float *uvec, float *yi, float *yj, float *bi, float *bj, int F, float lr,
                        float reg, int update_items)
 {
-  float x = (bi ? *bi - *bj : 0.0f) + prism__dot(uvec, yi, F) - prism__dot(uvec, yj, F);
+  float x =
+      (bi ? *bi - *bj : 0.0f) + prism__linalg_dot(uvec, yi, F) - prism__linalg_dot(uvec, yj, F);
   float z = 1.0f / (1.0f + expf(x));
   for (int k = 0; k < F; k++) {
     float uk = uvec[k];
@@ -61,9 +62,10 @@ static double bpr_step(float *uvec, float *yi, float *yj, float *bi, float *bj, 
   return x > 0 ? log1p(exp(-(double)x)) : -(double)x + log1p(exp((double)x));
 }
 
-int prism__bpr_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_params *params)
+int prism__ranker_bpr_fit(prism_ranker *r, const prism__ranker_csr *ui,
+                          const prism_ranker_params *params)
 {
-  const prism__rk_hyper *hp = &r->hp;
+  const prism__ranker_hyper *hp = &r->hp;
   int F = hp->factors;
   int64_t nnz = ui->ptr[ui->rows];
   int32_t *row = prism__mallocn((size_t)nnz, sizeof *row);
@@ -75,7 +77,7 @@ int prism__bpr_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_par
   for (int32_t u = 0; u < ui->rows; u++)
     for (int64_t e = ui->ptr[u]; e < ui->ptr[u + 1]; e++)
       row[e] = u;
-  prism__rng_seed(&g, hp->seed, PRISM_RANKER_STREAM_BPR);
+  prism__rng_seed(&g, hp->seed, PRISM__RANKER_STREAM_BPR);
   for (int it = 1; it <= hp->iterations && rc == PRISM_OK; it++) {
     double loss = 0.0;
     int64_t used = 0;
@@ -98,14 +100,14 @@ int prism__bpr_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_par
 }
 
 /* Fold-in: the same SGD on the user vector alone, over the given (sorted) history. */
-int prism__bpr_fold_in(const prism_ranker *r, const prism__csr *hist, float *x)
+int prism__ranker_bpr_fold_in(const prism_ranker *r, const prism__ranker_csr *hist, float *x)
 {
-  const prism__rk_hyper *hp = &r->hp;
+  const prism__ranker_hyper *hp = &r->hp;
   int F = hp->factors;
   int64_t n = hist->ptr[1];
   prism__rng g;
 
-  prism__rng_seed(&g, hp->seed, PRISM_RANKER_STREAM_BPR_FOLD_IN);
+  prism__rng_seed(&g, hp->seed, PRISM__RANKER_STREAM_BPR_FOLD_IN);
   for (int k = 0; k < F; k++)
     x[k] = (float)((prism__rng_uniform(&g) - 0.5) / F);
   for (int it = 0; it < hp->iterations; it++)

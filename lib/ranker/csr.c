@@ -6,7 +6,7 @@
 #include "common/error.h"
 #include "ranker_internal.h"
 
-void prism__csr_free(prism__csr *m)
+void prism__ranker_csr_free(prism__ranker_csr *m)
 {
   if (!m)
     return;
@@ -16,7 +16,7 @@ void prism__csr_free(prism__csr *m)
   memset(m, 0, sizeof *m);
 }
 
-static int csr_alloc(prism__csr *m, int32_t rows, int32_t cols, size_t nnz)
+static int csr_alloc(prism__ranker_csr *m, int32_t rows, int32_t cols, size_t nnz)
 {
   memset(m, 0, sizeof *m);
   m->rows = rows;
@@ -25,7 +25,7 @@ static int csr_alloc(prism__csr *m, int32_t rows, int32_t cols, size_t nnz)
   m->index = prism__mallocn(nnz ? nnz : 1, sizeof *m->index);
   m->value = prism__mallocn(nnz ? nnz : 1, sizeof *m->value);
   if (!m->ptr || !m->index || !m->value) {
-    prism__csr_free(m);
+    prism__ranker_csr_free(m);
     return PRISM_ERR_NO_MEMORY;
   }
   return PRISM_OK;
@@ -72,7 +72,7 @@ static int check_coo(int32_t rows, int32_t cols, size_t count, const int32_t *ro
 }
 
 /* Sum runs of equal (row, col) in the row-then-column sorted triples; fill ptr. */
-static void merge_duplicates(prism__csr *m, const int32_t *row, size_t n)
+static void merge_duplicates(prism__ranker_csr *m, const int32_t *row, size_t n)
 {
   size_t w = 0;
   for (size_t i = 0; i < n; i++) {
@@ -89,8 +89,8 @@ static void merge_duplicates(prism__csr *m, const int32_t *row, size_t n)
     m->ptr[r + 1] += m->ptr[r];
 }
 
-int prism__csr_from_coo(prism__csr *out, int32_t rows, int32_t cols, size_t count,
-                        const int32_t *row, const int32_t *col, const float *value)
+int prism__ranker_csr_from_coo(prism__ranker_csr *out, int32_t rows, int32_t cols, size_t count,
+                               const int32_t *row, const int32_t *col, const float *value)
 {
   memset(out, 0, sizeof *out);
   int rc = check_coo(rows, cols, count, row, col, value);
@@ -108,7 +108,7 @@ int prism__csr_from_coo(prism__csr *out, int32_t rows, int32_t cols, size_t coun
   if (rc == PRISM_OK)
     merge_duplicates(out, r2, count);
   else if (out->ptr)
-    prism__csr_free(out);
+    prism__ranker_csr_free(out);
   prism__free(r1);
   prism__free(c1);
   prism__free(r2);
@@ -116,8 +116,8 @@ int prism__csr_from_coo(prism__csr *out, int32_t rows, int32_t cols, size_t coun
   return rc;
 }
 
-int prism__csr_check(int32_t rows, int32_t cols, const int64_t *ptr, const int32_t *index,
-                     const float *value, const char *what)
+int prism__ranker_csr_check(int32_t rows, int32_t cols, const int64_t *ptr, const int32_t *index,
+                            const float *value, const char *what)
 {
   if (ptr[0] != 0)
     return prism__error(PRISM_ERR_FORMAT, "%s: row pointer 0 is %lld, not 0", what,
@@ -140,7 +140,7 @@ int prism__csr_check(int32_t rows, int32_t cols, const int64_t *ptr, const int32
   return PRISM_OK;
 }
 
-int prism__csr_transpose(prism__csr *out, const prism__csr *in)
+int prism__ranker_csr_transpose(prism__ranker_csr *out, const prism__ranker_csr *in)
 {
   size_t nnz = (size_t)in->ptr[in->rows];
   int rc = csr_alloc(out, in->cols, in->rows, nnz);
@@ -148,7 +148,7 @@ int prism__csr_transpose(prism__csr *out, const prism__csr *in)
     return rc;
   int64_t *fill = prism__calloc((size_t)in->cols + 1, sizeof *fill);
   if (!fill) {
-    prism__csr_free(out);
+    prism__ranker_csr_free(out);
     return PRISM_ERR_NO_MEMORY;
   }
   for (size_t j = 0; j < nnz; j++)

@@ -44,8 +44,8 @@ void prism_interactions_free(prism_interactions *data)
 {
   if (!data)
     return;
-  prism__idmap_free(&data->users);
-  prism__idmap_free(&data->items);
+  prism__ranker_idmap_free(&data->users);
+  prism__ranker_idmap_free(&data->items);
   prism__free(data->user);
   prism__free(data->item);
   prism__free(data->value);
@@ -79,9 +79,9 @@ static int add_checked(prism_interactions *d, const char *user, const char *item
   int32_t u, i;
   int rc = reserve(d);
   if (rc == PRISM_OK)
-    rc = prism__idmap_intern(&d->users, user, &u);
+    rc = prism__ranker_idmap_intern(&d->users, user, &u);
   if (rc == PRISM_OK)
-    rc = prism__idmap_intern(&d->items, item, &i);
+    rc = prism__ranker_idmap_intern(&d->items, item, &i);
   if (rc != PRISM_OK)
     return rc;
   d->user[d->count] = u;
@@ -241,12 +241,12 @@ int prism_interactions_get(const prism_interactions *data, size_t i, int32_t *us
 
 const char *prism_interactions_user_id(const prism_interactions *data, int32_t user)
 {
-  return data ? prism__idmap_name(&data->users, user) : NULL;
+  return data ? prism__ranker_idmap_name(&data->users, user) : NULL;
 }
 
 const char *prism_interactions_item_id(const prism_interactions *data, int32_t item)
 {
-  return data ? prism__idmap_name(&data->items, item) : NULL;
+  return data ? prism__ranker_idmap_name(&data->items, item) : NULL;
 }
 
 int prism_interactions_find_user(const prism_interactions *data, const char *id, int32_t *out)
@@ -254,7 +254,7 @@ int prism_interactions_find_user(const prism_interactions *data, const char *id,
   PRISM_CHECK_ARG(data);
   PRISM_CHECK_ARG(id);
   PRISM_CHECK_ARG(out);
-  return prism__idmap_lookup(&data->users, id, "user", out);
+  return prism__ranker_idmap_lookup(&data->users, id, "user", out);
 }
 
 int prism_interactions_find_item(const prism_interactions *data, const char *id, int32_t *out)
@@ -262,5 +262,5 @@ int prism_interactions_find_item(const prism_interactions *data, const char *id,
   PRISM_CHECK_ARG(data);
   PRISM_CHECK_ARG(id);
   PRISM_CHECK_ARG(out);
-  return prism__idmap_lookup(&data->items, id, "item", out);
+  return prism__ranker_idmap_lookup(&data->items, id, "item", out);
 }

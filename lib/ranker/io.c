@@ -62,7 +62,7 @@ static int meta_real(meta_out *m, const char *key, float v)
 }
 
 /* JSON array of the ids; jansson's allocation is outside the failure hooks, so copy it. */
-static char *ids_json(const prism__idmap *ids)
+static char *ids_json(const prism__ranker_idmap *ids)
 {
   json_t *a = json_array();
   for (int32_t i = 0; a && i < ids->count; i++)
@@ -79,7 +79,7 @@ static char *ids_json(const prism__idmap *ids)
 
 static int build_meta(const prism_ranker *r, meta_out *m)
 {
-  const prism__rk_hyper *hp = &r->hp;
+  const prism__ranker_hyper *hp = &r->hp;
   int rc = meta_add(m, "format", prism__strdup(FORMAT_NAME));
   if (rc == PRISM_OK)
     rc = meta_add(m, "format_version", prism__strdup(FORMAT_VERSION));
@@ -135,15 +135,15 @@ int prism_ranker_save(const prism_ranker *r, const char *path)
   uint64_t nnz = (uint64_t)r->seen.ptr[r->num_users];
   prism__st_out t[7];
   size_t n = 0;
-  t[n++] = tensor("user_factors", PRISM_ST_F32, U, F, r->user_factors);
-  t[n++] = tensor("item_factors", PRISM_ST_F32, I, F, r->item_factors);
+  t[n++] = tensor("user_factors", PRISM__ST_F32, U, F, r->user_factors);
+  t[n++] = tensor("item_factors", PRISM__ST_F32, I, F, r->item_factors);
   if (r->user_bias)
-    t[n++] = tensor("user_bias", PRISM_ST_F32, U, 0, r->user_bias);
+    t[n++] = tensor("user_bias", PRISM__ST_F32, U, 0, r->user_bias);
   if (r->item_bias)
-    t[n++] = tensor("item_bias", PRISM_ST_F32, I, 0, r->item_bias);
-  t[n++] = tensor("seen_indptr", PRISM_ST_I64, U + 1, 0, r->seen.ptr);
-  t[n++] = tensor("seen_indices", PRISM_ST_I32, nnz, 0, r->seen.index);
-  t[n++] = tensor("seen_values", PRISM_ST_F32, nnz, 0, r->seen.value);
+    t[n++] = tensor("item_bias", PRISM__ST_F32, I, 0, r->item_bias);
+  t[n++] = tensor("seen_indptr", PRISM__ST_I64, U + 1, 0, r->seen.ptr);
+  t[n++] = tensor("seen_indices", PRISM__ST_I32, nnz, 0, r->seen.index);
+  t[n++] = tensor("seen_values", PRISM__ST_F32, nnz, 0, r->seen.value);
   meta_out m = { 0 };
   int rc = build_meta(r, &m);
   if (rc == PRISM_OK)
@@ -195,7 +195,8 @@ static int meta_float(const prism__st_file *f, const char *key, float *out)
   return PRISM_OK;
 }
 
-static int meta_hyper(const prism__st_file *f, prism__rk_hyper *hp, int32_t *users, int32_t *items)
+static int meta_hyper(const prism__st_file *f, prism__ranker_hyper *hp, int32_t *users,
+                      int32_t *items)
 {
   const char *s;
   long v[6];
@@ -217,7 +218,7 @@ static int meta_hyper(const prism__st_file *f, prism__rk_hyper *hp, int32_t *use
   if (rc == PRISM_OK && hp->algorithm < 0)
     rc = prism__error(PRISM_ERR_FORMAT, "%s: unknown algorithm \"%s\"", f->what, s);
   if (rc == PRISM_OK)
-    rc = meta_long(f, "factors", 1, PRISM_RANKER_MAX_FACTORS, &v[0]);
+    rc = meta_long(f, "factors", 1, PRISM__RANKER_MAX_FACTORS, &v[0]);
   if (rc == PRISM_OK)
     rc = meta_long(f, "users", 1, INT32_MAX - 1, &v[1]);
   if (rc == PRISM_OK)
@@ -287,21 +288,21 @@ static int want(const prism__st_file *f, const char *name, prism__st_dtype dtype
 static int load_f32(const prism__st_file *f, const char *name, uint64_t d0, uint64_t d1, float *dst)
 {
   const prism__st_tensor *t;
-  int rc = want(f, name, PRISM_ST_F32, d0, d1, &t);
+  int rc = want(f, name, PRISM__ST_F32, d0, d1, &t);
   return rc == PRISM_OK ? prism__st_to_f32(t, dst) : rc;
 }
 
 static int load_seen(const prism__st_file *f, prism_ranker *r)
 {
   const prism__st_tensor *ptr, *idx;
-  int rc = want(f, "seen_indptr", PRISM_ST_I64, (uint64_t)r->num_users + 1, 0, &ptr);
+  int rc = want(f, "seen_indptr", PRISM__ST_I64, (uint64_t)r->num_users + 1, 0, &ptr);
   if (rc != PRISM_OK)
     return rc;
   int64_t nnz;
   memcpy(&nnz, ptr->data + (size_t)r->num_users * sizeof nnz, sizeof nnz);
   if (nnz < 0 || (uint64_t)nnz > (uint64_t)r->num_users * (uint64_t)r->num_items)
     return prism__error(PRISM_ERR_FORMAT, "%s: seen_indptr ends at %lld", f->what, (long long)nnz);
-  rc = want(f, "seen_indices", PRISM_ST_I32, (uint64_t)nnz, 0, &idx);
+  rc = want(f, "seen_indices", PRISM__ST_I32, (uint64_t)nnz, 0, &idx);
   if (rc != PRISM_OK)
     return rc;
   r->seen.rows = r->num_users;
@@ -315,12 +316,12 @@ static int load_seen(const prism__st_file *f, prism_ranker *r)
   memcpy(r->seen.index, idx->data, idx->nbytes);
   rc = load_f32(f, "seen_values", (uint64_t)nnz, 0, r->seen.value);
   if (rc == PRISM_OK)
-    rc = prism__csr_check(r->num_users, r->num_items, r->seen.ptr, r->seen.index, r->seen.value,
-                          f->what);
+    rc = prism__ranker_csr_check(r->num_users, r->num_items, r->seen.ptr, r->seen.index,
+                                 r->seen.value, f->what);
   return rc;
 }
 
-static int load_ids(const prism__st_file *f, const char *key, int32_t count, prism__idmap *m)
+static int load_ids(const prism__st_file *f, const char *key, int32_t count, prism__ranker_idmap *m)
 {
   const char *s;
   json_t *a = NULL;
@@ -338,7 +339,7 @@ static int load_ids(const prism__st_file *f, const char *key, int32_t count, pri
       rc = prism__error(PRISM_ERR_FORMAT,
                         "%s: %s[%d] is not a non-empty string without tabs or newlines", f->what,
                         key, i);
-    else if ((rc = prism__idmap_intern(m, id, &got)) == PRISM_OK && got != i)
+    else if ((rc = prism__ranker_idmap_intern(m, id, &got)) == PRISM_OK && got != i)
       rc = prism__error(PRISM_ERR_FORMAT, "%s: %s[%d] \"%s\" repeats %s[%d]", f->what, key, i, id,
                         key, got);
   }
@@ -372,7 +373,7 @@ static int load_tensors(const prism__st_file *f, prism_ranker *r)
 int prism_ranker_load(prism_ranker **out, const char *path)
 {
   prism__st_file f;
-  prism__rk_hyper hp;
+  prism__ranker_hyper hp;
   int32_t users = 0, items = 0;
   prism_ranker *r = NULL;
 
@@ -389,9 +390,9 @@ int prism_ranker_load(prism_ranker **out, const char *path)
   /* Shapes before allocation: metadata alone must not size an allocation. */
   const prism__st_tensor *t;
   if (rc == PRISM_OK)
-    rc = want(&f, "user_factors", PRISM_ST_F32, (uint64_t)users, (uint64_t)hp.factors, &t);
+    rc = want(&f, "user_factors", PRISM__ST_F32, (uint64_t)users, (uint64_t)hp.factors, &t);
   if (rc == PRISM_OK)
-    rc = want(&f, "item_factors", PRISM_ST_F32, (uint64_t)items, (uint64_t)hp.factors, &t);
+    rc = want(&f, "item_factors", PRISM__ST_F32, (uint64_t)items, (uint64_t)hp.factors, &t);
   if (rc == PRISM_OK)
     rc = prism__ranker_alloc(&r, &hp, users, items);
   if (rc == PRISM_OK)

@@ -68,8 +68,8 @@ int prism_ranker_metrics_list(const int32_t *recommended, size_t recommended_cou
  * does not know (distinct, never recommended).
  */
 typedef struct test_sets {
-  prism__csr rel;      /* test user x relevant (sorted, may hold negatives) */
-  int32_t *model_user; /* per test user: model index or -1 */
+  prism__ranker_csr rel; /* test user x relevant (sorted, may hold negatives) */
+  int32_t *model_user;   /* per test user: model index or -1 */
 } test_sets;
 
 static int test_sets_build(const prism_ranker *r, const prism_interactions *test, test_sets *t)
@@ -98,7 +98,7 @@ static int test_sets_build(const prism_ranker *r, const prism_interactions *test
     col[e] = item_map[test->item[e]] + shift;
   }
   if (rc == PRISM_OK)
-    rc = prism__csr_from_coo(&t->rel, nu, r->num_items + shift, n, row, col, NULL);
+    rc = prism__ranker_csr_from_coo(&t->rel, nu, r->num_items + shift, n, row, col, NULL);
   for (int64_t e = 0; rc == PRISM_OK && e < t->rel.ptr[nu]; e++)
     t->rel.index[e] -= shift;
   prism__free(row);
@@ -109,7 +109,7 @@ static int test_sets_build(const prism_ranker *r, const prism_interactions *test
 
 static void test_sets_free(test_sets *t)
 {
-  prism__csr_free(&t->rel);
+  prism__ranker_csr_free(&t->rel);
   prism__free(t->model_user);
 }
 

@@ -20,10 +20,10 @@ static void shuffle(prism__rng *g, int64_t *order, int64_t n)
   }
 }
 
-static double mf_epoch(prism_ranker *r, const prism__csr *ui, const int32_t *row,
+static double mf_epoch(prism_ranker *r, const prism__ranker_csr *ui, const int32_t *row,
                        const int64_t *order, int64_t nnz)
 {
-  const prism__rk_hyper *hp = &r->hp;
+  const prism__ranker_hyper *hp = &r->hp;
   int F = hp->factors;
   float lr = hp->learning_rate, reg = hp->regularization;
   double sse = 0.0;
@@ -31,7 +31,7 @@ static double mf_epoch(prism_ranker *r, const prism__csr *ui, const int32_t *row
     int64_t e = order[s];
     int32_t u = row[e], i = ui->index[e];
     float *p = r->user_factors + (size_t)u * F, *q = r->item_factors + (size_t)i * F;
-    float pred = r->global_bias + r->user_bias[u] + r->item_bias[i] + prism__dot(p, q, F);
+    float pred = r->global_bias + r->user_bias[u] + r->item_bias[i] + prism__linalg_dot(p, q, F);
     float err = ui->value[e] - pred;
     sse += (double)err * err;
     r->user_bias[u] += lr * (err - reg * r->user_bias[u]);
@@ -45,9 +45,10 @@ static double mf_epoch(prism_ranker *r, const prism__csr *ui, const int32_t *row
   return nnz ? sqrt(sse / (double)nnz) : 0.0;
 }
 
-int prism__mf_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_params *params)
+int prism__ranker_mf_fit(prism_ranker *r, const prism__ranker_csr *ui,
+                         const prism_ranker_params *params)
 {
-  const prism__rk_hyper *hp = &r->hp;
+  const prism__ranker_hyper *hp = &r->hp;
   int64_t nnz = ui->ptr[ui->rows];
   int64_t *order = prism__mallocn(nnz ? (size_t)nnz : 1, sizeof *order);
   int32_t *row = prism__mallocn(nnz ? (size_t)nnz : 1, sizeof *row);
@@ -68,7 +69,7 @@ int prism__mf_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_para
   r->global_bias = nnz ? (float)(sum / (double)nnz) : 0.0f;
   for (int64_t e = 0; e < nnz; e++)
     order[e] = e;
-  prism__rng_seed(&g, hp->seed, PRISM_RANKER_STREAM_MF);
+  prism__rng_seed(&g, hp->seed, PRISM__RANKER_STREAM_MF);
   for (int it = 1; it <= hp->iterations && rc == PRISM_OK; it++) {
     shuffle(&g, order, nnz);
     double rmse = mf_epoch(r, ui, row, order, nnz);
@@ -85,7 +86,8 @@ int prism__mf_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_para
  * r - mu - b_i over [p; b_u] with features [q_i; 1], solved exactly. SGD
  * applies the penalty once per rating, so the penalty here is reg * n.
  */
-int prism__mf_fold_in(const prism_ranker *r, const prism__csr *hist, float *x, float *bias)
+int prism__ranker_mf_fold_in(const prism_ranker *r, const prism__ranker_csr *hist, float *x,
+                             float *bias)
 {
   int F = r->hp.factors, D = F + 1;
   float *A = prism__calloc((size_t)D * D, sizeof *A), *b = prism__calloc((size_t)D, sizeof *b);
@@ -104,10 +106,10 @@ int prism__mf_fold_in(const prism_ranker *r, const prism__csr *hist, float *x, f
         A[a * D + c] += f[a] * f[c];
     }
   }
-  if (rc == PRISM_OK && prism__cholesky(A, D) != 0)
+  if (rc == PRISM_OK && prism__linalg_cholesky(A, D) != 0)
     rc = prism__error(PRISM_ERR_INTERNAL, "MF fold-in: system not positive definite");
   if (rc == PRISM_OK) {
-    prism__cholesky_solve(A, D, b);
+    prism__linalg_cholesky_solve(A, D, b);
     memcpy(x, b, (size_t)F * sizeof *x);
     *bias = b[F];
   }

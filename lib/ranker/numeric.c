@@ -15,7 +15,7 @@ double prism__rng_normal(prism__rng *g)
   return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
-int prism__cholesky(float *A, int n)
+int prism__linalg_cholesky(float *A, int n)
 {
   for (int j = 0; j < n; j++) {
     double d = A[j * n + j];
@@ -35,7 +35,7 @@ int prism__cholesky(float *A, int n)
   return 0;
 }
 
-void prism__cholesky_solve(const float *L, int n, float *b)
+void prism__linalg_cholesky_solve(const float *L, int n, float *b)
 {
   for (int i = 0; i < n; i++) {
     double s = b[i];
@@ -57,7 +57,7 @@ static int worse(float sa, int32_t ia, float sb, int32_t ib)
   return sa < sb || (sa == sb && ia > ib);
 }
 
-static void swap_at(prism__topk *h, size_t a, size_t b)
+static void swap_at(prism__ranker_topk *h, size_t a, size_t b)
 {
   int32_t ti = h->items[a];
   float ts = h->scores[a];
@@ -67,7 +67,7 @@ static void swap_at(prism__topk *h, size_t a, size_t b)
   h->scores[b] = ts;
 }
 
-static void sift_down(prism__topk *h, size_t i, size_t n)
+static void sift_down(prism__ranker_topk *h, size_t i, size_t n)
 {
   for (;;) {
     size_t l = 2 * i + 1, m = i;
@@ -83,7 +83,7 @@ static void sift_down(prism__topk *h, size_t i, size_t n)
 }
 
 /* A min-heap of the k best so far: the root is the worst kept item. */
-void prism__topk_push(prism__topk *h, int32_t item, float score)
+void prism__ranker_topk_push(prism__ranker_topk *h, int32_t item, float score)
 {
   if (h->size == h->k) {
     if (!worse(h->scores[0], h->items[0], score, item))
@@ -105,7 +105,7 @@ void prism__topk_push(prism__topk *h, int32_t item, float score)
   }
 }
 
-void prism__topk_finish(prism__topk *h)
+void prism__ranker_topk_finish(prism__ranker_topk *h)
 {
   /* Heap sort: repeatedly move the worst to the end, leaving best first. */
   for (size_t n = h->size; n > 1; n--) {

@@ -11,10 +11,10 @@
 int prism_ranker_params_init(prism_ranker_params *params, size_t struct_size)
 {
   PRISM_CHECK_ARG(params);
-  if (struct_size < PRISM_RANKER_PARAMS_V1_SIZE)
+  if (struct_size < PRISM__RANKER_PARAMS_V1_SIZE)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "prism_ranker_params_init: struct_size %zu is below %zu", struct_size,
-                        (size_t)PRISM_RANKER_PARAMS_V1_SIZE);
+                        (size_t)PRISM__RANKER_PARAMS_V1_SIZE);
   memset(params, 0, struct_size);
   params->struct_size = struct_size;
   params->algorithm = PRISM_RANKER_ALS;
@@ -28,11 +28,11 @@ static float pick(float value, float als, float bpr, float mf, int algorithm)
   return algorithm == PRISM_RANKER_ALS ? als : algorithm == PRISM_RANKER_BPR ? bpr : mf;
 }
 
-static int check_hyper(const prism__rk_hyper *hp)
+static int check_hyper(const prism__ranker_hyper *hp)
 {
-  if (hp->factors < 1 || hp->factors > PRISM_RANKER_MAX_FACTORS)
+  if (hp->factors < 1 || hp->factors > PRISM__RANKER_MAX_FACTORS)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "factors %d outside [1, %d]", hp->factors,
-                        PRISM_RANKER_MAX_FACTORS);
+                        PRISM__RANKER_MAX_FACTORS);
   if (hp->iterations < 1 || hp->iterations > 1000000)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "iterations %d outside [1, 1000000]",
                         hp->iterations);
@@ -51,15 +51,15 @@ static int check_hyper(const prism__rk_hyper *hp)
   return PRISM_OK;
 }
 
-int prism__resolve_params(const prism_ranker_params *params, prism_ranker_params *copy,
-                          prism__rk_hyper *hp)
+int prism__ranker_resolve_params(const prism_ranker_params *params, prism_ranker_params *copy,
+                                 prism__ranker_hyper *hp)
 {
   prism_ranker_params_init(copy, sizeof *copy);
   if (params) {
-    if (params->struct_size < PRISM_RANKER_PARAMS_V1_SIZE)
+    if (params->struct_size < PRISM__RANKER_PARAMS_V1_SIZE)
       return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                           "prism_ranker_params: struct_size %zu is below %zu", params->struct_size,
-                          (size_t)PRISM_RANKER_PARAMS_V1_SIZE);
+                          (size_t)PRISM__RANKER_PARAMS_V1_SIZE);
     memcpy(copy, params, params->struct_size < sizeof *copy ? params->struct_size : sizeof *copy);
   }
   int a = copy->algorithm;
@@ -81,7 +81,8 @@ int prism__resolve_params(const prism_ranker_params *params, prism_ranker_params
   return check_hyper(hp);
 }
 
-int prism__ranker_alloc(prism_ranker **out, const prism__rk_hyper *hp, int32_t users, int32_t items)
+int prism__ranker_alloc(prism_ranker **out, const prism__ranker_hyper *hp, int32_t users,
+                        int32_t items)
 {
   prism_ranker *r = prism__calloc(1, sizeof *r);
   size_t F = (size_t)hp->factors;
@@ -118,9 +119,9 @@ void prism_ranker_free(prism_ranker *r)
   prism__free(r->item_bias);
   prism__free(r->item_gram);
   prism__free(r->item_norms);
-  prism__csr_free(&r->seen);
-  prism__idmap_free(&r->user_ids);
-  prism__idmap_free(&r->item_ids);
+  prism__ranker_csr_free(&r->seen);
+  prism__ranker_idmap_free(&r->user_ids);
+  prism__ranker_idmap_free(&r->item_ids);
   prism__free(r);
 }
 
@@ -149,7 +150,7 @@ int prism__ranker_finish(prism_ranker *r, const char *what)
     r->item_norms[i] = (float)sqrt(s);
   }
   if (r->item_gram)
-    prism__als_gram(r->item_gram, r->item_factors, r->num_items, F, r->hp.regularization);
+    prism__ranker_als_gram(r->item_gram, r->item_factors, r->num_items, F, r->hp.regularization);
   return PRISM_OK;
 }
 
@@ -158,7 +159,7 @@ static void init_factors(prism_ranker *r)
   prism__rng g;
   int a = r->hp.algorithm, F = r->hp.factors;
   size_t nu = (size_t)r->num_users * F, ni = (size_t)r->num_items * F;
-  prism__rng_seed(&g, r->hp.seed, PRISM_RANKER_STREAM_INIT);
+  prism__rng_seed(&g, r->hp.seed, PRISM__RANKER_STREAM_INIT);
   for (size_t k = 0; k < nu + ni; k++) {
     float *x = k < nu ? r->user_factors + k : r->item_factors + (k - nu);
     if (a == PRISM_RANKER_ALS)
@@ -170,7 +171,7 @@ static void init_factors(prism_ranker *r)
   }
 }
 
-static void rating_range(prism__rk_hyper *hp, const prism__csr *ui)
+static void rating_range(prism__ranker_hyper *hp, const prism__ranker_csr *ui)
 {
   int64_t nnz = ui->ptr[ui->rows];
   if (hp->rating_min != 0.0f || hp->rating_max != 0.0f || nnz == 0)
@@ -182,27 +183,27 @@ static void rating_range(prism__rk_hyper *hp, const prism__csr *ui)
   }
 }
 
-static int fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_params *params)
+static int fit(prism_ranker *r, const prism__ranker_csr *ui, const prism_ranker_params *params)
 {
   if (r->hp.algorithm == PRISM_RANKER_BPR)
-    return prism__bpr_fit(r, ui, params);
+    return prism__ranker_bpr_fit(r, ui, params);
   if (r->hp.algorithm == PRISM_RANKER_MF)
-    return prism__mf_fit(r, ui, params);
-  prism__csr iu;
-  int rc = prism__csr_transpose(&iu, ui);
+    return prism__ranker_mf_fit(r, ui, params);
+  prism__ranker_csr iu;
+  int rc = prism__ranker_csr_transpose(&iu, ui);
   if (rc == PRISM_OK)
-    rc = prism__als_fit(r, ui, &iu, params);
-  prism__csr_free(&iu);
+    rc = prism__ranker_als_fit(r, ui, &iu, params);
+  prism__ranker_csr_free(&iu);
   return rc;
 }
 
 /* Train on `ui` (taken over: freed on failure, kept as the seen matrix on success). */
-static int train_owned(prism_ranker **out, prism__csr *ui, const prism_ranker_params *params)
+static int train_owned(prism_ranker **out, prism__ranker_csr *ui, const prism_ranker_params *params)
 {
   prism_ranker_params copy;
-  prism__rk_hyper hp;
+  prism__ranker_hyper hp;
   prism_ranker *r = NULL;
-  int rc = prism__resolve_params(params, &copy, &hp);
+  int rc = prism__ranker_resolve_params(params, &copy, &hp);
   if (rc == PRISM_OK && ui->ptr[ui->rows] == 0)
     rc = prism__error(PRISM_ERR_INVALID_ARGUMENT, "no interactions to train on");
   if (rc == PRISM_OK) {
@@ -220,7 +221,7 @@ static int train_owned(prism_ranker **out, prism__csr *ui, const prism_ranker_pa
   }
   if (rc != PRISM_OK) {
     prism_ranker_free(r);
-    prism__csr_free(ui);
+    prism__ranker_csr_free(ui);
     return rc;
   }
   *out = r;
@@ -239,13 +240,13 @@ int prism_ranker_train_coo(prism_ranker **out, int32_t num_users, int32_t num_it
                            const int32_t *users, const int32_t *items, const float *values,
                            const prism_ranker_params *params)
 {
-  prism__csr ui;
+  prism__ranker_csr ui;
   PRISM_CHECK_ARG(out);
   *out = NULL;
   PRISM_CHECK_ARG(count == 0 || (users && items));
   int rc = check_dims(num_users, num_items);
   if (rc == PRISM_OK)
-    rc = prism__csr_from_coo(&ui, num_users, num_items, count, users, items, values);
+    rc = prism__ranker_csr_from_coo(&ui, num_users, num_items, count, users, items, values);
   return rc == PRISM_OK ? train_owned(out, &ui, params) : rc;
 }
 
@@ -290,9 +291,9 @@ int prism_ranker_train(prism_ranker **out, const prism_interactions *data,
   int rc = prism_ranker_train_coo(&r, data->users.count, data->items.count, data->count, data->user,
                                   data->item, data->value, params);
   if (rc == PRISM_OK) {
-    rc = prism__idmap_copy(&r->user_ids, &data->users);
+    rc = prism__ranker_idmap_copy(&r->user_ids, &data->users);
     if (rc == PRISM_OK)
-      rc = prism__idmap_copy(&r->item_ids, &data->items);
+      rc = prism__ranker_idmap_copy(&r->item_ids, &data->items);
     r->has_ids = 1;
   }
   if (rc != PRISM_OK) {
@@ -337,19 +338,19 @@ const float *prism_ranker_item_factors(const prism_ranker *r)
 
 const char *prism_ranker_user_id(const prism_ranker *r, int32_t user)
 {
-  return r && r->has_ids ? prism__idmap_name(&r->user_ids, user) : NULL;
+  return r && r->has_ids ? prism__ranker_idmap_name(&r->user_ids, user) : NULL;
 }
 
 const char *prism_ranker_item_id(const prism_ranker *r, int32_t item)
 {
-  return r && r->has_ids ? prism__idmap_name(&r->item_ids, item) : NULL;
+  return r && r->has_ids ? prism__ranker_idmap_name(&r->item_ids, item) : NULL;
 }
 
 /* Without an id map a model names its rows by their decimal index. */
 int32_t prism__ranker_lookup(const prism_ranker *r, int items, const char *id)
 {
   if (r->has_ids)
-    return prism__idmap_find(items ? &r->item_ids : &r->user_ids, id);
+    return prism__ranker_idmap_find(items ? &r->item_ids : &r->user_ids, id);
   char *end;
   long v = strtol(id, &end, 10);
   if (end == id || *end || v < 0 || v >= (items ? r->num_items : r->num_users))
@@ -384,11 +385,11 @@ int prism_ranker_find_item(const prism_ranker *r, const char *id, int32_t *out)
 
 /* ---- scores, fold-in, explain ---- */
 
-float prism__score(const prism_ranker *r, const float *u, float user_bias, int32_t item)
+float prism__ranker_score(const prism_ranker *r, const float *u, float user_bias, int32_t item)
 {
   const float *y = r->item_factors + (size_t)item * r->hp.factors;
   return user_bias + r->global_bias + (r->item_bias ? r->item_bias[item] : 0.0f) +
-         prism__dot(u, y, r->hp.factors);
+         prism__linalg_dot(u, y, r->hp.factors);
 }
 
 static int check_user(const prism_ranker *r, int32_t user)
@@ -414,16 +415,16 @@ int prism_ranker_predict(const prism_ranker *r, int32_t user, int32_t item, floa
     rc = check_item(r, item);
   if (rc != PRISM_OK)
     return rc;
-  float s = prism__score(r, r->user_factors + (size_t)user * r->hp.factors,
-                         r->user_bias ? r->user_bias[user] : 0.0f, item);
+  float s = prism__ranker_score(r, r->user_factors + (size_t)user * r->hp.factors,
+                                r->user_bias ? r->user_bias[user] : 0.0f, item);
   if (r->hp.algorithm == PRISM_RANKER_MF)
     s = fminf(fmaxf(s, r->hp.rating_min), r->hp.rating_max);
   *out = s;
   return PRISM_OK;
 }
 
-int prism__history_csr(const prism_ranker *r, const int32_t *items, const float *values, size_t n,
-                       prism__csr *out)
+int prism__ranker_history_csr(const prism_ranker *r, const int32_t *items, const float *values,
+                              size_t n, prism__ranker_csr *out)
 {
   if (n == 0)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "empty history");
@@ -432,51 +433,52 @@ int prism__history_csr(const prism_ranker *r, const int32_t *items, const float 
   int32_t *zeros = prism__calloc(n, sizeof *zeros);
   if (!zeros)
     return PRISM_ERR_NO_MEMORY;
-  int rc = prism__csr_from_coo(out, 1, r->num_items, n, zeros, items, values);
+  int rc = prism__ranker_csr_from_coo(out, 1, r->num_items, n, zeros, items, values);
   prism__free(zeros);
   return rc == PRISM_OK ? rc : prism__error_prefix("history: ");
 }
 
 /* Exact ALS solve of one history: x = W^-1 b; W's Cholesky factor returned in L when non-NULL. */
-static int als_solve_history(const prism_ranker *r, const prism__csr *h, float *x, float *L_out)
+static int als_solve_history(const prism_ranker *r, const prism__ranker_csr *h, float *x,
+                             float *L_out)
 {
   int F = r->hp.factors;
   float *W = L_out ? L_out : prism__mallocn((size_t)F * F, sizeof *W);
   if (!W)
     return PRISM_ERR_NO_MEMORY;
-  prism__als_user_system(W, x, r->item_factors, r->item_gram, h->index, h->value, (size_t)h->ptr[1],
-                         F, r->hp.alpha);
+  prism__ranker_als_user_system(W, x, r->item_factors, r->item_gram, h->index, h->value,
+                                (size_t)h->ptr[1], F, r->hp.alpha);
   int rc = PRISM_OK;
-  if (prism__cholesky(W, F) != 0)
+  if (prism__linalg_cholesky(W, F) != 0)
     rc = prism__error(PRISM_ERR_INTERNAL, "ALS user system is not positive definite");
   else
-    prism__cholesky_solve(W, F, x);
+    prism__linalg_cholesky_solve(W, F, x);
   if (!L_out)
     prism__free(W);
   return rc;
 }
 
-static int fold_in_csr(const prism_ranker *r, const prism__csr *h, float *x, float *bias)
+static int fold_in_csr(const prism_ranker *r, const prism__ranker_csr *h, float *x, float *bias)
 {
   *bias = 0.0f;
   if (r->hp.algorithm == PRISM_RANKER_ALS)
     return als_solve_history(r, h, x, NULL);
   if (r->hp.algorithm == PRISM_RANKER_BPR)
-    return prism__bpr_fold_in(r, h, x);
-  return prism__mf_fold_in(r, h, x, bias);
+    return prism__ranker_bpr_fold_in(r, h, x);
+  return prism__ranker_mf_fold_in(r, h, x, bias);
 }
 
-int prism__fold_in(const prism_ranker *r, const int32_t *history, const float *values, size_t n,
-                   float *factors, float *bias, prism__csr *h_out)
+int prism__ranker_fold_in(const prism_ranker *r, const int32_t *history, const float *values,
+                          size_t n, float *factors, float *bias, prism__ranker_csr *h_out)
 {
-  prism__csr h = { 0, 0, NULL, NULL, NULL };
-  int rc = prism__history_csr(r, history, values, n, &h);
+  prism__ranker_csr h = { 0, 0, NULL, NULL, NULL };
+  int rc = prism__ranker_history_csr(r, history, values, n, &h);
   if (rc == PRISM_OK)
     rc = fold_in_csr(r, &h, factors, bias);
   if (rc == PRISM_OK && h_out)
     *h_out = h;
   else
-    prism__csr_free(&h);
+    prism__ranker_csr_free(&h);
   return rc;
 }
 
@@ -486,7 +488,7 @@ int prism_ranker_fold_in(const prism_ranker *r, const int32_t *history, const fl
   float b;
   PRISM_CHECK_ARG(r);
   PRISM_CHECK_ARG(factors);
-  int rc = prism__fold_in(r, history, values, history_count, factors, &b, NULL);
+  int rc = prism__ranker_fold_in(r, history, values, history_count, factors, &b, NULL);
   if (rc == PRISM_OK && bias)
     *bias = b;
   return rc;
@@ -496,7 +498,7 @@ int prism_ranker_fold_in(const prism_ranker *r, const int32_t *history, const fl
 static int als_contributions(const prism_ranker *r, int32_t user, int32_t item, float *out)
 {
   int F = r->hp.factors;
-  prism__csr h = { 1, r->num_items, NULL, NULL, NULL };
+  prism__ranker_csr h = { 1, r->num_items, NULL, NULL, NULL };
   int64_t row[2] = { 0, r->seen.ptr[user + 1] - r->seen.ptr[user] };
   h.ptr = row;
   h.index = r->seen.index + r->seen.ptr[user];
@@ -505,7 +507,7 @@ static int als_contributions(const prism_ranker *r, int32_t user, int32_t item, 
   int rc = L && x ? als_solve_history(r, &h, x, L) : PRISM_ERR_NO_MEMORY;
   if (rc == PRISM_OK) {
     memcpy(x, r->item_factors + (size_t)item * F, (size_t)F * sizeof *x);
-    prism__cholesky_solve(L, F, x);
+    prism__linalg_cholesky_solve(L, F, x);
     for (int64_t e = 0; e < row[1]; e++) {
       float v = h.value[e];
       float c = v > 0 ? 1.0f + r->hp.alpha * v : 0.0f;
@@ -526,7 +528,7 @@ static float cosine(const prism_ranker *r, int32_t a, int32_t b)
   int F = r->hp.factors;
   const float *x = r->item_factors + (size_t)a * F, *y = r->item_factors + (size_t)b * F;
   double n = (double)r->item_norms[a] * r->item_norms[b];
-  return n > 0.0 ? (float)(prism__dot(x, y, F) / n) : 0.0f;
+  return n > 0.0 ? (float)(prism__linalg_dot(x, y, F) / n) : 0.0f;
 }
 
 static void similarity_shares(const prism_ranker *r, int32_t user, int32_t item, float *out)
@@ -565,10 +567,10 @@ int prism_ranker_explain(const prism_ranker *r, int32_t user, int32_t item, int 
   else
     similarity_shares(r, user, item, share);
   if (rc == PRISM_OK) {
-    prism__topk h = { items, contributions, 0, (size_t)n };
+    prism__ranker_topk h = { items, contributions, 0, (size_t)n };
     for (int64_t e = 0; e < len; e++)
-      prism__topk_push(&h, r->seen.index[begin + e], share[e]);
-    prism__topk_finish(&h);
+      prism__ranker_topk_push(&h, r->seen.index[begin + e], share[e]);
+    prism__ranker_topk_finish(&h);
     *count = h.size;
   }
   prism__free(share);
@@ -586,11 +588,11 @@ int prism_ranker_similar_items(const prism_ranker *r, int32_t item, int k, int32
   int rc = check_item(r, item);
   if (rc != PRISM_OK)
     return rc;
-  prism__topk h = { items, scores, 0, (size_t)k };
+  prism__ranker_topk h = { items, scores, 0, (size_t)k };
   for (int32_t j = 0; j < r->num_items; j++)
     if (j != item)
-      prism__topk_push(&h, j, cosine(r, item, j));
-  prism__topk_finish(&h);
+      prism__ranker_topk_push(&h, j, cosine(r, item, j));
+  prism__ranker_topk_finish(&h);
   *count = h.size;
   return PRISM_OK;
 }

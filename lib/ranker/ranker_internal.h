@@ -1,6 +1,6 @@
 /* Internal: the ranker's data structures, shared by its source files. */
-#ifndef PRISM_RANKER_INTERNAL_H
-#define PRISM_RANKER_INTERNAL_H
+#ifndef PRISM__RANKER_INTERNAL_H
+#define PRISM__RANKER_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +12,7 @@
  * Dot product with eight running sums in a fixed order: the compiler turns it
  * into SIMD without -ffast-math, and the result never depends on threads.
  */
-static inline float prism__dot(const float *a, const float *b, int n)
+static inline float prism__linalg_dot(const float *a, const float *b, int n)
 {
   float acc[8] = { 0, 0, 0, 0, 0, 0, 0, 0 }, s = 0.0f;
   int k = 0;
@@ -25,127 +25,131 @@ static inline float prism__dot(const float *a, const float *b, int n)
 }
 
 /* Factor count limit: the solvers keep per-row vectors on the stack. */
-#define PRISM_RANKER_MAX_FACTORS 1024
+#define PRISM__RANKER_MAX_FACTORS 1024
 
 /* The first released size of each params struct (later fields default to zero). */
-#define PRISM_RANKER_PARAMS_V1_SIZE \
+#define PRISM__RANKER_PARAMS_V1_SIZE \
   (offsetof(prism_ranker_params, progress_payload) + sizeof(void *))
-#define PRISM_RANKER_FILTER_V1_SIZE \
+#define PRISM__RANKER_FILTER_V1_SIZE \
   (offsetof(prism_ranker_filter, candidate_count) + sizeof(size_t))
 
 /* String <-> dense index map (open addressing over owned copies). */
-typedef struct prism__idmap {
+typedef struct prism__ranker_idmap {
   char **names; /* index -> id */
   int32_t count;
   int32_t *slots;  /* hash slot -> index + 1 (0 empty) */
   size_t capacity; /* power of two */
   size_t names_cap;
-} prism__idmap;
+} prism__ranker_idmap;
 
-void prism__idmap_free(prism__idmap *m);
+void prism__ranker_idmap_free(prism__ranker_idmap *m);
 /* Index of `id`, -1 when absent. */
-int32_t prism__idmap_find(const prism__idmap *m, const char *id);
+int32_t prism__ranker_idmap_find(const prism__ranker_idmap *m, const char *id);
 /* Index of `id`, inserting a copy when new. */
-int prism__idmap_intern(prism__idmap *m, const char *id, int32_t *out);
+int prism__ranker_idmap_intern(prism__ranker_idmap *m, const char *id, int32_t *out);
 /* Index of `id` or PRISM_ERR_NOT_FOUND naming it as a `what` ("user", "item"). */
-int prism__idmap_lookup(const prism__idmap *m, const char *id, const char *what, int32_t *out);
+int prism__ranker_idmap_lookup(const prism__ranker_idmap *m, const char *id, const char *what,
+                               int32_t *out);
 /* Id of index i (borrowed), NULL when out of range. */
-const char *prism__idmap_name(const prism__idmap *m, int32_t i);
+const char *prism__ranker_idmap_name(const prism__ranker_idmap *m, int32_t i);
 /* Copy `src` into an empty map. */
-int prism__idmap_copy(prism__idmap *dst, const prism__idmap *src);
+int prism__ranker_idmap_copy(prism__ranker_idmap *dst, const prism__ranker_idmap *src);
 
 struct prism_interactions {
-  prism__idmap users, items;
+  prism__ranker_idmap users, items;
   int32_t *user, *item;
   float *value;
   size_t count, cap;
 };
 
 /* Compressed sparse rows: row r holds index[ptr[r] .. ptr[r+1]). */
-typedef struct prism__csr {
+typedef struct prism__ranker_csr {
   int32_t rows, cols;
   int64_t *ptr;
   int32_t *index;
   float *value;
-} prism__csr;
+} prism__ranker_csr;
 
-void prism__csr_free(prism__csr *m);
+void prism__ranker_csr_free(prism__ranker_csr *m);
 /* From COO: rows sorted by column, duplicates summed; validates indices and values. */
-int prism__csr_from_coo(prism__csr *out, int32_t rows, int32_t cols, size_t count,
-                        const int32_t *row, const int32_t *col, const float *value);
+int prism__ranker_csr_from_coo(prism__ranker_csr *out, int32_t rows, int32_t cols, size_t count,
+                               const int32_t *row, const int32_t *col, const float *value);
 /* Validate a caller's CSR (monotone ptr, indices in range, finite values). */
-int prism__csr_check(int32_t rows, int32_t cols, const int64_t *ptr, const int32_t *index,
-                     const float *value, const char *what);
-int prism__csr_transpose(prism__csr *out, const prism__csr *in);
+int prism__ranker_csr_check(int32_t rows, int32_t cols, const int64_t *ptr, const int32_t *index,
+                            const float *value, const char *what);
+int prism__ranker_csr_transpose(prism__ranker_csr *out, const prism__ranker_csr *in);
 
 /* The resolved hyperparameters (no zeros left). */
-typedef struct prism__rk_hyper {
+typedef struct prism__ranker_hyper {
   int algorithm, factors, iterations, cg_steps;
   float regularization, alpha, learning_rate, rating_min, rating_max;
   uint64_t seed;
-} prism__rk_hyper;
+} prism__ranker_hyper;
 
 struct prism_ranker {
-  prism__rk_hyper hp;
+  prism__ranker_hyper hp;
   int32_t num_users, num_items;
-  float *user_factors; /* [num_users x factors] */
-  float *item_factors; /* [num_items x factors] */
-  float *user_bias;    /* MF only */
-  float *item_bias;    /* BPR and MF */
-  float global_bias;   /* MF only */
-  prism__csr seen;     /* the training interactions, user rows */
-  float *item_gram;    /* ALS: Y'Y + reg*I, for exact solves (fold-in, explain) */
-  float *item_norms;   /* |y_i|, for cosine similarity */
+  float *user_factors;    /* [num_users x factors] */
+  float *item_factors;    /* [num_items x factors] */
+  float *user_bias;       /* MF only */
+  float *item_bias;       /* BPR and MF */
+  float global_bias;      /* MF only */
+  prism__ranker_csr seen; /* the training interactions, user rows */
+  float *item_gram;       /* ALS: Y'Y + reg*I, for exact solves (fold-in, explain) */
+  float *item_norms;      /* |y_i|, for cosine similarity */
   int has_ids;
-  prism__idmap user_ids, item_ids;
+  prism__ranker_idmap user_ids, item_ids;
 };
 
 /* Allocation of an empty ranker with factor (and bias) storage. */
-int prism__ranker_alloc(prism_ranker **out, const prism__rk_hyper *hp, int32_t users,
+int prism__ranker_alloc(prism_ranker **out, const prism__ranker_hyper *hp, int32_t users,
                         int32_t items);
 
 /* Training kernels: fill r's factors from the user rows (and their transpose). */
-int prism__als_fit(prism_ranker *r, const prism__csr *ui, const prism__csr *iu,
-                   const prism_ranker_params *params);
-int prism__bpr_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_params *params);
-int prism__mf_fit(prism_ranker *r, const prism__csr *ui, const prism_ranker_params *params);
+int prism__ranker_als_fit(prism_ranker *r, const prism__ranker_csr *ui, const prism__ranker_csr *iu,
+                          const prism_ranker_params *params);
+int prism__ranker_bpr_fit(prism_ranker *r, const prism__ranker_csr *ui,
+                          const prism_ranker_params *params);
+int prism__ranker_mf_fit(prism_ranker *r, const prism__ranker_csr *ui,
+                         const prism_ranker_params *params);
 
 /* Fold-in of one history (a 1-row CSR, sorted, no duplicates) with item factors fixed. */
-int prism__bpr_fold_in(const prism_ranker *r, const prism__csr *hist, float *x);
-int prism__mf_fold_in(const prism_ranker *r, const prism__csr *hist, float *x, float *bias);
+int prism__ranker_bpr_fold_in(const prism_ranker *r, const prism__ranker_csr *hist, float *x);
+int prism__ranker_mf_fold_in(const prism_ranker *r, const prism__ranker_csr *hist, float *x,
+                             float *bias);
 
 /*
  * One ALS half step: solve each row of X given Y (with Y'Y + reg*I = gram),
  * rows of `m` giving the interactions, by `cg_steps` conjugate-gradient steps
  * warm-started from X. Fails only when scratch cannot be allocated.
  */
-int prism__als_solve_cg(float *X, const float *Y, const float *gram, const prism__csr *m,
-                        int factors, float alpha, int cg_steps);
+int prism__ranker_als_solve_cg(float *X, const float *Y, const float *gram,
+                               const prism__ranker_csr *m, int factors, float alpha, int cg_steps);
 /* gram = Y'Y + reg * I  ([F x F]). */
-void prism__als_gram(float *gram, const float *Y, int32_t rows, int factors, float reg);
+void prism__ranker_als_gram(float *gram, const float *Y, int32_t rows, int factors, float reg);
 
 /*
  * W = gram + sum_j alpha*|v_j| y_j y_j' and b = sum_j c_j p_j y_j for one history;
  * the user's exact ALS system.
  */
-void prism__als_user_system(float *W, float *b, const float *Y, const float *gram,
-                            const int32_t *items, const float *values, size_t n, int factors,
-                            float alpha);
+void prism__ranker_als_user_system(float *W, float *b, const float *Y, const float *gram,
+                                   const int32_t *items, const float *values, size_t n, int factors,
+                                   float alpha);
 
 /* In-place Cholesky of an SPD [n x n] matrix (lower); 0 on success, -1 if not SPD. */
-int prism__cholesky(float *A, int n);
+int prism__linalg_cholesky(float *A, int n);
 /* Solve L L' x = b in place. */
-void prism__cholesky_solve(const float *L, int n, float *b);
+void prism__linalg_cholesky_solve(const float *L, int n, float *b);
 
 /*
  * Random streams (the generator shared with sampling in lib/generate): each
  * use draws from its own stream of the model's seed.
  */
 enum {
-  PRISM_RANKER_STREAM_INIT = 1,
-  PRISM_RANKER_STREAM_BPR = 2,
-  PRISM_RANKER_STREAM_BPR_FOLD_IN = 3,
-  PRISM_RANKER_STREAM_MF = 4
+  PRISM__RANKER_STREAM_INIT = 1,
+  PRISM__RANKER_STREAM_BPR = 2,
+  PRISM__RANKER_STREAM_BPR_FOLD_IN = 3,
+  PRISM__RANKER_STREAM_MF = 4
 };
 
 /* Uniform in [0, n). */
@@ -154,39 +158,39 @@ uint64_t prism__rng_below(prism__rng *g, uint64_t n);
 double prism__rng_normal(prism__rng *g);
 
 /* Score and top-k selection shared by the recommend paths. */
-typedef struct prism__topk {
+typedef struct prism__ranker_topk {
   int32_t *items;
   float *scores;
   size_t size, k;
-} prism__topk;
+} prism__ranker_topk;
 
-void prism__topk_push(prism__topk *h, int32_t item, float score);
+void prism__ranker_topk_push(prism__ranker_topk *h, int32_t item, float score);
 /* Sort the heap contents best first (ties: lower index first). */
-void prism__topk_finish(prism__topk *h);
+void prism__ranker_topk_finish(prism__ranker_topk *h);
 
 /* Model score of (user factors u, user bias ub) for item i. */
-float prism__score(const prism_ranker *r, const float *u, float user_bias, int32_t item);
+float prism__ranker_score(const prism_ranker *r, const float *u, float user_bias, int32_t item);
 
 /* A filter with struct_size checked and defaults for NULL, validated against the item count. */
-int prism__filter_resolve(const prism_ranker *r, const prism_ranker_filter *in,
-                          prism_ranker_filter *out);
+int prism__ranker_filter_resolve(const prism_ranker *r, const prism_ranker_filter *in,
+                                 prism_ranker_filter *out);
 
 /* Rank with explicit user factors and an explicit seen list (sorted). */
-int prism__recommend_vec(const prism_ranker *r, const float *u, float user_bias,
-                         const int32_t *seen, size_t seen_count, int k,
-                         const prism_ranker_filter *filter, int32_t *items, float *scores,
-                         size_t *count);
+int prism__ranker_recommend_vec(const prism_ranker *r, const float *u, float user_bias,
+                                const int32_t *seen, size_t seen_count, int k,
+                                const prism_ranker_filter *filter, int32_t *items, float *scores,
+                                size_t *count);
 
 /* A caller's history as a sorted 1-row CSR (duplicates summed), validated against r. */
-int prism__history_csr(const prism_ranker *r, const int32_t *items, const float *values, size_t n,
-                       prism__csr *out);
+int prism__ranker_history_csr(const prism_ranker *r, const int32_t *items, const float *values,
+                              size_t n, prism__ranker_csr *out);
 
 /*
  * Fold in a history: factors and bias of a user with these items; the
  * history's sorted CSR is handed to *h_out when non-NULL (caller frees).
  */
-int prism__fold_in(const prism_ranker *r, const int32_t *history, const float *values, size_t n,
-                   float *factors, float *bias, prism__csr *h_out);
+int prism__ranker_fold_in(const prism_ranker *r, const int32_t *history, const float *values,
+                          size_t n, float *factors, float *bias, prism__ranker_csr *h_out);
 
 /* Model index of a user (items 0) or item (items 1) id, -1 when unknown; sets no error. */
 int32_t prism__ranker_lookup(const prism_ranker *r, int items, const char *id);
@@ -195,7 +199,7 @@ int32_t prism__ranker_lookup(const prism_ranker *r, int items, const char *id);
 int prism__ranker_finish(prism_ranker *r, const char *what);
 
 /* Resolve the zero-means-default fields of params and validate them. */
-int prism__resolve_params(const prism_ranker_params *params, prism_ranker_params *copy,
-                          prism__rk_hyper *hp);
+int prism__ranker_resolve_params(const prism_ranker_params *params, prism_ranker_params *copy,
+                                 prism__ranker_hyper *hp);
 
 #endif

@@ -19,10 +19,10 @@
 int prism_ranker_filter_init(prism_ranker_filter *f, size_t struct_size)
 {
   PRISM_CHECK_ARG(f);
-  if (struct_size < PRISM_RANKER_FILTER_V1_SIZE)
+  if (struct_size < PRISM__RANKER_FILTER_V1_SIZE)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "prism_ranker_filter_init: struct_size %zu is below %zu", struct_size,
-                        (size_t)PRISM_RANKER_FILTER_V1_SIZE);
+                        (size_t)PRISM__RANKER_FILTER_V1_SIZE);
   memset(f, 0, struct_size);
   f->struct_size = struct_size;
   f->exclude_seen = 1;
@@ -40,15 +40,15 @@ static int check_items(const prism_ranker *r, const int32_t *items, size_t n, co
   return PRISM_OK;
 }
 
-int prism__filter_resolve(const prism_ranker *r, const prism_ranker_filter *in,
-                          prism_ranker_filter *out)
+int prism__ranker_filter_resolve(const prism_ranker *r, const prism_ranker_filter *in,
+                                 prism_ranker_filter *out)
 {
   prism_ranker_filter_init(out, sizeof *out);
   if (in) {
-    if (in->struct_size < PRISM_RANKER_FILTER_V1_SIZE)
+    if (in->struct_size < PRISM__RANKER_FILTER_V1_SIZE)
       return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                           "prism_ranker_filter: struct_size %zu is below %zu", in->struct_size,
-                          (size_t)PRISM_RANKER_FILTER_V1_SIZE);
+                          (size_t)PRISM__RANKER_FILTER_V1_SIZE);
     memcpy(out, in, in->struct_size < sizeof *out ? in->struct_size : sizeof *out);
   }
   int rc = check_items(r, out->exclude, out->exclude_count, "exclude");
@@ -58,10 +58,10 @@ int prism__filter_resolve(const prism_ranker *r, const prism_ranker_filter *in,
 /* Rows to rank: either users of the model or explicit vectors with their own seen lists. */
 typedef struct rank_rows {
   size_t n;
-  const int32_t *users;   /* model users, or NULL */
-  const float *factors;   /* explicit [n x F] when users is NULL */
-  const float *bias;      /* explicit user biases (may be NULL) */
-  const prism__csr *seen; /* row i's seen items: users[i]'s row, or row i */
+  const int32_t *users;          /* model users, or NULL */
+  const float *factors;          /* explicit [n x F] when users is NULL */
+  const float *bias;             /* explicit user biases (may be NULL) */
+  const prism__ranker_csr *seen; /* row i's seen items: users[i]'s row, or row i */
 } rank_rows;
 
 /* The eligible item set: all items minus a mask, or a sorted pool with packed factors. */
@@ -94,8 +94,8 @@ static void select_row(const rank_job *job, size_t row, const float *tile, size_
                        int64_t *seen_pos, int64_t seen_end, const int32_t *seen_index)
 {
   const item_set *s = job->set;
-  prism__topk h = { job->items + row * job->k, job->scores + row * job->k, job->counts[row],
-                    job->k };
+  prism__ranker_topk h = { job->items + row * job->k, job->scores + row * job->k, job->counts[row],
+                           job->k };
   for (size_t j = 0; j < nj; j++) {
     /* Most scores lose to the heap's worst: reject them before any other work. */
     if (h.size == h.k && tile[j] < h.scores[0])
@@ -109,7 +109,7 @@ static void select_row(const rank_job *job, size_t row, const float *tile, size_
       if (*seen_pos < seen_end && seen_index[*seen_pos] == item)
         continue;
     }
-    prism__topk_push(&h, item, tile[j]);
+    prism__ranker_topk_push(&h, item, tile[j]);
   }
   job->counts[row] = h.size;
 }
@@ -145,7 +145,7 @@ static void rank_tile(const rank_job *job, size_t u0, size_t nu, float *A, float
   for (size_t j0 = 0; j0 < s->count; j0 += TILE_ITEMS) {
     size_t nj = s->count - j0 < TILE_ITEMS ? s->count - j0 : TILE_ITEMS;
     const float *B = s->pool ? s->packed + j0 * F : r->item_factors + j0 * F;
-    prism__sgemm_nt(nu, nj, F, 1.0f, A, F, B, F, 0.0f, C, nj);
+    prism__linalg_sgemm_nt(nu, nj, F, 1.0f, A, F, B, F, 0.0f, C, nj);
     for (size_t i = 0; i < nu; i++) {
       float *c = C + i * nj;
       for (size_t j = 0; j < nj; j++) {
@@ -223,7 +223,7 @@ static int rank_rows_run(const prism_ranker *r, const rank_rows *rows, int k,
 {
   prism_ranker_filter f;
   item_set set;
-  int rc = prism__filter_resolve(r, filter, &f);
+  int rc = prism__ranker_filter_resolve(r, filter, &f);
   if (rc != PRISM_OK)
     return rc;
   rc = item_set_build(r, &f, &set);
@@ -234,8 +234,9 @@ static int rank_rows_run(const prism_ranker *r, const rank_rows *rows, int k,
     if (atomic_load(&job.failed))
       rc = prism__error(PRISM_ERR_NO_MEMORY, "recommend: out of memory for score tiles");
     for (size_t i = 0; rc == PRISM_OK && i < rows->n; i++) {
-      prism__topk h = { items + i * (size_t)k, scores + i * (size_t)k, counts[i], (size_t)k };
-      prism__topk_finish(&h);
+      prism__ranker_topk h = { items + i * (size_t)k, scores + i * (size_t)k, counts[i],
+                               (size_t)k };
+      prism__ranker_topk_finish(&h);
     }
   }
   item_set_free(&set);
@@ -273,16 +274,16 @@ int prism_ranker_recommend_history(const prism_ranker *r, const int32_t *history
   PRISM_CHECK_ARG(r);
   PRISM_CHECK_ARG(k > 0);
   PRISM_CHECK_ARG(items && scores && count);
-  prism__csr h;
+  prism__ranker_csr h;
   float bias;
   float *x = prism__mallocn((size_t)r->hp.factors, sizeof *x);
   if (!x)
     return PRISM_ERR_NO_MEMORY;
-  int rc = prism__fold_in(r, history, values, history_count, x, &bias, &h);
+  int rc = prism__ranker_fold_in(r, history, values, history_count, x, &bias, &h);
   if (rc == PRISM_OK) {
     rank_rows rows = { 1, NULL, x, &bias, &h };
     rc = rank_rows_run(r, &rows, k, filter, items, scores, count);
-    prism__csr_free(&h);
+    prism__ranker_csr_free(&h);
   }
   prism__free(x);
   return rc;

@@ -1,7 +1,7 @@
 /* GPT-2's byte table and whitespace classes for the tokenizer. */
 #include <string.h>
 
-#include "tokenizer_impl.h"
+#include "tokenizer_internal.h"
 
 /*
  * GPT-2 keeps the printable bytes '!'..'~', 0xA1..0xAC and 0xAE..0xFF as their
@@ -13,7 +13,7 @@ static int byte_is_printable(unsigned b)
 }
 
 /* The 68 non-printable bytes in order: 0x00..0x20, 0x7F..0xA0, 0xAD. */
-uint32_t prism__tok_byte_char(unsigned b)
+uint32_t prism__tokenizer_byte_char(unsigned b)
 {
   if (byte_is_printable(b))
     return b;
@@ -24,7 +24,7 @@ uint32_t prism__tok_byte_char(unsigned b)
   return 0x100 + 67;
 }
 
-int prism__tok_char_byte(uint32_t cp)
+int prism__tokenizer_char_byte(uint32_t cp)
 {
   if (cp < 0x100)
     return byte_is_printable(cp) ? (int)cp : -1;
@@ -35,7 +35,7 @@ int prism__tok_char_byte(uint32_t cp)
   return cp == 0x100 + 67 ? 0xAD : -1;
 }
 
-int prism__white_space(uint32_t cp)
+int prism__tokenizer_white_space(uint32_t cp)
 {
   if (cp < 0x80)
     return cp == ' ' || (cp >= 0x09 && cp <= 0x0D);
@@ -43,13 +43,13 @@ int prism__white_space(uint32_t cp)
          cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
-int prism__py_isspace(uint32_t cp)
+int prism__tokenizer_py_isspace(uint32_t cp)
 {
-  return prism__white_space(cp) || (cp >= 0x1C && cp <= 0x1F);
+  return prism__tokenizer_white_space(cp) || (cp >= 0x1C && cp <= 0x1F);
 }
 
 /* One multiply per 8-byte word and one full mix at the end: words are short. */
-uint64_t prism__tok_hash_bytes(const void *data, size_t len)
+uint64_t prism__tokenizer_hash_bytes(const void *data, size_t len)
 {
   const unsigned char *p = data;
   uint64_t h = 0xcbf29ce484222325ULL ^ len, w;

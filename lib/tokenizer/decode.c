@@ -9,7 +9,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
-#include "tokenizer_impl.h"
+#include "tokenizer_internal.h"
 
 /* Bytes of one token into out (room for its length); returns the count. */
 static size_t token_bytes(const unsigned char *s, size_t len, unsigned char *out)
@@ -19,7 +19,7 @@ static size_t token_bytes(const unsigned char *s, size_t len, unsigned char *out
   while (i < len) {
     int b;
     n = prism__utf8_next(s + i, len - i, &cp);
-    if (cp == UINT32_MAX || (b = prism__tok_char_byte(cp)) < 0) {
+    if (cp == UINT32_MAX || (b = prism__tokenizer_char_byte(cp)) < 0) {
       memcpy(out, s, len);
       return len;
     }
@@ -29,7 +29,7 @@ static size_t token_bytes(const unsigned char *s, size_t len, unsigned char *out
   return o;
 }
 
-int prism__tok_build_decoder(prism_tokenizer *tok)
+int prism__tokenizer_build_decoder(prism_tokenizer *tok)
 {
   size_t total = 0, n_ids = (size_t)tok->n_ids;
   uint32_t off = 0;

@@ -12,7 +12,7 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/limits.h"
-#include "tokenizer_impl.h"
+#include "tokenizer_internal.h"
 
 enum { CL_L, CL_N, CL_S, CL_O }; /* letter, number, whitespace, other */
 
@@ -142,7 +142,7 @@ static inline int ascii_class(unsigned c)
 
 static int unicode_class(uint32_t cp)
 {
-  if (prism__white_space(cp))
+  if (prism__tokenizer_white_space(cp))
     return CL_S;
   switch (utf8proc_category((utf8proc_int32_t)cp)) {
   case UTF8PROC_CATEGORY_LU:
@@ -341,7 +341,7 @@ static const cache_slot *cache_find(workspace *ws, uint32_t tag, const unsigned 
   *victim = NULL;
   if (n > CACHE_KEY)
     return NULL;
-  h = prism__tok_hash_bytes(w, n);
+  h = prism__tokenizer_hash_bytes(w, n);
   set = ws->slots[h & (CACHE_SETS - 1)];
   for (int way = 0; way < 2; way++)
     if (set[way].tag == tag && set[way].key_len == n && memcmp(set[way].key, w, n) == 0)
@@ -445,7 +445,7 @@ static size_t skip_space_fwd(const unsigned char *s, size_t i, size_t end)
   uint32_t cp;
   while (i < end) {
     size_t n = prism__utf8_next(s + i, end - i, &cp);
-    if (!prism__py_isspace(cp))
+    if (!prism__tokenizer_py_isspace(cp))
       break;
     i += n;
   }
@@ -460,7 +460,7 @@ static size_t skip_space_back(const unsigned char *s, size_t start, size_t end)
     while (b > start && (s[b] & 0xC0) == 0x80)
       b--;
     prism__utf8_next(s + b, end - b, &cp);
-    if (!prism__py_isspace(cp))
+    if (!prism__tokenizer_py_isspace(cp))
       break;
     end = b;
   }
@@ -527,7 +527,7 @@ static int text_prepare(const prism_tokenizer *tok, text_in *t, const char *text
                         s[bad]);
   if (len)
     prism__utf8_next(s, len, &cp);
-  prefix = tok->add_prefix_space && len > 0 && !prism__py_isspace(cp);
+  prefix = tok->add_prefix_space && len > 0 && !prism__tokenizer_py_isspace(cp);
   if (bad == len && !prefix)
     return PRISM_OK;
   if (!prism__mul_ok(len, 3, &cap) || !prism__add_ok(cap, 1, &cap))

@@ -9,7 +9,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/json.h"
-#include "tokenizer_impl.h"
+#include "tokenizer_internal.h"
 
 #define MAX_FILE_SIZE ((size_t)1 << 30)
 #define MAX_ID ((1 << 24) - 1)
@@ -67,9 +67,9 @@ static size_t table_size(size_t n)
   return size;
 }
 
-int32_t prism__tok_lookup(const prism_tokenizer *tok, const char *s, size_t len)
+int32_t prism__tokenizer_lookup(const prism_tokenizer *tok, const char *s, size_t len)
 {
-  size_t i = (size_t)prism__tok_hash_bytes(s, len) & tok->vocab_mask;
+  size_t i = (size_t)prism__tokenizer_hash_bytes(s, len) & tok->vocab_mask;
   for (;; i = (i + 1) & tok->vocab_mask) {
     int32_t id = tok->vocab_table[i];
     if (id < 0)
@@ -113,7 +113,7 @@ static int alloc_tables(prism_tokenizer *tok, int32_t n_ids, size_t n_tokens, si
 static void vocab_insert(prism_tokenizer *tok, int32_t id)
 {
   const char *s = tok->arena + tok->tok_off[id];
-  size_t i = (size_t)prism__tok_hash_bytes(s, tok->tok_len[id]) & tok->vocab_mask;
+  size_t i = (size_t)prism__tokenizer_hash_bytes(s, tok->tok_len[id]) & tok->vocab_mask;
   while (tok->vocab_table[i] >= 0)
     i = (i + 1) & tok->vocab_mask;
   tok->vocab_table[i] = id;
@@ -190,8 +190,8 @@ static int fill_vocab(prism_tokenizer *tok, const load_src *src, const json_t *v
   }
   for (unsigned b = 0; b < 256; b++) {
     unsigned char utf8[4];
-    size_t n = prism__utf8_put(utf8, prism__tok_byte_char(b));
-    tok->byte_id[b] = prism__tok_lookup(tok, (const char *)utf8, n);
+    size_t n = prism__utf8_put(utf8, prism__tokenizer_byte_char(b));
+    tok->byte_id[b] = prism__tokenizer_lookup(tok, (const char *)utf8, n);
   }
   return PRISM_OK;
 }
@@ -201,8 +201,8 @@ static int add_merge(prism_tokenizer *tok, const char *what, size_t line, const 
                      size_t left_len, const char *right, size_t right_len, int32_t rank)
 {
   char buf[512];
-  int32_t a = prism__tok_lookup(tok, left, left_len);
-  int32_t b = prism__tok_lookup(tok, right, right_len);
+  int32_t a = prism__tokenizer_lookup(tok, left, left_len);
+  int32_t b = prism__tokenizer_lookup(tok, right, right_len);
   int32_t merged = -1;
 
   if (a < 0 || b < 0)
@@ -211,7 +211,7 @@ static int add_merge(prism_tokenizer *tok, const char *what, size_t line, const 
   if (left_len + right_len <= sizeof buf) {
     memcpy(buf, left, left_len);
     memcpy(buf + left_len, right, right_len);
-    merged = prism__tok_lookup(tok, buf, left_len + right_len);
+    merged = prism__tokenizer_lookup(tok, buf, left_len + right_len);
   }
   if (merged < 0)
     return prism__error(PRISM_ERR_FORMAT,
@@ -298,7 +298,8 @@ static void add_special(prism_tokenizer *tok, const char *text, size_t len, int3
 static void find_special_ids(prism_tokenizer *tok)
 {
   for (int k = 0; k < 5; k++)
-    tok->special[k] = prism__tok_lookup(tok, default_specials[k], strlen(default_specials[k]));
+    tok->special[k] =
+        prism__tokenizer_lookup(tok, default_specials[k], strlen(default_specials[k]));
 }
 
 /* vocab.json specials: the BART names present in the vocabulary; "<mask>" eats the space before it. */
@@ -309,7 +310,7 @@ static int default_added(prism_tokenizer *tok)
   if (!tok->added)
     return PRISM_ERR_NO_MEMORY;
   for (size_t k = 0; k < n; k++) {
-    int32_t id = prism__tok_lookup(tok, default_specials[k], strlen(default_specials[k]));
+    int32_t id = prism__tokenizer_lookup(tok, default_specials[k], strlen(default_specials[k]));
     if (id >= 0)
       add_special(tok, tok->arena + tok->tok_off[id], tok->tok_len[id], id, k == 4, 0, 1);
   }
@@ -395,7 +396,7 @@ static int build_from_files(prism_tokenizer *tok, const load_src *src, const voi
 static int finish(prism_tokenizer **out, prism_tokenizer *tok, int rc)
 {
   if (rc == PRISM_OK)
-    rc = prism__tok_build_decoder(tok);
+    rc = prism__tokenizer_build_decoder(tok);
   if (rc != PRISM_OK) {
     if (rc == PRISM_ERR_NO_MEMORY && prism_last_error_status() != PRISM_ERR_NO_MEMORY)
       prism__error(rc, "tokenizer: out of memory");
@@ -676,7 +677,7 @@ int prism_tokenizer_token_to_id(int32_t *id, const prism_tokenizer *tok, const c
   PRISM_CHECK_ARG(id);
   PRISM_CHECK_ARG(tok);
   PRISM_CHECK_ARG(token || token_len == 0);
-  found = token_len ? prism__tok_lookup(tok, token, token_len) : -1;
+  found = token_len ? prism__tokenizer_lookup(tok, token, token_len) : -1;
   if (found < 0)
     return prism__error(PRISM_ERR_NOT_FOUND, "tokenizer: no token \"%.*s\"",
                         token_len > 200 ? 200 : (int)token_len, token ? token : "");

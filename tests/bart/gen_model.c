@@ -164,12 +164,12 @@ static uint16_t to_bf16(float x)
 static void *encode(const gen_tensor *t, prism__st_dtype dtype, size_t numel)
 {
   uint16_t *half;
-  if (dtype == PRISM_ST_F32 || dtype == PRISM_ST_I32)
+  if (dtype == PRISM__ST_F32 || dtype == PRISM__ST_I32)
     return NULL;
   half = malloc(numel * sizeof *half);
   assert_non_null(half);
   for (size_t i = 0; i < numel; i++)
-    half[i] = dtype == PRISM_ST_F16 ? to_f16(t->data[i]) : to_bf16(t->data[i]);
+    half[i] = dtype == PRISM__ST_F16 ? to_f16(t->data[i]) : to_bf16(t->data[i]);
   return half;
 }
 
@@ -212,7 +212,7 @@ void gen_model_write(const gen_model *g, const char *dir, const gen_layout *lay)
     if (name != names[count])
       snprintf(names[count], sizeof names[count], "%s", name);
     o->name = names[count];
-    o->dtype = lay->bad_dtype && strcmp(name, lay->bad_dtype) == 0 ? PRISM_ST_I32 : lay->dtype;
+    o->dtype = lay->bad_dtype && strcmp(name, lay->bad_dtype) == 0 ? PRISM__ST_I32 : lay->dtype;
     o->ndim = t->ndim;
     o->shape[0] = t->shape[0];
     o->shape[1] = t->shape[1];

@@ -84,7 +84,7 @@ static void test_valid_folder_loads(void **state)
 {
   ctx *c = *state;
   prism_bart *m;
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
   assert_ok(prism_bart_load(&m, c->dir, NULL));
   prism_bart_free(m);
 }
@@ -92,7 +92,7 @@ static void test_valid_folder_loads(void **state)
 static void test_missing_tensor(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32,
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32,
                                  .skip = "model.decoder.layers.0.encoder_attn.v_proj.bias" });
   expect_load(c, PRISM_ERR_NOT_FOUND, "model.safetensors",
               "model.decoder.layers.0.encoder_attn.v_proj.bias");
@@ -101,7 +101,7 @@ static void test_missing_tensor(void **state)
 static void test_missing_embedding(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32, .skip = "model.shared.weight" });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32, .skip = "model.shared.weight" });
   expect_load(c, PRISM_ERR_NOT_FOUND, "model.safetensors", "model.shared.weight");
 }
 
@@ -109,7 +109,7 @@ static void test_wrong_shape(void **state)
 {
   ctx *c = *state;
   write_layout(
-      c, &(gen_layout){ .dtype = PRISM_ST_F32, .reshape = "model.encoder.layers.1.fc1.weight" });
+      c, &(gen_layout){ .dtype = PRISM__ST_F32, .reshape = "model.encoder.layers.1.fc1.weight" });
   expect_load(c, PRISM_ERR_FORMAT, "model.encoder.layers.1.fc1.weight", "[16, 24]");
 }
 
@@ -120,7 +120,7 @@ static void test_shape_contradicts_config(void **state)
   gen_config other = small;
   json_t *cfg;
   char path[1024];
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
   /* the config of a model with decoder_ffn_dim 21 over weights made with 20 */
   other.dec_ffn = 21;
   cfg = gen_config_json(&other);
@@ -133,7 +133,7 @@ static void test_shape_contradicts_config(void **state)
 static void test_bad_dtype(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32,
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32,
                                  .bad_dtype = "model.encoder.layernorm_embedding.bias" });
   expect_load(c, PRISM_ERR_UNSUPPORTED, "model.encoder.layernorm_embedding.bias", "I32");
 }
@@ -214,7 +214,7 @@ static void offsets_overlap(json_t *header, size_t data_len)
 static void test_offsets_out_of_range(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
   edit_header(c, offsets_past_end, 0);
   expect_load(c, PRISM_ERR_FORMAT, "model.safetensors", "final_logits_bias");
 }
@@ -222,7 +222,7 @@ static void test_offsets_out_of_range(void **state)
 static void test_offsets_overlap(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
   edit_header(c, offsets_overlap, 0);
   expect_load(c, PRISM_ERR_FORMAT, "overlap", "model.encoder.layers.0.");
 }
@@ -243,7 +243,7 @@ static void test_misaligned_f32_is_copied(void **state)
   ctx *c = *state;
   prism_bart *aligned, *misaligned;
   float a[3 * 30], b[3 * 30];
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
   assert_ok(prism_bart_load(&aligned, c->dir, NULL));
   assert_int_equal(aligned->n_owned, 0);
   forward_logits(aligned, a);
@@ -261,7 +261,7 @@ static void test_truncated_file(void **state)
   ctx *c = *state;
   char path[1024];
   struct stat st;
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
   snprintf(path, sizeof path, "%s/model.safetensors", c->dir);
   assert_int_equal(stat(path, &st), 0);
   assert_int_equal(truncate(path, st.st_size / 2), 0);
@@ -287,7 +287,7 @@ static void config_with(ctx *c, const char *key, const char *value)
   json_t *cfg = gen_config_json(&small), *v = json_loads(value, JSON_DECODE_ANY, NULL);
   char *text;
   assert_non_null(v);
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
   json_object_set_new(cfg, key, v);
   text = json_dumps(cfg, 0);
   write_text(c, "config.json", text);
@@ -298,7 +298,7 @@ static void config_with(ctx *c, const char *key, const char *value)
 static void test_bad_config_json(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
   write_text(c, "config.json", "{\"model_type\": \"bart\",\n \"d_model\": 16,,}");
   expect_load(c, PRISM_ERR_FORMAT, "config.json", "line 2");
   write_text(c, "config.json", "[1, 2]");
@@ -344,7 +344,7 @@ static void test_bad_config_fields(void **state)
 static void test_bad_generation_config(void **state)
 {
   ctx *c = *state;
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
   write_text(c, "generation_config.json", "{\"num_beams\": \"four\"}");
   expect_load(c, PRISM_ERR_FORMAT, "generation_config.json", "num_beams");
   write_text(c, "generation_config.json", "{\"forced_bos_token_id\": 99}");
@@ -357,7 +357,7 @@ static void test_missing_files(void **state)
 {
   ctx *c = *state;
   char path[1024];
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
   snprintf(path, sizeof path, "%s/model.safetensors", c->dir);
   unlink(path);
   expect_load(c, PRISM_ERR_NOT_FOUND, "model.safetensors.index.json", NULL);
@@ -370,7 +370,7 @@ static void test_bad_index(void **state)
 {
   ctx *c = *state;
   char path[1024];
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32, .shards = 2 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32, .shards = 2 });
   write_text(
       c, "model.safetensors.index.json",
       "{\"weight_map\": {\"model.shared.weight\": \"../model-00001-of-00002.safetensors\"}}");
@@ -379,7 +379,7 @@ static void test_bad_index(void **state)
   expect_load(c, PRISM_ERR_FORMAT, "model.safetensors.index.json", "weight_map");
   /* a shard the index names but the folder lacks */
   remove_tree(c->dir);
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32, .shards = 2 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32, .shards = 2 });
   snprintf(path, sizeof path, "%s/model-00002-of-00002.safetensors", c->dir);
   unlink(path);
   expect_load(c, PRISM_ERR_NOT_FOUND, "model-00002-of-00002.safetensors", NULL);
@@ -390,7 +390,7 @@ static void test_file_size_limit(void **state)
   ctx *c = *state;
   prism_bart_load_params p;
   prism_bart *m;
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
   assert_ok(prism_bart_load_params_init(&p, sizeof p));
   p.max_file_size = 4096;
   assert_status(prism_bart_load(&m, c->dir, &p), PRISM_ERR_LIMIT);
@@ -407,7 +407,7 @@ static void test_allocation_failures(void **state)
   prism_bart *m;
   prism_bart_session *s;
   long n, failures = 0;
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F16, .shards = 2 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F16, .shards = 2 });
   for (n = 1;; n++) {
     int rc;
     prism__alloc_fail_at(n);
@@ -437,7 +437,7 @@ static void test_session_allocates_nothing(void **state)
   prism_bart_session *s;
   const float *logits;
   float all[2 * 2 * 30];
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_BF16 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_BF16 });
   assert_ok(prism_bart_load(&m, c->dir, NULL));
   assert_ok(prism_bart_session_create(&s, m, NULL));
   prism__alloc_fail_at(0); /* resets the count */
@@ -463,7 +463,7 @@ static void test_session_misuse(void **state)
   int32_t ids[4] = { 0, 5, 6, 2 }, bad[4] = { 0, 5, 30, 2 }, mask[4] = { 1, 1, 2, 1 },
           src[2] = { 0, 2 };
   float out[4 * 30];
-  write_layout(c, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
   assert_ok(prism_bart_load(&m, c->dir, NULL));
   assert_ok(prism_bart_session_params_init(&p, sizeof p));
   p.max_batch = 2;

@@ -278,7 +278,7 @@ static void test_encoder_matches_reference(void **state)
   float hidden[BATCH * SRC * 24];
   double worst = 0;
   (void)state;
-  world_open(&w, &base_config, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  world_open(&w, &base_config, &(gen_layout){ .dtype = PRISM__ST_F32 });
   /* attention_mask NULL: derived from pad_token_id, which matches src_mask */
   assert_ok(prism_bart_session_encode(w.session, src_ids, NULL, BATCH, SRC, hidden));
   for (int b = 0; b < BATCH; b++) {
@@ -297,7 +297,7 @@ static void test_teacher_forced_matches_reference(void **state)
   world w = { 0 };
   double d;
   (void)state;
-  world_open(&w, &base_config, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  world_open(&w, &base_config, &(gen_layout){ .dtype = PRISM__ST_F32 });
   d = teacher_forced_diff(&w, 1);
   printf("teacher-forced logits max abs diff vs reference %.3g\n", d);
   assert_true(d <= TOLERANCE);
@@ -319,7 +319,7 @@ static void test_steps_with_reorder(void **state)
   uint32_t rnd = 99;
   int V = base_config.vocab;
   (void)state;
-  world_open(&w, &base_config, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  world_open(&w, &base_config, &(gen_layout){ .dtype = PRISM__ST_F32 });
   for (int i = 0; i < BATCH * SRC; i++)
     mask32[i] = src_mask[i];
   assert_ok(prism_bart_session_encode(w.session, src_ids, mask32, BATCH, SRC, NULL));
@@ -359,13 +359,13 @@ static void test_steps_with_reorder(void **state)
 static void test_layouts(void **state)
 {
   const gen_layout layouts[] = {
-    { .dtype = PRISM_ST_F16 },
-    { .dtype = PRISM_ST_BF16 },
-    { .dtype = PRISM_ST_F32, .shards = 3 },
-    { .dtype = PRISM_ST_BF16, .shards = 2, .no_prefix = 1 },
-    { .dtype = PRISM_ST_F32, .shared_alias = "lm_head.weight", .no_final_logits_bias = 1 },
-    { .dtype = PRISM_ST_F32, .shared_alias = "model.encoder.embed_tokens.weight" },
-    { .dtype = PRISM_ST_F16, .shared_alias = "decoder.embed_tokens.weight", .no_prefix = 1 },
+    { .dtype = PRISM__ST_F16 },
+    { .dtype = PRISM__ST_BF16 },
+    { .dtype = PRISM__ST_F32, .shards = 3 },
+    { .dtype = PRISM__ST_BF16, .shards = 2, .no_prefix = 1 },
+    { .dtype = PRISM__ST_F32, .shared_alias = "lm_head.weight", .no_final_logits_bias = 1 },
+    { .dtype = PRISM__ST_F32, .shared_alias = "model.encoder.embed_tokens.weight" },
+    { .dtype = PRISM__ST_F16, .shared_alias = "decoder.embed_tokens.weight", .no_prefix = 1 },
   };
   (void)state;
   for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
@@ -389,7 +389,7 @@ static void test_activations(void **state)
     double d;
     cfg.activation = acts[i];
     cfg.scale_embedding = (int)(i % 2);
-    world_open(&w, &cfg, &(gen_layout){ .dtype = PRISM_ST_F32 });
+    world_open(&w, &cfg, &(gen_layout){ .dtype = PRISM__ST_F32 });
     assert_string_equal(model_info(w.model).activation_function, acts[i]);
     d = teacher_forced_diff(&w, 1);
     printf("%s: max abs diff vs reference %.3g\n", acts[i], d);
@@ -403,7 +403,7 @@ static void test_info_reflects_config(void **state)
   world w = { 0 };
   prism_bart_info info;
   (void)state;
-  world_open(&w, &base_config, &(gen_layout){ .dtype = PRISM_ST_F32 });
+  world_open(&w, &base_config, &(gen_layout){ .dtype = PRISM__ST_F32 });
   info = model_info(w.model);
   assert_int_equal(info.vocab_size, 40);
   assert_int_equal(info.encoder_layers, 3);

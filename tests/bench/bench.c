@@ -94,9 +94,9 @@ static void sum_range(void *ctx, size_t b, size_t e)
   float s;
 #ifdef BENCH_X86
   unsigned cpu = prism__cpu_flags();
-  s = (cpu & PRISM_CPU_AVX512) ? sum_avx512(p, n)
-      : (cpu & PRISM_CPU_AVX2) ? sum_avx2(p, n)
-                               : sum_scalar(p, n);
+  s = (cpu & PRISM__CPU_AVX512) ? sum_avx512(p, n)
+      : (cpu & PRISM__CPU_AVX2) ? sum_avx2(p, n)
+                                : sum_scalar(p, n);
 #else
   s = sum_scalar(p, n);
 #endif

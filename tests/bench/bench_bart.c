@@ -94,7 +94,7 @@ static double gemm_peer_ms(const prism_bart_info *info, size_t rows)
     w[i] = (float)(i % 13) * 0.01f;
   for (int rep = 0; rep < 5; rep++) {
     double t = now_ms();
-    prism__sgemm_nt(rows, n, d, 1.0f, a, d, w, d, 0.0f, c, n);
+    prism__linalg_sgemm_nt(rows, n, d, 1.0f, a, d, w, d, 0.0f, c, n);
     t = now_ms() - t;
     best = t < best ? t : best;
   }

@@ -56,18 +56,18 @@ static void call(const problem *p, int impl, size_t c)
   const float *W = p->W + c * p->N * p->K;
   switch (impl) {
   case SKINNY_F32:
-    prism__skinny_gemm(p->M, p->N, p->K, p->X, p->K, W, p->K, NULL, p->Y, p->N, 0);
+    prism__linalg_skinny_gemm(p->M, p->N, p->K, p->X, p->K, W, p->K, NULL, p->Y, p->N, 0);
     break;
   case SKINNY_BF16:
-    prism__skinny_gemm_bf16(p->M, p->N, p->K, p->X, p->K, p->Wh + c * p->N * p->K, p->K, NULL, p->Y,
-                            p->N, 0);
+    prism__linalg_skinny_gemm_bf16(p->M, p->N, p->K, p->X, p->K, p->Wh + c * p->N * p->K, p->K,
+                                   NULL, p->Y, p->N, 0);
     break;
   case BLAS_SGEMM:
-    prism__sgemm_nt(p->M, p->N, p->K, 1.0f, p->X, p->K, W, p->K, 0.0f, p->Y, p->N);
+    prism__linalg_sgemm_nt(p->M, p->N, p->K, 1.0f, p->X, p->K, W, p->K, 0.0f, p->Y, p->N);
     break;
   default:
     for (size_t m = 0; m < p->M; m++)
-      prism__sgemv(p->N, p->K, 1.0f, W, p->K, p->X + m * p->K, 0.0f, p->Y + m * p->N);
+      prism__linalg_sgemv(p->N, p->K, 1.0f, W, p->K, p->X + m * p->K, 0.0f, p->Y + m * p->N);
   }
 }
 
@@ -100,7 +100,7 @@ static int problem_init(problem *p, const shape *s, size_t M)
     p->W[i] = (float)((i * 104729) % 2003) * 1e-3f - 1.0f;
   for (size_t c = 1; c < p->copies; c++)
     memcpy(p->W + c * one, p->W, one * sizeof(float));
-  prism__bf16_from_f32(p->Wh, p->W, p->copies * one);
+  prism__linalg_bf16_from_f32(p->Wh, p->W, p->copies * one);
   return 1;
 }
 
@@ -191,7 +191,7 @@ int main(int argc, char **argv)
          "\"cpu\": \"%s\", \"skinny_isa\": %d, \"read_gbs_1thread\": %.2f, \"read_gbs\": %.2f,"
          "\n  \"rows\": [\n",
          threads, samples, hot_cache ? "hot" : "cold", prism_cpu_features(),
-         (int)prism__skinny_isa_active(), bw1, bwn);
+         (int)prism__linalg_skinny_isa_active(), bw1, bwn);
   for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
     for (size_t m = 0; m < sizeof Ms / sizeof *Ms; m++, first = 0)
       bench_shape(&shapes[s], Ms[m], samples, bwn, first);

@@ -37,8 +37,8 @@ static void test_round_trip(void **state)
   float a[6] = { 1, 2, 3, 4, 5, 6 }, back[6];
   int32_t b[3] = { -1, 7, 9 };
   prism__st_out out[2] = {
-    { "weights", PRISM_ST_F32, 2, { 2, 3 }, a },
-    { "ids", PRISM_ST_I32, 1, { 3 }, b },
+    { "weights", PRISM__ST_F32, 2, { 2, 3 }, a },
+    { "ids", PRISM__ST_I32, 1, { 3 }, b },
   };
   prism__st_metadata meta[2] = { { "format", "pt" }, { "note", "x\ty" } };
   prism__st_file f;
@@ -75,20 +75,20 @@ static void test_half_conversions(void **state)
   const unsigned char f16[] = { 0x00, 0x3c, 0x00, 0xc0, 0xff, 0x7b, 0x01, 0x00, 0x00, 0x7c };
   /* bf16: 1.0, -3.0 */
   const unsigned char bf16[] = { 0x80, 0x3f, 0x40, 0xc0 };
-  prism__st_tensor t = { "h", PRISM_ST_F16, 1, { 5 }, 5, f16, sizeof f16 };
+  prism__st_tensor t = { "h", PRISM__ST_F16, 1, { 5 }, 5, f16, sizeof f16 };
   float out[5];
   (void)state;
   assert_ok(prism__st_to_f32(&t, out));
   assert_true(out[0] == 1.0f && out[1] == -2.0f && out[2] == 65504.0f);
   assert_true(out[3] == 1.0f / 16777216.0f);
   assert_true(isinf(out[4]) && out[4] > 0);
-  t.dtype = PRISM_ST_BF16;
+  t.dtype = PRISM__ST_BF16;
   t.data = bf16;
   t.numel = 2;
   t.nbytes = 4;
   assert_ok(prism__st_to_f32(&t, out));
   assert_true(out[0] == 1.0f && out[1] == -3.0f);
-  t.dtype = PRISM_ST_I32;
+  t.dtype = PRISM__ST_I32;
   assert_status(prism__st_to_f32(&t, out), PRISM_ERR_UNSUPPORTED);
 }
 

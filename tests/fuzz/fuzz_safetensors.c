@@ -18,7 +18,7 @@ static void walk(const prism__st_file *f)
     float *out;
     if (prism__st_find(f, t->name) != t)
       __builtin_trap();
-    if (t->dtype != PRISM_ST_F32 && t->dtype != PRISM_ST_F16 && t->dtype != PRISM_ST_BF16)
+    if (t->dtype != PRISM__ST_F32 && t->dtype != PRISM__ST_F16 && t->dtype != PRISM__ST_BF16)
       continue;
     out = prism__mallocn(t->numel ? (size_t)t->numel : 1, sizeof *out);
     if (out && prism__st_to_f32(t, out) == 0 && t->numel)

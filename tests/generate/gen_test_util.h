@@ -76,18 +76,18 @@ static inline int fake_reorder(void *ctx, const int32_t *src_rows)
   return PRISM_OK;
 }
 
-static inline prism__decoder fake_decoder_of(fake_decoder *f, size_t batch)
+static inline prism__generate_decoder fake_decoder_of(fake_decoder *f, size_t batch)
 {
-  prism__decoder d = { f, fake_start, fake_step, fake_reorder };
+  prism__generate_decoder d = { f, fake_start, fake_step, fake_reorder };
   memset(f, 0, sizeof *f);
   f->batch = batch;
   return d;
 }
 
 /* A resolved config for the fake model with HF's defaults. */
-static inline prism__gen_config fake_config(void)
+static inline prism__generate_config fake_config(void)
 {
-  prism__gen_config c;
+  prism__generate_config c;
   memset(&c, 0, sizeof c);
   c.vocab_size = FAKE_VOCAB;
   c.max_length = 20;
@@ -108,22 +108,22 @@ static inline prism__gen_config fake_config(void)
 }
 
 /* Processed scores for the step after seq[0..len): log-softmax first when `log_probs`. */
-static inline void processed_scores(const prism__gen_config *cfg, const int32_t *seq, size_t len,
-                                    size_t input, int log_probs, float *scores)
+static inline void processed_scores(const prism__generate_config *cfg, const int32_t *seq,
+                                    size_t len, size_t input, int log_probs, float *scores)
 {
   float logits[FAKE_VOCAB], scratch[FAKE_MAX_LEN];
   fake_logits(seq, len, input, logits);
   if (log_probs)
-    prism__gen_log_softmax(logits, FAKE_VOCAB, scores);
+    prism__generate_log_softmax(logits, FAKE_VOCAB, scores);
   else
     memcpy(scores, logits, sizeof logits);
-  prism__gen_process(cfg, seq, len, scores, scratch);
+  prism__generate_process(cfg, seq, len, scores, scratch);
 }
 
-static inline prism_generate_result *fake_generate(const prism__gen_config *cfg, size_t batch)
+static inline prism_generate_result *fake_generate(const prism__generate_config *cfg, size_t batch)
 {
   fake_decoder *f = malloc(sizeof *f);
-  prism__decoder dec;
+  prism__generate_decoder dec;
   prism_generate_result *res = NULL;
   assert_non_null(f);
   dec = fake_decoder_of(f, batch);

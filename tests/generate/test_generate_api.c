@@ -436,7 +436,7 @@ static void count_warnings(int level, const char *message, void *payload)
 static void test_resolve_defaults(void **state)
 {
   prism__bart_generation g;
-  prism__gen_config c;
+  prism__generate_config c;
   prism_generate_params p = params_from("{\"num_beams\": 3, \"forced_eos_token_id\": null}");
   int warnings = 0;
   (void)state;
@@ -456,7 +456,7 @@ static void test_resolve_defaults(void **state)
   g.forced_bos_token_id = 0;
   g.forced_eos_token_id = 2;
   prism_log_set(count_warnings, &warnings);
-  assert_ok(prism__gen_resolve(&c, &g, 100, 64, &p));
+  assert_ok(prism__generate_resolve(&c, &g, 100, 64, &p));
   prism_log_set(NULL, NULL);
   assert_int_equal(warnings, 1);
   assert_int_equal(c.num_beams, 3);
@@ -466,11 +466,11 @@ static void test_resolve_defaults(void **state)
   assert_int_equal(c.forced_eos_token_id, -1);
   assert_int_equal(c.pad_token_id, 2);
   assert_int_equal(c.decoder_start_token_id, 0);
-  assert_ok(prism__gen_resolve(&c, &g, 100, 64, NULL));
+  assert_ok(prism__generate_resolve(&c, &g, 100, 64, NULL));
   assert_int_equal(c.num_beams, 5);
   assert_int_equal(c.forced_eos_token_id, 2);
   g.max_new_tokens = 10;
-  assert_ok(prism__gen_resolve(&c, &g, 100, 64, NULL));
+  assert_ok(prism__generate_resolve(&c, &g, 100, 64, NULL));
   assert_int_equal(c.max_length, 11);
 }
 

@@ -8,12 +8,12 @@
 
 static void test_repetition_penalty(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   float scores[FAKE_VOCAB] = { 2.0f, -2.0f, 1.0f }, scratch[8];
   const int32_t seq[] = { 0, 1, 0 };
   (void)state;
   cfg.repetition_penalty = 2.0;
-  prism__gen_process(&cfg, seq, 3, scores, scratch);
+  prism__generate_process(&cfg, seq, 3, scores, scratch);
   /* Token 0 appears twice and is divided once; negative scores are multiplied. */
   assert_true(scores[0] == 1.0f);
   assert_true(scores[1] == -4.0f);
@@ -22,39 +22,39 @@ static void test_repetition_penalty(void **state)
 
 static void test_no_repeat_ngram(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   float scores[FAKE_VOCAB] = { 0 };
   const int32_t seq[] = { 7, 8, 9, 7, 8 };
   (void)state;
   cfg.no_repeat_ngram_size = 3;
-  prism__gen_process(&cfg, seq, 5, scores, NULL);
+  prism__generate_process(&cfg, seq, 5, scores, NULL);
   for (int v = 0; v < FAKE_VOCAB; v++)
     assert_true(v == 9 ? isinf(scores[v]) && scores[v] < 0 : scores[v] == 0.0f);
   /* Too short to hold an n-gram: nothing is banned. */
   memset(scores, 0, sizeof scores);
   cfg.no_repeat_ngram_size = 4;
-  prism__gen_process(&cfg, seq, 2, scores, NULL);
+  prism__generate_process(&cfg, seq, 2, scores, NULL);
   for (int v = 0; v < FAKE_VOCAB; v++)
     assert_true(scores[v] == 0.0f);
 }
 
 static void test_min_length_and_forced_tokens(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   float scores[FAKE_VOCAB];
   const int32_t seq[] = { FAKE_START, 5, 6, 7 };
   (void)state;
   cfg.min_length = 4;
   for (int v = 0; v < FAKE_VOCAB; v++)
     scores[v] = (float)v;
-  prism__gen_process(&cfg, seq, 3, scores, NULL);
+  prism__generate_process(&cfg, seq, 3, scores, NULL);
   assert_true(isinf(scores[FAKE_EOS]));
   scores[FAKE_EOS] = 1.0f;
-  prism__gen_process(&cfg, seq, 4, scores, NULL); /* long enough: EOS allowed */
+  prism__generate_process(&cfg, seq, 4, scores, NULL); /* long enough: EOS allowed */
   assert_true(scores[FAKE_EOS] == 1.0f);
   cfg.min_length = 0;
   cfg.forced_bos_token_id = 0;
-  prism__gen_process(&cfg, seq, 1, scores, NULL);
+  prism__generate_process(&cfg, seq, 1, scores, NULL);
   assert_true(scores[0] == 0.0f);
   for (int v = 1; v < FAKE_VOCAB; v++)
     assert_true(isinf(scores[v]) && scores[v] < 0);
@@ -63,16 +63,16 @@ static void test_min_length_and_forced_tokens(void **state)
   cfg.max_length = 5;
   for (int v = 0; v < FAKE_VOCAB; v++)
     scores[v] = (float)v;
-  prism__gen_process(&cfg, seq, 3, scores, NULL);
+  prism__generate_process(&cfg, seq, 3, scores, NULL);
   assert_true(scores[5] == 5.0f); /* not the last step yet */
-  prism__gen_process(&cfg, seq, 4, scores, NULL);
+  prism__generate_process(&cfg, seq, 4, scores, NULL);
   assert_true(scores[FAKE_EOS] == 0.0f && isinf(scores[5]));
 }
 
 static void test_top_k_keeps_ties(void **state)
 {
-  prism__gen_config cfg = fake_config();
-  prism__gen_pair pairs[FAKE_VOCAB];
+  prism__generate_config cfg = fake_config();
+  prism__generate_pair pairs[FAKE_VOCAB];
   float scores[FAKE_VOCAB];
   (void)state;
   for (int v = 0; v < FAKE_VOCAB; v++)
@@ -82,15 +82,15 @@ static void test_top_k_keeps_ties(void **state)
   scores[5] = 2.0f;
   scores[6] = 1.0f;
   cfg.top_k = 2;
-  prism__gen_warp(&cfg, scores, pairs);
+  prism__generate_warp(&cfg, scores, pairs);
   assert_true(scores[3] == 3.0f && scores[4] == 2.0f && scores[5] == 2.0f);
   assert_true(isinf(scores[6]) && isinf(scores[0]));
 }
 
 static void test_top_p_and_temperature(void **state)
 {
-  prism__gen_config cfg = fake_config();
-  prism__gen_pair pairs[FAKE_VOCAB];
+  prism__generate_config cfg = fake_config();
+  prism__generate_pair pairs[FAKE_VOCAB];
   const double probs[4] = { 0.5, 0.3, 0.15, 0.05 };
   float scores[FAKE_VOCAB];
   (void)state;
@@ -98,18 +98,18 @@ static void test_top_p_and_temperature(void **state)
     scores[v] = v < 4 ? (float)log(probs[v]) : -INFINITY;
   cfg.top_k = 0;
   cfg.top_p = 0.75;
-  prism__gen_warp(&cfg, scores, pairs);
+  prism__generate_warp(&cfg, scores, pairs);
   assert_false(isinf(scores[0]));
   assert_false(isinf(scores[1]));
   assert_true(isinf(scores[2]) && isinf(scores[3]));
   /* top_p keeps the best token even when it alone exceeds the mass. */
   cfg.top_p = 0.01;
-  prism__gen_warp(&cfg, scores, pairs);
+  prism__generate_warp(&cfg, scores, pairs);
   assert_false(isinf(scores[0]));
   assert_true(isinf(scores[1]));
   cfg.top_p = 1.0;
   cfg.temperature = 0.5;
-  prism__gen_warp(&cfg, scores, pairs);
+  prism__generate_warp(&cfg, scores, pairs);
   assert_float_equal(scores[0], 2.0 * log(0.5), 1e-6);
 }
 
@@ -120,19 +120,20 @@ static void test_log_softmax(void **state)
   double total = 0;
   (void)state;
   fake_logits(seq, 1, 0, logits);
-  prism__gen_log_softmax(logits, FAKE_VOCAB, scores);
+  prism__generate_log_softmax(logits, FAKE_VOCAB, scores);
   for (int v = 0; v < FAKE_VOCAB; v++)
     total += exp(scores[v]);
   assert_float_equal(total, 1.0, 1e-5);
-  assert_int_equal(prism__gen_argmax(scores, FAKE_VOCAB), prism__gen_argmax(logits, FAKE_VOCAB));
+  assert_int_equal(prism__generate_argmax(scores, FAKE_VOCAB),
+                   prism__generate_argmax(logits, FAKE_VOCAB));
 }
 
 static void test_beam_topk_order(void **state)
 {
   float scores[2 * 4] = { 1, 5, 5, 0, 5, 2, -INFINITY, 3 };
-  prism__beam_cand c[4];
+  prism__generate_beam_cand c[4];
   (void)state;
-  prism__beam_topk(scores, 2, 4, 4, c);
+  prism__generate_beam_topk(scores, 2, 4, 4, c);
   /* Ties keep the lower flat index first: (beam 0, token 1), (0, 2), (1, 0). */
   assert_true(c[0].beam == 0 && c[0].token == 1);
   assert_true(c[1].beam == 0 && c[1].token == 2);
@@ -141,7 +142,8 @@ static void test_beam_topk_order(void **state)
 }
 
 /* Sum of processed log-probabilities of seq, accumulated in float32 as HF's beam scores. */
-static float beam_sum(const prism__gen_config *cfg, const int32_t *seq, size_t len, size_t input)
+static float beam_sum(const prism__generate_config *cfg, const int32_t *seq, size_t len,
+                      size_t input)
 {
   float sum = 0.0f, scores[FAKE_VOCAB];
   for (size_t t = 1; t < len; t++) {
@@ -151,7 +153,7 @@ static float beam_sum(const prism__gen_config *cfg, const int32_t *seq, size_t l
   return sum;
 }
 
-static void check_beam_scores(const prism__gen_config *cfg, size_t batch)
+static void check_beam_scores(const prism__generate_config *cfg, size_t batch)
 {
   prism_generate_result *res = fake_generate(cfg, batch);
   size_t nrs = (size_t)cfg->num_return_sequences, width = prism_generate_result_width(res);
@@ -179,7 +181,7 @@ static void check_beam_scores(const prism__gen_config *cfg, size_t batch)
 
 static void test_beam_scores_recomputed(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   (void)state;
   cfg.num_beams = 4;
   check_beam_scores(&cfg, 3);
@@ -200,7 +202,7 @@ static void test_beam_scores_recomputed(void **state)
 /* Beam sampling keeps the same bookkeeping: top-k leaves the kept scores as they are. */
 static void test_beam_sampling_scores_recomputed(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   (void)state;
   cfg.num_beams = 3;
   cfg.num_return_sequences = 2;
@@ -214,14 +216,14 @@ static void test_beam_sampling_scores_recomputed(void **state)
 
 static void test_beam_early_stopping_variants(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   size_t steps[3];
   (void)state;
   cfg.num_beams = 3;
   cfg.max_length = 40;
   for (int es = 0; es < 3; es++) {
     fake_decoder *f = malloc(sizeof *f);
-    prism__decoder dec = fake_decoder_of(f, 2);
+    prism__generate_decoder dec = fake_decoder_of(f, 2);
     prism_generate_result *res = NULL;
     cfg.early_stopping = es;
     assert_ok(prism__generate_decode(&res, &dec, &cfg, 2, NULL, NULL));
@@ -236,7 +238,7 @@ static void test_beam_early_stopping_variants(void **state)
 
 static void test_greedy_recomputed(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   prism_generate_result *res;
   size_t width;
   (void)state;
@@ -253,7 +255,7 @@ static void test_greedy_recomputed(void **state)
     assert_int_equal(s[1], 0);
     for (size_t t = 1; t < len; t++) {
       processed_scores(&cfg, s, t, r, 0, scores);
-      assert_int_equal(s[t], prism__gen_argmax(scores, FAKE_VOCAB));
+      assert_int_equal(s[t], prism__generate_argmax(scores, FAKE_VOCAB));
     }
     assert_true(s[len - 1] == FAKE_EOS);
     for (size_t t = len; t < width; t++)
@@ -264,7 +266,7 @@ static void test_greedy_recomputed(void **state)
 }
 
 /* Every sampled token must lie inside the top-k and the top-p set of its step. */
-static void check_sampled_in_allowed_set(const prism__gen_config *cfg, size_t batch)
+static void check_sampled_in_allowed_set(const prism__generate_config *cfg, size_t batch)
 {
   prism_generate_result *res = fake_generate(cfg, batch);
   size_t width = prism_generate_result_width(res), nrs = (size_t)cfg->num_return_sequences;
@@ -275,7 +277,7 @@ static void check_sampled_in_allowed_set(const prism__gen_config *cfg, size_t ba
       double max, total = 0, above = 0;
       int better = 0;
       processed_scores(cfg, s, t, r / nrs, 0, scores);
-      max = scores[prism__gen_argmax(scores, FAKE_VOCAB)];
+      max = scores[prism__generate_argmax(scores, FAKE_VOCAB)];
       for (int v = 0; v < FAKE_VOCAB; v++) {
         total += exp((scores[v] - max) / cfg->temperature);
         better += scores[v] > scores[s[t]];
@@ -293,7 +295,7 @@ static void check_sampled_in_allowed_set(const prism__gen_config *cfg, size_t ba
 
 static void test_sampling_allowed_sets(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   (void)state;
   cfg.do_sample = 1;
   cfg.num_return_sequences = 3;
@@ -321,7 +323,7 @@ static int same_result(const prism_generate_result *a, const prism_generate_resu
 
 static void test_sampling_seeds_and_threads(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   prism_generate_result *a, *b, *c, *d;
   (void)state;
   cfg.do_sample = 1;
@@ -350,7 +352,7 @@ static void test_sampling_seeds_and_threads(void **state)
 
 static void test_sampling_cold_is_greedy(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   prism_generate_result *greedy, *cold, *top1;
   (void)state;
   cfg.repetition_penalty = 1.1;
@@ -394,11 +396,11 @@ static int record(const prism_generate_event *ev, void *payload)
   return log->cancel_at == 0 || ev->step < log->cancel_at;
 }
 
-static prism_generate_result *stream_run(const prism__gen_config *cfg, size_t batch,
+static prism_generate_result *stream_run(const prism__generate_config *cfg, size_t batch,
                                          stream_log *log, int expect)
 {
   fake_decoder *f = malloc(sizeof *f);
-  prism__decoder dec = fake_decoder_of(f, batch);
+  prism__generate_decoder dec = fake_decoder_of(f, batch);
   prism_generate_result *res = NULL;
   assert_status(prism__generate_decode(&res, &dec, cfg, batch, record, log), expect);
   free(f);
@@ -407,7 +409,7 @@ static prism_generate_result *stream_run(const prism__gen_config *cfg, size_t ba
 
 static void test_stream_greedy_tokens(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   stream_log *log = calloc(1, sizeof *log);
   prism_generate_result *res;
   size_t width;
@@ -425,7 +427,7 @@ static void test_stream_greedy_tokens(void **state)
 
 static void test_stream_beam_best(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   stream_log *log = calloc(1, sizeof *log);
   prism_generate_result *res;
   size_t width;
@@ -446,7 +448,7 @@ static void test_stream_beam_best(void **state)
 
 static void test_stream_cancel(void **state)
 {
-  prism__gen_config cfg = fake_config();
+  prism__generate_config cfg = fake_config();
   stream_log *log = calloc(1, sizeof *log);
   (void)state;
   log->cancel_at = 3;

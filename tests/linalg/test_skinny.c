@@ -51,7 +51,7 @@ static void problem_init(problem *p, size_t M, size_t N, size_t K)
   fill(p->W, N * p->ldw);
   fill(p->Y0, M * p->ldy);
   fill(p->bias, N);
-  prism__bf16_from_f32(p->Wh, p->W, N * p->ldw);
+  prism__linalg_bf16_from_f32(p->Wh, p->W, N * p->ldw);
 }
 
 static void problem_free(problem *p)
@@ -66,20 +66,20 @@ static void run(const problem *p, int kind, int use_bias, unsigned flags)
 {
   memcpy(p->Y, p->Y0, p->M * p->ldy * sizeof(float));
   if (kind == KIND_LINEAR)
-    prism__linear(p->M, p->N, p->K, p->X, p->ldx, p->W, p->ldw, use_bias ? p->bias : NULL, p->Y,
-                  p->ldy, flags);
+    prism__linalg_linear(p->M, p->N, p->K, p->X, p->ldx, p->W, p->ldw, use_bias ? p->bias : NULL,
+                         p->Y, p->ldy, flags);
   else if (kind == KIND_BF16)
-    prism__skinny_gemm_bf16(p->M, p->N, p->K, p->X, p->ldx, p->Wh, p->ldw,
-                            use_bias ? p->bias : NULL, p->Y, p->ldy, flags);
+    prism__linalg_skinny_gemm_bf16(p->M, p->N, p->K, p->X, p->ldx, p->Wh, p->ldw,
+                                   use_bias ? p->bias : NULL, p->Y, p->ldy, flags);
   else
-    prism__skinny_gemm(p->M, p->N, p->K, p->X, p->ldx, p->W, p->ldw, use_bias ? p->bias : NULL,
-                       p->Y, p->ldy, flags);
+    prism__linalg_skinny_gemm(p->M, p->N, p->K, p->X, p->ldx, p->W, p->ldw,
+                              use_bias ? p->bias : NULL, p->Y, p->ldy, flags);
 }
 
 /* Checks every output (and that padding between rows of Y is untouched). */
 static void check(const problem *p, int bf16_w, int bf16_x, int use_bias, unsigned flags)
 {
-  int acc = (flags & PRISM__SKINNY_ACCUMULATE) != 0;
+  int acc = (flags & PRISM__LINALG_SKINNY_ACCUMULATE) != 0;
   for (size_t m = 0; m < p->M; m++) {
     for (size_t n = 0; n < p->ldy; n++) {
       double ref = 0.0, mag = 0.0, err;
@@ -90,9 +90,9 @@ static void check(const problem *p, int bf16_w, int bf16_x, int use_bias, unsign
       }
       for (size_t k = 0; k < p->K; k++) {
         float x = p->X[m * p->ldx + k];
-        float w = bf16_w ? prism__bf16_to_f32(p->Wh[n * p->ldw + k]) : p->W[n * p->ldw + k];
+        float w = bf16_w ? prism__linalg_bf16_to_f32(p->Wh[n * p->ldw + k]) : p->W[n * p->ldw + k];
         if (bf16_x)
-          x = prism__bf16_to_f32(prism__bf16_round(x));
+          x = prism__linalg_bf16_to_f32(prism__linalg_bf16_round(x));
         ref += (double)x * w;
         mag += fabs((double)x * w);
       }
@@ -112,71 +112,72 @@ static const size_t Ms[] = { 1, 2, 3, 4, 5, 6, 7, 8, 10, 13, 16, 17, 40 };
 static const size_t Ns[] = { 1, 3, 4, 5, 9, 64, 131 };
 static const size_t Ks[] = { 1, 7, 8, 15, 16, 17, 31, 32, 33, 47, 100, 771 };
 
-static void sweep(prism__skinny_isa isa, int bf16)
+static void sweep(prism__linalg_skinny_isa isa, int bf16)
 {
-  if (!prism__skinny_force_isa((int)isa))
+  if (!prism__linalg_skinny_force_isa((int)isa))
     skip();
-  assert_int_equal(prism__skinny_isa_active(), isa);
+  assert_int_equal(prism__linalg_skinny_isa_active(), isa);
   for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
     for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
       for (size_t c = 0; c < sizeof Ks / sizeof *Ks; c++) {
         problem p;
         unsigned variant = (unsigned)(a + b + c) % 4; /* bias x accumulate, spread over shapes */
         int use_bias = variant & 1;
-        unsigned flags = (variant & 2) ? PRISM__SKINNY_ACCUMULATE : 0;
+        unsigned flags = (variant & 2) ? PRISM__LINALG_SKINNY_ACCUMULATE : 0;
         problem_init(&p, Ms[a], Ns[b], Ks[c]);
         run(&p, bf16 ? KIND_BF16 : KIND_F32, use_bias, flags);
-        check(&p, bf16, bf16 && isa == PRISM__SKINNY_AVX512BF16, use_bias, flags);
+        check(&p, bf16, bf16 && isa == PRISM__LINALG_SKINNY_AVX512BF16, use_bias, flags);
         problem_free(&p);
       }
-  prism__skinny_force_isa(-1);
+  prism__linalg_skinny_force_isa(-1);
 }
 
 static void test_f32_portable(void **state)
 {
   (void)state;
-  sweep(PRISM__SKINNY_PORTABLE, 0);
+  sweep(PRISM__LINALG_SKINNY_PORTABLE, 0);
 }
 static void test_f32_avx2(void **state)
 {
   (void)state;
-  sweep(PRISM__SKINNY_AVX2, 0);
+  sweep(PRISM__LINALG_SKINNY_AVX2, 0);
 }
 static void test_f32_avx512(void **state)
 {
   (void)state;
-  sweep(PRISM__SKINNY_AVX512, 0);
+  sweep(PRISM__LINALG_SKINNY_AVX512, 0);
 }
 static void test_bf16_portable(void **state)
 {
   (void)state;
-  sweep(PRISM__SKINNY_PORTABLE, 1);
+  sweep(PRISM__LINALG_SKINNY_PORTABLE, 1);
 }
 static void test_bf16_avx2(void **state)
 {
   (void)state;
-  sweep(PRISM__SKINNY_AVX2, 1);
+  sweep(PRISM__LINALG_SKINNY_AVX2, 1);
 }
 static void test_bf16_avx512(void **state)
 {
   (void)state;
-  sweep(PRISM__SKINNY_AVX512, 1);
+  sweep(PRISM__LINALG_SKINNY_AVX512, 1);
 }
 static void test_bf16_avx512bf16(void **state)
 {
   (void)state;
-  sweep(PRISM__SKINNY_AVX512BF16, 1);
+  sweep(PRISM__LINALG_SKINNY_AVX512BF16, 1);
 }
 
-/* prism__linear: the same contract on both sides of the SGEMM threshold. */
+/* prism__linalg_linear: the same contract on both sides of the SGEMM threshold. */
 static void test_linear(void **state)
 {
-  static const size_t rows[] = { 1, 5, PRISM__SKINNY_MAX_M, PRISM__SKINNY_MAX_M + 1, 40 };
+  static const size_t rows[] = { 1, 5, PRISM__LINALG_SKINNY_MAX_M, PRISM__LINALG_SKINNY_MAX_M + 1,
+                                 40 };
   (void)state;
   for (size_t a = 0; a < sizeof rows / sizeof *rows; a++)
     for (unsigned variant = 0; variant < 4; variant++) {
       problem p;
-      unsigned flags = (variant & 2) ? PRISM__SKINNY_ACCUMULATE : 0;
+      unsigned flags = (variant & 2) ? PRISM__LINALG_SKINNY_ACCUMULATE : 0;
       problem_init(&p, rows[a], 67, 129);
       run(&p, KIND_LINEAR, variant & 1, flags);
       check(&p, 0, 0, variant & 1, flags);
@@ -188,13 +189,13 @@ static void test_linear(void **state)
 static void test_auto_dispatch(void **state)
 {
   (void)state;
-  prism__skinny_force_isa(-1);
-  prism__skinny_isa best = prism__skinny_isa_active();
-  assert_true(prism__skinny_isa_available(best));
-  for (int isa = (int)best + 1; isa <= PRISM__SKINNY_AVX512BF16; isa++)
-    assert_false(prism__skinny_isa_available((prism__skinny_isa)isa));
-  assert_false(prism__skinny_force_isa(PRISM__SKINNY_AVX512BF16 + 1));
-  assert_int_equal(prism__skinny_isa_active(), best);
+  prism__linalg_skinny_force_isa(-1);
+  prism__linalg_skinny_isa best = prism__linalg_skinny_isa_active();
+  assert_true(prism__linalg_skinny_isa_available(best));
+  for (int isa = (int)best + 1; isa <= PRISM__LINALG_SKINNY_AVX512BF16; isa++)
+    assert_false(prism__linalg_skinny_isa_available((prism__linalg_skinny_isa)isa));
+  assert_false(prism__linalg_skinny_force_isa(PRISM__LINALG_SKINNY_AVX512BF16 + 1));
+  assert_int_equal(prism__linalg_skinny_isa_active(), best);
 }
 
 /* Same bits for 1, 2 and 3 threads: each output has one owner and a fixed order. The
@@ -219,13 +220,14 @@ static void test_deterministic_across_threads(void **state)
     /* Splitting N by hand gives the same bits as one call. */
     memcpy(p.Y, p.Y0, p.M * p.ldy * sizeof(float));
     if (bf16) {
-      prism__skinny_gemm_bf16(p.M, 1234, p.K, p.X, p.ldx, p.Wh, p.ldw, p.bias, p.Y, p.ldy, 0);
-      prism__skinny_gemm_bf16(p.M, p.N - 1234, p.K, p.X, p.ldx, p.Wh + 1234 * p.ldw, p.ldw,
-                              p.bias + 1234, p.Y + 1234, p.ldy, 0);
+      prism__linalg_skinny_gemm_bf16(p.M, 1234, p.K, p.X, p.ldx, p.Wh, p.ldw, p.bias, p.Y, p.ldy,
+                                     0);
+      prism__linalg_skinny_gemm_bf16(p.M, p.N - 1234, p.K, p.X, p.ldx, p.Wh + 1234 * p.ldw, p.ldw,
+                                     p.bias + 1234, p.Y + 1234, p.ldy, 0);
     } else {
-      prism__skinny_gemm(p.M, 1234, p.K, p.X, p.ldx, p.W, p.ldw, p.bias, p.Y, p.ldy, 0);
-      prism__skinny_gemm(p.M, p.N - 1234, p.K, p.X, p.ldx, p.W + 1234 * p.ldw, p.ldw, p.bias + 1234,
-                         p.Y + 1234, p.ldy, 0);
+      prism__linalg_skinny_gemm(p.M, 1234, p.K, p.X, p.ldx, p.W, p.ldw, p.bias, p.Y, p.ldy, 0);
+      prism__linalg_skinny_gemm(p.M, p.N - 1234, p.K, p.X, p.ldx, p.W + 1234 * p.ldw, p.ldw,
+                                p.bias + 1234, p.Y + 1234, p.ldy, 0);
     }
     assert_memory_equal(first, p.Y, p.M * p.ldy * sizeof(float));
     free(first);
@@ -237,16 +239,17 @@ static void test_deterministic_across_threads(void **state)
 static void test_bf16_rounding(void **state)
 {
   (void)state;
-  assert_int_equal(prism__bf16_round(1.0f), 0x3f80);
-  assert_int_equal(prism__bf16_round(-2.0f), 0xc000);
+  assert_int_equal(prism__linalg_bf16_round(1.0f), 0x3f80);
+  assert_int_equal(prism__linalg_bf16_round(-2.0f), 0xc000);
   /* 1 + 2^-8 is a tie: to even (down); 1 + 3 * 2^-8 ties up to even. */
-  assert_int_equal(prism__bf16_round(1.00390625f), 0x3f80);
-  assert_int_equal(prism__bf16_round(1.01171875f), 0x3f82);
-  assert_int_equal(prism__bf16_round(nextafterf(1.00390625f, 2.0f)), 0x3f81); /* above the tie */
-  assert_int_equal(prism__bf16_round(INFINITY), 0x7f80);
-  assert_int_equal(prism__bf16_round(FLT_MAX), 0x7f80); /* overflows to inf, as RNE must */
-  assert_true(isnan(prism__bf16_to_f32(prism__bf16_round(NAN))));
-  assert_true(prism__bf16_to_f32(0x3f80) == 1.0f);
+  assert_int_equal(prism__linalg_bf16_round(1.00390625f), 0x3f80);
+  assert_int_equal(prism__linalg_bf16_round(1.01171875f), 0x3f82);
+  assert_int_equal(prism__linalg_bf16_round(nextafterf(1.00390625f, 2.0f)),
+                   0x3f81); /* above the tie */
+  assert_int_equal(prism__linalg_bf16_round(INFINITY), 0x7f80);
+  assert_int_equal(prism__linalg_bf16_round(FLT_MAX), 0x7f80); /* overflows to inf, as RNE must */
+  assert_true(isnan(prism__linalg_bf16_to_f32(prism__linalg_bf16_round(NAN))));
+  assert_true(prism__linalg_bf16_to_f32(0x3f80) == 1.0f);
 }
 
 int main(void)

@@ -39,7 +39,7 @@ static void dense_solve(double *A, double *b, int n)
  * The HKV normal equations of row u written out densely over every column:
  * sum_i c_ui (p_ui - x.y_i) y_i = reg x with c = 1 + alpha|v|, p = [v > 0].
  */
-static void dense_row(const prism__csr *m, int32_t u, const float *Y, int32_t cols, int F,
+static void dense_row(const prism__ranker_csr *m, int32_t u, const float *Y, int32_t cols, int F,
                       float reg, float alpha, double *x)
 {
   double A[16 * 16] = { 0 };
@@ -64,7 +64,7 @@ static void dense_row(const prism__csr *m, int32_t u, const float *Y, int32_t co
   dense_solve(A, x, F);
 }
 
-static prism__csr random_csr(prism__rng *g, int32_t rows, int32_t cols, int per_row)
+static prism__ranker_csr random_csr(prism__rng *g, int32_t rows, int32_t cols, int per_row)
 {
   int32_t ru[256], ci[256];
   float v[256];
@@ -75,8 +75,8 @@ static prism__csr random_csr(prism__rng *g, int32_t rows, int32_t cols, int per_
       ci[n] = (int32_t)prism__rng_below(g, (uint64_t)cols);
       v[n++] = (j == 0 && u % 3 == 0) ? -1.0f : (float)(1 + prism__rng_below(g, 5));
     }
-  prism__csr m;
-  assert_ok(prism__csr_from_coo(&m, rows, cols, n, ru, ci, v));
+  prism__ranker_csr m;
+  assert_ok(prism__ranker_csr_from_coo(&m, rows, cols, n, ru, ci, v));
   return m;
 }
 
@@ -89,16 +89,16 @@ static void test_cg_matches_dense(void **state)
   prism__rng_seed(&g, 3, 0);
   for (int k = 0; k < I * F; k++)
     Y[k] = (float)prism__rng_normal(&g) * 0.5f;
-  prism__csr m = random_csr(&g, U, I, 7);
-  prism__als_gram(gram, Y, I, F, 0.1f);
-  assert_ok(prism__als_solve_cg(X, Y, gram, &m, F, 2.0f, 60));
+  prism__ranker_csr m = random_csr(&g, U, I, 7);
+  prism__ranker_als_gram(gram, Y, I, F, 0.1f);
+  assert_ok(prism__ranker_als_solve_cg(X, Y, gram, &m, F, 2.0f, 60));
   for (int32_t u = 0; u < U; u++) {
     double ref[F];
     dense_row(&m, u, Y, I, F, 0.1f, 2.0f, ref);
     for (int k = 0; k < F; k++)
       assert_float_equal(X[u * F + k], ref[k], 1e-4 + 1e-4 * fabs(ref[k]));
   }
-  prism__csr_free(&m);
+  prism__ranker_csr_free(&m);
 }
 
 /* One factor, two items: x = b / W = (1 + 1*1) * 1 / (1 + 4 + 0.5 + 1*1*1) = 2 / 6.5. */
@@ -252,7 +252,7 @@ static double mf_objective(const prism_ranker *r, const int32_t *items, const fl
     obj += (double)x[k] * x[k];
   obj *= r->hp.regularization * (double)n;
   for (size_t e = 0; e < n; e++) {
-    double d = values[e] - prism__score(r, x, bias, items[e]);
+    double d = values[e] - prism__ranker_score(r, x, bias, items[e]);
     obj += d * d;
   }
   return obj;

@@ -10,10 +10,10 @@
 _Static_assert(sizeof(prism_ranker_params) == 72, "prism_ranker_params v1 size");
 _Static_assert(offsetof(prism_ranker_params, seed) == 40, "prism_ranker_params.seed");
 _Static_assert(offsetof(prism_ranker_params, progress_payload) == 64, "prism_ranker_params tail");
-_Static_assert(PRISM_RANKER_PARAMS_V1_SIZE == 72, "params v1 size constant");
+_Static_assert(PRISM__RANKER_PARAMS_V1_SIZE == 72, "params v1 size constant");
 _Static_assert(sizeof(prism_ranker_filter) == 48, "prism_ranker_filter v1 size");
 _Static_assert(offsetof(prism_ranker_filter, candidate_count) == 40, "prism_ranker_filter tail");
-_Static_assert(PRISM_RANKER_FILTER_V1_SIZE == 48, "filter v1 size constant");
+_Static_assert(PRISM__RANKER_FILTER_V1_SIZE == 48, "filter v1 size constant");
 _Static_assert(sizeof(prism_ranker_metrics) == 40, "prism_ranker_metrics size");
 
 static char tmpdir[] = "/tmp/prism-ranker-data-XXXXXX";
@@ -140,24 +140,24 @@ static void test_csr_from_coo(void **state)
   (void)state;
   int32_t row[6] = { 1, 0, 1, 1, 0, 1 }, col[6] = { 3, 2, 0, 3, 0, 1 };
   float val[6] = { 1, 2, 3, 4, 5, 6 };
-  prism__csr m;
-  assert_ok(prism__csr_from_coo(&m, 3, 4, 6, row, col, val));
+  prism__ranker_csr m;
+  assert_ok(prism__ranker_csr_from_coo(&m, 3, 4, 6, row, col, val));
   int64_t ptr[4] = { 0, 2, 5, 5 };
   int32_t idx[5] = { 0, 2, 0, 1, 3 };
   float v[5] = { 5, 2, 3, 6, 5 };
   assert_memory_equal(m.ptr, ptr, sizeof ptr);
   assert_memory_equal(m.index, idx, sizeof idx);
   assert_memory_equal(m.value, v, sizeof v);
-  prism__csr t;
-  assert_ok(prism__csr_transpose(&t, &m));
+  prism__ranker_csr t;
+  assert_ok(prism__ranker_csr_transpose(&t, &m));
   assert_int_equal(t.rows, 4);
   assert_int_equal(t.ptr[1], 2);
   assert_int_equal(t.index[0], 0);
   assert_int_equal(t.index[1], 1);
-  prism__csr_free(&t);
-  prism__csr_free(&m);
+  prism__ranker_csr_free(&t);
+  prism__ranker_csr_free(&m);
   col[2] = 4;
-  assert_status(prism__csr_from_coo(&m, 3, 4, 6, row, col, val), PRISM_ERR_OUT_OF_RANGE);
+  assert_status(prism__ranker_csr_from_coo(&m, 3, 4, 6, row, col, val), PRISM_ERR_OUT_OF_RANGE);
   assert_error_mentions("interaction 2: item 4");
 }
 

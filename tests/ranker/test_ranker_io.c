@@ -237,19 +237,18 @@ static void test_load_rejects(void **state)
   memcpy(bad_ptr, r->seen.ptr, ((size_t)U + 1) * sizeof *bad_ptr);
   bad_ptr[2] = bad_ptr[3] + 1;
 
-  edit e1 = { "item_factors", PRISM_ST_F32, 2, (uint64_t)I + 1, (uint64_t)F, big, NULL, NULL };
+  edit e1 = { "item_factors", PRISM__ST_F32, 2, (uint64_t)I + 1, (uint64_t)F, big, NULL, NULL };
   expect_bad(src, &e1, PRISM_ERR_FORMAT, "item_factors has shape [54, 6], expected [53, 6]");
-  edit e2 = { "item_factors", PRISM_ST_F32, 2, (uint64_t)I, (uint64_t)F, nan_items, NULL, NULL };
+  edit e2 = { "item_factors", PRISM__ST_F32, 2, (uint64_t)I, (uint64_t)F, nan_items, NULL, NULL };
   expect_bad(src, &e2, PRISM_ERR_FORMAT, "not finite");
-  edit e3 = { "item_bias", PRISM_ST_F32, 1, 0, 0, NULL, NULL, NULL };
+  edit e3 = { "item_bias", PRISM__ST_F32, 1, 0, 0, NULL, NULL, NULL };
   expect_bad(src, &e3, PRISM_ERR_FORMAT, "tensor item_bias is missing");
-  edit e4 = { "seen_indices", PRISM_ST_I32, 1, nnz, 0, bad_idx, NULL, NULL };
+  edit e4 = { "seen_indices", PRISM__ST_I32, 1, nnz, 0, bad_idx, NULL, NULL };
   expect_bad(src, &e4, PRISM_ERR_OUT_OF_RANGE, "column 53 outside [0, 53)");
-  edit e5 = { "seen_indptr", PRISM_ST_I64, 1, (uint64_t)U + 1, 0, bad_ptr, NULL, NULL };
+  edit e5 = { "seen_indptr", PRISM__ST_I64, 1, (uint64_t)U + 1, 0, bad_ptr, NULL, NULL };
   expect_bad(src, &e5, PRISM_ERR_FORMAT, "bad.safetensors");
-  edit e6 = {
-    "user_factors", PRISM_ST_I32, 2, (uint64_t)U, (uint64_t)F, r->user_factors, NULL, NULL
-  };
+  edit e6 = { "user_factors", PRISM__ST_I32,   2,    (uint64_t)U,
+              (uint64_t)F,    r->user_factors, NULL, NULL };
   expect_bad(src, &e6, PRISM_ERR_FORMAT, "user_factors has dtype I32, expected F32");
   edit e7 = { NULL, 0, 0, 0, 0, NULL, "factors", "7" };
   expect_bad(src, &e7, PRISM_ERR_FORMAT, "expected [37, 7]");
@@ -365,8 +364,8 @@ static void test_evaluate(void **state)
   float uf[2] = { 1, 1 }, vf[4] = { 1, 2, 3, 4 };
   int32_t su[4] = { 0, 1, 1, 0 }, si[4] = { 0, 1, 2, 3 };
   r = make_model(PRISM_RANKER_ALS, 2, 4, 1, uf, vf, NULL, NULL, 4, su, si);
-  assert_ok(prism__idmap_copy(&r->user_ids, &train->users));
-  assert_ok(prism__idmap_copy(&r->item_ids, &train->items));
+  assert_ok(prism__ranker_idmap_copy(&r->user_ids, &train->users));
+  assert_ok(prism__ranker_idmap_copy(&r->item_ids, &train->items));
   r->has_ids = 1;
   assert_ok(prism_interactions_create(&test));
   assert_ok(prism_interactions_add(test, "u0", "c", 1));    /* u0 gets [c, b]: hit at 1 */

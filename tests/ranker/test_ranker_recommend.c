@@ -184,7 +184,7 @@ static void test_batch_equals_single(void **state)
         for (int t = 0; t < K; t++)
           seen |= one[t] == j;
         if (!seen)
-          assert_true(prism__score(r, r->user_factors + users[i] * 8, 0.0f, j) <= s1[K - 1]);
+          assert_true(prism__ranker_score(r, r->user_factors + users[i] * 8, 0.0f, j) <= s1[K - 1]);
       }
     }
   }

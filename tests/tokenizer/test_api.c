@@ -5,7 +5,7 @@
 
 #include "common/alloc.h"
 #include "testutil.h"
-#include "tokenizer/tokenizer_impl.h"
+#include "tokenizer/tokenizer_internal.h"
 
 /* Released params sizes are frozen (growth could hide in tail padding). */
 _Static_assert(sizeof(prism_tokenizer_params) == 16, "prism_tokenizer_params v1 is 16 bytes");
@@ -145,7 +145,7 @@ static int32_t byte_token(const prism_tokenizer *tok, unsigned b)
 {
   unsigned char s[4];
   int32_t id = -1;
-  size_t len = prism__utf8_put(s, prism__tok_byte_char(b));
+  size_t len = prism__utf8_put(s, prism__tokenizer_byte_char(b));
   assert_ok(prism_tokenizer_token_to_id(&id, tok, (const char *)s, len));
   return id;
 }

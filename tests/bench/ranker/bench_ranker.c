@@ -178,7 +178,7 @@ static prism_ranker_metrics popularity(const prism_ranker *r, const prism_intera
     for (int64_t e = r->seen.ptr[u]; e < r->seen.ptr[u + 1]; e++)
       count[r->seen.index[e]]++;
   /* Popularity as a model (zero factors, item bias = count) so it shares the ranking and metrics path. */
-  prism__rk_hyper hp = r->hp;
+  prism__ranker_hyper hp = r->hp;
   hp.algorithm = PRISM_RANKER_BPR;
   prism_ranker *pop;
   prism__ranker_alloc(&pop, &hp, U, I);

@@ -1,6 +1,6 @@
 /* Internal: the tokenizer's tables, shared by loading, encoding and decoding. */
-#ifndef PRISM_TOKENIZER_IMPL_H
-#define PRISM_TOKENIZER_IMPL_H
+#ifndef PRISM__TOKENIZER_INTERNAL_H
+#define PRISM__TOKENIZER_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -62,7 +62,7 @@ static inline uint64_t tok_hash64(uint64_t x)
 }
 
 /* Hash of a byte string, for the vocabulary table and the word cache. */
-uint64_t prism__tok_hash_bytes(const void *data, size_t len);
+uint64_t prism__tokenizer_hash_bytes(const void *data, size_t len);
 
 /* The merge of (left, right), or NULL. */
 static inline const tok_merge *tok_find_merge(const prism_tokenizer *tok, int32_t left,
@@ -79,19 +79,19 @@ static inline const tok_merge *tok_find_merge(const prism_tokenizer *tok, int32_
 }
 
 /* Fill dec/dec_off once the vocabulary is complete. */
-int prism__tok_build_decoder(prism_tokenizer *tok);
+int prism__tokenizer_build_decoder(prism_tokenizer *tok);
 
 /* The id of a vocabulary string, or -1. */
-int32_t prism__tok_lookup(const prism_tokenizer *tok, const char *s, size_t len);
+int32_t prism__tokenizer_lookup(const prism_tokenizer *tok, const char *s, size_t len);
 
 /* GPT-2's bytes-to-unicode table: the code point standing for byte b. */
-uint32_t prism__tok_byte_char(unsigned b);
+uint32_t prism__tokenizer_byte_char(unsigned b);
 /* The inverse: the byte a code point stands for, or -1. */
-int prism__tok_char_byte(uint32_t cp);
+int prism__tokenizer_char_byte(uint32_t cp);
 
 /* Python str.isspace(): Unicode White_Space plus U+001C..U+001F. */
-int prism__py_isspace(uint32_t cp);
+int prism__tokenizer_py_isspace(uint32_t cp);
 /* Unicode White_Space (the regex class \s). */
-int prism__white_space(uint32_t cp);
+int prism__tokenizer_white_space(uint32_t cp);
 
 #endif
