@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include "common/pool.h"
-#include "kernels.h"
-#include "linalg/skinny.h"
+#include "bart_internal.h"
+#include "linalg/linalg.h"
 
 #define LAYER_NORM_EPS 1e-5
 
@@ -84,22 +84,6 @@ void prism__bart_embed(const prism_bart *m, const prism__bart_stack *stack, cons
   prism__bart_add_norm(x, NULL, n, d, &stack->ln_embedding);
 }
 
-/* Eight independent partial sums let the compiler vectorise without reassociating. */
-static float dot(const float *a, const float *b, size_t n)
-{
-  float part[8] = { 0 };
-  float s = 0.0f;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (size_t j = 0; j < 8; j++)
-      part[j] += a[i + j] * b[i + j];
-  for (; i < n; i++)
-    s += a[i] * b[i];
-  for (size_t j = 0; j < 8; j++)
-    s += part[j];
-  return s;
-}
-
 /*
  * out = softmax(q K^T) V in one pass (running maximum, rescaling the partial
  * sum when it grows), so no score buffer is needed per (row, head).
@@ -114,7 +98,7 @@ static void attend_one(const float *q, const float *k, const float *v, size_t ke
     float s, w;
     if (mask && !mask[j])
       continue;
-    s = dot(q, k + j * key_stride, hd);
+    s = prism__linalg_dot(q, k + j * key_stride, hd);
     if (s > max) {
       float shrink = expf(max - s);
       sum *= shrink;
@@ -124,8 +108,7 @@ static void attend_one(const float *q, const float *k, const float *v, size_t ke
     }
     w = expf(s - max);
     sum += w;
-    for (size_t i = 0; i < hd; i++)
-      out[i] += w * vj[i];
+    prism__linalg_saxpy(out, w, vj, hd);
   }
   if (sum == 0.0f && n_keys) {
     /* Every key masked: HF's additive mask makes the weights uniform. */

@@ -15,8 +15,8 @@
 #include "bart_internal.h"
 #include "common/alloc.h"
 #include "common/error.h"
-#include "kernels.h"
-#include "linalg/skinny.h"
+#include "bart_internal.h"
+#include "linalg/linalg.h"
 
 #define DEFAULT_MAX_BATCH 16
 #define DEFAULT_MAX_ROWS 64

@@ -12,7 +12,7 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/pool.h"
-#include "linalg/skinny.h"
+#include "linalg/linalg.h"
 
 #define NAME_MAX_LEN 256
 

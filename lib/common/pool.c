@@ -52,14 +52,13 @@ PRISM_API int prism_get_num_threads(void)
   return n > 0 ? n : online_cpus();
 }
 
-PRISM_API int prism_set_num_threads(int n)
+int prism__pool_set_threads(int n)
 {
   if (n <= 0)
     n = online_cpus();
   if (n > POOL_MAX_THREADS)
     n = POOL_MAX_THREADS;
   atomic_store(&num_threads, n);
-  prism__blas_set_threads(n);
   return n;
 }
 

@@ -18,7 +18,11 @@ typedef void (*prism__range_fn)(void *ctx, size_t begin, size_t end);
 
 void prism__parallel_for(size_t n, size_t grain, prism__range_fn fn, void *ctx);
 
-/* Implemented by linalg (the one file that includes cblas.h). */
-void prism__blas_set_threads(int n);
+/*
+ * Set the pool's thread count (n <= 0: the online CPUs) and return the count
+ * in effect. prism_set_num_threads (lib/linalg/blas.c) calls it and then sets
+ * OpenBLAS to the same count.
+ */
+int prism__pool_set_threads(int n);
 
 #endif

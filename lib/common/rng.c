@@ -1,3 +1,4 @@
+#include <math.h>
 #include "rng.h"
 
 static uint64_t splitmix64(uint64_t *x)
@@ -40,4 +41,25 @@ uint64_t prism__rng_next(prism__rng *rng)
 double prism__rng_uniform(prism__rng *rng)
 {
   return (double)(prism__rng_next(rng) >> 11) * 0x1.0p-53;
+}
+
+uint64_t prism__rng_below(prism__rng *g, uint64_t n)
+{
+#ifdef __SIZEOF_INT128__
+  /* Lemire's multiply-shift; the bias is below 2^-32 for the ranges used here. */
+  return (uint64_t)(((unsigned __int128)prism__rng_next(g) * n) >> 64);
+#else
+  /* The high 64 bits of the 128-bit product, from 32-bit halves. */
+  uint64_t x = prism__rng_next(g), xl = x & 0xffffffffu, xh = x >> 32;
+  uint64_t nl = n & 0xffffffffu, nh = n >> 32;
+  uint64_t mid = xh * nl + ((xl * nl) >> 32);
+  uint64_t mid2 = xl * nh + (mid & 0xffffffffu);
+  return xh * nh + (mid >> 32) + (mid2 >> 32);
+#endif
+}
+
+double prism__rng_normal(prism__rng *g)
+{
+  double u = 1.0 - prism__rng_uniform(g), v = prism__rng_uniform(g);
+  return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }

@@ -17,5 +17,9 @@ void prism__rng_seed(prism__rng *rng, uint64_t seed, uint64_t stream);
 uint64_t prism__rng_next(prism__rng *rng);
 /* Uniform in [0, 1) with 53 random bits. */
 double prism__rng_uniform(prism__rng *rng);
+/* Uniform integer in [0, n) (Lemire's multiply-shift; bias below 2^-32 for the ranges used). */
+uint64_t prism__rng_below(prism__rng *rng, uint64_t n);
+/* Standard normal (Box-Muller, one draw of two uniforms per call). */
+double prism__rng_normal(prism__rng *rng);
 
 #endif

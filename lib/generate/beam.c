@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "beam.h"
+#include "generate_internal.h"
 #include "common/alloc.h"
 #include "common/error.h"
 

@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "beam.h"
+#include "generate_internal.h"
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/pool.h"

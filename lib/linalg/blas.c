@@ -3,14 +3,16 @@
 
 #include "common/pool.h"
 #include "linalg.h"
+#include "prism/common.h"
 
-void prism__blas_set_threads(int n)
+/* One thread knob for libprism's pool and OpenBLAS (docs/api-conventions.md). */
+PRISM_API int prism_set_num_threads(int n)
 {
+  n = prism__pool_set_threads(n);
 #ifdef PRISM__HAVE_OPENBLAS_THREADS
   openblas_set_num_threads(n);
-#else
-  (void)n;
 #endif
+  return n;
 }
 
 void prism__linalg_sgemm_nt(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
@@ -30,13 +32,6 @@ void prism__linalg_sgemm_nn(size_t M, size_t N, size_t K, float alpha, const flo
                             const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
-              B, (int)ldb, beta, C, (int)ldc);
-}
-
-void prism__linalg_sgemm_tn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
-                            const float *B, size_t ldb, float beta, float *C, size_t ldc)
-{
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
               B, (int)ldb, beta, C, (int)ldc);
 }
 

@@ -4,9 +4,7 @@
 
 #include "common/cpu.h"
 #include "common/pool.h"
-#include "linalg.h"
-#include "skinny.h"
-#include "skinny_kernels.h"
+#include "linalg_internal.h"
 
 /* Bytes of weights one pool task should stream at least, so waking a worker pays. */
 #define TASK_BYTES ((size_t)64 * 1024)
@@ -146,21 +144,8 @@ void prism__linalg_bf16_from_f32(uint16_t *dst, const float *src, size_t n)
     dst[i] = prism__linalg_bf16_round(src[i]);
 }
 
-/* Portable kernels: eight partial sums per dot product, a fixed order the
- * compiler can vectorise without reassociating. */
+/* Portable kernels: prism__linalg_dot's lanes and reduction order (bf16 W widened). */
 #define LANES 8
-
-static float dot_f32(const float *x, const float *w, size_t K)
-{
-  float s[LANES] = { 0 };
-  size_t k = 0;
-  for (; k + LANES <= K; k += LANES)
-    for (int l = 0; l < LANES; l++)
-      s[l] += x[k + l] * w[k + l];
-  for (int l = 0; k < K; k++, l++)
-    s[l] += x[k] * w[k];
-  return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
-}
 
 static float dot_bf16(const float *x, const uint16_t *w, size_t K)
 {
@@ -179,7 +164,8 @@ void prism__linalg_skinny_f32_portable(const prism__linalg_skinny_args *a, size_
   const float *W = a->W;
   for (size_t n = n0; n < n1; n++)
     for (size_t m = 0; m < a->M; m++)
-      prism__linalg_skinny_store(a, m, n, dot_f32(a->X + m * a->ldx, W + n * a->ldw, a->K));
+      prism__linalg_skinny_store(a, m, n,
+                                 prism__linalg_dot(a->X + m * a->ldx, W + n * a->ldw, a->K));
 }
 
 void prism__linalg_skinny_bf16_portable(const prism__linalg_skinny_args *a, size_t n0, size_t n1)

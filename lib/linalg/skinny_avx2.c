@@ -8,7 +8,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#include "skinny_kernels.h"
+#include "linalg_internal.h"
 
 #define R 4  /* weight rows per tile */
 #define MB 2 /* X rows per pass: MB * R accumulators + R weights + 1 x of 16 registers */

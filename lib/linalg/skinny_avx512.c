@@ -8,7 +8,7 @@
  */
 #include <immintrin.h>
 
-#include "skinny_kernels.h"
+#include "linalg_internal.h"
 
 #define R 4  /* weight rows per tile */
 #define MB 6 /* X rows per pass: MB * R accumulators + R weights + 1 x of 32 registers */

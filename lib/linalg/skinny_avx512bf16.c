@@ -7,7 +7,7 @@
  */
 #include <immintrin.h>
 
-#include "skinny_kernels.h"
+#include "linalg_internal.h"
 
 #define R 4
 #define MB 6

@@ -24,12 +24,6 @@
  */
 #define ALS_BLOCK 32
 
-static void axpy(float *y, float a, const float *x, int n)
-{
-  for (int k = 0; k < n; k++)
-    y[k] += a * x[k];
-}
-
 void prism__ranker_als_gram(float *gram, const float *Y, int32_t rows, int factors, float reg)
 {
   prism__linalg_ssyrk_t((size_t)factors, (size_t)rows, 1.0f, Y, (size_t)factors, 0.0f, gram,
@@ -68,7 +62,7 @@ static void add_sparse(const als_job *j, int32_t u, const float *x, float *v, fl
     const float *y = j->Y + (size_t)j->m->index[e] * F;
     float val = j->m->value[e], c = j->alpha * fabsf(val);
     float b = with_b && val > 0 ? 1.0f + c : 0.0f;
-    axpy(v, b + sign * c * prism__linalg_dot(y, x, F), y, F);
+    prism__linalg_saxpy(v, b + sign * c * prism__linalg_dot(y, x, F), y, (size_t)F);
   }
 }
 
@@ -101,8 +95,8 @@ static size_t block_cg_step(const als_job *j, size_t b0, size_t nb, als_scratch 
     float *x = j->X + (b0 + i) * F, *r = s->R + i * F, *p = s->P + i * F, *ap = s->AP + i * F;
     add_sparse(j, (int32_t)(b0 + i), p, ap, 1.0f, 0);
     float a = s->rs[i] / prism__linalg_dot(p, ap, F);
-    axpy(x, a, p, F);
-    axpy(r, -a, ap, F);
+    prism__linalg_saxpy(x, a, p, (size_t)F);
+    prism__linalg_saxpy(r, -a, ap, (size_t)F);
     float rsnew = prism__linalg_dot(r, r, F);
     for (int k = 0; k < F; k++)
       p[k] = r[k] + (rsnew / s->rs[i]) * p[k];
@@ -189,9 +183,9 @@ void prism__ranker_als_user_system(float *W, float *b, const float *Y, const flo
     const float *y = Y + (size_t)items[e] * F;
     float v = values ? values[e] : 1.0f, c = alpha * fabsf(v);
     for (int a = 0; a < F; a++)
-      axpy(W + (size_t)a * F, c * y[a], y, F);
+      prism__linalg_saxpy(W + (size_t)a * F, c * y[a], y, (size_t)F);
     if (v > 0)
-      axpy(b, 1.0f + c, y, F);
+      prism__linalg_saxpy(b, 1.0f + c, y, (size_t)F);
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "linalg/linalg.h"
 #include "ranker_internal.h"
 
 /* Draws of a negative before giving up on a sample (users who saw nearly everything). */

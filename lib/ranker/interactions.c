@@ -7,31 +7,11 @@
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "common/utf8.h"
 #include "ranker_internal.h"
 
 /* Interaction files above this size are refused rather than read whole. */
 #define TSV_MAX_BYTES ((size_t)1 << 34)
-
-/* Strict UTF-8 (no overlongs, surrogates or code points above U+10FFFF); returns the bad offset or -1. */
-static long utf8_invalprism__idmap_name(const unsigned char *s, size_t n)
-{
-  size_t i = 0;
-  while (i < n) {
-    unsigned c = s[i];
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (!len || i + len > n || (len == 2 && c < 0xC2))
-      return (long)i;
-    for (size_t j = 1; j < len; j++)
-      if ((s[i + j] & 0xC0) != 0x80)
-        return (long)i;
-    if ((len == 3 && c == 0xE0 && s[i + 1] < 0xA0) || (len == 3 && c == 0xED && s[i + 1] >= 0xA0) ||
-        (len == 4 && c == 0xF0 && s[i + 1] < 0x90) ||
-        (len == 4 && (c > 0xF4 || (c == 0xF4 && s[i + 1] >= 0x90))))
-      return (long)i;
-    i += len;
-  }
-  return -1;
-}
 
 int prism_interactions_create(prism_interactions **out)
 {
@@ -99,9 +79,9 @@ static int check_id(const char *id, const char *what)
   if (strpbrk(id, "\t\r\n"))
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s id \"%s\" contains a tab or newline", what,
                         id);
-  long bad = utf8_invalprism__idmap_name((const unsigned char *)id, n);
-  if (bad >= 0)
-    return prism__error(PRISM_ERR_INVALID_UTF8, "%s id: invalid UTF-8 at byte %ld", what, bad);
+  size_t bad = prism__utf8_check((const unsigned char *)id, n);
+  if (bad < n)
+    return prism__error(PRISM_ERR_INVALID_UTF8, "%s id: invalid UTF-8 at byte %zu", what, bad);
   return PRISM_OK;
 }
 
@@ -148,8 +128,8 @@ static int parse_line(prism_interactions *d, char *line, const char *path, size_
     return prism__error(PRISM_ERR_FORMAT, "%s:%zu: empty %s id", path, lineno,
                         *f[0] ? "item" : "user");
   for (int k = 0; k < 2; k++) {
-    long bad = utf8_invalprism__idmap_name((const unsigned char *)f[k], strlen(f[k]));
-    if (bad >= 0)
+    size_t len = strlen(f[k]);
+    if (prism__utf8_check((const unsigned char *)f[k], len) < len)
       return prism__error(PRISM_ERR_INVALID_UTF8, "%s:%zu: invalid UTF-8 in the %s id", path,
                           lineno, k ? "item" : "user");
   }

@@ -9,6 +9,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "linalg/linalg.h"
 #include "ranker_internal.h"
 
 static void shuffle(prism__rng *g, int64_t *order, int64_t n)

@@ -1,55 +1,7 @@
-/* Small numeric kernels of the ranker: random draws, Cholesky, top-k selection. */
+/* Top-k selection of the ranker. */
 #include <math.h>
 
 #include "ranker_internal.h"
-
-uint64_t prism__rng_below(prism__rng *g, uint64_t n)
-{
-  /* Lemire's multiply-shift; the bias is below 2^-32 for the ranges used here. */
-  return (uint64_t)(((unsigned __int128)prism__rng_next(g) * n) >> 64);
-}
-
-double prism__rng_normal(prism__rng *g)
-{
-  double u = 1.0 - prism__rng_uniform(g), v = prism__rng_uniform(g);
-  return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
-
-int prism__linalg_cholesky(float *A, int n)
-{
-  for (int j = 0; j < n; j++) {
-    double d = A[j * n + j];
-    for (int k = 0; k < j; k++)
-      d -= (double)A[j * n + k] * A[j * n + k];
-    if (!(d > 0.0))
-      return -1;
-    float l = (float)sqrt(d);
-    A[j * n + j] = l;
-    for (int i = j + 1; i < n; i++) {
-      double s = A[i * n + j];
-      for (int k = 0; k < j; k++)
-        s -= (double)A[i * n + k] * A[j * n + k];
-      A[i * n + j] = (float)(s / l);
-    }
-  }
-  return 0;
-}
-
-void prism__linalg_cholesky_solve(const float *L, int n, float *b)
-{
-  for (int i = 0; i < n; i++) {
-    double s = b[i];
-    for (int k = 0; k < i; k++)
-      s -= (double)L[i * n + k] * b[k];
-    b[i] = (float)(s / L[i * n + i]);
-  }
-  for (int i = n - 1; i >= 0; i--) {
-    double s = b[i];
-    for (int k = i + 1; k < n; k++)
-      s -= (double)L[k * n + i] * b[k];
-    b[i] = (float)(s / L[i * n + i]);
-  }
-}
 
 /* a ranks below b: lower score, or equal score and higher index. */
 static int worse(float sa, int32_t ia, float sb, int32_t ib)

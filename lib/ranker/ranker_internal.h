@@ -8,22 +8,6 @@
 #include "common/rng.h"
 #include "prism/ranker.h"
 
-/*
- * Dot product with eight running sums in a fixed order: the compiler turns it
- * into SIMD without -ffast-math, and the result never depends on threads.
- */
-static inline float prism__linalg_dot(const float *a, const float *b, int n)
-{
-  float acc[8] = { 0, 0, 0, 0, 0, 0, 0, 0 }, s = 0.0f;
-  int k = 0;
-  for (; k + 8 <= n; k += 8)
-    for (int j = 0; j < 8; j++)
-      acc[j] += a[k + j] * b[k + j];
-  for (; k < n; k++)
-    s += a[k] * b[k];
-  return s + (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
-}
-
 /* Factor count limit: the solvers keep per-row vectors on the stack. */
 #define PRISM__RANKER_MAX_FACTORS 1024
 
@@ -136,11 +120,6 @@ void prism__ranker_als_user_system(float *W, float *b, const float *Y, const flo
                                    const int32_t *items, const float *values, size_t n, int factors,
                                    float alpha);
 
-/* In-place Cholesky of an SPD [n x n] matrix (lower); 0 on success, -1 if not SPD. */
-int prism__linalg_cholesky(float *A, int n);
-/* Solve L L' x = b in place. */
-void prism__linalg_cholesky_solve(const float *L, int n, float *b);
-
 /*
  * Random streams (the generator shared with sampling in lib/generate): each
  * use draws from its own stream of the model's seed.
@@ -151,11 +130,6 @@ enum {
   PRISM__RANKER_STREAM_BPR_FOLD_IN = 3,
   PRISM__RANKER_STREAM_MF = 4
 };
-
-/* Uniform in [0, n). */
-uint64_t prism__rng_below(prism__rng *g, uint64_t n);
-/* Standard normal (Box-Muller). */
-double prism__rng_normal(prism__rng *g);
 
 /* Score and top-k selection shared by the recommend paths. */
 typedef struct prism__ranker_topk {

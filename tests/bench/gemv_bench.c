@@ -20,7 +20,6 @@
 
 #include "bench.h"
 #include "linalg/linalg.h"
-#include "linalg/skinny.h"
 #include "prism/prism.h"
 
 #define POOL_BYTES ((size_t)384 << 20)

@@ -4,7 +4,7 @@
  * outputs re-checked step by step from the scripted model.
  */
 #include "gen_test_util.h"
-#include "generate/beam.h"
+#include "generate/generate_internal.h"
 
 static void test_repetition_penalty(void **state)
 {

@@ -13,7 +13,7 @@
 #include <math.h>
 
 #include "../testutil.h"
-#include "linalg/skinny.h"
+#include "linalg/linalg.h"
 
 typedef struct {
   size_t M, N, K, ldx, ldw, ldy;

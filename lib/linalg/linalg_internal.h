@@ -3,13 +3,13 @@
  * output columns [n0, n1) of one prism__linalg_skinny_args; skinny.c dispatches and
  * threads. The ISA files are compiled with their own -m flags.
  */
-#ifndef PRISM__LINALG_SKINNY_KERNELS_H
-#define PRISM__LINALG_SKINNY_KERNELS_H
+#ifndef PRISM__LINALG_INTERNAL_H
+#define PRISM__LINALG_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "skinny.h"
+#include "linalg.h"
 
 typedef struct {
   size_t M, K;
