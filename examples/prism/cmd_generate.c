@@ -10,13 +10,9 @@
 
 #include "cli.h"
 
-/* The session grows on demand up to this many decoder rows. */
-#define MAX_SESSION_ROWS 4096
-
 typedef struct gen_ctx {
   prism_bart *model;
-  prism_bart_session *session;
-  prism_bart_session_params capacity;
+  prism_bart_session *session; /* grows to what each request needs */
   int timing;
 } gen_ctx;
 
@@ -84,35 +80,6 @@ static int check_keys(const json_t *line, char *err, size_t size)
   return 0;
 }
 
-/* Recreate the session with twice the room; returns 0 when it grew. */
-static int grow_session(gen_ctx *ctx, size_t batch_rows)
-{
-  prism_bart_session *bigger;
-  prism_bart_session_params cap = ctx->capacity;
-  if (cap.max_rows >= MAX_SESSION_ROWS)
-    return -1;
-  cap.max_rows *= 2;
-  if (cap.max_batch < batch_rows)
-    cap.max_batch = (uint32_t)batch_rows;
-  if (prism_bart_session_create(&bigger, ctx->model, &cap) != PRISM_OK)
-    return -1;
-  prism_bart_session_free(ctx->session);
-  ctx->session = bigger;
-  ctx->capacity = cap;
-  return 0;
-}
-
-static int generate(gen_ctx *ctx, const batch *ids, const batch *mask,
-                    const prism_generate_params *p, prism_generate_result **res)
-{
-  for (;;) {
-    int rc = prism_generate_run(res, ctx->session, ids->data, mask->data, ids->rows, ids->cols, p,
-                                NULL, NULL);
-    if (rc != PRISM_ERR_LIMIT || grow_session(ctx, ids->rows) != 0)
-      return rc;
-  }
-}
-
 static json_t *result_json(const prism_generate_result *res, int timing)
 {
   size_t count = prism_generate_result_count(res), width = prism_generate_result_width(res);
@@ -172,7 +139,8 @@ static void on_line(json_t *line, void *arg)
   }
   rc = cli_generate_params(json_object_get(line, "params"), &p);
   if (rc == PRISM_OK)
-    rc = generate(ctx, &ids, &mask, &p, &res);
+    rc = prism_generate_run(&res, ctx->session, ids.data, mask.data, ids.rows, ids.cols, &p, NULL,
+                            NULL);
   if (rc == PRISM_OK)
     cli_emit(result_json(res, ctx->timing));
   else
@@ -188,6 +156,7 @@ int cli_cmd_generate(cli_args *args)
   const char *dir = cli_opt(args, "--model");
   long threads = cli_opt_long(args, "--threads", 0, 0, 1024);
   prism_bart_load_params load;
+  prism_generate_params defaults;
   int rc;
 
   memset(&ctx, 0, sizeof ctx);
@@ -202,10 +171,12 @@ int cli_cmd_generate(cli_args *args)
   rc = prism_bart_load(&ctx.model, dir, &load);
   if (rc != PRISM_OK)
     cli_fatal_status(rc, "generate: cannot load the model");
-  prism_bart_session_params_init(&ctx.capacity, sizeof ctx.capacity);
-  ctx.capacity.max_batch = 8;
-  ctx.capacity.max_rows = 32;
-  rc = prism_bart_session_create(&ctx.session, ctx.model, &ctx.capacity);
+  /* Generation settings the model's files carry that cannot run are refused at start. */
+  prism_generate_params_init(&defaults, sizeof defaults);
+  rc = prism_generate_params_from_model(&defaults, ctx.model, NULL);
+  if (rc != PRISM_OK)
+    cli_fatal_status(rc, "generate: the model's generation settings");
+  rc = prism_bart_session_create(&ctx.session, ctx.model, NULL);
   if (rc != PRISM_OK)
     cli_fatal_status(rc, "generate: cannot create a session");
   cli_each_line(on_line, &ctx);

@@ -7,8 +7,14 @@
  * are memory-mapped; F16 and BF16 are converted to F32 at load.
  *
  * A prism_bart_session holds what one request needs while it runs: encoder
- * states, cross-attention K/V, the self-attention KV cache and scratch. The
- * decode loop allocates nothing.
+ * states, cross-attention K/V, the self-attention KV cache and scratch. It
+ * grows to what a request needs, once, before the request's decode loop
+ * (prism_generate_run does this; prism_bart_session_reserve does it by hand),
+ * and the loop itself allocates nothing. Its params are optional caps.
+ *
+ * The model keeps the text of config.json and generation_config.json: it uses
+ * the architecture (and the special token ids) itself, and the generation
+ * settings belong to <prism/generate.h> (prism_generate_params_from_model).
  *
  * Thread safety: a prism_bart is immutable after load and may be shared by any
  * number of threads. A session is used by one thread at a time; give each
@@ -84,26 +90,58 @@ typedef struct prism_bart_info {
   int32_t bos_token_id;
   int32_t eos_token_id;
   int32_t decoder_start_token_id;
-  int32_t forced_bos_token_id;     /* -1 when unset */
-  int32_t forced_eos_token_id;     /* -1 when unset */
   const char *activation_function; /* "gelu", "relu", "gelu_new", "silu"; owned by the model */
 } prism_bart_info;
 
+/* The config.json values of a loaded model (special ids PRISM_NO_TOKEN when null). */
 PRISM_API int prism_bart_get_info(const prism_bart *model, prism_bart_info *info);
 
-/* Session capacity: the largest request it will serve (memory is reserved up front). */
+/* The configuration files a model keeps, for prism_bart_config_text. */
+typedef enum prism_bart_config_file {
+  PRISM_BART_CONFIG_JSON = 0,           /* config.json */
+  PRISM_BART_GENERATION_CONFIG_JSON = 1 /* generation_config.json (optional) */
+} prism_bart_config_file;
+
+/*
+ * The text of one of the model's configuration files, as loaded (owned by the
+ * model; not NUL-terminated), and `source`, the path it came from (or the
+ * file name for prism_bart_load_memory). When the model has no such file,
+ * *text is NULL and *len 0. Any of text, len and source may be NULL.
+ */
+PRISM_API int prism_bart_config_text(const char **text, size_t *len, const char **source,
+                                     const prism_bart *model, int which);
+
+/*
+ * Optional caps on what a session grows to; 0 = no cap beyond the model's own
+ * limits (max_position_embeddings for the lengths) and the process-wide
+ * prism_limits. A request beyond a cap fails with PRISM_ERR_LIMIT naming it.
+ */
 typedef struct prism_bart_session_params {
   size_t struct_size;
-  uint32_t max_batch;      /* encoder rows; 0 = 16 */
-  uint32_t max_rows;       /* decoder rows (batch x beams x return sequences); 0 = 64 */
-  uint32_t max_source_len; /* 0 = max_position_embeddings */
-  uint32_t max_target_len; /* 0 = max_position_embeddings */
+  uint32_t max_batch;      /* encoder rows */
+  uint32_t max_rows;       /* decoder rows (batch x beams, or batch x return sequences) */
+  uint32_t max_source_len; /* encoder tokens per row */
+  uint32_t max_target_len; /* decoder tokens per row */
 } prism_bart_session_params;
 
 PRISM_API int prism_bart_session_params_init(prism_bart_session_params *params, size_t struct_size);
 PRISM_API int prism_bart_session_create(prism_bart_session **out, const prism_bart *model,
                                         const prism_bart_session_params *params);
 PRISM_API void prism_bart_session_free(prism_bart_session *session);
+
+/* The model a session runs (borrowed). */
+PRISM_API const prism_bart *prism_bart_session_model(const prism_bart_session *session);
+
+/*
+ * Grow the session so that a request of `batch` encoder rows of up to
+ * `source_len` tokens, decoded as `rows` decoder rows of up to `target_len`
+ * tokens, runs without allocating. A session only grows, to exactly what is
+ * asked. Call it between requests: when it must grow, the last encoded batch
+ * is dropped. PRISM_ERR_LIMIT names the cap a request exceeds;
+ * PRISM_ERR_OUT_OF_RANGE a length beyond max_position_embeddings.
+ */
+PRISM_API int prism_bart_session_reserve(prism_bart_session *session, size_t batch, size_t rows,
+                                         size_t source_len, size_t target_len);
 
 /*
  * Run the encoder on a padded batch: input_ids and attention_mask are
@@ -118,7 +156,9 @@ PRISM_API int prism_bart_session_encode(prism_bart_session *session, const int32
 /*
  * Start decoding after encode: the decoder runs batch * rows_per_input rows,
  * row r reading encoder row r / rows_per_input (beams and return sequences of
- * one input are adjacent). Clears the self-attention cache.
+ * one input are adjacent). Clears the self-attention cache. The session grows
+ * here if it has fewer rows reserved, and the cache grows in a step when it
+ * is full: reserve up front to keep the loop free of allocation.
  */
 PRISM_API int prism_bart_session_decoder_start(prism_bart_session *session, size_t rows_per_input);
 

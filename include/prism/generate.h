@@ -31,14 +31,8 @@
 extern "C" {
 #endif
 
-/* An integer parameter left at this value takes the model's default. */
-#define PRISM_GENERATE_DEFAULT (-1)
-/* forced_bos_token_id / forced_eos_token_id: force nothing (HF `None`). */
-#define PRISM_GENERATE_NO_TOKEN (-2)
-
 /* HF `early_stopping`: False, True or "never". */
 typedef enum prism_early_stopping {
-  PRISM_EARLY_STOPPING_DEFAULT = -1,
   PRISM_EARLY_STOPPING_FALSE = 0,
   PRISM_EARLY_STOPPING_TRUE = 1,
   PRISM_EARLY_STOPPING_NEVER = 2
@@ -47,29 +41,34 @@ typedef enum prism_early_stopping {
 /*
  * Generation parameters, named and interpreted as the keyword arguments of
  * HuggingFace generate(). prism_generate_params_init() leaves every field
- * unset: integers at PRISM_GENERATE_DEFAULT, reals at NaN, which take the
- * model's default (generation_config.json, then config.json, then HF's
- * defaults: max_length 20, num_beams 1, top_k 50, ...).
+ * unset (integers at PRISM_UNSET, reals at NaN, seed 0); an unset field takes
+ * the model's default: generation_config.json, then config.json, then HF's
+ * GenerationConfig defaults (max_length 20, num_beams 1, top_k 50, ...).
+ * prism_generate_params_from_model() shows what those defaults are.
  */
 typedef struct prism_generate_params {
-  size_t struct_size;           /* sizeof(prism_generate_params), set by _init */
-  int32_t max_length;           /* total decoder length, start token included */
-  int32_t max_new_tokens;       /* when set, max_length = max_new_tokens + 1 */
-  int32_t min_length;           /* EOS is banned while the sequence is shorter */
-  int32_t min_new_tokens;       /* EOS is banned before this many new tokens */
-  int32_t num_beams;            /* 1: greedy or sampling; > 1: beam search */
-  int32_t num_return_sequences; /* sequences per input row */
-  int32_t early_stopping;       /* prism_early_stopping (beam search) */
-  int32_t no_repeat_ngram_size; /* 0: off */
-  int32_t forced_bos_token_id;  /* token forced at step 1, or PRISM_GENERATE_NO_TOKEN */
-  int32_t forced_eos_token_id;  /* token forced at max_length - 1, or PRISM_GENERATE_NO_TOKEN */
-  int32_t do_sample;            /* 0 or 1 */
-  int32_t top_k;                /* sampling: keep the k best tokens; 0: off */
-  double length_penalty;        /* beam search: score = sum_logprobs / length^length_penalty */
-  double repetition_penalty;    /* 1.0: off */
-  double temperature;           /* sampling: > 0 */
-  double top_p;                 /* sampling: nucleus mass in (0, 1] */
-  uint64_t seed;                /* sampling: the random stream (default 0) */
+  size_t struct_size;             /* sizeof(prism_generate_params), set by _init */
+  int32_t max_length;             /* total decoder length, start token included */
+  int32_t max_new_tokens;         /* when set, max_length = max_new_tokens + 1 */
+  int32_t min_length;             /* EOS is banned while the sequence is shorter */
+  int32_t min_new_tokens;         /* EOS is banned before this many new tokens */
+  int32_t num_beams;              /* 1: greedy or sampling; > 1: beam search */
+  int32_t num_return_sequences;   /* sequences per input row */
+  int32_t early_stopping;         /* prism_early_stopping (beam search) */
+  int32_t no_repeat_ngram_size;   /* 0: off */
+  int32_t forced_bos_token_id;    /* token forced at step 1, or PRISM_NO_TOKEN */
+  int32_t forced_eos_token_id;    /* token forced at max_length - 1, or PRISM_NO_TOKEN */
+  int32_t do_sample;              /* 0 or 1 */
+  int32_t top_k;                  /* sampling: keep the k best tokens; 0: off */
+  int32_t pad_token_id;           /* pads finished rows (PRISM_NO_TOKEN: eos_token_id) */
+  int32_t bos_token_id;           /* PRISM_NO_TOKEN when the model has none */
+  int32_t eos_token_id;           /* ends a sequence; PRISM_NO_TOKEN: never ends early */
+  int32_t decoder_start_token_id; /* first decoder token (PRISM_NO_TOKEN: bos_token_id) */
+  double length_penalty;          /* beam search: score = sum_logprobs / length^length_penalty */
+  double repetition_penalty;      /* 1.0: off */
+  double temperature;             /* sampling: > 0 */
+  double top_p;                   /* sampling: nucleus mass in (0, 1] */
+  uint64_t seed;                  /* sampling: the random stream (default 0) */
 } prism_generate_params;
 
 PRISM_API int prism_generate_params_init(prism_generate_params *params, size_t struct_size);
@@ -77,12 +76,25 @@ PRISM_API int prism_generate_params_init(prism_generate_params *params, size_t s
 /*
  * Set the fields named in a JSON object of HF generate() keywords, e.g.
  * {"num_beams": 4, "early_stopping": "never", "forced_bos_token_id": null}
- * (null: unset; for forced_*_token_id: force nothing). Absent keys keep their
- * value; an unknown key or a wrongly typed value is an error naming it, and
- * leaves `params` unchanged. `params` must have been initialised.
+ * (null: unset; for token ids: no token, HF's None). Absent keys keep their
+ * value. An unknown key, a wrongly typed or out-of-range value, or an HF
+ * feature libprism does not run (num_beam_groups > 1, ...) is an error naming
+ * the key, and leaves `params` unchanged. `params` must have been initialised.
  */
 PRISM_API int prism_generate_params_parse(prism_generate_params *params, const char *json,
                                           size_t len);
+
+/*
+ * The parameters a request on `model` runs with: every field of `*out` set,
+ * from the model's defaults (generation_config.json, then config.json, then
+ * HF's defaults) with the set fields of `request` (NULL: none) on top, and
+ * checked as prism_generate_run checks them. out->struct_size must be set
+ * (prism_generate_params_init). Errors name the parameter, and the file when
+ * a model file holds the bad value. max_new_tokens and min_new_tokens stay
+ * PRISM_UNSET when nothing sets them.
+ */
+PRISM_API int prism_generate_params_from_model(prism_generate_params *out, const prism_bart *model,
+                                               const prism_generate_params *request);
 
 /* What a stream callback sees after each decoder step. */
 typedef struct prism_generate_event {
@@ -106,14 +118,16 @@ typedef struct prism_generate_result prism_generate_result;
 /*
  * Generate for a padded batch: input_ids and attention_mask are [batch,
  * src_len] row-major (attention_mask NULL: ids != pad_token_id). params NULL:
- * the model's defaults. stream NULL: no callback. The session must have been
- * created with room for the request (batch, decoder rows = batch x num_beams
- * or batch x num_return_sequences, src_len, max_length).
+ * the model's defaults. stream NULL: no callback. Before the first step the
+ * session grows to exactly what the request needs (batch, decoder rows =
+ * batch x num_beams or batch x num_return_sequences, src_len, max_length);
+ * the decode loop itself allocates nothing.
  *
  * Returns PRISM_ERR_OUT_OF_RANGE for ids outside the vocabulary or lengths
  * beyond max_position_embeddings, PRISM_ERR_INVALID_ARGUMENT for an empty row
- * or an impossible parameter, PRISM_ERR_LIMIT beyond the session's capacity,
- * and PRISM_ERR_CANCELLED when the callback stops the run; the session stays
+ * or an impossible parameter, PRISM_ERR_LIMIT when the request exceeds a cap
+ * (the session's, or a process-wide limit; the message names it), and
+ * PRISM_ERR_CANCELLED when the callback stops the run; the session stays
  * usable after any failure.
  */
 PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session *session,

@@ -487,6 +487,14 @@ public:
     return i;
   }
 
+  /* What a request runs with: the model's generation defaults under `request` (nullptr: none). */
+  GenerateParams generation_params(const prism_generate_params *request = nullptr) const
+  {
+    GenerateParams p;
+    check(prism_generate_params_from_model(&p, get(), request));
+    return p;
+  }
+
   const prism_bart *get() const noexcept
   {
     return h_.get();
@@ -689,6 +697,15 @@ private:
   size_t encoded_batch_ = 0; /* rows of the last encode */
   size_t rows_ = 0;          /* decoder rows since decoder_start */
 };
+
+/* One request on a session of its own (it grows to what the request needs). */
+inline GenerateResult generate(const Bart &model, const IdBatch &input,
+                               const prism_generate_params *params = nullptr,
+                               const StreamFn &stream = StreamFn())
+{
+  Session session(model);
+  return session.generate(input, params, stream);
+}
 
 /* ---- ranker ---- */
 

@@ -1,7 +1,8 @@
 /*
- * Internal: the BART model as the rest of libprism sees it — configuration,
- * generation defaults, weight pointers — and the pieces shared by the loader
- * (load.c, config.c) and the forward pass (forward.c, session.c).
+ * Internal to lib/bart: the model's configuration and weight layout, and the
+ * pieces shared by the loader (load.c, config.c, weights.c) and the forward
+ * pass (kernels.c, session.c). Other modules reach a model only through
+ * <prism/bart.h>.
  */
 #ifndef PRISM__BART_INTERNAL_H
 #define PRISM__BART_INTERNAL_H
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/json.h"
 #include "common/safetensors.h"
 #include "prism/bart.h"
 
@@ -28,49 +30,16 @@ typedef struct prism__bart_config {
   int32_t max_position_embeddings;
   int scale_embedding;
   prism__bart_act activation;
-  const char *activation_name; /* static string */
-  int32_t pad_token_id, bos_token_id, eos_token_id, decoder_start_token_id;
-  int32_t forced_bos_token_id, forced_eos_token_id; /* -1 when unset */
+  const char *activation_name;                                              /* static string */
+  int32_t pad_token_id, bos_token_id, eos_token_id, decoder_start_token_id; /* -1: null */
 } prism__bart_config;
 
-/* HF `early_stopping`: False, True or "never". */
-enum {
-  PRISM_BART_EARLY_STOP_FALSE = 0,
-  PRISM_BART_EARLY_STOP_TRUE = 1,
-  PRISM_BART_EARLY_STOP_NEVER = 2
-};
-
-/*
- * Generation defaults: each field from generation_config.json, else
- * config.json, else HuggingFace's GenerationConfig default (in brackets).
- */
-typedef struct prism__bart_generation {
-  int32_t max_length;                   /* [20] */
-  int32_t max_new_tokens;               /* [-1: unset; overrides max_length when set] */
-  int32_t min_length;                   /* [0] */
-  int32_t min_new_tokens;               /* [-1: unset] */
-  int32_t num_beams;                    /* [1] */
-  int32_t num_beam_groups;              /* [1] */
-  double length_penalty;                /* [1.0] */
-  int early_stopping;                   /* PRISM_BART_EARLY_STOP_* [FALSE] */
-  int32_t no_repeat_ngram_size;         /* [0] */
-  int32_t encoder_no_repeat_ngram_size; /* [0] */
-  double repetition_penalty;            /* [1.0] */
-  int do_sample;                        /* [0] */
-  double temperature;                   /* [1.0] */
-  int32_t top_k;                        /* [50] */
-  double top_p;                         /* [1.0] */
-  int32_t num_return_sequences;         /* [1] */
-  int32_t pad_token_id, bos_token_id, eos_token_id, decoder_start_token_id;
-  int32_t forced_bos_token_id, forced_eos_token_id; /* -1 when unset */
-} prism__bart_generation;
-
-/* The generation defaults of a loaded model (borrowed; lives as long as the model). */
-const prism__bart_generation *prism__bart_generation_defaults(const prism_bart *model);
-
-/* session.c: the model a session runs, and the decoder tokens it can hold. */
-const prism_bart *prism__bart_session_model(const prism_bart_session *session);
-size_t prism__bart_session_max_target(const prism_bart_session *session);
+/* A configuration file as loaded: its text (kept for <prism/generate.h>) and where it came from. */
+typedef struct prism__bart_text {
+  char *text; /* NULL when the model has no such file */
+  size_t len;
+  char *source;
+} prism__bart_text;
 
 /* A PyTorch Linear: w [out, in], b [out]; w16 its bfloat16 copy or NULL. */
 typedef struct prism__bart_linear {
@@ -106,9 +75,9 @@ typedef struct prism__bart_stack {
 
 struct prism_bart {
   prism__bart_config cfg;
-  prism__bart_generation gen;
-  const float *shared;            /* [vocab, d_model]: embeddings and the tied LM head */
-  const float *final_logits_bias; /* [vocab] or NULL (zeros) */
+  prism__bart_text config, generation; /* config.json, generation_config.json */
+  const float *shared;                 /* [vocab, d_model]: embeddings and the tied LM head */
+  const float *final_logits_bias;      /* [vocab] or NULL (zeros) */
   prism__bart_stack encoder, decoder;
   prism__st_file *shards; /* the safetensors images the weights point into */
   size_t n_shards;
@@ -121,14 +90,12 @@ struct prism_bart {
 /* The position table holds max_position_embeddings + 2 rows; position t reads row t + 2. */
 #define PRISM__BART_POSITION_OFFSET 2
 
-/*
- * config.c: parse config.json into *cfg and the generation defaults it implies
- * into *gen; then overlay generation_config.json onto *gen.
- */
+/* config.c: a JSON text that must be an object (errors name `what`). */
+int prism__bart_json_object(const char *text, size_t len, const char *what, json_t **root);
+
+/* config.c: the architecture and special ids of config.json (`what` names the file). */
 int prism__bart_parse_config(const char *config_json, size_t config_len, const char *what,
-                             prism__bart_config *cfg, prism__bart_generation *gen);
-int prism__bart_parse_generation(const char *json, size_t len, const char *what, int32_t vocab_size,
-                                 prism__bart_generation *gen);
+                             prism__bart_config *cfg);
 
 /* load.c: bind every weight from the model's shards, checking shapes against cfg. */
 int prism__bart_bind_weights(prism_bart *model, const char *what);

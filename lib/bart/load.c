@@ -12,40 +12,34 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "common/params.h"
 
 #define CONFIG_NAME "config.json"
 #define GENERATION_NAME "generation_config.json"
 #define WEIGHTS_NAME "model.safetensors"
 #define INDEX_NAME "model.safetensors.index.json"
 
-/* Size of the first release of prism_bart_load_params (frozen). */
-#define LOAD_PARAMS_V1_SIZE (sizeof(size_t) + sizeof(uint64_t) + sizeof(uint32_t))
+/* The first released layouts (frozen in tests/abi). */
+#define LOAD_PARAMS_V1_SIZE PRISM__LAYOUT_SIZE(prism_bart_load_params, flags)
+#define INFO_V1_SIZE PRISM__LAYOUT_SIZE(prism_bart_info, activation_function)
+
+static const prism_bart_load_params load_defaults = { sizeof load_defaults, 0, 0 };
 
 PRISM_API int prism_bart_load_params_init(prism_bart_load_params *params, size_t struct_size)
 {
-  PRISM_CHECK_ARG(params != NULL);
-  PRISM_CHECK_ARG(struct_size >= LOAD_PARAMS_V1_SIZE);
-  memset(params, 0, struct_size); /* a newer caller's extra fields default to zero too */
-  params->struct_size = struct_size;
-  return PRISM_OK;
+  return PRISM__PARAMS_INIT(params, struct_size, &load_defaults, LOAD_PARAMS_V1_SIZE,
+                            "prism_bart_load_params_init");
 }
 
-static int resolve_load_params(const prism_bart_load_params *params, prism_bart_load_params *out)
+static int resolve_load_params(const prism_bart_load_params *params, prism_bart_load_params *out,
+                               const char *fn)
 {
-  prism_bart_load_params_init(out, sizeof *out);
-  if (!params)
-    return PRISM_OK;
-  if (params->struct_size < LOAD_PARAMS_V1_SIZE)
+  int rc = PRISM__PARAMS_READ(out, params, &load_defaults, LOAD_PARAMS_V1_SIZE, fn);
+  if (rc == PRISM_OK && (out->flags & ~PRISM_BART_LOAD_BF16_WEIGHTS))
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                        "prism_bart_load: params->struct_size %zu is smaller than version 1 (%zu);"
-                        " call prism_bart_load_params_init",
-                        params->struct_size, (size_t)LOAD_PARAMS_V1_SIZE);
-  if (params->flags & ~PRISM_BART_LOAD_BF16_WEIGHTS)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_bart_load: unknown flags 0x%x",
-                        (unsigned)params->flags);
-  out->max_file_size = params->max_file_size;
-  out->flags = params->flags;
-  return PRISM_OK;
+                        "%s: params->flags 0x%x has bits that are not PRISM_BART_LOAD_* flags", fn,
+                        (unsigned)out->flags);
+  return rc;
 }
 
 PRISM_API void prism_bart_free(prism_bart *model)
@@ -61,17 +55,43 @@ PRISM_API void prism_bart_free(prism_bart *model)
   prism__free(model->shards);
   prism__free(model->encoder.layers);
   prism__free(model->decoder.layers);
+  prism__free(model->config.text);
+  prism__free(model->config.source);
+  prism__free(model->generation.text);
+  prism__free(model->generation.source);
   prism__free(model);
 }
 
+/* Keep a configuration file's text and where it came from, for prism_bart_config_text. */
+static int keep_text(prism__bart_text *t, const char *text, size_t len, const char *source)
+{
+  t->text = prism__malloc(len ? len : 1);
+  t->source = prism__strdup(source);
+  if (!t->text || !t->source)
+    return PRISM_ERR_NO_MEMORY;
+  memcpy(t->text, text, len);
+  t->len = len;
+  return PRISM_OK;
+}
+
+/*
+ * config.json gives the architecture; generation_config.json is only checked
+ * to be a JSON object here (lib/generate reads its settings), so a broken file
+ * still fails the load and names itself.
+ */
 static int load_config_text(prism_bart *m, const char *config, size_t config_len,
                             const char *config_what, const char *generation, size_t generation_len,
                             const char *generation_what)
 {
-  int rc = prism__bart_parse_config(config, config_len, config_what, &m->cfg, &m->gen);
+  json_t *root = NULL;
+  int rc = prism__bart_parse_config(config, config_len, config_what, &m->cfg);
+  if (rc == PRISM_OK)
+    rc = keep_text(&m->config, config, config_len, config_what);
   if (rc == PRISM_OK && generation)
-    rc = prism__bart_parse_generation(generation, generation_len, generation_what,
-                                      m->cfg.vocab_size, &m->gen);
+    rc = prism__bart_json_object(generation, generation_len, generation_what, &root);
+  json_decref(root);
+  if (rc == PRISM_OK && generation)
+    rc = keep_text(&m->generation, generation, generation_len, generation_what);
   return rc;
 }
 
@@ -222,7 +242,7 @@ PRISM_API int prism_bart_load(prism_bart **out, const char *model_dir,
   PRISM_CHECK_ARG(out != NULL);
   PRISM_CHECK_ARG(model_dir != NULL);
   *out = NULL;
-  rc = resolve_load_params(params, &p);
+  rc = resolve_load_params(params, &p, "prism_bart_load");
   if (rc != PRISM_OK)
     return rc;
   m = prism__calloc(1, sizeof *m);
@@ -255,7 +275,7 @@ PRISM_API int prism_bart_load_memory(prism_bart **out, const char *config_json, 
   PRISM_CHECK_ARG(safetensors != NULL);
   PRISM_CHECK_ARG(generation_config_json != NULL || generation_len == 0);
   *out = NULL;
-  rc = resolve_load_params(params, &p);
+  rc = resolve_load_params(params, &p, "prism_bart_load_memory");
   if (rc == PRISM_OK)
     rc = check_memory_size(CONFIG_NAME, config_len, p.max_file_size);
   if (rc == PRISM_OK)
@@ -280,25 +300,14 @@ PRISM_API int prism_bart_load_memory(prism_bart **out, const char *config_json, 
   return publish(m, rc, &p, out);
 }
 
-const prism__bart_generation *prism__bart_generation_defaults(const prism_bart *model)
-{
-  return &model->gen;
-}
-
-/* Size of the first release of prism_bart_info (frozen). */
-#define INFO_V1_SIZE (offsetof(prism_bart_info, activation_function) + sizeof(const char *))
-
 PRISM_API int prism_bart_get_info(const prism_bart *model, prism_bart_info *info)
 {
-  prism_bart_info all;
   const prism__bart_config *c;
-  size_t size;
-  PRISM_CHECK_ARG(model != NULL);
-  PRISM_CHECK_ARG(info != NULL);
-  PRISM_CHECK_ARG(info->struct_size >= INFO_V1_SIZE);
+  prism_bart_info all;
+  PRISM__CHECK_ARG(model != NULL, "model must not be NULL");
   c = &model->cfg;
-  size = info->struct_size;
   memset(&all, 0, sizeof all);
+  all.struct_size = sizeof all;
   all.vocab_size = c->vocab_size;
   all.d_model = c->d_model;
   all.encoder_layers = c->encoder_layers;
@@ -313,13 +322,23 @@ PRISM_API int prism_bart_get_info(const prism_bart *model, prism_bart_info *info
   all.bos_token_id = c->bos_token_id;
   all.eos_token_id = c->eos_token_id;
   all.decoder_start_token_id = c->decoder_start_token_id;
-  all.forced_bos_token_id = c->forced_bos_token_id;
-  all.forced_eos_token_id = c->forced_eos_token_id;
   all.activation_function = c->activation_name;
-  /* A caller built against a newer header keeps its extra fields zeroed. */
-  if (size > sizeof all)
-    memset((char *)info + sizeof all, 0, size - sizeof all);
-  all.struct_size = size;
-  memcpy(info, &all, size < sizeof all ? size : sizeof all);
+  return PRISM__PARAMS_WRITE(info, &all, INFO_V1_SIZE, "prism_bart_get_info");
+}
+
+PRISM_API int prism_bart_config_text(const char **text, size_t *len, const char **source,
+                                     const prism_bart *model, int which)
+{
+  const prism__bart_text *t;
+  PRISM__CHECK_ARG(model != NULL, "model must not be NULL");
+  PRISM__CHECK_ARG(which == PRISM_BART_CONFIG_JSON || which == PRISM_BART_GENERATION_CONFIG_JSON,
+                   "which must be PRISM_BART_CONFIG_JSON or PRISM_BART_GENERATION_CONFIG_JSON");
+  t = which == PRISM_BART_CONFIG_JSON ? &model->config : &model->generation;
+  if (text)
+    *text = t->text;
+  if (len)
+    *len = t->len;
+  if (source)
+    *source = t->source;
   return PRISM_OK;
 }

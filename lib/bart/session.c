@@ -15,67 +15,201 @@
 #include "bart_internal.h"
 #include "common/alloc.h"
 #include "common/error.h"
-#include "bart_internal.h"
+#include "common/params.h"
 #include "linalg/linalg.h"
 
-#define DEFAULT_MAX_BATCH 16
-#define DEFAULT_MAX_ROWS 64
+/* The first released layout of prism_bart_session_params (frozen in tests/abi). */
+#define SESSION_PARAMS_V1_SIZE PRISM__LAYOUT_SIZE(prism_bart_session_params, max_target_len)
 
-/* Size of the first release of prism_bart_session_params (frozen). */
-#define SESSION_PARAMS_V1_SIZE \
-  (offsetof(prism_bart_session_params, max_target_len) + sizeof(uint32_t))
+/* Decoder positions a cache starts with when nobody reserved any; it doubles when full. */
+#define FIRST_TARGET_LEN 32
 
 struct prism_bart_session {
   const prism_bart *model;
-  size_t max_batch, max_rows, max_src, max_tgt, max_tokens;
+  prism_bart_session_params caps; /* 0 = no cap */
+  /* Reserved: encoder tokens (batch x source length), decoder rows, decoder positions. */
+  size_t enc_tokens, map_rows, dec_rows, dec_len, scratch_tokens;
   /* After encode. */
   size_t batch, src_len;
   int encoded;
-  uint8_t *src_mask; /* [batch * src_len] */
-  float *cross_k, *cross_v;
+  uint8_t *src_mask;        /* [enc_tokens] */
+  float *cross_k, *cross_v; /* [layer][enc_tokens x d] */
   /* After decoder_start. */
   size_t rows, rows_per_input, cur_len;
   int decoding;
-  float *self_k, *self_v;
+  float *self_k, *self_v; /* [layer][dec_rows][dec_len x d] */
   int32_t *slot, *new_slot, *free_slots;
-  int32_t *step_tokens; /* [max_rows]: one column of a teacher-forced batch */
+  int32_t *step_tokens; /* [dec_rows]: one column of a teacher-forced batch */
   uint8_t *claimed;
-  /* Scratch: [max_tokens, d] each, ffn [max_tokens, max ffn], logits [max_rows, vocab]. */
+  /* Scratch: [scratch_tokens, d] each, ffn [scratch_tokens, max ffn], logits [dec_rows, vocab]. */
   float *x, *q, *k, *v, *ctx, *tmp, *ffn, *logits;
 };
 
+static const prism_bart_session_params session_defaults = { sizeof session_defaults, 0, 0, 0, 0 };
+
 PRISM_API int prism_bart_session_params_init(prism_bart_session_params *params, size_t struct_size)
 {
-  PRISM_CHECK_ARG(params != NULL);
-  PRISM_CHECK_ARG(struct_size >= SESSION_PARAMS_V1_SIZE);
-  memset(params, 0, struct_size); /* a newer caller's extra fields default to zero too */
-  params->struct_size = struct_size;
-  return PRISM_OK;
+  return PRISM__PARAMS_INIT(params, struct_size, &session_defaults, SESSION_PARAMS_V1_SIZE,
+                            "prism_bart_session_params_init");
 }
 
 static size_t cross_layer_size(const prism_bart_session *s)
 {
-  return s->max_batch * s->max_src * (size_t)s->model->cfg.d_model;
-}
-
-static size_t self_layer_size(const prism_bart_session *s)
-{
-  return s->max_rows * s->max_tgt * (size_t)s->model->cfg.d_model;
+  return s->enc_tokens * (size_t)s->model->cfg.d_model;
 }
 
 static size_t self_slot_size(const prism_bart_session *s)
 {
-  return s->max_tgt * (size_t)s->model->cfg.d_model;
+  return s->dec_len * (size_t)s->model->cfg.d_model;
+}
+
+static size_t self_layer_size(const prism_bart_session *s)
+{
+  return s->dec_rows * self_slot_size(s);
+}
+
+/* Aligned float buffers of a * b * c elements each, all or none (overflow-checked). */
+static int alloc_floats(float **out[], size_t n, size_t a, size_t b, size_t c)
+{
+  size_t count, bytes;
+  if (!prism__mul_ok(a, b, &count) || !prism__mul_ok(count, c, &count) ||
+      !prism__mul_ok(count, sizeof(float), &bytes))
+    return prism__error(PRISM_ERR_LIMIT, "bart session: %zu x %zu x %zu floats overflow size_t", a,
+                        b, c);
+  for (size_t i = 0; i < n; i++) {
+    *out[i] = prism__aligned_alloc(bytes ? bytes : sizeof(float));
+    if (!*out[i]) {
+      while (i--)
+        prism__aligned_free(*out[i]);
+      return PRISM_ERR_NO_MEMORY;
+    }
+  }
+  return PRISM_OK;
+}
+
+static void free_floats(float *buffers[], size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    prism__aligned_free(buffers[i]);
+}
+
+/* Encoder side: the source mask and cross-attention K/V; drops the encoded batch. */
+static int grow_encoder(prism_bart_session *s, size_t tokens)
+{
+  size_t L = (size_t)s->model->cfg.decoder_layers, d = (size_t)s->model->cfg.d_model;
+  float *k, *v, **kv[] = { &k, &v };
+  uint8_t *mask = prism__malloc(tokens);
+  int rc = mask ? alloc_floats(kv, 2, L, tokens, d) : PRISM_ERR_NO_MEMORY;
+  if (rc != PRISM_OK) {
+    prism__free(mask);
+    return rc;
+  }
+  prism__free(s->src_mask);
+  free_floats((float *[]){ s->cross_k, s->cross_v }, 2);
+  s->src_mask = mask;
+  s->cross_k = k;
+  s->cross_v = v;
+  s->enc_tokens = tokens;
+  s->encoded = s->decoding = 0;
+  return PRISM_OK;
+}
+
+/* Decoder rows: the row-to-slot maps and the logits; drops a decode in progress. */
+static int grow_rows(prism_bart_session *s, size_t rows)
+{
+  const prism__bart_config *c = &s->model->cfg;
+  float *logits, **lg[] = { &logits };
+  int32_t *slot = prism__mallocn(rows, sizeof *slot),
+          *new_slot = prism__mallocn(rows, sizeof *slot);
+  int32_t *free_slots = prism__mallocn(rows, sizeof *slot),
+          *step = prism__mallocn(rows, sizeof *slot);
+  uint8_t *claimed = prism__malloc(rows);
+  int rc = slot && new_slot && free_slots && step && claimed ? PRISM_OK : PRISM_ERR_NO_MEMORY;
+  if (rc == PRISM_OK)
+    rc = alloc_floats(lg, 1, rows, (size_t)c->vocab_size, 1);
+  if (rc != PRISM_OK) {
+    prism__free(slot);
+    prism__free(new_slot);
+    prism__free(free_slots);
+    prism__free(step);
+    prism__free(claimed);
+    return rc;
+  }
+  prism__aligned_free(s->logits);
+  prism__free(s->slot);
+  prism__free(s->new_slot);
+  prism__free(s->free_slots);
+  prism__free(s->step_tokens);
+  prism__free(s->claimed);
+  s->logits = logits;
+  s->slot = slot;
+  s->new_slot = new_slot;
+  s->free_slots = free_slots;
+  s->step_tokens = step;
+  s->claimed = claimed;
+  s->map_rows = rows;
+  s->decoding = 0;
+  return PRISM_OK;
+}
+
+/*
+ * The self-attention cache for `rows` slots of `len` positions. With `keep`,
+ * the first cur_len positions of every slot move over (a cache growing in the
+ * middle of a decode); otherwise a decode in progress is dropped.
+ */
+static int grow_cache(prism_bart_session *s, size_t rows, size_t len, int keep)
+{
+  const prism__bart_stack *dec = &s->model->decoder;
+  size_t d = (size_t)s->model->cfg.d_model, L = dec->n_layers;
+  float *k, *v, **kv[] = { &k, &v };
+  int rc = alloc_floats(kv, 2, L, rows * len, d);
+  if (rc != PRISM_OK)
+    return rc;
+  for (size_t l = 0; keep && l < L; l++)
+    for (size_t slot = 0; slot < s->dec_rows; slot++)
+      for (size_t h = 0; h < dec->layers[l].self_attn.heads; h++) {
+        size_t hd = dec->layers[l].self_attn.head_dim;
+        size_t from = (l * s->dec_rows + slot) * s->dec_len * d + h * s->dec_len * hd;
+        size_t to = (l * rows + slot) * len * d + h * len * hd;
+        memcpy(k + to, s->self_k + from, s->cur_len * hd * sizeof *k);
+        memcpy(v + to, s->self_v + from, s->cur_len * hd * sizeof *v);
+      }
+  free_floats((float *[]){ s->self_k, s->self_v }, 2);
+  s->self_k = k;
+  s->self_v = v;
+  s->dec_rows = rows;
+  s->dec_len = len;
+  if (!keep)
+    s->decoding = 0;
+  return PRISM_OK;
+}
+
+/* Per-layer scratch for the larger of an encoder pass and a decoder step (nothing in it persists). */
+static int grow_scratch(prism_bart_session *s, size_t tokens)
+{
+  const prism__bart_config *c = &s->model->cfg;
+  size_t ffn =
+      (size_t)(c->encoder_ffn_dim > c->decoder_ffn_dim ? c->encoder_ffn_dim : c->decoder_ffn_dim);
+  float *x, *q, *k, *v, *ctx, *tmp, *f;
+  float **rows[] = { &x, &q, &k, &v, &ctx, &tmp }, **wide[] = { &f };
+  int rc = alloc_floats(rows, 6, tokens, (size_t)c->d_model, 1);
+  if (rc == PRISM_OK && (rc = alloc_floats(wide, 1, tokens, ffn, 1)) != PRISM_OK)
+    free_floats((float *[]){ x, q, k, v, ctx, tmp }, 6);
+  if (rc != PRISM_OK)
+    return rc;
+  free_floats((float *[]){ s->x, s->q, s->k, s->v, s->ctx, s->tmp, s->ffn }, 7);
+  s->x = x, s->q = q, s->k = k, s->v = v, s->ctx = ctx, s->tmp = tmp, s->ffn = f;
+  s->scratch_tokens = tokens;
+  return PRISM_OK;
 }
 
 PRISM_API void prism_bart_session_free(prism_bart_session *s)
 {
   if (!s)
     return;
-  float *const buffers[] = { s->cross_k, s->cross_v, s->self_k, s->self_v, s->x,   s->q,
-                             s->k,       s->v,       s->ctx,    s->tmp,    s->ffn, s->logits };
-  for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
-    prism__aligned_free(buffers[i]);
+  free_floats((float *[]){ s->cross_k, s->cross_v, s->self_k, s->self_v, s->x, s->q, s->k, s->v,
+                           s->ctx, s->tmp, s->ffn, s->logits },
+              12);
   prism__free(s->src_mask);
   prism__free(s->slot);
   prism__free(s->new_slot);
@@ -85,98 +219,98 @@ PRISM_API void prism_bart_session_free(prism_bart_session *s)
   prism__free(s);
 }
 
-static int resolve_capacity(const prism_bart *m, const prism_bart_session_params *p,
-                            prism_bart_session *s)
+/* One dimension of a request against its cap (0: none) and, for lengths, the model's positions. */
+static int check_dim(const char *fn, const char *what, size_t value, uint32_t cap, size_t positions)
 {
-  size_t max_pos = (size_t)m->cfg.max_position_embeddings;
-  if (p && p->struct_size < SESSION_PARAMS_V1_SIZE)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                        "prism_bart_session_create: params->struct_size %zu is smaller than "
-                        "version 1 (%zu); call prism_bart_session_params_init",
-                        p->struct_size, (size_t)SESSION_PARAMS_V1_SIZE);
-  s->max_batch = p && p->max_batch ? p->max_batch : DEFAULT_MAX_BATCH;
-  s->max_rows = p && p->max_rows ? p->max_rows : DEFAULT_MAX_ROWS;
-  s->max_src = p && p->max_source_len ? p->max_source_len : max_pos;
-  s->max_tgt = p && p->max_target_len ? p->max_target_len : max_pos;
-  if (s->max_src > max_pos || s->max_tgt > max_pos)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                        "prism_bart_session_create: max_source_len %zu / max_target_len %zu "
-                        "exceed the model's max_position_embeddings %zu",
-                        s->max_src, s->max_tgt, max_pos);
-  if (s->max_rows > INT32_MAX)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                        "prism_bart_session_create: max_rows too large");
-  s->max_tokens = s->max_batch * s->max_src > s->max_rows ? s->max_batch * s->max_src : s->max_rows;
+  if (positions && value > positions)
+    return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                        "%s: %zu %s exceed the model's max_position_embeddings %zu", fn, value,
+                        what, positions);
+  if (cap && value > cap)
+    return prism__error(PRISM_ERR_LIMIT, "%s: %zu %s exceed the session's cap of %u", fn, value,
+                        what, (unsigned)cap);
   return PRISM_OK;
 }
 
-/* An aligned float buffer of a * b * c elements, overflow-checked. */
-static int alloc_floats(float **out, size_t a, size_t b, size_t c)
+/*
+ * Make room for batch x src_len encoder tokens, `rows` decoder rows and `len`
+ * decoder positions (0: leave that side as it is). Each side only grows, to
+ * exactly what is asked, and stays as it was when its allocation fails.
+ */
+static int ensure(prism_bart_session *s, const char *fn, size_t batch, size_t src_len, size_t rows,
+                  size_t len)
 {
-  size_t n, bytes;
-  if (!prism__mul_ok(a, b, &n) || !prism__mul_ok(n, c, &n) ||
-      !prism__mul_ok(n, sizeof(float), &bytes))
-    return prism__error(PRISM_ERR_LIMIT, "bart session: requested capacity overflows size_t");
-  *out = prism__aligned_alloc(bytes);
-  return *out ? PRISM_OK : PRISM_ERR_NO_MEMORY;
-}
-
-static int alloc_session(prism_bart_session *s)
-{
-  const prism__bart_config *c = &s->model->cfg;
-  size_t d = (size_t)c->d_model, L = (size_t)c->decoder_layers;
-  size_t ffn =
-      (size_t)(c->encoder_ffn_dim > c->decoder_ffn_dim ? c->encoder_ffn_dim : c->decoder_ffn_dim);
-  float **scratch[] = { &s->x, &s->q, &s->k, &s->v, &s->ctx, &s->tmp };
-  int rc = PRISM_OK;
-  for (size_t i = 0; i < sizeof scratch / sizeof scratch[0] && rc == PRISM_OK; i++)
-    rc = alloc_floats(scratch[i], s->max_tokens, d, 1);
+  size_t positions = (size_t)s->model->cfg.max_position_embeddings, tokens;
+  int rc = check_dim(fn, "encoder rows (max_batch)", batch, s->caps.max_batch, 0);
   if (rc == PRISM_OK)
-    rc = alloc_floats(&s->ffn, s->max_tokens, ffn, 1);
+    rc =
+        check_dim(fn, "source tokens (max_source_len)", src_len, s->caps.max_source_len, positions);
   if (rc == PRISM_OK)
-    rc = alloc_floats(&s->logits, s->max_rows, (size_t)c->vocab_size, 1);
+    rc = check_dim(fn, "decoder rows (max_rows)", rows, s->caps.max_rows, 0);
   if (rc == PRISM_OK)
-    rc = alloc_floats(&s->cross_k, L, cross_layer_size(s), 1);
-  if (rc == PRISM_OK)
-    rc = alloc_floats(&s->cross_v, L, cross_layer_size(s), 1);
-  if (rc == PRISM_OK)
-    rc = alloc_floats(&s->self_k, L, self_layer_size(s), 1);
-  if (rc == PRISM_OK)
-    rc = alloc_floats(&s->self_v, L, self_layer_size(s), 1);
+    rc = check_dim(fn, "target tokens (max_target_len)", len, s->caps.max_target_len, positions);
   if (rc != PRISM_OK)
     return rc;
-  s->src_mask = prism__mallocn(s->max_batch, s->max_src);
-  s->slot = prism__mallocn(s->max_rows, sizeof *s->slot);
-  s->new_slot = prism__mallocn(s->max_rows, sizeof *s->new_slot);
-  s->free_slots = prism__mallocn(s->max_rows, sizeof *s->free_slots);
-  s->claimed = prism__mallocn(s->max_rows, sizeof *s->claimed);
-  s->step_tokens = prism__mallocn(s->max_rows, sizeof *s->step_tokens);
-  if (!s->src_mask || !s->slot || !s->new_slot || !s->free_slots || !s->claimed || !s->step_tokens)
-    return PRISM_ERR_NO_MEMORY;
-  return PRISM_OK;
+  if (!prism__mul_ok(batch, src_len, &tokens) || rows > INT32_MAX)
+    return prism__error(PRISM_ERR_LIMIT,
+                        "%s: %zu x %zu encoder tokens, %zu decoder rows: too "
+                        "large",
+                        fn, batch, src_len, rows);
+  if (tokens > s->enc_tokens && (rc = grow_encoder(s, tokens)) != PRISM_OK)
+    return rc;
+  if (rows > s->map_rows && (rc = grow_rows(s, rows)) != PRISM_OK)
+    return rc;
+  if ((rows > s->dec_rows || len > s->dec_len) &&
+      (rc = grow_cache(s, rows > s->dec_rows ? rows : s->dec_rows,
+                       len > s->dec_len ? len : s->dec_len, 0)) != PRISM_OK)
+    return rc;
+  tokens = s->enc_tokens > s->dec_rows ? s->enc_tokens : s->dec_rows;
+  return tokens > s->scratch_tokens ? grow_scratch(s, tokens) : PRISM_OK;
 }
 
 PRISM_API int prism_bart_session_create(prism_bart_session **out, const prism_bart *model,
                                         const prism_bart_session_params *params)
 {
   prism_bart_session *s;
+  prism_bart_session_params caps;
   int rc;
-  PRISM_CHECK_ARG(out != NULL);
-  PRISM_CHECK_ARG(model != NULL);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(model != NULL, "model must not be NULL");
   *out = NULL;
-  s = prism__calloc(1, sizeof *s);
-  if (!s)
+  rc = PRISM__PARAMS_READ(&caps, params, &session_defaults, SESSION_PARAMS_V1_SIZE,
+                          "prism_bart_session_create");
+  if (rc != PRISM_OK)
+    return rc;
+  if (!(s = prism__calloc(1, sizeof *s)))
     return PRISM_ERR_NO_MEMORY;
   s->model = model;
-  rc = resolve_capacity(model, params, s);
-  if (rc == PRISM_OK)
-    rc = alloc_session(s);
-  if (rc != PRISM_OK) {
-    prism_bart_session_free(s);
-    return rc;
-  }
+  s->caps = caps;
   *out = s;
   return PRISM_OK;
+}
+
+PRISM_API const prism_bart *prism_bart_session_model(const prism_bart_session *s)
+{
+  return s ? s->model : NULL;
+}
+
+PRISM_API int prism_bart_session_reserve(prism_bart_session *s, size_t batch, size_t rows,
+                                         size_t source_len, size_t target_len)
+{
+  PRISM__CHECK_ARG(s != NULL, "session must not be NULL");
+  return ensure(s, "prism_bart_session_reserve", batch, source_len, rows, target_len);
+}
+
+/* A full cache doubles (up to what the caps and positions allow), keeping every slot's tokens. */
+static int grow_target(prism_bart_session *s, const char *fn)
+{
+  size_t positions = (size_t)s->model->cfg.max_position_embeddings, limit = positions;
+  if (s->caps.max_target_len && s->caps.max_target_len < limit)
+    limit = s->caps.max_target_len;
+  if (s->dec_len >= limit)
+    return check_dim(fn, "target tokens (max_target_len)", s->dec_len + 1, s->caps.max_target_len,
+                     positions);
+  return grow_cache(s, s->dec_rows, 2 * s->dec_len < limit ? 2 * s->dec_len : limit, 1);
 }
 
 /* ---- encoder ---------------------------------------------------------------------------- */
@@ -285,23 +419,21 @@ PRISM_API int prism_bart_session_encode(prism_bart_session *s, const int32_t *in
   const prism_bart *m;
   size_t n;
   int rc;
-  PRISM_CHECK_ARG(s != NULL);
-  PRISM_CHECK_ARG(input_ids != NULL);
-  PRISM_CHECK_ARG(batch >= 1 && src_len >= 1);
-  if (batch > s->max_batch || src_len > s->max_src)
-    return prism__error(PRISM_ERR_LIMIT,
-                        "prism_bart_session_encode: batch %zu x src_len %zu "
-                        "exceeds the session capacity %zu x %zu",
-                        batch, src_len, s->max_batch, s->max_src);
+  PRISM__CHECK_ARG(s != NULL, "session must not be NULL");
+  PRISM__CHECK_ARG(input_ids != NULL, "input_ids must not be NULL");
+  PRISM__CHECK_ARG(batch >= 1 && src_len >= 1, "batch and src_len must be at least 1");
   m = s->model;
+  rc = ensure(s, "prism_bart_session_encode", batch, src_len, 0, 0);
+  if (rc != PRISM_OK)
+    return rc;
   n = batch * src_len;
+  s->encoded = 0;
+  s->decoding = 0;
   rc = check_tokens(m, input_ids, n, "prism_bart_session_encode");
   if (rc == PRISM_OK)
     rc = read_mask(s, input_ids, attention_mask, n);
   if (rc != PRISM_OK)
     return rc;
-  s->encoded = 0;
-  s->decoding = 0;
   s->batch = batch;
   s->src_len = src_len;
   prism__bart_embed(m, &m->encoder, input_ids, n, 0, src_len, s->x);
@@ -318,17 +450,26 @@ PRISM_API int prism_bart_session_encode(prism_bart_session *s, const int32_t *in
 
 PRISM_API int prism_bart_session_decoder_start(prism_bart_session *s, size_t rows_per_input)
 {
-  size_t rows;
-  PRISM_CHECK_ARG(s != NULL);
-  PRISM_CHECK_ARG(rows_per_input >= 1);
+  size_t rows, len;
+  int rc;
+  PRISM__CHECK_ARG(s != NULL, "session must not be NULL");
+  PRISM__CHECK_ARG(rows_per_input >= 1, "rows_per_input must be at least 1");
   if (!s->encoded)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "prism_bart_session_decoder_start: call prism_bart_session_encode first");
-  if (!prism__mul_ok(s->batch, rows_per_input, &rows) || rows > s->max_rows)
+  if (!prism__mul_ok(s->batch, rows_per_input, &rows))
     return prism__error(PRISM_ERR_LIMIT,
-                        "prism_bart_session_decoder_start: %zu inputs x %zu "
-                        "rows exceed the session's max_rows %zu",
-                        s->batch, rows_per_input, s->max_rows);
+                        "prism_bart_session_decoder_start: %zu inputs x %zu rows "
+                        "overflow size_t",
+                        s->batch, rows_per_input);
+  len = s->dec_len ? s->dec_len : FIRST_TARGET_LEN;
+  if (len > (size_t)s->model->cfg.max_position_embeddings)
+    len = (size_t)s->model->cfg.max_position_embeddings;
+  if (s->caps.max_target_len && len > s->caps.max_target_len)
+    len = s->caps.max_target_len;
+  rc = ensure(s, "prism_bart_session_decoder_start", 0, 0, rows, len);
+  if (rc != PRISM_OK)
+    return rc;
   s->rows = rows;
   s->rows_per_input = rows_per_input;
   s->cur_len = 0;
@@ -341,7 +482,7 @@ PRISM_API int prism_bart_session_decoder_start(prism_bart_session *s, size_t row
 /* Append this step's keys and values (rows [rows, d]) at position cur_len of each row's slot. */
 static void cache_append(prism_bart_session *s, size_t layer, const prism__bart_attn *a)
 {
-  size_t hd = a->head_dim, T = s->max_tgt;
+  size_t hd = a->head_dim, T = s->dec_len;
   float *k = s->self_k + layer * self_layer_size(s);
   float *v = s->self_v + layer * self_layer_size(s);
   for (size_t r = 0; r < s->rows; r++) {
@@ -365,7 +506,7 @@ static void decoder_self_attention(prism_bart_session *s, size_t l, const prism_
   job.v = s->self_v + l * self_layer_size(s);
   job.slot = s->slot;
   job.src_stride = self_slot_size(s);
-  job.head_stride = s->max_tgt * a->head_dim;
+  job.head_stride = s->dec_len * a->head_dim;
   job.key_stride = a->head_dim;
   job.n_keys = s->cur_len + 1;
   attention_block(s, a, &layer->self_attn_ln, &job);
@@ -400,17 +541,12 @@ static void lm_head(prism_bart_session *s)
                          0);
 }
 
-static int check_step(const prism_bart_session *s, const char *fn)
+static int check_step(prism_bart_session *s, const char *fn)
 {
   if (!s->decoding)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "%s: call prism_bart_session_decoder_start first", fn);
-  if (s->cur_len >= s->max_tgt)
-    return prism__error(PRISM_ERR_LIMIT,
-                        "%s: the decoder already holds %zu tokens, the "
-                        "session's max_target_len",
-                        fn, s->cur_len);
-  return PRISM_OK;
+  return s->cur_len < s->dec_len ? PRISM_OK : grow_target(s, fn);
 }
 
 PRISM_API int prism_bart_session_decoder_step(prism_bart_session *s, const int32_t *tokens,
@@ -418,9 +554,9 @@ PRISM_API int prism_bart_session_decoder_step(prism_bart_session *s, const int32
 {
   const prism_bart *m;
   int rc;
-  PRISM_CHECK_ARG(s != NULL);
-  PRISM_CHECK_ARG(tokens != NULL);
-  PRISM_CHECK_ARG(logits != NULL);
+  PRISM__CHECK_ARG(s != NULL, "session must not be NULL");
+  PRISM__CHECK_ARG(tokens != NULL, "tokens must not be NULL");
+  PRISM__CHECK_ARG(logits != NULL, "logits must not be NULL");
   rc = check_step(s, "prism_bart_session_decoder_step");
   if (rc == PRISM_OK)
     rc = check_tokens(s->model, tokens, s->rows, "prism_bart_session_decoder_step");
@@ -446,7 +582,7 @@ static void copy_slot(prism_bart_session *s, size_t from, size_t to)
   for (size_t l = 0; l < dec->n_layers; l++) {
     const prism__bart_attn *a = &dec->layers[l].self_attn;
     for (size_t h = 0; h < a->heads; h++) {
-      size_t head = l * self_layer_size(s) + h * s->max_tgt * a->head_dim;
+      size_t head = l * self_layer_size(s) + h * s->dec_len * a->head_dim;
       size_t count = s->cur_len * a->head_dim * sizeof(float);
       memcpy(s->self_k + head + to * self_slot_size(s), s->self_k + head + from * self_slot_size(s),
              count);
@@ -464,8 +600,8 @@ static void copy_slot(prism_bart_session *s, size_t from, size_t to)
 PRISM_API int prism_bart_session_decoder_reorder(prism_bart_session *s, const int32_t *src_rows)
 {
   size_t n_free = 0;
-  PRISM_CHECK_ARG(s != NULL);
-  PRISM_CHECK_ARG(src_rows != NULL);
+  PRISM__CHECK_ARG(s != NULL, "session must not be NULL");
+  PRISM__CHECK_ARG(src_rows != NULL, "src_rows must not be NULL");
   if (!s->decoding)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_bart_session_decoder_reorder: "
                                                     "call prism_bart_session_decoder_start first");
@@ -502,19 +638,16 @@ PRISM_API int prism_bart_session_forward(prism_bart_session *s, const int32_t *d
 {
   size_t V, B;
   int rc;
-  PRISM_CHECK_ARG(s != NULL);
-  PRISM_CHECK_ARG(decoder_input_ids != NULL);
-  PRISM_CHECK_ARG(logits != NULL);
-  PRISM_CHECK_ARG(tgt_len >= 1);
-  if (tgt_len > s->max_tgt)
-    return prism__error(PRISM_ERR_LIMIT,
-                        "prism_bart_session_forward: tgt_len %zu exceeds the "
-                        "session's max_target_len %zu",
-                        tgt_len, s->max_tgt);
+  PRISM__CHECK_ARG(s != NULL, "session must not be NULL");
+  PRISM__CHECK_ARG(decoder_input_ids != NULL, "decoder_input_ids must not be NULL");
+  PRISM__CHECK_ARG(logits != NULL, "logits must not be NULL");
+  PRISM__CHECK_ARG(tgt_len >= 1, "tgt_len must be at least 1");
   if (!s->encoded)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "prism_bart_session_forward: call prism_bart_session_encode first");
   rc = check_tokens(s->model, decoder_input_ids, s->batch * tgt_len, "prism_bart_session_forward");
+  if (rc == PRISM_OK)
+    rc = ensure(s, "prism_bart_session_forward", 0, 0, s->batch, tgt_len);
   if (rc == PRISM_OK)
     rc = prism_bart_session_decoder_start(s, 1);
   if (rc != PRISM_OK)
@@ -533,14 +666,4 @@ PRISM_API int prism_bart_session_forward(prism_bart_session *s, const int32_t *d
       memcpy(logits + (b * tgt_len + t) * V, step + b * V, V * sizeof *logits);
   }
   return PRISM_OK;
-}
-
-const prism_bart *prism__bart_session_model(const prism_bart_session *s)
-{
-  return s->model;
-}
-
-size_t prism__bart_session_max_target(const prism_bart_session *s)
-{
-  return s->max_tgt;
 }

@@ -1,74 +1,99 @@
-/* Text to text: tokenizer -> BART generation -> detokenizer, batched per call. */
+/*
+ * Text to text: tokenizer -> BART generation -> detokenizer, batched per call.
+ * A composition layer: it reaches the tokenizer, the model and generation only
+ * through their public headers.
+ */
 #include <string.h>
 
-#include "bart/bart_internal.h"
 #include "common/alloc.h"
 #include "common/error.h"
-#include "generate/generate_internal.h"
+#include "common/params.h"
 #include "prism/explain.h"
 
 #define DEFAULT_MAX_BATCH 32
+#define PARAMS_V1_SIZE PRISM__LAYOUT_SIZE(prism_explainer_params, decode_flags)
 
 struct prism_explainer {
   const prism_tokenizer *tok;
   const prism_bart *model;
   prism_tokenizer *owned_tok;
   prism_bart *owned_model;
-  prism_bart_session *session; /* grown on demand, reused across calls */
-  prism_bart_session_params capacity;
+  prism_bart_session *session; /* grows to what a call needs, reused across calls */
   prism_explainer_params params;
+  int32_t pad_token_id;
 };
 
 struct prism_text_batch {
-  size_t count;
+  size_t count, count_cap;
   size_t *offsets; /* [count + 1] into text */
   char *text;      /* every text, each NUL-terminated */
+  size_t text_cap;
 };
+
+static const prism_explainer_params explainer_defaults = { sizeof explainer_defaults, 0, 0,
+                                                           PRISM_TOKENIZER_SKIP_SPECIAL };
 
 PRISM_API int prism_explainer_params_init(prism_explainer_params *params, size_t struct_size)
 {
-  PRISM_CHECK_ARG(params != NULL);
-  PRISM_CHECK_ARG(struct_size >= sizeof(prism_explainer_params));
-  memset(params, 0, sizeof *params);
-  params->struct_size = struct_size;
-  params->decode_flags = PRISM_TOKENIZER_SKIP_SPECIAL;
-  return PRISM_OK;
+  return PRISM__PARAMS_INIT(params, struct_size, &explainer_defaults, PARAMS_V1_SIZE,
+                            "prism_explainer_params_init");
 }
 
-PRISM_API int prism_explainer_create(prism_explainer **out, const prism_tokenizer *tokenizer,
-                                     const prism_bart *model, const prism_explainer_params *params)
+static int explainer_new(prism_explainer **out, const prism_tokenizer *tokenizer,
+                         const prism_bart *model, const prism_explainer_params *p,
+                         const prism_bart_info *info)
 {
-  prism_explainer *ex;
-  prism_bart_info info;
-
-  PRISM_CHECK_ARG(out != NULL && tokenizer != NULL && model != NULL);
-  PRISM_CHECK_ARG(params == NULL || params->struct_size >= sizeof(prism_explainer_params));
-  info.struct_size = sizeof info;
-  if (prism_bart_get_info(model, &info) != PRISM_OK)
-    return prism_last_error_status();
-  if (prism_tokenizer_vocab_size(tokenizer) > info.vocab_size)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                        "prism_explainer_create: the tokenizer has %d tokens, the model only %d",
-                        (int)prism_tokenizer_vocab_size(tokenizer), (int)info.vocab_size);
-  if (!(ex = prism__calloc(1, sizeof *ex)))
+  prism_explainer *ex = prism__calloc(1, sizeof *ex);
+  int rc;
+  if (!ex)
     return PRISM_ERR_NO_MEMORY;
+  if ((rc = prism_bart_session_create(&ex->session, model, NULL)) != PRISM_OK) {
+    prism__free(ex);
+    return rc;
+  }
   ex->tok = tokenizer;
   ex->model = model;
-  prism_explainer_params_init(&ex->params, sizeof ex->params);
-  if (params) {
-    ex->params.max_source_tokens = params->max_source_tokens;
-    ex->params.max_batch = params->max_batch;
-    ex->params.decode_flags = params->decode_flags;
-  }
+  ex->params = *p;
+  ex->pad_token_id = info->pad_token_id >= 0 ? info->pad_token_id : info->eos_token_id;
   if (!ex->params.max_source_tokens ||
-      ex->params.max_source_tokens > (uint32_t)info.max_position_embeddings)
-    ex->params.max_source_tokens = (uint32_t)info.max_position_embeddings;
+      ex->params.max_source_tokens > (uint32_t)info->max_position_embeddings)
+    ex->params.max_source_tokens = (uint32_t)info->max_position_embeddings;
   if (ex->params.max_source_tokens < 2)
     ex->params.max_source_tokens = 2;
   if (!ex->params.max_batch)
     ex->params.max_batch = DEFAULT_MAX_BATCH;
   *out = ex;
   return PRISM_OK;
+}
+
+PRISM_API int prism_explainer_create(prism_explainer **out, const prism_tokenizer *tokenizer,
+                                     const prism_bart *model, const prism_explainer_params *params)
+{
+  static const char fn[] = "prism_explainer_create";
+  prism_explainer_params p;
+  prism_generate_params defaults;
+  prism_bart_info info;
+  int rc;
+
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(tokenizer != NULL, "tokenizer must not be NULL");
+  PRISM__CHECK_ARG(model != NULL, "model must not be NULL");
+  rc = PRISM__PARAMS_READ(&p, params, &explainer_defaults, PARAMS_V1_SIZE, fn);
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  if (rc == PRISM_OK)
+    rc = prism_bart_get_info(model, &info);
+  if (rc != PRISM_OK)
+    return rc;
+  if (prism_tokenizer_vocab_size(tokenizer) > info.vocab_size)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "%s: the tokenizer has %d tokens, but the model only %d", fn,
+                        (int)prism_tokenizer_vocab_size(tokenizer), (int)info.vocab_size);
+  /* A model whose generation settings cannot run is refused here, not at the first call. */
+  prism_generate_params_init(&defaults, sizeof defaults);
+  if ((rc = prism_generate_params_from_model(&defaults, model, NULL)) != PRISM_OK)
+    return prism__error_prefix("%s: ", fn);
+  return explainer_new(out, tokenizer, model, &p, &info);
 }
 
 PRISM_API int prism_explainer_load(prism_explainer **out, const char *model_dir,
@@ -109,34 +134,6 @@ PRISM_API const prism_tokenizer *prism_explainer_tokenizer(const prism_explainer
 PRISM_API const prism_bart *prism_explainer_model(const prism_explainer *ex)
 {
   return ex ? ex->model : NULL;
-}
-
-static uint32_t max_u32(uint32_t a, uint32_t b)
-{
-  return a > b ? a : b;
-}
-
-/* Make sure the session can hold `need`: a session with room for both it and the old one replaces it. */
-static int fit_session(prism_explainer *ex, const prism_bart_session_params *need)
-{
-  prism_bart_session_params cap = ex->capacity;
-  prism_bart_session *bigger;
-  int rc;
-
-  if (ex->session && need->max_batch <= cap.max_batch && need->max_rows <= cap.max_rows &&
-      need->max_source_len <= cap.max_source_len && need->max_target_len <= cap.max_target_len)
-    return PRISM_OK;
-  prism_bart_session_params_init(&cap, sizeof cap);
-  cap.max_batch = max_u32(need->max_batch, ex->capacity.max_batch);
-  cap.max_rows = max_u32(need->max_rows, ex->capacity.max_rows);
-  cap.max_source_len = max_u32(need->max_source_len, ex->capacity.max_source_len);
-  cap.max_target_len = max_u32(need->max_target_len, ex->capacity.max_target_len);
-  if ((rc = prism_bart_session_create(&bigger, ex->model, &cap)) != PRISM_OK)
-    return rc;
-  prism_bart_session_free(ex->session);
-  ex->session = bigger;
-  ex->capacity = cap;
-  return PRISM_OK;
 }
 
 /* Every prompt's tokens (no specials) in one buffer: prompt i is flat[start[i] .. start[i+1]). */
@@ -185,7 +182,7 @@ static int build_batch(const prism_explainer *ex, const int32_t *flat, const siz
   size_t keep = ex->params.max_source_tokens - 2, w = 2;
   int32_t bos = prism_tokenizer_special_id(ex->tok, PRISM_TOKENIZER_BOS);
   int32_t eos = prism_tokenizer_special_id(ex->tok, PRISM_TOKENIZER_EOS);
-  int32_t pad = prism__bart_generation_defaults(ex->model)->pad_token_id;
+  int32_t pad = ex->pad_token_id;
   int32_t *ids, *mask;
 
   for (size_t i = 0; i < n; i++) {
@@ -217,32 +214,46 @@ static int build_batch(const prism_explainer *ex, const int32_t *flat, const siz
   return PRISM_OK;
 }
 
-static int batch_new(prism_text_batch **out, size_t count)
+static int batch_new(prism_text_batch **out, size_t count_hint)
 {
   prism_text_batch *b = prism__calloc(1, sizeof *b);
-  if (!b || !(b->offsets = prism__calloc(count + 1, sizeof *b->offsets))) {
+  if (!b || !(b->offsets = prism__calloc(count_hint + 1, sizeof *b->offsets))) {
     prism__free(b);
     return PRISM_ERR_NO_MEMORY;
   }
+  b->count_cap = count_hint;
   *out = b;
   return PRISM_OK;
 }
 
-/* Append the detokenized ids as text number b->count. `cap` tracks b->text's size. */
-static int batch_append(prism_text_batch *b, size_t *cap, const prism_tokenizer *tok,
-                        const int32_t *ids, size_t n, unsigned flags)
+/* Room for `more` texts after the current ones. */
+static int batch_reserve(prism_text_batch *b, size_t more)
+{
+  size_t *bigger;
+  if (b->count + more <= b->count_cap)
+    return PRISM_OK;
+  if (!(bigger = prism__realloc(b->offsets, (b->count + more + 1) * sizeof *bigger)))
+    return PRISM_ERR_NO_MEMORY;
+  b->offsets = bigger;
+  b->count_cap = b->count + more;
+  return PRISM_OK;
+}
+
+/* Append the detokenized ids as text number b->count. */
+static int batch_append(prism_text_batch *b, const prism_tokenizer *tok, const int32_t *ids,
+                        size_t n, unsigned flags)
 {
   size_t used = b->offsets[b->count], len;
-  int rc = prism_tokenizer_decode(b->text ? b->text + used : NULL, b->text ? *cap - used : 0, &len,
-                                  tok, ids, n, flags);
+  int rc = prism_tokenizer_decode(b->text ? b->text + used : NULL, b->text ? b->text_cap - used : 0,
+                                  &len, tok, ids, n, flags);
   if (rc == PRISM_ERR_BUFFER_TOO_SMALL || (rc == PRISM_OK && !b->text)) {
-    size_t want = used + len + 1 > 2 * *cap ? used + len + 1 : 2 * *cap;
+    size_t want = used + len + 1 > 2 * b->text_cap ? used + len + 1 : 2 * b->text_cap;
     char *bigger = prism__realloc(b->text, want);
     if (!bigger)
       return PRISM_ERR_NO_MEMORY;
     b->text = bigger;
-    *cap = want;
-    rc = prism_tokenizer_decode(b->text + used, *cap - used, &len, tok, ids, n, flags);
+    b->text_cap = want;
+    rc = prism_tokenizer_decode(b->text + used, b->text_cap - used, &len, tok, ids, n, flags);
   }
   if (rc != PRISM_OK)
     return rc;
@@ -253,37 +264,27 @@ static int batch_append(prism_text_batch *b, size_t *cap, const prism_tokenizer 
 
 /* One decoder pass over prompts[0..n): generate, then detokenize into `b`. */
 static int run_pass(prism_explainer *ex, const char *const *prompts, size_t n,
-                    const prism_generate_params *params, const prism__generate_config *cfg,
-                    prism_generate_stream_fn stream, void *payload, prism_text_batch *b,
-                    size_t *cap)
+                    const prism_generate_params *params, prism_generate_stream_fn stream,
+                    void *payload, prism_text_batch *b)
 {
   int32_t *flat = NULL, *ids = NULL, *mask = NULL;
-  size_t *start = prism__calloc(n + 1, sizeof *start), width = 0;
-  size_t per_input =
-      (size_t)(cfg->num_beams > cfg->num_return_sequences ? cfg->num_beams
-                                                          : cfg->num_return_sequences);
-  prism_bart_session_params need;
+  size_t *start = prism__calloc(n + 1, sizeof *start), width = 0, count;
   prism_generate_result *res = NULL;
   int rc;
 
   if (!start)
     return PRISM_ERR_NO_MEMORY;
   if ((rc = encode_all(ex->tok, prompts, n, &flat, start)) != PRISM_OK ||
-      (rc = build_batch(ex, flat, start, n, &ids, &mask, &width)) != PRISM_OK)
-    goto done;
-  prism_bart_session_params_init(&need, sizeof need);
-  need.max_batch = (uint32_t)n;
-  need.max_rows = (uint32_t)(n * per_input);
-  need.max_source_len = (uint32_t)width;
-  need.max_target_len = (uint32_t)cfg->max_length;
-  if ((rc = fit_session(ex, &need)) != PRISM_OK ||
+      (rc = build_batch(ex, flat, start, n, &ids, &mask, &width)) != PRISM_OK ||
       (rc = prism_generate_run(&res, ex->session, ids, mask, n, width, params, stream, payload)) !=
           PRISM_OK)
     goto done;
-  for (size_t i = 0; i < prism_generate_result_count(res) && rc == PRISM_OK; i++) {
+  count = prism_generate_result_count(res);
+  rc = batch_reserve(b, count);
+  for (size_t i = 0; i < count && rc == PRISM_OK; i++) {
     const int32_t *seq =
         prism_generate_result_sequences(res) + i * prism_generate_result_width(res);
-    rc = batch_append(b, cap, ex->tok, seq, (size_t)prism_generate_result_lengths(res)[i],
+    rc = batch_append(b, ex->tok, seq, (size_t)prism_generate_result_lengths(res)[i],
                       ex->params.decode_flags);
   }
 done:
@@ -300,26 +301,20 @@ PRISM_API int prism_explainer_run(prism_text_batch **out, prism_explainer *ex,
                                   const prism_generate_params *params,
                                   prism_generate_stream_fn stream, void *payload)
 {
-  prism__generate_config cfg;
   prism_text_batch *b;
-  size_t cap = 0;
   int rc;
 
-  PRISM_CHECK_ARG(out != NULL && ex != NULL);
-  PRISM_CHECK_ARG(prompts != NULL && n_prompts > 0);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(ex != NULL, "explainer must not be NULL");
+  PRISM__CHECK_ARG(prompts != NULL && n_prompts > 0, "prompts must hold at least one prompt");
   for (size_t i = 0; i < n_prompts; i++)
     if (!prompts[i])
       return prism__error(PRISM_ERR_INVALID_ARGUMENT, "prism_explainer_run: prompt %zu is NULL", i);
-  rc = prism__generate_resolve(&cfg, prism__bart_generation_defaults(ex->model),
-                               ex->model->cfg.vocab_size, ex->model->cfg.max_position_embeddings,
-                               params);
-  if (rc != PRISM_OK)
-    return rc;
-  if ((rc = batch_new(&b, n_prompts * (size_t)cfg.num_return_sequences)) != PRISM_OK)
+  if ((rc = batch_new(&b, n_prompts)) != PRISM_OK)
     return rc;
   for (size_t first = 0; first < n_prompts && rc == PRISM_OK; first += ex->params.max_batch) {
     size_t n = n_prompts - first < ex->params.max_batch ? n_prompts - first : ex->params.max_batch;
-    rc = run_pass(ex, prompts + first, n, params, &cfg, stream, payload, b, &cap);
+    rc = run_pass(ex, prompts + first, n, params, stream, payload, b);
   }
   if (rc != PRISM_OK) {
     prism_text_batch_free(b);

@@ -3,8 +3,11 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/params.h"
 #include "common/utf8.h"
 #include "prism/explain.h"
+
+#define FORMAT_V1_SIZE PRISM__LAYOUT_SIZE(prism_prompt_format, max_value_bytes)
 
 static const prism_prompt_format default_format = {
   sizeof(prism_prompt_format),
@@ -174,11 +177,8 @@ static int prompt_field(out_buf *o, const char *name, size_t len, const void *ct
 
 PRISM_API int prism_prompt_format_init(prism_prompt_format *format, size_t struct_size)
 {
-  PRISM_CHECK_ARG(format != NULL);
-  PRISM_CHECK_ARG(struct_size >= sizeof(prism_prompt_format));
-  *format = default_format;
-  format->struct_size = struct_size;
-  return PRISM_OK;
+  return PRISM__PARAMS_INIT(format, struct_size, &default_format, FORMAT_V1_SIZE,
+                            "prism_prompt_format_init");
 }
 
 static int check_items(const prism_prompt_item *items, size_t n, const char *what)
@@ -202,19 +202,23 @@ PRISM_API int prism_prompt_render(char *buf, size_t capacity, size_t *len,
                                   const prism_prompt_item *item, const prism_prompt_item *evidence,
                                   size_t n_evidence)
 {
+  static const char fn[] = "prism_prompt_render";
+  prism_prompt_format f;
   prompt_ctx p;
   out_buf o = { buf, capacity, 0 };
   int rc;
 
-  PRISM_CHECK_ARG(len != NULL && item != NULL);
-  PRISM_CHECK_ARG(buf != NULL || capacity == 0);
-  PRISM_CHECK_ARG(history != NULL || n_history == 0);
-  PRISM_CHECK_ARG(evidence != NULL || n_evidence == 0);
-  if (!format)
-    format = &default_format;
-  PRISM_CHECK_ARG(format->struct_size >= sizeof(prism_prompt_format));
-  PRISM_CHECK_ARG(format->template_text && format->entry_template && format->separator &&
-                  format->empty_list && format->empty_value);
+  PRISM__CHECK_ARG(len != NULL, "len must not be NULL");
+  PRISM__CHECK_ARG(item != NULL, "item must not be NULL");
+  PRISM__CHECK_ARG(buf != NULL || capacity == 0, "buf may be NULL only with capacity 0");
+  PRISM__CHECK_ARG(history != NULL || n_history == 0, "history must not be NULL");
+  PRISM__CHECK_ARG(evidence != NULL || n_evidence == 0, "evidence must not be NULL");
+  if ((rc = PRISM__PARAMS_READ(&f, format, &default_format, FORMAT_V1_SIZE, fn)) != PRISM_OK)
+    return rc;
+  format = &f;
+  PRISM__CHECK_ARG(format->template_text && format->entry_template && format->separator &&
+                       format->empty_list && format->empty_value,
+                   "every string of the format must be set (prism_prompt_format_init sets them)");
   if ((rc = check_items(history, n_history, "history")) != PRISM_OK ||
       (rc = check_items(item, 1, "item")) != PRISM_OK ||
       (rc = check_items(evidence, n_evidence, "evidence")) != PRISM_OK)

@@ -1,8 +1,9 @@
 /*
- * Internal: the generation engine. The decode loops (search.c) talk to the
- * model through prism__generate_decoder, so they run the same on a BART session
- * (generate.c) and on the scripted logits of the unit tests. Parameters reach
- * them fully resolved (model defaults applied, values validated).
+ * Internal to lib/generate: the generation engine. The decode loops (search.c)
+ * talk to the model through prism__generate_decoder, so they run the same on a
+ * BART session (generate.c) and on the scripted logits of the unit tests.
+ * Parameters reach them fully resolved (config.c: model defaults applied,
+ * values validated). The model is reached only through <prism/bart.h>.
  */
 #ifndef PRISM__GENERATE_INTERNAL_H
 #define PRISM__GENERATE_INTERNAL_H
@@ -10,7 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bart/bart_internal.h"
 #include "prism/generate.h"
 #include "common/rng.h"
 
@@ -55,18 +55,16 @@ struct prism_generate_result {
 };
 
 /*
- * Resolve caller params (NULL: none) over a model's generation defaults and
- * validate them; errors name the parameter.
+ * config.c: check fully merged params (every field set but the *_new_tokens)
+ * and resolve them for a model of `vocab_size` tokens and `max_positions`
+ * positions; errors start with `fn` and name the parameter.
  */
-int prism__generate_resolve(prism__generate_config *cfg, const prism__bart_generation *defaults,
-                            int32_t vocab_size, int32_t max_positions,
-                            const prism_generate_params *params);
+int prism__generate_resolve(prism__generate_config *cfg, const prism_generate_params *params,
+                            int32_t vocab_size, int32_t max_positions, const char *fn);
 
-/*
- * The caller's params (NULL: none) over a fully unset struct, so fields past
- * an older caller's struct_size stay unset.
- */
-int prism__generate_params_read(const prism_generate_params *in, prism_generate_params *out);
+/* config.c: a request (NULL: none) over the model's defaults, resolved (errors start with fn). */
+int prism__generate_prepare(prism__generate_config *cfg, const prism_bart *model,
+                            const prism_generate_params *request, const char *fn);
 
 /* Allocate an empty result of count x width (scores only when `with_scores`). */
 int prism__generate_result_new(prism_generate_result **out, size_t count, size_t width,

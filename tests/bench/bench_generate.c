@@ -68,7 +68,7 @@ static double generate_ms(prism_bart_session *s, const int32_t *ids, int num_bea
   p.num_beams = num_beams;
   p.max_length = STEPS + 1;
   p.min_length = STEPS + 1;
-  p.forced_eos_token_id = PRISM_GENERATE_NO_TOKEN;
+  p.forced_eos_token_id = PRISM_NO_TOKEN;
   for (int rep = 0; rep < REPEATS; rep++) {
     prism_generate_result *res;
     prism_generate_stats st;

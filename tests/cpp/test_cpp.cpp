@@ -203,7 +203,8 @@ void test_bart_fixture(const std::string &name, float tolerance)
 
   prism::Bart model = prism::Bart::load(dir);
   prism_bart_info info = model.info();
-  CHECK(info.vocab_size == 1000 && info.d_model == 64 && info.forced_bos_token_id == 0);
+  CHECK(info.vocab_size == 1000 && info.d_model == 64);
+  CHECK(model.generation_params().forced_bos_token_id == 0);
 
   prism::IdBatch input;
   input.input_ids = matrix(json_object_get(expected, "input_ids"), &input.batch);
@@ -245,8 +246,12 @@ void test_bart_fixture(const std::string &name, float tolerance)
   size_t i, exact = 0;
   json_t *g;
   json_t *cases = json_object_get(expected, "generate");
+  std::vector<int32_t> beam4;
   json_array_foreach(cases, i, g)
   {
+    size_t n_beam4 = 0;
+    if (std::string(json_string_value(json_object_get(g, "name"))) == "beam4")
+      beam4 = matrix(json_object_get(g, "sequences"), &n_beam4);
     char *params_json = json_dumps(json_object_get(g, "params"), 0);
     prism::GenerateParams params;
     params.parse(params_json);
@@ -279,6 +284,15 @@ void test_bart_fixture(const std::string &name, float tolerance)
   prism::Session mem_session(mem);
   mem_session.encode(input);
   CHECK(mem_session.forward(dec, dec.size() / rows) == logits);
+
+  // A model whose generation_config.json asks for 4 beams runs them from a default request.
+  if (!beam4.empty()) {
+    prism::Bart four = prism::Bart::load_memory(
+        config, weights.data(), weights.size(),
+        "{\"num_beams\": 4, \"early_stopping\": true, \"forced_bos_token_id\": 0}");
+    CHECK(four.generation_params().num_beams == 4);
+    CHECK(prism::generate(four, input).sequences == beam4);
+  }
 
   // The trimmed sequence stops at its length.
   prism::GenerateResult greedy = big.generate(input);

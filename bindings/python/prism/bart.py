@@ -69,8 +69,38 @@ def stream_callback(fn):
     return C.prism_generate_stream_fn(trampoline)
 
 
+PRISM_UNSET = -2**31
+PRISM_NO_TOKEN = -1
+_EARLY_STOPPING = {0: False, 1: True, 2: "never"}
+
+
+def params_dict(p):
+    """A prism_generate_params as HF keyword arguments (None: unset, or no token)."""
+    out = {}
+    for name, ctype in p._fields_[1:]:
+        value = getattr(p, name)
+        if ctype is ctypes.c_double:
+            out[name] = None if value != value else value
+        elif name == "seed":
+            out[name] = value
+        elif value == PRISM_UNSET or (name.endswith("token_id") and value == PRISM_NO_TOKEN):
+            out[name] = None
+        elif name == "early_stopping":
+            out[name] = _EARLY_STOPPING[value]
+        elif name == "do_sample":
+            out[name] = bool(value)
+        else:
+            out[name] = value
+    return out
+
+
 class Session(Handle):
-    """Per-thread decoding state of a Bart model (KV cache, scratch)."""
+    """Per-thread decoding state of a Bart model (KV cache, scratch).
+
+    A session grows to what each request needs; the optional caps (0: none)
+    bound what it may grow to, and a request beyond a cap raises PrismError
+    (PRISM_ERR_LIMIT) naming it.
+    """
 
     _free = C.prism_bart_session_free
 
@@ -131,14 +161,20 @@ class Bart(Handle):
         self.info = {name: getattr(info, name) for name, _ in info._fields_[1:]}
         self.info["activation_function"] = info.activation_function.decode()
 
-    def session(self, **capacity):
-        """A new Session (max_batch, max_rows, max_source_len, max_target_len)."""
-        return Session(self, **capacity)
+    def session(self, **caps):
+        """A new Session; optional caps: max_batch, max_rows, max_source_len, max_target_len."""
+        return Session(self, **caps)
+
+    def generation_config(self, **params):
+        """The settings a generate() call with these HF keywords runs with: the model's
+        defaults (generation_config.json, then config.json, then HF's) under `params`."""
+        request = generate_params(params)
+        out = C.prism_generate_params()
+        check(C.prism_generate_params_init(ctypes.byref(out), ctypes.sizeof(out)))
+        check(C.prism_generate_params_from_model(ctypes.byref(out), self.ptr, ctypes.byref(request)))
+        return params_dict(out)
 
     def generate(self, input_ids, attention_mask=None, stream=None, **params):
-        """One-shot generate through a session sized for this request."""
-        ids, _ = as_batch(input_ids, attention_mask)
-        rows = ids.shape[0] * max(params.get("num_beams") or 1,
-                                  params.get("num_return_sequences") or 1)
-        with self.session(max_batch=ids.shape[0], max_rows=max(rows, 1)) as s:
-            return s.generate(ids, attention_mask, stream=stream, **params)
+        """One-shot generate on a session of its own (it grows to what the request needs)."""
+        with self.session() as s:
+            return s.generate(input_ids, attention_mask, stream=stream, **params)

@@ -1,5 +1,7 @@
 import json
 import os
+import shutil
+import tempfile
 import unittest
 
 import numpy as np
@@ -71,6 +73,33 @@ class BartTest(unittest.TestCase):
             self.model.generate([[0, 5, 2]], num_beams=0)
         with self.assertRaises(ValueError):
             self.model.generate([])
+
+    def test_model_beam_default(self):
+        """A model whose generation_config.json says num_beams 4 (as facebook/bart-base's) gives
+        HF's 4-beam output from a plain generate() call, with no session argument."""
+        beam4 = next(c for c in self.exp["generate"] if c["name"] == "beam4")
+        with tempfile.TemporaryDirectory() as folder:
+            for name in ("config.json", "model.safetensors"):
+                shutil.copy(os.path.join(FIXTURES, "tiny-bart", name), folder)
+            with open(os.path.join(folder, "generation_config.json"), "w") as f:
+                json.dump({"num_beams": 4, "early_stopping": True, "forced_bos_token_id": 0,
+                           "forced_eos_token_id": 2}, f)
+            with prism.Bart(folder) as m:
+                self.assertEqual(m.generation_config()["num_beams"], 4)
+                self.assertEqual(m.generation_config(num_beams=2)["num_beams"], 2)
+                self.assertEqual(m.generation_config()["early_stopping"], True)
+                out = m.generate(self.exp["input_ids"], self.exp["attention_mask"])
+                self.assertEqual(out.sequences.tolist(), beam4["sequences"])
+                np.testing.assert_allclose(out.scores, beam4["sequences_scores"], atol=1e-4)
+                out = m.generate([[0, 5, 6, 7, 2]])  # the call that once failed
+                self.assertEqual(out.sequences.shape[0], 1)
+
+    def test_session_caps(self):
+        with self.model.session(max_rows=1) as s:
+            with self.assertRaises(prism.PrismError) as ctx:
+                s.generate([[0, 5, 6, 2]], num_beams=2)
+            self.assertEqual(ctx.exception.name, "PRISM_ERR_LIMIT")
+            self.assertIn("max_rows", ctx.exception.message)
 
     def test_closed(self):
         m = prism.Bart(os.path.join(FIXTURES, "tiny-bart-copy"))
