@@ -249,7 +249,7 @@ template <typename Fn> struct Callback {
 struct TokenizerParams : prism_tokenizer_params {
   TokenizerParams()
   {
-    prism_tokenizer_params_init(this, sizeof(prism_tokenizer_params));
+    check(prism_tokenizer_params_init(this, sizeof(prism_tokenizer_params)));
   }
 };
 

@@ -58,7 +58,7 @@ typedef enum prism_tokenizer_special {
 } prism_tokenizer_special;
 
 /* Fill `params` with the defaults; `struct_size` is sizeof *params. */
-PRISM_API void prism_tokenizer_params_init(prism_tokenizer_params *params, size_t struct_size);
+PRISM_API int prism_tokenizer_params_init(prism_tokenizer_params *params, size_t struct_size);
 
 /*
  * Load from a model directory: vocab.json + merges.txt when both exist,

@@ -239,19 +239,19 @@ PRISM_API int prism_bart_load(prism_bart **out, const char *model_dir,
   prism_bart_load_params p;
   prism_bart *m;
   int rc;
-  PRISM_CHECK_ARG(out != NULL);
-  PRISM_CHECK_ARG(model_dir != NULL);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(model_dir != NULL, "model_dir must not be NULL");
   *out = NULL;
   rc = resolve_load_params(params, &p, "prism_bart_load");
   if (rc != PRISM_OK)
     return rc;
   m = prism__calloc(1, sizeof *m);
   if (!m)
-    return PRISM_ERR_NO_MEMORY;
+    return prism__error_at(__func__, PRISM_ERR_NO_MEMORY);
   rc = load_config_dir(m, model_dir, p.max_file_size);
   if (rc == PRISM_OK)
     rc = load_weights_dir(m, model_dir, p.max_file_size);
-  return publish(m, rc, &p, out);
+  return prism__error_at(__func__, publish(m, rc, &p, out));
 }
 
 static int check_memory_size(const char *what, size_t len, uint64_t max_size)
@@ -270,10 +270,12 @@ PRISM_API int prism_bart_load_memory(prism_bart **out, const char *config_json, 
   prism_bart_load_params p;
   prism_bart *m;
   int rc;
-  PRISM_CHECK_ARG(out != NULL);
-  PRISM_CHECK_ARG(config_json != NULL);
-  PRISM_CHECK_ARG(safetensors != NULL);
-  PRISM_CHECK_ARG(generation_config_json != NULL || generation_len == 0);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(config_json != NULL, "config_json must not be NULL");
+  PRISM__CHECK_ARG(safetensors != NULL, "safetensors must not be NULL");
+  PRISM__CHECK_ARG(
+      generation_config_json != NULL || generation_len == 0,
+      "generation_config_json must not be NULL (it may be NULL only when generation_len is 0)");
   *out = NULL;
   rc = resolve_load_params(params, &p, "prism_bart_load_memory");
   if (rc == PRISM_OK)
@@ -283,10 +285,10 @@ PRISM_API int prism_bart_load_memory(prism_bart **out, const char *config_json, 
   if (rc == PRISM_OK)
     rc = check_memory_size(GENERATION_NAME, generation_len, p.max_file_size);
   if (rc != PRISM_OK)
-    return rc;
+    return prism__error_at(__func__, rc);
   m = prism__calloc(1, sizeof *m);
   if (!m)
-    return PRISM_ERR_NO_MEMORY;
+    return prism__error_at(__func__, PRISM_ERR_NO_MEMORY);
   rc = load_config_text(m, config_json, config_len, CONFIG_NAME, generation_config_json,
                         generation_len, GENERATION_NAME);
   if (rc == PRISM_OK)
@@ -297,7 +299,7 @@ PRISM_API int prism_bart_load_memory(prism_bart **out, const char *config_json, 
     m->n_shards = 1;
     rc = prism__bart_bind_weights(m, WEIGHTS_NAME);
   }
-  return publish(m, rc, &p, out);
+  return prism__error_at(__func__, publish(m, rc, &p, out));
 }
 
 PRISM_API int prism_bart_get_info(const prism_bart *model, prism_bart_info *info)

@@ -90,3 +90,14 @@ int prism__error_prefix(const char *fmt, ...)
   snprintf(last_message + n, sizeof last_message - n, "%s", old);
   return last_status;
 }
+
+int prism__error_at(const char *fn, int status)
+{
+  size_t n = strlen(fn);
+  if (status == PRISM_OK)
+    return status;
+  if (strncmp(last_message, fn, n) != 0 || last_message[n] != ':')
+    prism__error_prefix("%s: ", fn);
+  last_status = status;
+  return status;
+}

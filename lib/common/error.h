@@ -25,6 +25,13 @@ int prism__verror(int status, const char *fmt, va_list ap) PRISM__PRINTF(2, 0);
  */
 int prism__error_prefix(const char *fmt, ...) PRISM__PRINTF(1, 2);
 
+/*
+ * At a public entry point: a failure's message starts with the public
+ * function's name. Prefixes "fn: " when the last error does not already start
+ * with it, records `status`, and returns it (PRISM_OK passes through).
+ */
+int prism__error_at(const char *fn, int status);
+
 /* Log through the installed callback (no-op without one). */
 void prism__log(int level, const char *fmt, ...) PRISM__PRINTF(2, 3);
 

@@ -3,6 +3,9 @@
 
 #include "error.h"
 #include "limits.h"
+#include "params.h"
+
+#define LIMITS_V1_SIZE PRISM__LAYOUT_SIZE(prism_limits, max_new_tokens)
 
 static pthread_mutex_t limits_lock = PTHREAD_MUTEX_INITIALIZER;
 static prism_limits current = { sizeof(prism_limits), 0, 0, 0, 0 };
@@ -26,20 +29,23 @@ uint64_t prism__cap(uint64_t call_cap, uint64_t global_cap)
 PRISM_API int prism_limits_get(prism_limits *limits, size_t struct_size)
 {
   prism_limits l = prism__limits();
-  PRISM_CHECK_ARG(limits != NULL);
-  PRISM_CHECK_ARG(struct_size >= sizeof(prism_limits));
-  l.struct_size = struct_size;
-  *limits = l;
-  return PRISM_OK;
+  PRISM__CHECK_ARG(limits != NULL, "limits must not be NULL");
+  memcpy(limits, &struct_size,
+         sizeof struct_size); /* the caller's size, as the protocol reads it */
+  return PRISM__PARAMS_WRITE(limits, &l, LIMITS_V1_SIZE, "prism_limits_get");
 }
 
 PRISM_API int prism_limits_set(const prism_limits *limits)
 {
-  PRISM_CHECK_ARG(limits != NULL);
-  PRISM_CHECK_ARG(limits->struct_size >= sizeof(prism_limits));
+  prism_limits l = prism__limits(), next;
+  int rc;
+  PRISM__CHECK_ARG(limits != NULL, "limits must not be NULL");
+  /* Fields an older caller's struct lacks keep their current values. */
+  rc = PRISM__PARAMS_READ(&next, limits, &l, LIMITS_V1_SIZE, "prism_limits_set");
+  if (rc != PRISM_OK)
+    return rc;
   pthread_mutex_lock(&limits_lock);
-  memcpy(&current, limits, sizeof current);
-  current.struct_size = sizeof current;
+  current = next;
   pthread_mutex_unlock(&limits_lock);
   return PRISM_OK;
 }

@@ -103,7 +103,8 @@ PRISM_API int prism_explainer_load(prism_explainer **out, const char *model_dir,
   prism_bart *model = NULL;
   int rc;
 
-  PRISM_CHECK_ARG(out != NULL && model_dir != NULL);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(model_dir != NULL, "model_dir must not be NULL");
   if ((rc = prism_tokenizer_load(&tok, model_dir, NULL)) != PRISM_OK ||
       (rc = prism_bart_load(&model, model_dir, NULL)) != PRISM_OK ||
       (rc = prism_explainer_create(out, tok, model, params)) != PRISM_OK) {
@@ -318,7 +319,7 @@ PRISM_API int prism_explainer_run(prism_text_batch **out, prism_explainer *ex,
   }
   if (rc != PRISM_OK) {
     prism_text_batch_free(b);
-    return rc;
+    return prism__error_at(__func__, rc);
   }
   *out = b;
   return PRISM_OK;

@@ -43,8 +43,7 @@ static int check_utf8(const char *value, const char *field)
 {
   size_t n = strlen(value), bad = prism__utf8_check((const unsigned char *)value, n);
   if (bad != n)
-    return prism__error(PRISM_ERR_INVALID_UTF8, "prompt: %s: invalid UTF-8 at byte %zu", field,
-                        bad);
+    return prism__error(PRISM_ERR_INVALID_UTF8, "%s: invalid UTF-8 at byte %zu", field, bad);
   return PRISM_OK;
 }
 
@@ -93,13 +92,13 @@ static int expand(out_buf *o, const char *tmpl, const char *what, field_fn field
       put(o, tmpl + i, 1);
       i += 2;
     } else if (tmpl[i] == '}') {
-      return prism__error(PRISM_ERR_FORMAT, "prompt %s: unmatched '}' at byte %zu", what, i);
+      return prism__error(PRISM_ERR_FORMAT, "%s: unmatched '}' at byte %zu", what, i);
     } else if (tmpl[i] == '{') {
       if (!(close = strchr(tmpl + i, '}')))
-        return prism__error(PRISM_ERR_FORMAT, "prompt %s: unclosed '{' at byte %zu", what, i);
+        return prism__error(PRISM_ERR_FORMAT, "%s: unclosed '{' at byte %zu", what, i);
       int rc = field(o, tmpl + i + 1, (size_t)(close - tmpl - i - 1), ctx);
       if (rc == PRISM_ERR_NOT_FOUND)
-        return prism__error(PRISM_ERR_FORMAT, "prompt %s: unknown field \"%.*s\" at byte %zu", what,
+        return prism__error(PRISM_ERR_FORMAT, "%s: unknown field \"%.*s\" at byte %zu", what,
                             (int)(close - tmpl - i - 1), tmpl + i + 1, i);
       if (rc != PRISM_OK)
         return rc;
@@ -214,7 +213,7 @@ PRISM_API int prism_prompt_render(char *buf, size_t capacity, size_t *len,
   PRISM__CHECK_ARG(history != NULL || n_history == 0, "history must not be NULL");
   PRISM__CHECK_ARG(evidence != NULL || n_evidence == 0, "evidence must not be NULL");
   if ((rc = PRISM__PARAMS_READ(&f, format, &default_format, FORMAT_V1_SIZE, fn)) != PRISM_OK)
-    return rc;
+    return prism__error_at(fn, rc);
   format = &f;
   PRISM__CHECK_ARG(format->template_text && format->entry_template && format->separator &&
                        format->empty_list && format->empty_value,
@@ -222,7 +221,7 @@ PRISM_API int prism_prompt_render(char *buf, size_t capacity, size_t *len,
   if ((rc = check_items(history, n_history, "history")) != PRISM_OK ||
       (rc = check_items(item, 1, "item")) != PRISM_OK ||
       (rc = check_items(evidence, n_evidence, "evidence")) != PRISM_OK)
-    return rc;
+    return prism__error_at(fn, rc);
 
   /* Both templates are checked even when a list is empty and would not expand them. */
   {
@@ -230,7 +229,7 @@ PRISM_API int prism_prompt_render(char *buf, size_t capacity, size_t *len,
     entry_ctx e = { &blank, format };
     out_buf dry = { NULL, 0, 0 };
     if ((rc = expand(&dry, format->entry_template, "entry template", entry_field, &e)) != PRISM_OK)
-      return rc;
+      return prism__error_at(fn, rc);
   }
   p.format = format;
   p.item = item;
@@ -244,7 +243,7 @@ PRISM_API int prism_prompt_render(char *buf, size_t capacity, size_t *len,
   p.n_evidence =
       format->max_evidence && n_evidence > format->max_evidence ? format->max_evidence : n_evidence;
   if ((rc = expand(&o, format->template_text, "template", prompt_field, &p)) != PRISM_OK)
-    return rc;
+    return prism__error_at(fn, rc);
   *len = o.len;
   if (buf && o.len >= capacity)
     return prism__error(PRISM_ERR_BUFFER_TOO_SMALL,

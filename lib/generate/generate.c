@@ -113,21 +113,20 @@ PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session
   if (rc == PRISM_OK)
     rc = check_input(&info, input_ids, attention_mask, batch, src_len);
   /* The last token is never fed back, so max_length - 1 decoder positions suffice. */
-  if (rc == PRISM_OK &&
-      (rc = prism_bart_session_reserve(session, batch, batch * rows_per_input(&cfg), src_len,
-                                       (size_t)cfg.max_length - 1)) != PRISM_OK)
-    prism__error_prefix("%s: ", fn_run);
+  if (rc == PRISM_OK)
+    rc = prism_bart_session_reserve(session, batch, batch * rows_per_input(&cfg), src_len,
+                                    (size_t)cfg.max_length - 1);
   if (rc != PRISM_OK)
-    return rc;
+    return prism__error_at(fn_run, rc);
   t0 = now_ms();
   rc = prism_bart_session_encode(session, input_ids, attention_mask, batch, src_len, NULL);
   if (rc != PRISM_OK)
-    return rc;
+    return prism__error_at(fn_run, rc);
   t1 = now_ms();
   dec.ctx = session;
   rc = prism__generate_decode(&res, &dec, &cfg, batch, stream, payload);
   if (rc != PRISM_OK)
-    return rc;
+    return prism__error_at(fn_run, rc);
   res->stats.encode_ms = t1 - t0;
   res->stats.decode_ms = now_ms() - t1;
   *out = res;

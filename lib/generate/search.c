@@ -134,7 +134,7 @@ static int stream_event(gen_work *w, size_t rows, const int32_t *tokens, size_t 
   if (stream(&ev, payload))
     return PRISM_OK;
   return prism__error(PRISM_ERR_CANCELLED,
-                      "generate: cancelled by the stream callback after "
+                      "cancelled by the stream callback after "
                       "step %zu",
                       ev.step);
 }
@@ -316,7 +316,7 @@ static int run_beam(gen_work *w, const prism__generate_decoder *dec,
     prism__parallel_for(w->rows, row_grain(w), beam_rows, w);
     prism__parallel_for(w->batch, row_grain(w) / (size_t)cfg->num_beams + 1, beam_select, w);
     if (atomic_load(&w->status) != PRISM_OK)
-      return prism__error(PRISM_ERR_INTERNAL, "generate: beam search invariant broken");
+      return prism__error(PRISM_ERR_INTERNAL, "beam search invariant broken");
     stop = beam_advance(w) || w->cur_len >= (size_t)cfg->max_length;
     if (!stop && (rc = dec->reorder(dec->ctx, w->next_rows)) != PRISM_OK)
       return rc;

@@ -90,7 +90,7 @@ static int check_ids(const prism_tokenizer *tok, const int32_t *ids, size_t n_id
     int32_t id = ids[i];
     if (id < 0 || id >= tok->n_ids || tok->tok_off[id] == UINT32_MAX)
       return prism__error(PRISM_ERR_OUT_OF_RANGE,
-                          "decode: ids[%zu] = %d is not in the vocabulary (size %d)", i, (int)id,
+                          "ids[%zu] = %d is not in the vocabulary (size %d)", i, (int)id,
                           (int)tok->n_ids);
     total += dec_len(tok, id);
   }
@@ -109,7 +109,7 @@ static int decode_alloc(const prism_tokenizer *tok, const int32_t *ids, size_t n
   if ((rc = check_ids(tok, ids, n_ids, &n_bytes)) != PRISM_OK)
     return rc;
   if (!prism__mul_ok(n_bytes, 4, &cap) || !prism__add_ok(cap, 1, &cap))
-    return prism__error(PRISM_ERR_LIMIT, "decode: output too long");
+    return prism__error(PRISM_ERR_LIMIT, "output too long");
   if ((bytes = prism__malloc(cap)) == NULL)
     return PRISM_ERR_NO_MEMORY;
   for (size_t i = 0; i < n_ids; i++) {
@@ -137,21 +137,22 @@ int prism_tokenizer_decode(char *text, size_t capacity, size_t *text_len,
   size_t len = 0;
   int rc;
 
-  PRISM_CHECK_ARG(text_len);
-  PRISM_CHECK_ARG(text || capacity == 0);
-  PRISM_CHECK_ARG(tok);
-  PRISM_CHECK_ARG(ids || n_ids == 0);
-  PRISM_CHECK_ARG((flags & ~DECODE_FLAGS) == 0);
+  PRISM__CHECK_ARG(text_len != NULL, "text_len must not be NULL");
+  PRISM__CHECK_ARG(text || capacity == 0,
+                   "text must not be NULL (it may be NULL only when capacity is 0)");
+  PRISM__CHECK_ARG(tok != NULL, "tok must not be NULL");
+  PRISM__CHECK_ARG(ids || n_ids == 0, "ids must not be NULL (it may be NULL only when n_ids is 0)");
+  PRISM__CHECK_ARG((flags & ~DECODE_FLAGS) == 0, "flags has bits that are not flags of this call");
   if ((rc = decode_alloc(tok, ids, n_ids, flags, &buf, &len)) != PRISM_OK)
-    return rc;
+    return prism__error_at(__func__, rc);
   *text_len = len;
   if (text && capacity > len) {
     memcpy(text, buf, len);
     text[len] = '\0';
   } else if (text) {
-    rc = prism__error(PRISM_ERR_BUFFER_TOO_SMALL,
-                      "decode: %zu bytes and a NUL do not fit a buffer of %zu", len, capacity);
+    rc = prism__error(PRISM_ERR_BUFFER_TOO_SMALL, "%zu bytes and a NUL do not fit a buffer of %zu",
+                      len, capacity);
   }
   prism__free(buf);
-  return rc;
+  return prism__error_at(__func__, rc);
 }

@@ -81,13 +81,13 @@ static int ws_get(workspace **out)
   workspace *ws;
   pthread_once(&ws_once, ws_key_init);
   if (!ws_key_ok)
-    return prism__error(PRISM_ERR_INTERNAL, "tokenizer: cannot create the per-thread cache key");
+    return prism__error(PRISM_ERR_INTERNAL, "cannot create the per-thread cache key");
   if ((ws = pthread_getspecific(ws_key)) == NULL) {
     if ((ws = prism__calloc(1, sizeof *ws)) == NULL)
       return PRISM_ERR_NO_MEMORY;
     if (pthread_setspecific(ws_key, ws) != 0) {
       prism__free(ws);
-      return prism__error(PRISM_ERR_NO_MEMORY, "tokenizer: cannot store the per-thread cache");
+      return prism__error(PRISM_ERR_NO_MEMORY, "cannot store the per-thread cache");
     }
   }
   *out = ws;
@@ -325,7 +325,7 @@ static int unknown_byte(const prism_tokenizer *tok, int32_t *id, const unsigned 
     if (tok->byte_id[w[i]] < 0)
       return prism__error(PRISM_ERR_NOT_FOUND,
                           "text: byte 0x%02x has no token and the vocabulary has no <unk>", w[i]);
-  return prism__error(PRISM_ERR_INTERNAL, "tokenizer: unresolved symbol");
+  return prism__error(PRISM_ERR_INTERNAL, "unresolved symbol");
 }
 
 /*
@@ -595,8 +595,8 @@ static int enc_end(const sink *out, size_t *n_ids, int32_t *ids)
 {
   *n_ids = out->n;
   if (ids && out->n > out->cap)
-    return prism__error(PRISM_ERR_BUFFER_TOO_SMALL, "tokenizer: %zu ids do not fit a buffer of %zu",
-                        out->n, out->cap);
+    return prism__error(PRISM_ERR_BUFFER_TOO_SMALL, "%zu ids do not fit a buffer of %zu", out->n,
+                        out->cap);
   return PRISM_OK;
 }
 
@@ -619,45 +619,46 @@ static int encode_api(int32_t *ids, size_t capacity, size_t *n_ids, const prism_
 int prism_tokenizer_encode(int32_t *ids, size_t capacity, size_t *n_ids, const prism_tokenizer *tok,
                            const char *text, size_t text_len, unsigned flags)
 {
-  PRISM_CHECK_ARG(n_ids);
-  PRISM_CHECK_ARG(ids || capacity == 0);
-  PRISM_CHECK_ARG(tok);
-  PRISM_CHECK_ARG(text || text_len == 0);
-  PRISM_CHECK_ARG((flags & ~ENCODE_FLAGS) == 0);
-  return encode_api(ids, capacity, n_ids, tok, text ? text : "", text_len, NULL, 0, flags);
+  PRISM__CHECK_ARG(n_ids != NULL, "n_ids must not be NULL");
+  PRISM__CHECK_ARG(ids || capacity == 0,
+                   "ids must not be NULL (it may be NULL only when capacity is 0)");
+  PRISM__CHECK_ARG(tok != NULL, "tok must not be NULL");
+  PRISM__CHECK_ARG(text || text_len == 0,
+                   "text must not be NULL (it may be NULL only when text_len is 0)");
+  PRISM__CHECK_ARG((flags & ~ENCODE_FLAGS) == 0, "flags has bits that are not flags of this call");
+  return prism__error_at(
+      __func__, encode_api(ids, capacity, n_ids, tok, text ? text : "", text_len, NULL, 0, flags));
 }
 
 int prism_tokenizer_encode_pair(int32_t *ids, size_t capacity, size_t *n_ids,
                                 const prism_tokenizer *tok, const char *text_a, size_t len_a,
                                 const char *text_b, size_t len_b, unsigned flags)
 {
-  PRISM_CHECK_ARG(n_ids);
-  PRISM_CHECK_ARG(ids || capacity == 0);
-  PRISM_CHECK_ARG(tok);
-  PRISM_CHECK_ARG(text_a || len_a == 0);
-  PRISM_CHECK_ARG(text_b || len_b == 0);
-  PRISM_CHECK_ARG((flags & ~ENCODE_FLAGS) == 0);
-  return encode_api(ids, capacity, n_ids, tok, text_a ? text_a : "", len_a, text_b ? text_b : "",
-                    len_b, flags);
+  PRISM__CHECK_ARG(n_ids != NULL, "n_ids must not be NULL");
+  PRISM__CHECK_ARG(ids || capacity == 0,
+                   "ids must not be NULL (it may be NULL only when capacity is 0)");
+  PRISM__CHECK_ARG(tok != NULL, "tok must not be NULL");
+  PRISM__CHECK_ARG(text_a || len_a == 0,
+                   "text_a must not be NULL (it may be NULL only when len_a is 0)");
+  PRISM__CHECK_ARG(text_b || len_b == 0,
+                   "text_b must not be NULL (it may be NULL only when len_b is 0)");
+  PRISM__CHECK_ARG((flags & ~ENCODE_FLAGS) == 0, "flags has bits that are not flags of this call");
+  return prism__error_at(__func__, encode_api(ids, capacity, n_ids, tok, text_a ? text_a : "",
+                                              len_a, text_b ? text_b : "", len_b, flags));
 }
 
-int prism_tokenizer_encode_batch(int32_t *ids, size_t capacity, size_t *n_ids, size_t *offsets,
-                                 const prism_tokenizer *tok, const char *const *texts,
-                                 const size_t *text_lens, size_t n_texts, unsigned flags)
+static int encode_batch(int32_t *ids, size_t capacity, size_t *n_ids, size_t *offsets,
+                        const prism_tokenizer *tok, const char *const *texts,
+                        const size_t *text_lens, size_t n_texts, unsigned flags)
 {
   enc e;
   sink out;
   int rc;
 
-  PRISM_CHECK_ARG(n_ids);
-  PRISM_CHECK_ARG(ids || capacity == 0);
-  PRISM_CHECK_ARG(offsets);
-  PRISM_CHECK_ARG(tok);
-  PRISM_CHECK_ARG((texts && text_lens) || n_texts == 0);
-  PRISM_CHECK_ARG((flags & ~ENCODE_FLAGS) == 0);
   for (size_t i = 0; i < n_texts; i++)
     if (!texts[i] && text_lens[i])
-      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "tokenizer: texts[%zu] is NULL", i);
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "texts[%zu] is NULL, text_lens[%zu] is %zu",
+                          i, i, text_lens[i]);
   if ((rc = enc_begin(&e, &out, tok, ids, capacity)) != PRISM_OK)
     return rc;
   for (size_t i = 0; i < n_texts; i++) {
@@ -668,4 +669,20 @@ int prism_tokenizer_encode_batch(int32_t *ids, size_t capacity, size_t *n_ids, s
   }
   offsets[n_texts] = out.n;
   return enc_end(&out, n_ids, ids);
+}
+
+int prism_tokenizer_encode_batch(int32_t *ids, size_t capacity, size_t *n_ids, size_t *offsets,
+                                 const prism_tokenizer *tok, const char *const *texts,
+                                 const size_t *text_lens, size_t n_texts, unsigned flags)
+{
+  PRISM__CHECK_ARG(n_ids != NULL, "n_ids must not be NULL");
+  PRISM__CHECK_ARG(ids || capacity == 0,
+                   "ids must not be NULL (it may be NULL only when capacity is 0)");
+  PRISM__CHECK_ARG(offsets != NULL, "offsets must not be NULL");
+  PRISM__CHECK_ARG(tok != NULL, "tok must not be NULL");
+  PRISM__CHECK_ARG((texts && text_lens) || n_texts == 0,
+                   "texts and text_lens must not be NULL (unless n_texts is 0)");
+  PRISM__CHECK_ARG((flags & ~ENCODE_FLAGS) == 0, "flags has bits that are not flags of this call");
+  return prism__error_at(
+      __func__, encode_batch(ids, capacity, n_ids, offsets, tok, texts, text_lens, n_texts, flags));
 }

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/json.h"
+#include "common/params.h"
 #include "tokenizer_internal.h"
 
 #define MAX_FILE_SIZE ((size_t)1 << 30)
@@ -324,7 +325,7 @@ static prism_tokenizer *tok_new(const prism_tokenizer_params *params, int *rc)
   *rc = tok ? PRISM_OK : PRISM_ERR_NO_MEMORY;
   if (!tok)
     return NULL;
-  tok->add_prefix_space = params ? params->add_prefix_space != 0 : 0;
+  tok->add_prefix_space = params->add_prefix_space != 0;
   do
     tok->tag = atomic_fetch_add(&next_tag, 1);
   while (tok->tag == 0);
@@ -347,21 +348,21 @@ void prism_tokenizer_free(prism_tokenizer *tok)
   prism__free(tok);
 }
 
-void prism_tokenizer_params_init(prism_tokenizer_params *params, size_t struct_size)
+#define PARAMS_V1_SIZE PRISM__LAYOUT_SIZE(prism_tokenizer_params, add_prefix_space)
+
+static const prism_tokenizer_params params_defaults = { sizeof params_defaults, 0 };
+
+int prism_tokenizer_params_init(prism_tokenizer_params *params, size_t struct_size)
 {
-  if (!params || struct_size < sizeof(size_t))
-    return;
-  memset(params, 0, struct_size < sizeof *params ? struct_size : sizeof *params);
-  params->struct_size = struct_size;
+  return PRISM__PARAMS_INIT(params, struct_size, &params_defaults, PARAMS_V1_SIZE,
+                            "prism_tokenizer_params_init");
 }
 
-static int check_params(const prism_tokenizer_params *params)
+/* The caller's params (NULL: defaults) over the defaults, for the public loader `fn`. */
+static int read_params(prism_tokenizer_params *out, const prism_tokenizer_params *params,
+                       const char *fn)
 {
-  if (params && params->struct_size < sizeof(prism_tokenizer_params))
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                        "tokenizer params: struct_size %zu is smaller than version 1 (%zu)",
-                        params->struct_size, sizeof(prism_tokenizer_params));
-  return PRISM_OK;
+  return PRISM__PARAMS_READ(out, params, &params_defaults, PARAMS_V1_SIZE, fn);
 }
 
 /* jansson would stop at bad UTF-8 too; checking first gives the byte offset and line. */
@@ -399,7 +400,7 @@ static int finish(prism_tokenizer **out, prism_tokenizer *tok, int rc)
     rc = prism__tokenizer_build_decoder(tok);
   if (rc != PRISM_OK) {
     if (rc == PRISM_ERR_NO_MEMORY && prism_last_error_status() != PRISM_ERR_NO_MEMORY)
-      prism__error(rc, "tokenizer: out of memory");
+      prism__error(rc, "out of memory");
     prism_tokenizer_free(tok);
     return rc;
   }
@@ -409,15 +410,16 @@ static int finish(prism_tokenizer **out, prism_tokenizer *tok, int rc)
 
 static int load_buffers(prism_tokenizer **out, const load_src *src, const void *vocab,
                         size_t vocab_len, const void *merges, size_t merges_len,
-                        const prism_tokenizer_params *params)
+                        const prism_tokenizer_params *params, const char *fn)
 {
   int rc;
   prism_tokenizer *tok;
+  prism_tokenizer_params p;
   load_src s = *src;
 
-  if ((rc = check_params(params)) != PRISM_OK)
+  if ((rc = read_params(&p, params, fn)) != PRISM_OK)
     return rc;
-  if (!(tok = tok_new(params, &rc)))
+  if (!(tok = tok_new(&p, &rc)))
     return rc;
   s.vocab_raw = vocab;
   s.vocab_raw_len = vocab_len;
@@ -429,11 +431,14 @@ int prism_tokenizer_load_memory(prism_tokenizer **out, const void *vocab_json, s
                                 const prism_tokenizer_params *params)
 {
   load_src src = { "vocab.json (memory)", NULL, 0, "merges.txt (memory)" };
-  PRISM_CHECK_ARG(out);
-  PRISM_CHECK_ARG(vocab_json || vocab_size == 0);
-  PRISM_CHECK_ARG(merges_txt || merges_size == 0);
-  return load_buffers(out, &src, vocab_json ? vocab_json : "", vocab_size,
-                      merges_txt ? merges_txt : "", merges_size, params);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(vocab_json || vocab_size == 0,
+                   "vocab_json must not be NULL (it may be NULL only when vocab_size is 0)");
+  PRISM__CHECK_ARG(merges_txt || merges_size == 0,
+                   "merges_txt must not be NULL (it may be NULL only when merges_size is 0)");
+  return prism__error_at(__func__,
+                         load_buffers(out, &src, vocab_json ? vocab_json : "", vocab_size,
+                                      merges_txt ? merges_txt : "", merges_size, params, __func__));
 }
 
 int prism_tokenizer_load_files(prism_tokenizer **out, const char *vocab_path,
@@ -443,15 +448,16 @@ int prism_tokenizer_load_files(prism_tokenizer **out, const char *vocab_path,
   load_src src = { vocab_path, NULL, 0, merges_path };
   int rc;
 
-  PRISM_CHECK_ARG(out);
-  PRISM_CHECK_ARG(vocab_path);
-  PRISM_CHECK_ARG(merges_path);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(vocab_path != NULL, "vocab_path must not be NULL");
+  PRISM__CHECK_ARG(merges_path != NULL, "merges_path must not be NULL");
   if ((rc = prism__file_read(vocab_path, MAX_FILE_SIZE, &vocab)) == PRISM_OK &&
       (rc = prism__file_read(merges_path, MAX_FILE_SIZE, &merges)) == PRISM_OK)
-    rc = load_buffers(out, &src, vocab.data, vocab.size, merges.data, merges.size, params);
+    rc =
+        load_buffers(out, &src, vocab.data, vocab.size, merges.data, merges.size, params, __func__);
   prism__file_close(&vocab);
   prism__file_close(&merges);
-  return rc;
+  return prism__error_at(__func__, rc);
 }
 
 /* tokenizer.json: a pre-tokenizer that is ByteLevel, alone or as the only step of a Sequence. */
@@ -605,18 +611,19 @@ static int json_build(prism_tokenizer *tok, const load_src *src, const json_t *r
 }
 
 static int load_json_buffer(prism_tokenizer **out, const char *what, const void *buf, size_t len,
-                            const prism_tokenizer_params *params)
+                            const prism_tokenizer_params *params, const char *fn)
 {
   load_src src = { what, buf, len, what };
   json_t *root = NULL;
   prism_tokenizer *tok;
+  prism_tokenizer_params p;
   int rc;
 
-  if ((rc = check_params(params)) != PRISM_OK ||
+  if ((rc = read_params(&p, params, fn)) != PRISM_OK ||
       (rc = check_utf8_file(what, buf, len)) != PRISM_OK ||
       (rc = prism__json_parse(buf, len, JSON_REJECT_DUPLICATES, what, &root)) != PRISM_OK)
     return rc;
-  if ((tok = tok_new(params, &rc)) != NULL)
+  if ((tok = tok_new(&p, &rc)) != NULL)
     rc = finish(out, tok, json_build(tok, &src, root));
   json_decref(root);
   return rc;
@@ -625,9 +632,10 @@ static int load_json_buffer(prism_tokenizer **out, const char *what, const void 
 int prism_tokenizer_load_json_memory(prism_tokenizer **out, const void *json, size_t size,
                                      const prism_tokenizer_params *params)
 {
-  PRISM_CHECK_ARG(out);
-  PRISM_CHECK_ARG(json || size == 0);
-  return load_json_buffer(out, "tokenizer.json (memory)", json ? json : "", size, params);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(json || size == 0, "json must not be NULL (it may be NULL only when size is 0)");
+  return prism__error_at(__func__, load_json_buffer(out, "tokenizer.json (memory)",
+                                                    json ? json : "", size, params, __func__));
 }
 
 int prism_tokenizer_load_json(prism_tokenizer **out, const char *path,
@@ -636,12 +644,12 @@ int prism_tokenizer_load_json(prism_tokenizer **out, const char *path,
   prism__file f = { 0 };
   int rc;
 
-  PRISM_CHECK_ARG(out);
-  PRISM_CHECK_ARG(path);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(path != NULL, "path must not be NULL");
   if ((rc = prism__file_read(path, MAX_FILE_SIZE, &f)) == PRISM_OK)
-    rc = load_json_buffer(out, path, f.data, f.size, params);
+    rc = load_json_buffer(out, path, f.data, f.size, params, __func__);
   prism__file_close(&f);
-  return rc;
+  return prism__error_at(__func__, rc);
 }
 
 int prism_tokenizer_load(prism_tokenizer **out, const char *dir,
@@ -650,8 +658,8 @@ int prism_tokenizer_load(prism_tokenizer **out, const char *dir,
   char *vocab, *merges, *json;
   int rc;
 
-  PRISM_CHECK_ARG(out);
-  PRISM_CHECK_ARG(dir);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(dir != NULL, "dir must not be NULL");
   vocab = prism__path_join(dir, "vocab.json");
   merges = prism__path_join(dir, "merges.txt");
   json = prism__path_join(dir, "tokenizer.json");
@@ -667,19 +675,20 @@ int prism_tokenizer_load(prism_tokenizer **out, const char *dir,
   prism__free(vocab);
   prism__free(merges);
   prism__free(json);
-  return rc;
+  return rc; /* the loader it called named itself */
 }
 
 int prism_tokenizer_token_to_id(int32_t *id, const prism_tokenizer *tok, const char *token,
                                 size_t token_len)
 {
   int32_t found;
-  PRISM_CHECK_ARG(id);
-  PRISM_CHECK_ARG(tok);
-  PRISM_CHECK_ARG(token || token_len == 0);
+  PRISM__CHECK_ARG(id != NULL, "id must not be NULL");
+  PRISM__CHECK_ARG(tok != NULL, "tok must not be NULL");
+  PRISM__CHECK_ARG(token || token_len == 0,
+                   "token must not be NULL (it may be NULL only when token_len is 0)");
   found = token_len ? prism__tokenizer_lookup(tok, token, token_len) : -1;
   if (found < 0)
-    return prism__error(PRISM_ERR_NOT_FOUND, "tokenizer: no token \"%.*s\"",
+    return prism__error(PRISM_ERR_NOT_FOUND, "%s: no token \"%.*s\"", __func__,
                         token_len > 200 ? 200 : (int)token_len, token ? token : "");
   *id = found;
   return PRISM_OK;
@@ -688,10 +697,10 @@ int prism_tokenizer_token_to_id(int32_t *id, const prism_tokenizer *tok, const c
 int prism_tokenizer_id_to_token(const char **token, size_t *token_len, const prism_tokenizer *tok,
                                 int32_t id)
 {
-  PRISM_CHECK_ARG(token);
-  PRISM_CHECK_ARG(tok);
+  PRISM__CHECK_ARG(token != NULL, "token must not be NULL");
+  PRISM__CHECK_ARG(tok != NULL, "tok must not be NULL");
   if (id < 0 || id >= tok->n_ids || tok->tok_off[id] == UINT32_MAX)
-    return prism__error(PRISM_ERR_OUT_OF_RANGE, "tokenizer: no token has id %d (vocab size %d)",
+    return prism__error(PRISM_ERR_OUT_OF_RANGE, "%s: no token has id %d (vocab size %d)", __func__,
                         (int)id, (int)tok->n_ids);
   *token = tok->arena + tok->tok_off[id];
   if (token_len)

@@ -248,7 +248,7 @@ static void test_add_prefix_space(void **state)
   prism_tokenizer *tok = NULL;
   int32_t a[1024], b[1024];
   (void)state;
-  prism_tokenizer_params_init(&p, sizeof p);
+  assert_ok(prism_tokenizer_params_init(&p, sizeof p));
   assert_int_equal(p.add_prefix_space, 0);
   p.add_prefix_space = 1;
   assert_ok(prism_tokenizer_load(&tok, fixture_path(dir, sizeof dir, "bart-vocab"), &p));

@@ -152,7 +152,7 @@ PRISM_TOKENIZER_UNK, PRISM_TOKENIZER_MASK = 3, 4
 
 P_tokp = POINTER(prism_tokenizer_params)
 P_size = POINTER(c_size_t)
-prism_tokenizer_params_init = _fn("prism_tokenizer_params_init", None, P_tokp, c_size_t)
+prism_tokenizer_params_init = _fn("prism_tokenizer_params_init", c_int, P_tokp, c_size_t)
 prism_tokenizer_load = _fn("prism_tokenizer_load", c_int, POINTER(c_void_p), c_char_p, P_tokp)
 prism_tokenizer_load_files = _fn("prism_tokenizer_load_files", c_int, POINTER(c_void_p), c_char_p,
                                  c_char_p, P_tokp)

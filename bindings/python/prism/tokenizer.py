@@ -43,7 +43,7 @@ class Tokenizer(Handle):
             fn = C.prism_tokenizer_load if os.path.isdir(path) else C.prism_tokenizer_load_json
             _loader = lambda out, p: fn(out, path.encode(), p)  # noqa: E731
         params = C.prism_tokenizer_params()
-        C.prism_tokenizer_params_init(ctypes.byref(params), ctypes.sizeof(params))
+        check(C.prism_tokenizer_params_init(ctypes.byref(params), ctypes.sizeof(params)))
         params.add_prefix_space = 1 if add_prefix_space else 0
         check(_loader(ctypes.byref(self._ptr), ctypes.byref(params)))
 

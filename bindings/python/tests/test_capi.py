@@ -129,18 +129,20 @@ class StructLayoutTest(unittest.TestCase):
                (C.prism_bart_load_params, C.prism_bart_load_params_init),
                (C.prism_bart_session_params, C.prism_bart_session_params_init),
                (C.prism_explainer_params, C.prism_explainer_params_init),
-               (C.prism_prompt_format, C.prism_prompt_format_init)]
+               (C.prism_prompt_format, C.prism_prompt_format_init),
+               (C.prism_tokenizer_params, C.prism_tokenizer_params_init)]
         for struct, init in end:
             with self.subTest(struct=struct.__name__):
                 self.assert_minimum(struct, by_ref(init), last_field_end(struct))
 
     def test_tokenizer_params(self):
-        """prism_tokenizer_params_init cannot fail: the loader checks struct_size instead."""
+        """The loader checks struct_size as _init does."""
         vocab = os.path.join(FIXTURES, "bart-vocab").encode()
-        for size, status in ((ctypes.sizeof(C.prism_tokenizer_params), 0),
-                             (ctypes.sizeof(C.prism_tokenizer_params) - 1, -1)):
+        for size, status in ((last_field_end(C.prism_tokenizer_params), 0),
+                             (last_field_end(C.prism_tokenizer_params) - 1, -1)):
             p, tok = C.prism_tokenizer_params(), ctypes.c_void_p()
-            C.prism_tokenizer_params_init(ctypes.byref(p), size)
+            C.prism_tokenizer_params_init(ctypes.byref(p), ctypes.sizeof(p))
+            p.struct_size = size
             self.assertEqual(C.prism_tokenizer_load(ctypes.byref(tok), vocab, ctypes.byref(p)),
                              status)
             C.prism_tokenizer_free(tok)
