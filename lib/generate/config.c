@@ -117,6 +117,16 @@ static double *real_field(prism_generate_params *p, const keyword *k)
   return (double *)(void *)((char *)p + k->offset);
 }
 
+static int32_t int_value(const prism_generate_params *p, const keyword *k)
+{
+  return *(const int32_t *)(const void *)((const char *)p + k->offset);
+}
+
+static double real_value(const prism_generate_params *p, const keyword *k)
+{
+  return *(const double *)(const void *)((const char *)p + k->offset);
+}
+
 /* Every field unset: what prism_generate_params_init gives. */
 static prism_generate_params unset_params(void)
 {
@@ -333,12 +343,11 @@ static void merge(prism_generate_params *p, const prism_generate_params *request
 {
   for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
     const keyword *k = &keywords[i];
-    prism_generate_params *r = (prism_generate_params *)request;
-    if (k->kind == KW_REAL && !isnan(*real_field(r, k)))
-      *real_field(p, k) = *real_field(r, k);
+    if (k->kind == KW_REAL && !isnan(real_value(request, k)))
+      *real_field(p, k) = real_value(request, k);
     else if (k->kind != KW_REAL && k->kind != KW_SEED && k->kind != KW_UNSUPPORTED &&
-             *int_field(r, k) != PRISM_UNSET)
-      *int_field(p, k) = *int_field(r, k);
+             int_value(request, k) != PRISM_UNSET)
+      *int_field(p, k) = int_value(request, k);
   }
   p->seed = request->seed;
 }
@@ -370,41 +379,37 @@ static int merged_params(prism_generate_params *p, prism_bart_info *info, const 
 
 static int bad_param(const char *fn, const char *name, double value, const char *rule)
 {
-  return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s: %s = %g %s", fn, name, value, rule);
+  return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s: %s = %g, but it %s", fn, name, value, rule);
 }
 
-static int check_at_least(const char *fn, const char *name, int32_t value, int32_t lo)
+/* Every field against its keyword's range: integers >= lo, flags, token ids in the vocabulary. */
+static int check_ranges(const prism_generate_params *p, int32_t vocab, const char *fn)
 {
-  if (value < lo)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s: %s = %d, but it must be at least %d", fn,
-                        name, (int)value, (int)lo);
+  for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++) {
+    const keyword *k = &keywords[i];
+    int32_t v =
+        k->kind == KW_REAL || k->kind == KW_SEED || k->kind == KW_UNSUPPORTED ? 0 : int_value(p, k);
+    if (k->kind == KW_INT && v != PRISM_UNSET && v < k->lo)
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s: %s = %d, but it must be at least %d", fn,
+                          k->name, (int)v, (int)k->lo);
+    if (k->kind == KW_BOOL && v != 0 && v != 1)
+      return bad_param(fn, k->name, v, "must be 0 or 1");
+    if (k->kind == KW_EARLY && (v < PRISM_EARLY_STOPPING_FALSE || v > PRISM_EARLY_STOPPING_NEVER))
+      return bad_param(fn, k->name, v, "must be false (0), true (1) or never (2)");
+    if (k->kind == KW_TOKEN && v != PRISM_NO_TOKEN && (v < 0 || v >= vocab))
+      return prism__error(PRISM_ERR_OUT_OF_RANGE, "%s: %s = %d is outside the vocabulary [0, %d)",
+                          fn, k->name, (int)v, (int)vocab);
+  }
   return PRISM_OK;
 }
 
-static int check_token(const char *fn, const char *name, int32_t id, int32_t vocab)
-{
-  if (id != PRISM_NO_TOKEN && (id < 0 || id >= vocab))
-    return prism__error(PRISM_ERR_OUT_OF_RANGE, "%s: %s = %d is outside the vocabulary [0, %d)", fn,
-                        name, (int)id, (int)vocab);
-  return PRISM_OK;
-}
-
+/* Lengths: HF's max_new_tokens, when set, wins over max_length (the decoder prompt is one token). */
 static int resolve_lengths(prism__generate_config *c, const prism_generate_params *p,
                            int32_t max_positions, const char *fn)
 {
-  int rc = check_at_least(fn, "max_length", p->max_length, 1);
-  if (rc == PRISM_OK && p->max_new_tokens != PRISM_UNSET)
-    rc = check_at_least(fn, "max_new_tokens", p->max_new_tokens, 1);
-  if (rc == PRISM_OK)
-    rc = check_at_least(fn, "min_length", p->min_length, 0);
-  if (rc == PRISM_OK && p->min_new_tokens != PRISM_UNSET)
-    rc = check_at_least(fn, "min_new_tokens", p->min_new_tokens, 0);
-  if (rc != PRISM_OK)
-    return rc;
   c->max_length = p->max_length;
   c->min_length = p->min_length;
   c->min_new_tokens = p->min_new_tokens == PRISM_UNSET ? -1 : p->min_new_tokens;
-  /* HF: max_new_tokens, when set, wins over max_length (the decoder prompt is one token). */
   if (p->max_new_tokens != PRISM_UNSET)
     c->max_length = p->max_new_tokens >= max_positions ? max_positions + 1 : p->max_new_tokens + 1;
   if (c->max_length > max_positions)
@@ -416,24 +421,13 @@ static int resolve_lengths(prism__generate_config *c, const prism_generate_param
 
 static int resolve_search(prism__generate_config *c, const prism_generate_params *p, const char *fn)
 {
-  int rc = check_at_least(fn, "num_beams", p->num_beams, 1);
-  if (rc == PRISM_OK)
-    rc = check_at_least(fn, "num_return_sequences", p->num_return_sequences, 1);
-  if (rc != PRISM_OK)
-    return rc;
-  if (p->do_sample != 0 && p->do_sample != 1)
-    return bad_param(fn, "do_sample", p->do_sample, "(must be 0 or 1)");
-  if (p->early_stopping < PRISM_EARLY_STOPPING_FALSE ||
-      p->early_stopping > PRISM_EARLY_STOPPING_NEVER)
-    return bad_param(fn, "early_stopping", p->early_stopping,
-                     "(must be false (0), true (1) or never (2))");
   c->num_beams = p->num_beams;
   c->num_return_sequences = p->num_return_sequences;
   c->do_sample = p->do_sample;
   c->early_stopping = p->early_stopping;
   if (c->num_beams == 1 && !c->do_sample && c->num_return_sequences != 1)
     return bad_param(fn, "num_return_sequences", c->num_return_sequences,
-                     "(greedy search returns one sequence per input)");
+                     "must be 1 for greedy search");
   if (c->num_beams > 1 && c->num_return_sequences > c->num_beams)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "%s: num_return_sequences %d exceeds num_beams %d", fn,
@@ -443,11 +437,6 @@ static int resolve_search(prism__generate_config *c, const prism_generate_params
 
 static int resolve_scores(prism__generate_config *c, const prism_generate_params *p, const char *fn)
 {
-  int rc = check_at_least(fn, "no_repeat_ngram_size", p->no_repeat_ngram_size, 0);
-  if (rc == PRISM_OK)
-    rc = check_at_least(fn, "top_k", p->top_k, 0);
-  if (rc != PRISM_OK)
-    return rc;
   c->no_repeat_ngram_size = p->no_repeat_ngram_size;
   c->top_k = p->top_k;
   c->length_penalty = p->length_penalty;
@@ -456,34 +445,18 @@ static int resolve_scores(prism__generate_config *c, const prism_generate_params
   c->top_p = p->top_p;
   c->seed = p->seed;
   if (!isfinite(c->length_penalty))
-    return bad_param(fn, "length_penalty", c->length_penalty, "(must be finite)");
+    return bad_param(fn, "length_penalty", c->length_penalty, "must be finite");
   if (!(c->repetition_penalty > 0) || !isfinite(c->repetition_penalty))
-    return bad_param(fn, "repetition_penalty", c->repetition_penalty, "(must be > 0)");
+    return bad_param(fn, "repetition_penalty", c->repetition_penalty, "must be > 0");
   if (!(c->top_p > 0 && c->top_p <= 1))
-    return bad_param(fn, "top_p", c->top_p, "(must be in (0, 1])");
+    return bad_param(fn, "top_p", c->top_p, "must be in (0, 1]");
   if (c->do_sample && (!(c->temperature > 0) || !isfinite(c->temperature)))
-    return bad_param(fn, "temperature", c->temperature, "(must be > 0 when sampling)");
+    return bad_param(fn, "temperature", c->temperature, "must be > 0 when sampling");
   return PRISM_OK;
 }
 
 static int resolve_tokens(prism__generate_config *c, const prism_generate_params *p, const char *fn)
 {
-  const struct {
-    const char *name;
-    int32_t id;
-  } ids[] = {
-    { "forced_bos_token_id", p->forced_bos_token_id },
-    { "forced_eos_token_id", p->forced_eos_token_id },
-    { "pad_token_id", p->pad_token_id },
-    { "bos_token_id", p->bos_token_id },
-    { "eos_token_id", p->eos_token_id },
-    { "decoder_start_token_id", p->decoder_start_token_id },
-  };
-  for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
-    int rc = check_token(fn, ids[i].name, ids[i].id, c->vocab_size);
-    if (rc != PRISM_OK)
-      return rc;
-  }
   c->forced_bos_token_id = p->forced_bos_token_id;
   c->forced_eos_token_id = p->forced_eos_token_id;
   c->eos_token_id = p->eos_token_id;
@@ -506,7 +479,9 @@ int prism__generate_resolve(prism__generate_config *cfg, const prism_generate_pa
   int rc;
   memset(&c, 0, sizeof c);
   c.vocab_size = vocab_size;
-  rc = resolve_lengths(&c, p, max_positions, fn);
+  rc = check_ranges(p, vocab_size, fn);
+  if (rc == PRISM_OK)
+    rc = resolve_lengths(&c, p, max_positions, fn);
   if (rc == PRISM_OK)
     rc = resolve_search(&c, p, fn);
   if (rc == PRISM_OK)
