@@ -233,6 +233,16 @@ static int publish(prism_bart *m, int rc, const prism_bart_load_params *p, prism
   return PRISM_OK;
 }
 
+/* A new empty model and the caller's load params (NULL: defaults), for the public loader `fn`. */
+static int new_model(prism_bart **m, prism_bart_load_params *p,
+                     const prism_bart_load_params *params, const char *fn)
+{
+  int rc = resolve_load_params(params, p, fn);
+  if (rc == PRISM_OK && !(*m = prism__calloc(1, sizeof **m)))
+    rc = PRISM_ERR_NO_MEMORY;
+  return rc;
+}
+
 PRISM_API int prism_bart_load(prism_bart **out, const char *model_dir,
                               const prism_bart_load_params *params)
 {
@@ -242,12 +252,8 @@ PRISM_API int prism_bart_load(prism_bart **out, const char *model_dir,
   PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
   PRISM__CHECK_ARG(model_dir != NULL, "model_dir must not be NULL");
   *out = NULL;
-  rc = resolve_load_params(params, &p, "prism_bart_load");
-  if (rc != PRISM_OK)
-    return rc;
-  m = prism__calloc(1, sizeof *m);
-  if (!m)
-    return prism__error_at(__func__, PRISM_ERR_NO_MEMORY);
+  if ((rc = new_model(&m, &p, params, __func__)) != PRISM_OK)
+    return prism__error_at(__func__, rc);
   rc = load_config_dir(m, model_dir, p.max_file_size);
   if (rc == PRISM_OK)
     rc = load_weights_dir(m, model_dir, p.max_file_size);
@@ -260,6 +266,29 @@ static int check_memory_size(const char *what, size_t len, uint64_t max_size)
     return prism__error(PRISM_ERR_LIMIT, "%s: %zu bytes exceeds max_file_size %llu", what, len,
                         (unsigned long long)max_size);
   return PRISM_OK;
+}
+
+/* The memory images of prism_bart_load_memory into a new model `m`. */
+static int load_images(prism_bart *m, const prism_bart_load_params *p, const char *config_json,
+                       size_t config_len, const void *safetensors, size_t safetensors_len,
+                       const char *generation_config_json, size_t generation_len)
+{
+  int rc = check_memory_size(CONFIG_NAME, config_len, p->max_file_size);
+  if (rc == PRISM_OK)
+    rc = check_memory_size(WEIGHTS_NAME, safetensors_len, p->max_file_size);
+  if (rc == PRISM_OK)
+    rc = check_memory_size(GENERATION_NAME, generation_len, p->max_file_size);
+  if (rc == PRISM_OK)
+    rc = load_config_text(m, config_json, config_len, CONFIG_NAME, generation_config_json,
+                          generation_len, GENERATION_NAME);
+  if (rc == PRISM_OK)
+    rc = (m->shards = prism__calloc(1, sizeof *m->shards)) ? PRISM_OK : PRISM_ERR_NO_MEMORY;
+  if (rc == PRISM_OK)
+    rc = prism__st_parse(safetensors, safetensors_len, WEIGHTS_NAME, &m->shards[0]);
+  if (rc != PRISM_OK)
+    return rc;
+  m->n_shards = 1;
+  return prism__bart_bind_weights(m, WEIGHTS_NAME);
 }
 
 PRISM_API int prism_bart_load_memory(prism_bart **out, const char *config_json, size_t config_len,
@@ -277,28 +306,10 @@ PRISM_API int prism_bart_load_memory(prism_bart **out, const char *config_json, 
       generation_config_json != NULL || generation_len == 0,
       "generation_config_json must not be NULL (it may be NULL only when generation_len is 0)");
   *out = NULL;
-  rc = resolve_load_params(params, &p, "prism_bart_load_memory");
-  if (rc == PRISM_OK)
-    rc = check_memory_size(CONFIG_NAME, config_len, p.max_file_size);
-  if (rc == PRISM_OK)
-    rc = check_memory_size(WEIGHTS_NAME, safetensors_len, p.max_file_size);
-  if (rc == PRISM_OK)
-    rc = check_memory_size(GENERATION_NAME, generation_len, p.max_file_size);
-  if (rc != PRISM_OK)
+  if ((rc = new_model(&m, &p, params, __func__)) != PRISM_OK)
     return prism__error_at(__func__, rc);
-  m = prism__calloc(1, sizeof *m);
-  if (!m)
-    return prism__error_at(__func__, PRISM_ERR_NO_MEMORY);
-  rc = load_config_text(m, config_json, config_len, CONFIG_NAME, generation_config_json,
-                        generation_len, GENERATION_NAME);
-  if (rc == PRISM_OK)
-    rc = (m->shards = prism__calloc(1, sizeof *m->shards)) ? PRISM_OK : PRISM_ERR_NO_MEMORY;
-  if (rc == PRISM_OK)
-    rc = prism__st_parse(safetensors, safetensors_len, WEIGHTS_NAME, &m->shards[0]);
-  if (rc == PRISM_OK) {
-    m->n_shards = 1;
-    rc = prism__bart_bind_weights(m, WEIGHTS_NAME);
-  }
+  rc = load_images(m, &p, config_json, config_len, safetensors, safetensors_len,
+                   generation_config_json, generation_len);
   return prism__error_at(__func__, publish(m, rc, &p, out));
 }
 
