@@ -233,13 +233,20 @@ static int publish(prism_bart *m, int rc, const prism_bart_load_params *p, prism
   return PRISM_OK;
 }
 
-/* A new empty model and the caller's load params (NULL: defaults), for the public loader `fn`. */
-static int new_model(prism_bart **m, prism_bart_load_params *p,
+/*
+ * The start of a public loader `fn`: *out cleared, the caller's load params
+ * (NULL: defaults) in *p, and a new empty model in *m.
+ */
+static int new_model(prism_bart **out, prism_bart **m, prism_bart_load_params *p,
                      const prism_bart_load_params *params, const char *fn)
 {
-  int rc = resolve_load_params(params, p, fn);
+  int rc;
+  if (!out)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s: out must not be NULL", fn);
+  *out = NULL;
+  rc = resolve_load_params(params, p, fn);
   if (rc == PRISM_OK && !(*m = prism__calloc(1, sizeof **m)))
-    rc = PRISM_ERR_NO_MEMORY;
+    rc = prism__error_at(fn, PRISM_ERR_NO_MEMORY);
   return rc;
 }
 
@@ -249,11 +256,9 @@ PRISM_API int prism_bart_load(prism_bart **out, const char *model_dir,
   prism_bart_load_params p;
   prism_bart *m;
   int rc;
-  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
   PRISM__CHECK_ARG(model_dir != NULL, "model_dir must not be NULL");
-  *out = NULL;
-  if ((rc = new_model(&m, &p, params, __func__)) != PRISM_OK)
-    return prism__error_at(__func__, rc);
+  if ((rc = new_model(out, &m, &p, params, __func__)) != PRISM_OK)
+    return rc;
   rc = load_config_dir(m, model_dir, p.max_file_size);
   if (rc == PRISM_OK)
     rc = load_weights_dir(m, model_dir, p.max_file_size);
@@ -299,15 +304,13 @@ PRISM_API int prism_bart_load_memory(prism_bart **out, const char *config_json, 
   prism_bart_load_params p;
   prism_bart *m;
   int rc;
-  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
   PRISM__CHECK_ARG(config_json != NULL, "config_json must not be NULL");
   PRISM__CHECK_ARG(safetensors != NULL, "safetensors must not be NULL");
   PRISM__CHECK_ARG(
       generation_config_json != NULL || generation_len == 0,
       "generation_config_json must not be NULL (it may be NULL only when generation_len is 0)");
-  *out = NULL;
-  if ((rc = new_model(&m, &p, params, __func__)) != PRISM_OK)
-    return prism__error_at(__func__, rc);
+  if ((rc = new_model(out, &m, &p, params, __func__)) != PRISM_OK)
+    return rc;
   rc = load_images(m, &p, config_json, config_len, safetensors, safetensors_len,
                    generation_config_json, generation_len);
   return prism__error_at(__func__, publish(m, rc, &p, out));

@@ -616,45 +616,37 @@ static int encode_api(int32_t *ids, size_t capacity, size_t *n_ids, const prism_
 
 #define ENCODE_FLAGS (PRISM_TOKENIZER_NO_SPECIAL | PRISM_TOKENIZER_REPLACE_INVALID)
 
-/* The arguments every encode call shares: the output, the tokenizer and the flags. */
-static int check_encode_args(const char *fn, const int32_t *ids, size_t capacity,
-                             const size_t *n_ids, const prism_tokenizer *tok, unsigned flags)
+/* The checks of the public encode calls, then the encoding (text_b NULL: one sequence). */
+static int encode_checked(const char *fn, int32_t *ids, size_t capacity, size_t *n_ids,
+                          const prism_tokenizer *tok, const char *text_a, size_t len_a,
+                          const char *text_b, size_t len_b, unsigned flags)
 {
   if (!n_ids || (!ids && capacity) || !tok)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "%s: n_ids and tok must not be NULL, nor ids unless capacity is 0", fn);
+  if ((!text_a && len_a) || (!text_b && len_b))
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "%s: a text may be NULL only when its length is 0", fn);
   if (flags & ~ENCODE_FLAGS)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "%s: flags 0x%x has bits that are not PRISM_TOKENIZER_* encode flags", fn,
                         flags);
-  return PRISM_OK;
+  return prism__error_at(
+      fn, encode_api(ids, capacity, n_ids, tok, text_a ? text_a : "", len_a, text_b, len_b, flags));
 }
 
 int prism_tokenizer_encode(int32_t *ids, size_t capacity, size_t *n_ids, const prism_tokenizer *tok,
                            const char *text, size_t text_len, unsigned flags)
 {
-  int rc = check_encode_args(__func__, ids, capacity, n_ids, tok, flags);
-  if (rc != PRISM_OK)
-    return rc;
-  PRISM__CHECK_ARG(text || text_len == 0,
-                   "text must not be NULL (it may be NULL only when text_len is 0)");
-  return prism__error_at(
-      __func__, encode_api(ids, capacity, n_ids, tok, text ? text : "", text_len, NULL, 0, flags));
+  return encode_checked(__func__, ids, capacity, n_ids, tok, text, text_len, NULL, 0, flags);
 }
 
 int prism_tokenizer_encode_pair(int32_t *ids, size_t capacity, size_t *n_ids,
                                 const prism_tokenizer *tok, const char *text_a, size_t len_a,
                                 const char *text_b, size_t len_b, unsigned flags)
 {
-  int rc = check_encode_args(__func__, ids, capacity, n_ids, tok, flags);
-  if (rc != PRISM_OK)
-    return rc;
-  PRISM__CHECK_ARG(text_a || len_a == 0,
-                   "text_a must not be NULL (it may be NULL only when len_a is 0)");
-  PRISM__CHECK_ARG(text_b || len_b == 0,
-                   "text_b must not be NULL (it may be NULL only when len_b is 0)");
-  return prism__error_at(__func__, encode_api(ids, capacity, n_ids, tok, text_a ? text_a : "",
-                                              len_a, text_b ? text_b : "", len_b, flags));
+  return encode_checked(__func__, ids, capacity, n_ids, tok, text_a, len_a, text_b ? text_b : "",
+                        len_b, flags);
 }
 
 static int encode_batch(int32_t *ids, size_t capacity, size_t *n_ids, size_t *offsets,
@@ -685,9 +677,9 @@ int prism_tokenizer_encode_batch(int32_t *ids, size_t capacity, size_t *n_ids, s
                                  const prism_tokenizer *tok, const char *const *texts,
                                  const size_t *text_lens, size_t n_texts, unsigned flags)
 {
-  int rc = check_encode_args(__func__, ids, capacity, n_ids, tok, flags);
-  if (rc != PRISM_OK)
-    return rc;
+  PRISM__CHECK_ARG(n_ids != NULL && tok != NULL, "n_ids and tok must not be NULL");
+  PRISM__CHECK_ARG(ids || capacity == 0, "ids must not be NULL unless capacity is 0");
+  PRISM__CHECK_ARG((flags & ~ENCODE_FLAGS) == 0, "flags must be PRISM_TOKENIZER_* encode flags");
   PRISM__CHECK_ARG(offsets != NULL, "offsets must not be NULL");
   PRISM__CHECK_ARG((texts && text_lens) || n_texts == 0,
                    "texts and text_lens must not be NULL (unless n_texts is 0)");
