@@ -112,22 +112,40 @@ PRISM_API const char *prism_cpu_features(void);
 
 /*
  * Process-wide safety limits, checked before anything is allocated for an
- * input: a request or file beyond a limit fails with PRISM_ERR_LIMIT. Every
- * limit is 0 (no cap) until set; per-call caps (prism_bart_load_params.
- * max_file_size, a session's capacity) apply as well, the smaller one wins.
+ * input: a request or file beyond a limit fails with PRISM_ERR_LIMIT naming
+ * the limit. Every limit is 0 (no cap) until set; per-call caps
+ * (prism_bart_load_params.max_file_size, a session's caps) apply as well, the
+ * smaller one wins. A host serving untrusted requests starts from
+ * prism_limits_init_safe (the CLI and the Python bindings do).
  */
 typedef struct prism_limits {
   size_t struct_size;
-  uint64_t max_file_bytes; /* any file a loader reads or maps */
-  uint64_t max_text_bytes; /* one text given to the tokenizer */
-  uint32_t max_batch;      /* input rows of one generate request */
-  uint32_t max_new_tokens; /* tokens one generate request may add (max_length - 1) */
+  uint64_t max_file_bytes;       /* any file a loader reads or maps */
+  uint64_t max_text_bytes;       /* one text given to the tokenizer */
+  uint32_t max_batch;            /* input rows of one generate request */
+  uint32_t max_new_tokens;       /* tokens a request may add: a model default above it is
+                                    clamped to it; a request that asks for more fails */
+  uint32_t max_beams;            /* num_beams of a request */
+  uint32_t max_return_sequences; /* num_return_sequences of a request */
+  uint32_t max_decoder_rows;     /* batch x beams (or x return sequences) of a request */
+  uint64_t max_decoder_tokens;   /* decoder rows x new tokens: the work of one request */
 } prism_limits;
+
+/* No caps: every limit 0, as the library starts. */
+PRISM_API int prism_limits_init(prism_limits *limits, size_t struct_size);
+
+/*
+ * The caps for untrusted requests that the CLI and the Python bindings apply
+ * by default (docs/security.md lists them): 1 MiB of text, 256 input rows,
+ * 512 new tokens, 16 beams and return sequences, 1024 decoder rows and 2^20
+ * decoder tokens per request; files uncapped.
+ */
+PRISM_API int prism_limits_init_safe(prism_limits *limits, size_t struct_size);
 
 /* The limits now in effect (all 0 until prism_limits_set). */
 PRISM_API int prism_limits_get(prism_limits *limits, size_t struct_size);
 
-/* Replace the process-wide limits (fields past struct_size are left unchanged). */
+/* Replace the process-wide limits (fields past struct_size keep their current values). */
 PRISM_API int prism_limits_set(const prism_limits *limits);
 
 #ifdef __cplusplus

@@ -5,10 +5,22 @@
 #include "limits.h"
 #include "params.h"
 
-#define LIMITS_V1_SIZE PRISM__LAYOUT_SIZE(prism_limits, max_new_tokens)
+#define LIMITS_V1_SIZE PRISM__LAYOUT_SIZE(prism_limits, max_decoder_tokens)
 
 static pthread_mutex_t limits_lock = PTHREAD_MUTEX_INITIALIZER;
-static prism_limits current = { sizeof(prism_limits), 0, 0, 0, 0 };
+static prism_limits current = { sizeof(prism_limits), 0, 0, 0, 0, 0, 0, 0, 0 };
+
+static const prism_limits safe = {
+  sizeof(prism_limits),
+  0,        /* max_file_bytes: models are the operator's files */
+  1u << 20, /* max_text_bytes */
+  256,      /* max_batch */
+  512,      /* max_new_tokens */
+  16,       /* max_beams */
+  16,       /* max_return_sequences */
+  1024,     /* max_decoder_rows */
+  1u << 20, /* max_decoder_tokens */
+};
 
 prism_limits prism__limits(void)
 {
@@ -24,6 +36,17 @@ uint64_t prism__cap(uint64_t call_cap, uint64_t global_cap)
   if (!call_cap)
     return global_cap;
   return global_cap && global_cap < call_cap ? global_cap : call_cap;
+}
+
+PRISM_API int prism_limits_init(prism_limits *limits, size_t struct_size)
+{
+  static const prism_limits none = { sizeof(prism_limits), 0, 0, 0, 0, 0, 0, 0, 0 };
+  return PRISM__PARAMS_INIT(limits, struct_size, &none, LIMITS_V1_SIZE, "prism_limits_init");
+}
+
+PRISM_API int prism_limits_init_safe(prism_limits *limits, size_t struct_size)
+{
+  return PRISM__PARAMS_INIT(limits, struct_size, &safe, LIMITS_V1_SIZE, "prism_limits_init_safe");
 }
 
 PRISM_API int prism_limits_get(prism_limits *limits, size_t struct_size)

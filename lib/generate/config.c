@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/json.h"
+#include "common/limits.h"
 #include "common/params.h"
 #include "generate_internal.h"
 
@@ -352,6 +353,35 @@ static void merge(prism_generate_params *p, const prism_generate_params *request
   p->seed = request->seed;
 }
 
+/*
+ * The process-wide limits a request meets without knowing its batch: beams,
+ * return sequences and new tokens. A model's default length above
+ * max_new_tokens is clamped to it; a request that asks for more fails.
+ */
+static int apply_limits(prism_generate_params *p, const prism_generate_params *req, const char *fn)
+{
+  prism_limits lim = prism__limits();
+  int asked = req->max_length != PRISM_UNSET || req->max_new_tokens != PRISM_UNSET;
+  int64_t new_tokens = p->max_new_tokens != PRISM_UNSET ? p->max_new_tokens : p->max_length - 1;
+  if (lim.max_beams && p->num_beams > 0 && (uint32_t)p->num_beams > lim.max_beams)
+    return prism__error(PRISM_ERR_LIMIT, "%s: num_beams %d is above the limit max_beams %u", fn,
+                        (int)p->num_beams, (unsigned)lim.max_beams);
+  if (lim.max_return_sequences && p->num_return_sequences > 0 &&
+      (uint32_t)p->num_return_sequences > lim.max_return_sequences)
+    return prism__error(PRISM_ERR_LIMIT,
+                        "%s: num_return_sequences %d is above the limit max_return_sequences %u",
+                        fn, (int)p->num_return_sequences, (unsigned)lim.max_return_sequences);
+  if (!lim.max_new_tokens || new_tokens <= (int64_t)lim.max_new_tokens)
+    return PRISM_OK;
+  if (asked)
+    return prism__error(
+        PRISM_ERR_LIMIT,
+        "%s: the request asks for %lld new tokens, above the limit max_new_tokens %u", fn,
+        (long long)new_tokens, (unsigned)lim.max_new_tokens);
+  p->max_new_tokens = (int32_t)lim.max_new_tokens;
+  return PRISM_OK;
+}
+
 /* The merged parameters of a request on a model (fields not checked yet). */
 static int merged_params(prism_generate_params *p, prism_bart_info *info, const prism_bart *model,
                          const prism_generate_params *request, const char *fn)
@@ -372,7 +402,7 @@ static int merged_params(prism_generate_params *p, prism_bart_info *info, const 
   if (rc != PRISM_OK)
     return prism__error_prefix("%s: ", fn);
   merge(p, &req);
-  return PRISM_OK;
+  return apply_limits(p, &req, fn);
 }
 
 /* ---- resolution: checked values for the engine ------------------------------------------- */

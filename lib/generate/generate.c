@@ -42,25 +42,36 @@ static int check_input(const prism_bart_info *info, const int32_t *ids, const in
   return PRISM_OK;
 }
 
-/* The process-wide caps of prism_limits_set(), before anything is allocated. */
-static int check_limits(const prism__generate_config *cfg, size_t batch)
-{
-  prism_limits lim = prism__limits();
-  if (lim.max_batch && batch > lim.max_batch)
-    return prism__error(PRISM_ERR_LIMIT, "%s: a batch of %zu rows is above the limit max_batch %u",
-                        fn_run, batch, (unsigned)lim.max_batch);
-  if (lim.max_new_tokens && (uint32_t)cfg->max_length - 1 > lim.max_new_tokens)
-    return prism__error(PRISM_ERR_LIMIT,
-                        "%s: max_length %d allows %d new tokens, above the limit max_new_tokens %u",
-                        fn_run, (int)cfg->max_length, (int)cfg->max_length - 1,
-                        (unsigned)lim.max_new_tokens);
-  return PRISM_OK;
-}
-
 /* Decoder rows per input: the beams, or the sampled return sequences. */
 static size_t rows_per_input(const prism__generate_config *cfg)
 {
   return (size_t)(cfg->num_beams > 1 ? cfg->num_beams : cfg->num_return_sequences);
+}
+
+/*
+ * The process-wide limits that depend on the batch, before anything is
+ * allocated (the others were met while the parameters were resolved).
+ */
+static int check_limits(const prism__generate_config *cfg, size_t batch)
+{
+  prism_limits lim = prism__limits();
+  size_t rows = batch * rows_per_input(cfg);
+  uint64_t tokens = (uint64_t)rows * (uint64_t)(cfg->max_length - 1);
+  if (lim.max_batch && batch > lim.max_batch)
+    return prism__error(PRISM_ERR_LIMIT, "%s: a batch of %zu rows is above the limit max_batch %u",
+                        fn_run, batch, (unsigned)lim.max_batch);
+  if (lim.max_decoder_rows && rows > lim.max_decoder_rows)
+    return prism__error(PRISM_ERR_LIMIT,
+                        "%s: %zu decoder rows (batch x beams) are above the limit max_decoder_rows "
+                        "%u",
+                        fn_run, rows, (unsigned)lim.max_decoder_rows);
+  if (lim.max_decoder_tokens && tokens > lim.max_decoder_tokens)
+    return prism__error(PRISM_ERR_LIMIT,
+                        "%s: %zu decoder rows x %d new tokens are above the limit "
+                        "max_decoder_tokens %llu",
+                        fn_run, rows, (int)cfg->max_length - 1,
+                        (unsigned long long)lim.max_decoder_tokens);
+  return PRISM_OK;
 }
 
 static int session_start(void *ctx, size_t rows)

@@ -82,11 +82,49 @@ static void test_generate_limits(void **state)
   prism_generate_result_free(res);
   set_limits(0, 0, 0, 8);
   assert_status(prism_generate_run(&res, s, ids, NULL, 2, 4, &p, NULL, NULL), PRISM_ERR_LIMIT);
-  assert_error_mentions("9 new tokens");
+  assert_error_mentions("asks for 9 new tokens");
   p.max_length = 9;
   assert_ok(prism_generate_run(&res, s, ids, NULL, 2, 4, &p, NULL, NULL));
   prism_generate_result_free(res);
+  /* A model default above the cap is clamped to it, not refused. */
+  assert_ok(prism_generate_run(&res, s, ids, NULL, 2, 4, NULL, NULL, NULL));
+  assert_true(prism_generate_result_width(res) <= 9);
+  prism_generate_result_free(res);
   set_limits(0, 0, 0, 0);
+  prism_bart_session_free(s);
+  prism_bart_free(model);
+}
+
+/* The safe caps refuse a request that would run for minutes before it allocates anything. */
+static void test_safe_limits(void **state)
+{
+  const int32_t ids[] = { 0, 10, 20, 2 };
+  char path[512];
+  prism_bart *model;
+  prism_bart_session *s;
+  prism_generate_params p;
+  prism_generate_result *res = NULL;
+  prism_limits safe, none;
+  (void)state;
+  assert_ok(prism_limits_init_safe(&safe, sizeof safe));
+  assert_true(safe.max_beams == 16 && safe.max_new_tokens == 512 && safe.max_decoder_rows == 1024);
+  assert_ok(prism_limits_set(&safe));
+  assert_ok(prism_bart_load(&model, fixture_path(path, sizeof path, "tiny-bart"), NULL));
+  assert_ok(prism_bart_session_create(&s, model, NULL));
+  assert_ok(prism_generate_params_init(&p, sizeof p));
+  p.num_beams = 100000;
+  prism__alloc_fail_at(0);
+  assert_status(prism_generate_run(&res, s, ids, NULL, 1, 4, &p, NULL, NULL), PRISM_ERR_LIMIT);
+  assert_error_mentions("prism_generate_run: num_beams 100000 is above the limit max_beams 16");
+  assert_true(prism__alloc_count() < 10); /* refused before the session grew */
+  p.num_beams = 16;
+  p.max_length = 64;
+  safe.max_decoder_tokens = 16 * 62;
+  assert_ok(prism_limits_set(&safe));
+  assert_status(prism_generate_run(&res, s, ids, NULL, 1, 4, &p, NULL, NULL), PRISM_ERR_LIMIT);
+  assert_error_mentions("max_decoder_tokens");
+  assert_ok(prism_limits_init(&none, sizeof none));
+  assert_ok(prism_limits_set(&none));
   prism_bart_session_free(s);
   prism_bart_free(model);
 }
@@ -97,6 +135,7 @@ int main(void)
     cmocka_unit_test(test_defaults_and_arguments),
     cmocka_unit_test(test_file_and_text_limits),
     cmocka_unit_test(test_generate_limits),
+    cmocka_unit_test(test_safe_limits),
   };
   return cmocka_run_group_tests_name("limits", tests, NULL, NULL);
 }

@@ -8,7 +8,7 @@
 """
 import ctypes
 
-from . import _capi
+from . import _capi, _util
 from ._errors import PrismError, check
 from .bart import Bart, Session
 from .explain import Explainer, render_prompt
@@ -17,7 +17,8 @@ from .tokenizer import Tokenizer
 
 __all__ = ["PrismError", "check", "Bart", "Session", "Tokenizer", "Interactions", "Ranker", "metrics",
            "Explainer", "render_prompt", "version", "version_number", "set_num_threads",
-           "get_num_threads", "cpu_features", "set_log_handler", "get_limits", "set_limits"]
+           "get_num_threads", "cpu_features", "set_log_handler", "get_limits", "set_limits",
+           "reset_limits"]
 
 
 def version():
@@ -39,18 +40,44 @@ def get_num_threads():
     return _capi.prism_get_num_threads()
 
 
+_LIMIT_NAMES = [name for name, _ in _capi.prism_limits._fields_[1:]]
+
+
 def get_limits():
     """The process-wide safety limits as a dict (0 = no cap)."""
     lim = _capi.prism_limits()
     check(_capi.prism_limits_get(ctypes.byref(lim), ctypes.sizeof(lim)))
-    return {name: getattr(lim, name) for name, _ in lim._fields_[1:]}
+    return {name: getattr(lim, name) for name in _LIMIT_NAMES}
 
 
-def set_limits(max_file_bytes=0, max_text_bytes=0, max_batch=0, max_new_tokens=0):
-    """Set the process-wide safety limits (PRISM_ERR_LIMIT beyond them); 0 = no cap."""
-    lim = _capi.prism_limits(ctypes.sizeof(_capi.prism_limits), max_file_bytes, max_text_bytes,
-                             max_batch, max_new_tokens)
+def set_limits(**limits):
+    """Change process-wide safety limits by name (PRISM_ERR_LIMIT beyond them; 0 = no cap).
+
+    Names not given keep their value. The bindings start with the safe caps of
+    prism_limits_init_safe (see reset_limits); set_limits(max_beams=0) lifts one.
+    """
+    unknown = set(limits) - set(_LIMIT_NAMES)
+    if unknown:
+        raise TypeError(f"unknown limits: {', '.join(sorted(unknown))} "
+                        f"(known: {', '.join(_LIMIT_NAMES)})")
+    lim = _capi.prism_limits()
+    check(_capi.prism_limits_get(ctypes.byref(lim), ctypes.sizeof(lim)))
+    for name, value in limits.items():
+        setattr(lim, name, _util.unsigned(value, name, 64 if name.endswith("bytes") or
+                                          name == "max_decoder_tokens" else 32))
     check(_capi.prism_limits_set(ctypes.byref(lim)))
+
+
+def reset_limits(safe=True):
+    """Back to the safe caps for untrusted requests (safe=True, the bindings' default) or to
+    no caps at all (safe=False)."""
+    lim = _capi.prism_limits()
+    init = _capi.prism_limits_init_safe if safe else _capi.prism_limits_init
+    check(init(ctypes.byref(lim), ctypes.sizeof(lim)))
+    check(_capi.prism_limits_set(ctypes.byref(lim)))
+
+
+reset_limits(safe=True)
 
 
 def cpu_features():

@@ -37,9 +37,13 @@ prism_cpu_features = _fn("prism_cpu_features", c_char_p)
 
 class prism_limits(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("max_file_bytes", c_uint64),
-                ("max_text_bytes", c_uint64), ("max_batch", c_uint32), ("max_new_tokens", c_uint32)]
+                ("max_text_bytes", c_uint64), ("max_batch", c_uint32), ("max_new_tokens", c_uint32),
+                ("max_beams", c_uint32), ("max_return_sequences", c_uint32),
+                ("max_decoder_rows", c_uint32), ("max_decoder_tokens", c_uint64)]
 
 
+prism_limits_init = _fn("prism_limits_init", c_int, POINTER(prism_limits), c_size_t)
+prism_limits_init_safe = _fn("prism_limits_init_safe", c_int, POINTER(prism_limits), c_size_t)
 prism_limits_get = _fn("prism_limits_get", c_int, POINTER(prism_limits), c_size_t)
 prism_limits_set = _fn("prism_limits_set", c_int, POINTER(prism_limits))
 

@@ -39,3 +39,17 @@ def utf8(text, what="text"):
     if isinstance(text, (bytes, bytearray, memoryview)):
         return bytes(text)
     raise TypeError(f"{what} must be str or bytes, not {type(text).__name__}")
+
+
+def unsigned(value, what, bits=32):
+    """An int in [0, 2**bits) for a C unsigned field: never narrowed, never a float or bool."""
+    import operator
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be an integer, not bool")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{what} must be an integer, not {type(value).__name__}") from None
+    if not 0 <= value < 1 << bits:
+        raise OverflowError(f"{what} = {value} is outside [0, 2**{bits})")
+    return value

@@ -1,7 +1,11 @@
+import os
 import unittest
 
 import prism
 from prism import _capi
+
+FIXTURES = os.environ.get("PRISM_FIXTURES", os.path.join(os.path.dirname(__file__), "..", "..",
+                                                         "..", "tests", "fixtures"))
 
 
 class CommonTest(unittest.TestCase):
@@ -30,14 +34,51 @@ class CommonTest(unittest.TestCase):
         self.assertIsInstance(prism.cpu_features(), list)
 
     def test_limits(self):
-        self.assertEqual(prism.get_limits(), {"max_file_bytes": 0, "max_text_bytes": 0,
-                                              "max_batch": 0, "max_new_tokens": 0})
+        # The bindings start with the safe caps for untrusted requests.
+        safe = prism.get_limits()
+        self.assertEqual(safe, {"max_file_bytes": 0, "max_text_bytes": 1 << 20, "max_batch": 256,
+                                "max_new_tokens": 512, "max_beams": 16,
+                                "max_return_sequences": 16, "max_decoder_rows": 1024,
+                                "max_decoder_tokens": 1 << 20})
         prism.set_limits(max_text_bytes=4)
         try:
             self.assertEqual(prism.get_limits()["max_text_bytes"], 4)
+            self.assertEqual(prism.get_limits()["max_beams"], 16)  # the others keep their value
+            with self.assertRaises(TypeError):
+                prism.set_limits(max_beam=3)
+            with self.assertRaises(OverflowError):
+                prism.set_limits(max_beams=2**32)
+            with self.assertRaises(TypeError):
+                prism.set_limits(max_beams=1.5)
+            prism.reset_limits(safe=False)
+            self.assertTrue(all(v == 0 for v in prism.get_limits().values()))
         finally:
-            prism.set_limits()
-        self.assertEqual(prism.get_limits()["max_text_bytes"], 0)
+            prism.reset_limits()
+        self.assertEqual(prism.get_limits(), safe)
+
+    def test_limits_refuse_before_allocating(self):
+        """A huge beam count is refused at once; a new-token cap clamps the model's default length
+        instead of failing every default call, and refuses an explicit request above it."""
+        model = prism.Bart(os.path.join(FIXTURES, "tiny-bart"))
+        try:
+            with self.assertRaises(prism.PrismError) as ctx:
+                model.generate([[0, 5, 6, 2]], num_beams=100000)
+            self.assertEqual(ctx.exception.name, "PRISM_ERR_LIMIT")
+            self.assertIn("max_beams", ctx.exception.message)
+            prism.set_limits(max_new_tokens=8)
+            out = model.generate([[0, 5, 6, 2]])  # the model's max_length 20 is clamped
+            self.assertLessEqual(out.sequences.shape[1], 9)
+            self.assertEqual(model.generation_config()["max_new_tokens"], 8)
+            with self.assertRaises(prism.PrismError) as ctx:
+                model.generate([[0, 5, 6, 2]], max_length=30)
+            self.assertIn("max_new_tokens", ctx.exception.message)
+            prism.set_limits(max_decoder_rows=3)
+            with self.assertRaises(prism.PrismError) as ctx:
+                model.generate([[0, 5, 6, 2]], num_beams=4)
+            self.assertIn("max_decoder_rows", ctx.exception.message)
+        finally:
+            prism.reset_limits()
+            model.close()
 
     def test_log_handler_kept_alive(self):
         seen = []
