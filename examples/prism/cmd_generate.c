@@ -103,7 +103,7 @@ static json_t *result_json(const prism_generate_result *res, int timing)
     prism_generate_stats st;
     memset(&st, 0, sizeof st);
     st.struct_size = sizeof st;
-    prism_generate_result_stats(res, &st);
+    prism_generate_result_stats(&st, res);
     json_object_set_new(out, "timing",
                         json_pack("{s:f,s:f,s:i,s:i}", "encode_ms", st.encode_ms, "decode_ms",
                                   st.decode_ms, "steps", st.steps, "rows", st.rows));

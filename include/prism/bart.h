@@ -94,7 +94,7 @@ typedef struct prism_bart_info {
 } prism_bart_info;
 
 /* The config.json values of a loaded model (special ids PRISM_NO_TOKEN when null). */
-PRISM_API int prism_bart_get_info(const prism_bart *model, prism_bart_info *info);
+PRISM_API int prism_bart_get_info(prism_bart_info *info, const prism_bart *model);
 
 /* The configuration files a model keeps, for prism_bart_config_text. */
 typedef enum prism_bart_config_file {

@@ -164,8 +164,8 @@ typedef struct prism_generate_stats {
   int32_t rows;       /* decoder rows per step */
 } prism_generate_stats;
 
-PRISM_API int prism_generate_result_stats(const prism_generate_result *result,
-                                          prism_generate_stats *stats);
+PRISM_API int prism_generate_result_stats(prism_generate_stats *stats,
+                                          const prism_generate_result *result);
 
 #ifdef __cplusplus
 }

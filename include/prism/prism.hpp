@@ -483,7 +483,7 @@ public:
   {
     prism_bart_info i;
     i.struct_size = sizeof i;
-    check(prism_bart_get_info(get(), &i));
+    check(prism_bart_get_info(&i, get()));
     return i;
   }
 
@@ -597,7 +597,7 @@ inline GenerateResult copy_result(const prism_generate_result *r)
   if (scores)
     out.scores.assign(scores, scores + out.count);
   out.stats.struct_size = sizeof out.stats;
-  check(prism_generate_result_stats(r, &out.stats));
+  check(prism_generate_result_stats(&out.stats, r));
   return out;
 }
 } // namespace detail

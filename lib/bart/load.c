@@ -316,7 +316,7 @@ PRISM_API int prism_bart_load_memory(prism_bart **out, const char *config_json, 
   return prism__error_at(__func__, publish(m, rc, &p, out));
 }
 
-PRISM_API int prism_bart_get_info(const prism_bart *model, prism_bart_info *info)
+PRISM_API int prism_bart_get_info(prism_bart_info *info, const prism_bart *model)
 {
   const prism__bart_config *c;
   prism_bart_info all;

@@ -82,7 +82,7 @@ PRISM_API int prism_explainer_create(prism_explainer **out, const prism_tokenize
   memset(&info, 0, sizeof info);
   info.struct_size = sizeof info;
   if (rc == PRISM_OK)
-    rc = prism_bart_get_info(model, &info);
+    rc = prism_bart_get_info(&info, model);
   if (rc != PRISM_OK)
     return rc;
   if (prism_tokenizer_vocab_size(tokenizer) > info.vocab_size)

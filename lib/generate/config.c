@@ -390,7 +390,7 @@ static int merged_params(prism_generate_params *p, prism_bart_info *info, const 
   int rc;
   memset(info, 0, sizeof *info);
   info->struct_size = sizeof *info;
-  rc = prism_bart_get_info(model, info);
+  rc = prism_bart_get_info(info, model);
   if (rc == PRISM_OK)
     rc = PRISM__PARAMS_READ(&req, request, &unset, PARAMS_V1_SIZE, fn);
   if (rc != PRISM_OK)

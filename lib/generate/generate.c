@@ -116,7 +116,7 @@ PRISM_API int prism_generate_run(prism_generate_result **out, prism_bart_session
   model = prism_bart_session_model(session);
   memset(&info, 0, sizeof info);
   info.struct_size = sizeof info;
-  rc = prism_bart_get_info(model, &info);
+  rc = prism_bart_get_info(&info, model);
   if (rc == PRISM_OK)
     rc = prism__generate_prepare(&cfg, model, params, fn_run);
   if (rc == PRISM_OK)

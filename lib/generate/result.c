@@ -64,8 +64,8 @@ PRISM_API const float *prism_generate_result_scores(const prism_generate_result 
   return result ? result->scores : NULL;
 }
 
-PRISM_API int prism_generate_result_stats(const prism_generate_result *result,
-                                          prism_generate_stats *stats)
+PRISM_API int prism_generate_result_stats(prism_generate_stats *stats,
+                                          const prism_generate_result *result)
 {
   PRISM__CHECK_ARG(result != NULL, "result must not be NULL");
   return PRISM__PARAMS_WRITE(stats, &result->stats, STATS_V1_SIZE, "prism_generate_result_stats");

@@ -59,7 +59,7 @@ static inline prism_bart_info model_info(const prism_bart *m)
   prism_bart_info info;
   memset(&info, 0, sizeof info);
   info.struct_size = sizeof info;
-  assert_ok(prism_bart_get_info(m, &info));
+  assert_ok(prism_bart_get_info(&info, m));
   return info;
 }
 

@@ -156,7 +156,7 @@ int main(int argc, char **argv)
   hwm_load = proc_status_bytes("VmHWM");
   memset(&info, 0, sizeof info);
   info.struct_size = sizeof info;
-  prism_bart_get_info(model, &info);
+  prism_bart_get_info(&info, model);
   prism_bart_session_params_init(&sp, sizeof sp);
   sp.max_batch = 1;
   sp.max_rows = 40;

@@ -75,7 +75,7 @@ static double generate_ms(prism_bart_session *s, const int32_t *ids, int num_bea
     check(prism_generate_run(&res, s, ids, NULL, BATCH, SRC_LEN, &p, NULL, NULL), "generate");
     memset(&st, 0, sizeof st);
     st.struct_size = sizeof st;
-    prism_generate_result_stats(res, &st);
+    prism_generate_result_stats(&st, res);
     if (st.steps != STEPS) {
       fprintf(stderr, "bench_generate: %d steps, expected %d\n", st.steps, STEPS);
       exit(1);

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              gen_len ? (const char *)gen : NULL, gen_len, NULL) != PRISM_OK)
     return 0;
   info.struct_size = sizeof info;
-  if (prism_bart_get_info(model, &info) != PRISM_OK)
+  if (prism_bart_get_info(&info, model) != PRISM_OK)
     __builtin_trap();
   prism_bart_free(model);
   return 0;

@@ -231,12 +231,12 @@ static void test_model_defaults(void **state)
   assert_null(prism_generate_result_scores(res));
   memset(&stats, 0, sizeof stats);
   stats.struct_size = sizeof stats;
-  assert_ok(prism_generate_result_stats(res, &stats));
+  assert_ok(prism_generate_result_stats(&stats, res));
   assert_int_equal(stats.steps, (int)width - 1);
   assert_int_equal(stats.rows, 2);
   assert_true(stats.encode_ms >= 0 && stats.decode_ms >= 0);
   stats.struct_size = 4;
-  assert_status(prism_generate_result_stats(res, &stats), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_generate_result_stats(&stats, res), PRISM_ERR_INVALID_ARGUMENT);
   prism_generate_result_free(res);
   prism_generate_result_free(NULL);
   assert_int_equal(prism_generate_result_count(NULL), 0);

@@ -77,7 +77,7 @@ prism_bart_load_memory = _fn("prism_bart_load_memory", c_int, POINTER(c_void_p),
                              c_size_t, c_void_p, c_size_t, c_char_p, c_size_t,
                              POINTER(prism_bart_load_params))
 prism_bart_free = _fn("prism_bart_free", None, c_void_p)
-prism_bart_get_info = _fn("prism_bart_get_info", c_int, c_void_p, POINTER(prism_bart_info))
+prism_bart_get_info = _fn("prism_bart_get_info", c_int, POINTER(prism_bart_info), c_void_p)
 prism_bart_config_text = _fn("prism_bart_config_text", c_int, POINTER(ctypes.c_void_p),
                              POINTER(c_size_t), POINTER(c_char_p), c_void_p, c_int)
 prism_bart_session_params_init = _fn("prism_bart_session_params_init", c_int,
@@ -138,8 +138,8 @@ prism_generate_result_width = _fn("prism_generate_result_width", c_size_t, c_voi
 prism_generate_result_sequences = _fn("prism_generate_result_sequences", P_i32, c_void_p)
 prism_generate_result_lengths = _fn("prism_generate_result_lengths", P_i32, c_void_p)
 prism_generate_result_scores = _fn("prism_generate_result_scores", P_f32, c_void_p)
-prism_generate_result_stats = _fn("prism_generate_result_stats", c_int, c_void_p,
-                                  POINTER(prism_generate_stats))
+prism_generate_result_stats = _fn("prism_generate_result_stats", c_int,
+                                  POINTER(prism_generate_stats), c_void_p)
 
 
 # tokenizer.h

@@ -37,7 +37,7 @@ def _read_result(res):
     sp = C.prism_generate_result_scores(res)
     scores = np.ctypeslib.as_array(sp, shape=(n,)).copy() if sp else None
     st = C.prism_generate_stats(struct_size=ctypes.sizeof(C.prism_generate_stats))
-    check(C.prism_generate_result_stats(res, ctypes.byref(st)))
+    check(C.prism_generate_result_stats(ctypes.byref(st), res))
     stats = {"encode_ms": st.encode_ms, "decode_ms": st.decode_ms, "steps": st.steps,
              "rows": st.rows}
     return GenerateOutput(seqs.reshape(n, w).copy(), lens.copy(), scores, stats)
@@ -157,7 +157,7 @@ class Bart(Handle):
         p.max_file_size = max_file_size
         check(C.prism_bart_load(ctypes.byref(self._ptr), str(model_dir).encode(), ctypes.byref(p)))
         info = C.prism_bart_info(struct_size=ctypes.sizeof(C.prism_bart_info))
-        check(C.prism_bart_get_info(self.ptr, ctypes.byref(info)))
+        check(C.prism_bart_get_info(ctypes.byref(info), self.ptr))
         self.info = {name: getattr(info, name) for name, _ in info._fields_[1:]}
         self.info["activation_function"] = info.activation_function.decode()
 

@@ -151,11 +151,11 @@ class StructLayoutTest(unittest.TestCase):
         """bart info and generate stats are filled up to the struct_size the caller gives."""
         model = prism.Bart(os.path.join(FIXTURES, "tiny-bart"))
         info = C.prism_bart_info(struct_size=last_field_end(C.prism_bart_info))
-        self.assertEqual(C.prism_bart_get_info(model.ptr, ctypes.byref(info)), 0)
+        self.assertEqual(C.prism_bart_get_info(ctypes.byref(info), model.ptr), 0)
         self.assertEqual(info.activation_function, b"gelu")
         self.assertEqual(info.decoder_start_token_id, 2)
         info.struct_size -= 1
-        self.assertLess(C.prism_bart_get_info(model.ptr, ctypes.byref(info)), 0)
+        self.assertLess(C.prism_bart_get_info(ctypes.byref(info), model.ptr), 0)
         out = model.generate([[0, 5, 6, 2]], max_length=5)
         self.assertEqual(out.stats["rows"], 1)  # read through prism_generate_stats
 
