@@ -163,6 +163,7 @@ int prism__bart_json_object(const char *text, size_t len, const char *what, json
     return rc;
   if (!json_is_object(*root)) {
     json_decref(*root);
+    *root = NULL;
     return prism__error(PRISM_ERR_FORMAT, "%s: the top level must be a JSON object", what);
   }
   return PRISM_OK;
