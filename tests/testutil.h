@@ -42,4 +42,12 @@ static inline const char *fixture_path(char *buf, size_t size, const char *rel)
     assert_non_null(strstr(prism_last_error(), (needle))); \
   } while (0)
 
+/* Assert that the last error message starts with `prefix` (a public function's "name: "). */
+#define assert_error_begins(prefix) \
+  do { \
+    if (strncmp(prism_last_error(), (prefix), strlen(prefix)) != 0) \
+      print_error("last error \"%s\" does not start with \"%s\"\n", prism_last_error(), (prefix)); \
+    assert_int_equal(strncmp(prism_last_error(), (prefix), strlen(prefix)), 0); \
+  } while (0)
+
 #endif

@@ -24,9 +24,9 @@ static int show(const prism_ranker *ranker, int32_t user)
   float scores[K], share[EVIDENCE];
   size_t n = 0, n_because = 0;
   /* filter NULL: the user's own history is excluded. */
-  int rc = prism_ranker_recommend(ranker, user, K, NULL, items, scores, &n);
+  int rc = prism_ranker_recommend(items, scores, &n, ranker, user, K, NULL);
   for (size_t i = 0; rc == PRISM_OK && i < n; i++) {
-    rc = prism_ranker_explain(ranker, user, items[i], EVIDENCE, because, share, &n_because);
+    rc = prism_ranker_explain(because, share, &n_because, ranker, user, items[i], EVIDENCE);
     if (rc != PRISM_OK)
       break;
     /* String ids are borrowed from the ranker. */
@@ -63,7 +63,7 @@ int main(int argc, char **argv)
   if (rc == PRISM_OK)
     rc = prism_ranker_load(&loaded, argv[3]);
   if (rc == PRISM_OK)
-    rc = prism_ranker_find_user(loaded, argv[2], &user);
+    rc = prism_ranker_find_user(&user, loaded, argv[2]);
   if (rc == PRISM_OK)
     rc = show(loaded, user);
   if (rc != PRISM_OK)

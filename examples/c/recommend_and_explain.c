@@ -69,7 +69,7 @@ static size_t history_of(const prism_interactions *data, int32_t user, prism_pro
   for (size_t i = 0; i < prism_interactions_count(data) && n < MAX_HISTORY; i++) {
     int32_t u, item;
     float value;
-    if (prism_interactions_get(data, i, &u, &item, &value) == PRISM_OK && u == user)
+    if (prism_interactions_get(&u, &item, &value, data, i) == PRISM_OK && u == user)
       out[n++] = describe(prism_interactions_item_id(data, item));
   }
   return n;
@@ -84,7 +84,7 @@ static int render(const prism_ranker *ranker, int32_t user, const int32_t *items
     float share[EVIDENCE];
     prism_prompt_item evidence[EVIDENCE];
     size_t n_because = 0, len = 0;
-    int rc = prism_ranker_explain(ranker, user, items[i], EVIDENCE, because, share, &n_because);
+    int rc = prism_ranker_explain(because, share, &n_because, ranker, user, items[i], EVIDENCE);
     if (rc != PRISM_OK)
       return rc;
     for (size_t j = 0; j < n_because; j++)
@@ -149,11 +149,11 @@ int main(int argc, char **argv)
     rc = prism_ranker_train(&ranker, data, &params);
   /* The data and the ranker each map string ids to their own indices. */
   if (rc == PRISM_OK)
-    rc = prism_interactions_find_user(data, argv[2], &data_user);
+    rc = prism_interactions_find_user(&data_user, data, argv[2]);
   if (rc == PRISM_OK)
-    rc = prism_ranker_find_user(ranker, argv[2], &user);
+    rc = prism_ranker_find_user(&user, ranker, argv[2]);
   if (rc == PRISM_OK)
-    rc = prism_ranker_recommend(ranker, user, K, NULL, items, scores, &n);
+    rc = prism_ranker_recommend(items, scores, &n, ranker, user, K, NULL);
   if (rc == PRISM_OK)
     rc = render(ranker, user, items, n, history, history_of(data, data_user, history), prompts);
   snprintf(path, sizeof path, "%s/model", argv[1]);

@@ -148,7 +148,7 @@ static size_t user_history(const prism_interactions *data, int32_t user, int32_t
   for (size_t i = 0; i < total; i++) {
     int32_t u, it;
     float v;
-    if (prism_interactions_get(data, i, &u, &it, &v) == PRISM_OK && u == user)
+    if (prism_interactions_get(&u, &it, &v, data, i) == PRISM_OK && u == user)
       (*items)[n++] = it;
   }
   return n;
@@ -202,15 +202,15 @@ static void explain_user(const demo *d, const char *user_id)
   prism_text_batch *texts;
   int rc;
 
-  if (prism_interactions_find_user(d->data, user_id, &user) != PRISM_OK)
+  if (prism_interactions_find_user(&user, d->data, user_id) != PRISM_OK)
     cli_fatal("demo: unknown user \"%s\"", user_id);
   n_history = user_history(d->data, user, &history);
-  rc = prism_ranker_recommend(d->ranker, user, d->k, NULL, items, scores, &count);
+  rc = prism_ranker_recommend(items, scores, &count, d->ranker, user, d->k, NULL);
   if (rc != PRISM_OK)
     cli_fatal_status(rc, "demo: recommend failed");
   for (size_t i = 0; i < count; i++) {
-    rc = prism_ranker_explain(d->ranker, user, items[i], EVIDENCE, evidence[i], contrib[i],
-                              &n_ev[i]);
+    rc = prism_ranker_explain(evidence[i], contrib[i], &n_ev[i], d->ranker, user, items[i],
+                              EVIDENCE);
     if (rc != PRISM_OK)
       cli_fatal_status(rc, "demo: explain failed");
     prompts[i] = render_prompt(d, history, n_history, items[i], evidence[i], n_ev[i]);

@@ -118,9 +118,9 @@ static void exclusions_load(const prism_ranker *r, const char *path, exclusions 
     cli_fatal("out of memory");
   for (size_t e = 0; e < prism_interactions_count(d); e++) {
     int32_t u, i, mu, mi;
-    prism_interactions_get(d, e, &u, &i, NULL);
-    if (prism_ranker_find_user(r, prism_interactions_user_id(d, u), &mu) != PRISM_OK ||
-        prism_ranker_find_item(r, prism_interactions_item_id(d, i), &mi) != PRISM_OK)
+    prism_interactions_get(&u, &i, NULL, d, e);
+    if (prism_ranker_find_user(&mu, r, prism_interactions_user_id(d, u)) != PRISM_OK ||
+        prism_ranker_find_item(&mi, r, prism_interactions_item_id(d, i)) != PRISM_OK)
       continue;
     int32_t *grown = realloc(ex->items[mu], (ex->count[mu] + 1) * sizeof *grown);
     if (!grown)
@@ -143,15 +143,15 @@ static void recommend_users(const prism_ranker *r, const int32_t *users, size_t 
     size_t m = n - b < RANK_BATCH ? n - b : RANK_BATCH;
     int rc = PRISM_OK;
     if (!ex->items) {
-      rc = prism_ranker_recommend_batch(r, users + b, m, k, NULL, items, scores, counts);
+      rc = prism_ranker_recommend_batch(items, scores, counts, r, users + b, m, k, NULL);
     } else {
       for (size_t i = 0; i < m && rc == PRISM_OK; i++) {
         prism_ranker_filter f;
         prism_ranker_filter_init(&f, sizeof f);
         f.exclude = ex->items[users[b + i]];
         f.exclude_count = ex->count[users[b + i]];
-        rc = prism_ranker_recommend(r, users[b + i], k, &f, items + i * k, scores + i * k,
-                                    &counts[i]);
+        rc = prism_ranker_recommend(items + i * k, scores + i * k, &counts[i], r, users[b + i], k,
+                                    &f);
       }
     }
     if (rc != PRISM_OK)
@@ -170,6 +170,9 @@ static int rank_recommend(cli_args *args)
   const char *which = cli_opt(args, "--users"), *seen = cli_opt(args, "--exclude-seen");
   exclusions ex = { NULL, NULL };
   cli_no_extra(args);
+  /* No list is longer than the item count: the buffers need no more. */
+  if (k > prism_ranker_num_items(r))
+    k = (int)prism_ranker_num_items(r);
   if (seen)
     exclusions_load(r, seen, &ex);
   if (!which || strcmp(which, "all") == 0) {
@@ -186,7 +189,7 @@ static int rank_recommend(cli_args *args)
       cli_fatal("out of memory");
     for (char *id = strtok_r(list, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
       int32_t u;
-      int rc = prism_ranker_find_user(r, id, &u);
+      int rc = prism_ranker_find_user(&u, r, id);
       if (rc != PRISM_OK)
         cli_emit_last_error(rc);
       else
@@ -211,12 +214,13 @@ static int rank_eval(cli_args *args)
   prism_ranker_metrics m;
   size_t skipped;
   int rc;
+  m.struct_size = sizeof m;
   cli_no_extra(args);
   if (!path)
     cli_fatal("rank eval needs --test TSV");
   if ((rc = prism_interactions_load_tsv(&test, path)) != PRISM_OK)
     cli_fatal_status(rc, "cannot load the test set");
-  if ((rc = prism_ranker_evaluate(r, test, k, NULL, &m, &skipped)) != PRISM_OK)
+  if ((rc = prism_ranker_evaluate(&m, &skipped, r, test, k, NULL)) != PRISM_OK)
     cli_fatal_status(rc, "evaluation failed");
   json_t *out = json_pack("{s:i, s:I, s:I, s:f, s:f, s:f, s:f}", "k", k, "users",
                           (json_int_t)m.users, "skipped_users", (json_int_t)skipped, "precision",
@@ -224,7 +228,7 @@ static int rank_eval(cli_args *args)
   if (prism_ranker_algorithm_of(r) == PRISM_RANKER_MF) {
     double rmse, mae;
     size_t pairs;
-    prism_ranker_evaluate_ratings(r, test, &rmse, &mae, &pairs);
+    prism_ranker_evaluate_ratings(&rmse, &mae, &pairs, r, test);
     json_object_set_new(out, "rmse", json_real(rmse));
     json_object_set_new(out, "mae", json_real(mae));
     json_object_set_new(out, "rated_pairs", json_integer((json_int_t)pairs));

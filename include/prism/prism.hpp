@@ -755,7 +755,7 @@ public:
   Interaction at(size_t i) const
   {
     Interaction x;
-    check(prism_interactions_get(get(), i, &x.user, &x.item, &x.value));
+    check(prism_interactions_get(&x.user, &x.item, &x.value, get(), i));
     return x;
   }
 
@@ -772,13 +772,13 @@ public:
   int32_t find_user(const std::string &id) const
   {
     int32_t i = 0;
-    check(prism_interactions_find_user(get(), id.c_str(), &i));
+    check(prism_interactions_find_user(&i, get(), id.c_str()));
     return i;
   }
   int32_t find_item(const std::string &id) const
   {
     int32_t i = 0;
-    check(prism_interactions_find_item(get(), id.c_str(), &i));
+    check(prism_interactions_find_item(&i, get(), id.c_str()));
     return i;
   }
 
@@ -948,13 +948,13 @@ public:
   int32_t find_user(const std::string &id) const
   {
     int32_t i = 0;
-    check(prism_ranker_find_user(get(), id.c_str(), &i));
+    check(prism_ranker_find_user(&i, get(), id.c_str()));
     return i;
   }
   int32_t find_item(const std::string &id) const
   {
     int32_t i = 0;
-    check(prism_ranker_find_item(get(), id.c_str(), &i));
+    check(prism_ranker_find_item(&i, get(), id.c_str()));
     return i;
   }
 
@@ -973,7 +973,7 @@ public:
     prism_ranker_filter f = filter.c_filter();
     ScoredItems out = room(k);
     size_t n = 0;
-    check(prism_ranker_recommend(get(), user, k, &f, out.items.data(), out.scores.data(), &n));
+    check(prism_ranker_recommend(out.items.data(), out.scores.data(), &n, get(), user, k, &f));
     return trimmed(out, n);
   }
 
@@ -983,12 +983,13 @@ public:
   {
     detail::require(k > 0, "Ranker::recommend_batch: k must be positive");
     prism_ranker_filter f = filter.c_filter();
-    size_t kk = static_cast<size_t>(k);
+    int width = room_for(k);
+    size_t kk = static_cast<size_t>(width);
     std::vector<int32_t> items(users.size() * kk);
     std::vector<float> scores(users.size() * kk);
     std::vector<size_t> counts(users.size());
-    check(prism_ranker_recommend_batch(get(), users.data(), users.size(), k, &f, items.data(),
-                                       scores.data(), counts.data()));
+    check(prism_ranker_recommend_batch(items.data(), scores.data(), counts.data(), get(),
+                                       users.data(), users.size(), width, &f));
     std::vector<ScoredItems> out(users.size());
     for (size_t i = 0; i < users.size(); i++) {
       out[i].items.assign(items.begin() + i * kk, items.begin() + i * kk + counts[i]);
@@ -1006,8 +1007,8 @@ public:
     prism_ranker_filter f = filter.c_filter();
     ScoredItems out = room(k);
     size_t n = 0;
-    check(prism_ranker_recommend_history(get(), history.data(), or_null(values), history.size(), k,
-                                         &f, out.items.data(), out.scores.data(), &n));
+    check(prism_ranker_recommend_history(out.items.data(), out.scores.data(), &n, get(),
+                                         history.data(), or_null(values), history.size(), k, &f));
     return trimmed(out, n);
   }
 
@@ -1018,8 +1019,8 @@ public:
   {
     require_values(history, values);
     std::vector<float> factors(static_cast<size_t>(num_factors()));
-    check(prism_ranker_fold_in(get(), history.data(), or_null(values), history.size(),
-                               factors.data(), bias));
+    check(prism_ranker_fold_in(factors.data(), bias, get(), history.data(), or_null(values),
+                               history.size()));
     return factors;
   }
 
@@ -1027,7 +1028,7 @@ public:
   {
     ScoredItems out = room(k);
     size_t n = 0;
-    check(prism_ranker_similar_items(get(), item, k, out.items.data(), out.scores.data(), &n));
+    check(prism_ranker_similar_items(out.items.data(), out.scores.data(), &n, get(), item, k));
     return trimmed(out, n);
   }
 
@@ -1036,14 +1037,14 @@ public:
   {
     ScoredItems out = room(n);
     size_t got = 0;
-    check(prism_ranker_explain(get(), user, item, n, out.items.data(), out.scores.data(), &got));
+    check(prism_ranker_explain(out.items.data(), out.scores.data(), &got, get(), user, item, n));
     return trimmed(out, got);
   }
 
   float predict(int32_t user, int32_t item) const
   {
     float score = 0.0f;
-    check(prism_ranker_predict(get(), user, item, &score));
+    check(prism_ranker_predict(&score, get(), user, item));
     return score;
   }
 
@@ -1052,14 +1053,15 @@ public:
   {
     prism_ranker_filter f = filter.c_filter();
     prism_ranker_metrics m;
-    check(prism_ranker_evaluate(get(), test.get(), k, &f, &m, skipped_users));
+    m.struct_size = sizeof m;
+    check(prism_ranker_evaluate(&m, skipped_users, get(), test.get(), k, &f));
     return m;
   }
 
   RatingMetrics evaluate_ratings(const Interactions &test) const
   {
     RatingMetrics m;
-    check(prism_ranker_evaluate_ratings(get(), test.get(), &m.rmse, &m.mae, &m.pairs));
+    check(prism_ranker_evaluate_ratings(&m.rmse, &m.mae, &m.pairs, get(), test.get()));
     return m;
   }
 
@@ -1068,8 +1070,9 @@ public:
                                            const std::vector<int32_t> &relevant, int k)
   {
     prism_ranker_metrics m;
-    check(prism_ranker_metrics_list(recommended.data(), recommended.size(), relevant.data(),
-                                    relevant.size(), k, &m));
+    m.struct_size = sizeof m;
+    check(prism_ranker_metrics_list(&m, recommended.data(), recommended.size(), relevant.data(),
+                                    relevant.size(), k));
     return m;
   }
 
@@ -1110,9 +1113,17 @@ private:
     return out;
   }
 
-  static ScoredItems room(int k)
+  /* No list is longer than the item count: a larger k asks for the same, in less memory. */
+  int room_for(int k) const
+  {
+    return k < num_items() ? k : static_cast<int>(num_items());
+  }
+
+  /* Buffers for min(k, num_items) results; k becomes that count, the one passed to C. */
+  ScoredItems room(int &k) const
   {
     detail::require(k > 0, "Ranker: k must be positive");
+    k = room_for(k);
     ScoredItems s;
     s.items.resize(static_cast<size_t>(k));
     s.scores.resize(static_cast<size_t>(k));

@@ -16,6 +16,9 @@
  * Caller buffers are only read during the call; the ranker keeps no pointer to
  * them.
  *
+ * Call shape: outputs first (new objects, result buffers and their counts),
+ * then the object asked and its inputs. Results are written only on success.
+ *
  * Users and items are dense int32 indices in [0, count). String ids (as in an
  * interactions TSV) map to indices through the _find and _id functions and are
  * saved with the model.
@@ -57,19 +60,19 @@ PRISM_API size_t prism_interactions_count(const prism_interactions *data);
 PRISM_API int32_t prism_interactions_num_users(const prism_interactions *data);
 PRISM_API int32_t prism_interactions_num_items(const prism_interactions *data);
 
-/* The i-th interaction in insertion order. */
-PRISM_API int prism_interactions_get(const prism_interactions *data, size_t i, int32_t *user,
-                                     int32_t *item, float *value);
+/* The i-th interaction in insertion order; any of user, item, value may be NULL. */
+PRISM_API int prism_interactions_get(int32_t *user, int32_t *item, float *value,
+                                     const prism_interactions *data, size_t i);
 
 /* String id of an index (borrowed), NULL when out of range. */
 PRISM_API const char *prism_interactions_user_id(const prism_interactions *data, int32_t user);
 PRISM_API const char *prism_interactions_item_id(const prism_interactions *data, int32_t item);
 
 /* Index of a string id; PRISM_ERR_NOT_FOUND when unknown. */
-PRISM_API int prism_interactions_find_user(const prism_interactions *data, const char *id,
-                                           int32_t *out);
-PRISM_API int prism_interactions_find_item(const prism_interactions *data, const char *id,
-                                           int32_t *out);
+PRISM_API int prism_interactions_find_user(int32_t *out, const prism_interactions *data,
+                                           const char *id);
+PRISM_API int prism_interactions_find_item(int32_t *out, const prism_interactions *data,
+                                           const char *id);
 
 /* ---- Training ---- */
 
@@ -88,9 +91,13 @@ typedef enum prism_ranker_algorithm {
  */
 typedef int (*prism_ranker_progress_fn)(int iteration, int total, double loss, void *payload);
 
-/* Numeric fields left at 0 select the algorithm's default (see docs/ranker.md). */
+/*
+ * Numeric fields left at 0 select the algorithm's default (see docs/ranker.md).
+ * A program built against an older, shorter layout passes its own struct_size;
+ * the fields it does not have take their defaults.
+ */
 typedef struct prism_ranker_params {
-  size_t struct_size;
+  size_t struct_size;   /* sizeof(prism_ranker_params), set by _init */
   int algorithm;        /* prism_ranker_algorithm, default PRISM_RANKER_ALS */
   int factors;          /* latent dimensions, default 64 */
   int iterations;       /* default ALS 15, BPR 100, MF 20 */
@@ -105,7 +112,7 @@ typedef struct prism_ranker_params {
   void *progress_payload;
 } prism_ranker_params;
 
-/* Fill defaults; fails when struct_size is below the first released size. */
+/* Fill the defaults; struct_size outside the sizes this library knows is refused. */
 PRISM_API int prism_ranker_params_init(prism_ranker_params *params, size_t struct_size);
 
 typedef struct prism_ranker prism_ranker;
@@ -139,8 +146,9 @@ PRISM_API int prism_ranker_num_factors(const prism_ranker *ranker);
 /* Borrowed string ids; NULL when out of range or when the model has no id map (trained from arrays). */
 PRISM_API const char *prism_ranker_user_id(const prism_ranker *ranker, int32_t user);
 PRISM_API const char *prism_ranker_item_id(const prism_ranker *ranker, int32_t item);
-PRISM_API int prism_ranker_find_user(const prism_ranker *ranker, const char *id, int32_t *out);
-PRISM_API int prism_ranker_find_item(const prism_ranker *ranker, const char *id, int32_t *out);
+/* Index of a string id (without an id map: the decimal index); PRISM_ERR_NOT_FOUND when unknown. */
+PRISM_API int prism_ranker_find_user(int32_t *out, const prism_ranker *ranker, const char *id);
+PRISM_API int prism_ranker_find_item(int32_t *out, const prism_ranker *ranker, const char *id);
 
 /* Borrowed row-major factors: user [num_users x factors], item [num_items x factors]. */
 PRISM_API const float *prism_ranker_user_factors(const prism_ranker *ranker);
@@ -150,7 +158,7 @@ PRISM_API const float *prism_ranker_item_factors(const prism_ranker *ranker);
 
 /* Which items may be returned. */
 typedef struct prism_ranker_filter {
-  size_t struct_size;
+  size_t struct_size;     /* sizeof(prism_ranker_filter), set by _init */
   int exclude_seen;       /* drop the user's training items (default 1) */
   const int32_t *exclude; /* items never returned */
   size_t exclude_count;
@@ -158,37 +166,39 @@ typedef struct prism_ranker_filter {
   size_t candidate_count;
 } prism_ranker_filter;
 
+/* Fill the defaults (exclude_seen 1, no lists); struct_size as for prism_ranker_params_init. */
 PRISM_API int prism_ranker_filter_init(prism_ranker_filter *filter, size_t struct_size);
 
 /*
  * The best min(k, eligible) items for `user`, best first (ties: lower index
- * first). items and scores hold k entries; *count receives the number
- * written. k <= 0, unknown users and out-of-range filter items are errors.
- * Scores are model scores (MF: unclipped predicted ratings).
+ * first); `filter` NULL means the defaults. items and scores need room for
+ * min(k, num_items) entries (no more is ever written); *count receives the
+ * number written. k <= 0, unknown users and out-of-range filter items are
+ * errors. Scores are model scores (MF: unclipped predicted ratings).
  */
-PRISM_API int prism_ranker_recommend(const prism_ranker *ranker, int32_t user, int k,
-                                     const prism_ranker_filter *filter, int32_t *items,
-                                     float *scores, size_t *count);
+PRISM_API int prism_ranker_recommend(int32_t *items, float *scores, size_t *count,
+                                     const prism_ranker *ranker, int32_t user, int k,
+                                     const prism_ranker_filter *filter);
 
 /*
  * recommend for many users through tiled GEMM with bounded scratch memory.
- * Row i of items/scores (k entries each) belongs to users[i]; counts[i]
- * receives its length. Results equal prism_ranker_recommend's.
+ * Row i of items/scores starts at entry i * k and belongs to users[i];
+ * counts[i] receives its length. Results equal prism_ranker_recommend's.
  */
-PRISM_API int prism_ranker_recommend_batch(const prism_ranker *ranker, const int32_t *users,
+PRISM_API int prism_ranker_recommend_batch(int32_t *items, float *scores, size_t *counts,
+                                           const prism_ranker *ranker, const int32_t *users,
                                            size_t num_users, int k,
-                                           const prism_ranker_filter *filter, int32_t *items,
-                                           float *scores, size_t *counts);
+                                           const prism_ranker_filter *filter);
 
 /*
  * Recommend for a user described only by a history (a new user, or one whose
  * history changed): fold in, then rank. With exclude_seen the history items
- * are excluded.
+ * are excluded. values NULL: all 1.
  */
-PRISM_API int prism_ranker_recommend_history(const prism_ranker *ranker, const int32_t *history,
+PRISM_API int prism_ranker_recommend_history(int32_t *items, float *scores, size_t *count,
+                                             const prism_ranker *ranker, const int32_t *history,
                                              const float *values, size_t history_count, int k,
-                                             const prism_ranker_filter *filter, int32_t *items,
-                                             float *scores, size_t *count);
+                                             const prism_ranker_filter *filter);
 
 /*
  * Factors (and, for MF, the bias, written to *bias when non-NULL) of a user
@@ -197,13 +207,16 @@ PRISM_API int prism_ranker_recommend_history(const prism_ranker *ranker, const i
  * residual ratings; BPR runs `iterations` seeded SGD epochs on the user
  * vector. `factors` holds num_factors floats. values NULL: all 1.
  */
-PRISM_API int prism_ranker_fold_in(const prism_ranker *ranker, const int32_t *history,
-                                   const float *values, size_t history_count, float *factors,
-                                   float *bias);
+PRISM_API int prism_ranker_fold_in(float *factors, float *bias, const prism_ranker *ranker,
+                                   const int32_t *history, const float *values,
+                                   size_t history_count);
 
-/* The k items most cosine-similar to `item` (itself excluded). */
-PRISM_API int prism_ranker_similar_items(const prism_ranker *ranker, int32_t item, int k,
-                                         int32_t *items, float *scores, size_t *count);
+/*
+ * The min(k, num_items - 1) items most cosine-similar to `item` (itself
+ * excluded), best first; items and scores as for prism_ranker_recommend.
+ */
+PRISM_API int prism_ranker_similar_items(int32_t *items, float *scores, size_t *count,
+                                         const prism_ranker *ranker, int32_t item, int k);
 
 /*
  * The n history items of `user` that contribute most to the score of `item`,
@@ -211,14 +224,15 @@ PRISM_API int prism_ranker_similar_items(const prism_ranker *ranker, int32_t ite
  * (1 + alpha*v_j) p_j * y_item' W_u^-1 y_j with W_u the user's weighted Gram
  * matrix, and the contributions sum to the score of the exactly solved user. BPR and MF: the cosine
  * similarity of j to `item` divided by the sum of the absolute similarities
- * over the history (a share in [-1, 1]).
+ * over the history (a share in [-1, 1]). items and contributions need room
+ * for min(n, history length) entries.
  */
-PRISM_API int prism_ranker_explain(const prism_ranker *ranker, int32_t user, int32_t item, int n,
-                                   int32_t *items, float *contributions, size_t *count);
+PRISM_API int prism_ranker_explain(int32_t *items, float *contributions, size_t *count,
+                                   const prism_ranker *ranker, int32_t user, int32_t item, int n);
 
 /* Score of (user, item); for MF the predicted rating clipped to the rating range. */
-PRISM_API int prism_ranker_predict(const prism_ranker *ranker, int32_t user, int32_t item,
-                                   float *out);
+PRISM_API int prism_ranker_predict(float *out, const prism_ranker *ranker, int32_t user,
+                                   int32_t item);
 
 /* ---- Persistence (safetensors) ---- */
 
@@ -230,33 +244,43 @@ PRISM_API int prism_ranker_load(prism_ranker **out, const char *path);
 
 /* ---- Evaluation ---- */
 
+/*
+ * An output struct: the caller sets struct_size (`m.struct_size = sizeof m`)
+ * and the library fills the fields that size covers, so a program built
+ * against this layout keeps working when fields are appended.
+ */
 typedef struct prism_ranker_metrics {
-  double precision; /* mean over evaluated users of hits@k / k */
-  double recall;    /* hits@k / |relevant| */
-  double ndcg;      /* binary-relevance DCG@k / ideal DCG@k */
-  double map;       /* sum of precision at each hit rank / min(|relevant|, k) */
-  size_t users;     /* users averaged */
+  size_t struct_size; /* set by the caller to sizeof(prism_ranker_metrics) */
+  double precision;   /* mean over evaluated users of hits@k / k */
+  double recall;      /* hits@k / |relevant| */
+  double ndcg;        /* binary-relevance DCG@k / ideal DCG@k */
+  double map;         /* sum of precision at each hit rank / min(|relevant|, k) */
+  size_t users;       /* users averaged */
 } prism_ranker_metrics;
 
 /* Metrics of one ranked list against a relevant set (items unique). */
-PRISM_API int prism_ranker_metrics_list(const int32_t *recommended, size_t recommended_count,
-                                        const int32_t *relevant, size_t relevant_count, int k,
-                                        prism_ranker_metrics *out);
+PRISM_API int prism_ranker_metrics_list(prism_ranker_metrics *out, const int32_t *recommended,
+                                        size_t recommended_count, const int32_t *relevant,
+                                        size_t relevant_count, int k);
 
 /*
  * Ranking metrics over the users of `test` known to the model, recommending
  * k items each with `filter` (NULL: exclude seen). Test items unknown to the
  * model stay relevant (they count as misses). *skipped_users (may be NULL)
- * receives the test users unknown to the model.
+ * receives the test users unknown to the model. Memory stays bounded
+ * whatever k is.
  */
-PRISM_API int prism_ranker_evaluate(const prism_ranker *ranker, const prism_interactions *test,
-                                    int k, const prism_ranker_filter *filter,
-                                    prism_ranker_metrics *out, size_t *skipped_users);
+PRISM_API int prism_ranker_evaluate(prism_ranker_metrics *out, size_t *skipped_users,
+                                    const prism_ranker *ranker, const prism_interactions *test,
+                                    int k, const prism_ranker_filter *filter);
 
-/* RMSE and MAE of prism_ranker_predict over the test pairs whose user and item are known. */
-PRISM_API int prism_ranker_evaluate_ratings(const prism_ranker *ranker,
-                                            const prism_interactions *test, double *rmse,
-                                            double *mae, size_t *pairs);
+/*
+ * RMSE and MAE of prism_ranker_predict over the test pairs whose user and
+ * item are known; *pairs (may be NULL) receives their number.
+ */
+PRISM_API int prism_ranker_evaluate_ratings(double *rmse, double *mae, size_t *pairs,
+                                            const prism_ranker *ranker,
+                                            const prism_interactions *test);
 
 #ifdef __cplusplus
 }

@@ -162,7 +162,7 @@ static int solve_rows(float *X, const float *Y, const float *gram, const prism__
   size_t blocks = ((size_t)m->rows + ALS_BLOCK - 1) / ALS_BLOCK;
   prism__parallel_for(blocks, 2, als_range, &j);
   if (atomic_load(&j.failed))
-    return prism__error(PRISM_ERR_NO_MEMORY, "ALS: out of memory for solver scratch");
+    return prism__error(PRISM_ERR_NO_MEMORY, "out of memory for the ALS solver's scratch");
   return PRISM_OK;
 }
 

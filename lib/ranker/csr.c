@@ -56,17 +56,19 @@ static int counting_sort(size_t n, int32_t nkeys, const int32_t *key, const int3
 }
 
 static int check_coo(int32_t rows, int32_t cols, size_t count, const int32_t *row,
-                     const int32_t *col, const float *value)
+                     const int32_t *col, const float *value, const char *what)
 {
   for (size_t i = 0; i < count; i++) {
     if (row[i] < 0 || row[i] >= rows)
-      return prism__error(PRISM_ERR_OUT_OF_RANGE, "interaction %zu: user %d outside [0, %d)", i,
-                          row[i], rows);
+      return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                          "%s %zu: user %d is out of range (there are %d users)", what, i, row[i],
+                          rows);
     if (col[i] < 0 || col[i] >= cols)
-      return prism__error(PRISM_ERR_OUT_OF_RANGE, "interaction %zu: item %d outside [0, %d)", i,
-                          col[i], cols);
+      return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                          "%s %zu: item %d is out of range (there are %d items)", what, i, col[i],
+                          cols);
     if (value && !isfinite(value[i]))
-      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "interaction %zu: value is not finite", i);
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s %zu: the value is not finite", what, i);
   }
   return PRISM_OK;
 }
@@ -90,10 +92,11 @@ static void merge_duplicates(prism__ranker_csr *m, const int32_t *row, size_t n)
 }
 
 int prism__ranker_csr_from_coo(prism__ranker_csr *out, int32_t rows, int32_t cols, size_t count,
-                               const int32_t *row, const int32_t *col, const float *value)
+                               const int32_t *row, const int32_t *col, const float *value,
+                               const char *what)
 {
   memset(out, 0, sizeof *out);
-  int rc = check_coo(rows, cols, count, row, col, value);
+  int rc = check_coo(rows, cols, count, row, col, value, what);
   if (rc != PRISM_OK)
     return rc;
   size_t n = count ? count : 1;
@@ -120,21 +123,23 @@ int prism__ranker_csr_check(int32_t rows, int32_t cols, const int64_t *ptr, cons
                             const float *value, const char *what)
 {
   if (ptr[0] != 0)
-    return prism__error(PRISM_ERR_FORMAT, "%s: row pointer 0 is %lld, not 0", what,
+    return prism__error(PRISM_ERR_FORMAT, "%s: the first row pointer is %lld, not 0", what,
                         (long long)ptr[0]);
   for (int32_t r = 0; r < rows; r++) {
     if (ptr[r + 1] < ptr[r])
-      return prism__error(PRISM_ERR_FORMAT, "%s: row pointers decrease at row %d", what, r);
+      return prism__error(PRISM_ERR_FORMAT, "%s: the row pointers decrease after user %d", what, r);
     for (int64_t j = ptr[r]; j < ptr[r + 1]; j++) {
       if (index[j] < 0 || index[j] >= cols)
-        return prism__error(PRISM_ERR_OUT_OF_RANGE, "%s: row %d: column %d outside [0, %d)", what,
-                            r, index[j], cols);
+        return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                            "%s: user %d has item %d, which is out of range (there are %d items)",
+                            what, r, index[j], cols);
       if (j > ptr[r] && index[j] <= index[j - 1])
-        return prism__error(PRISM_ERR_FORMAT, "%s: row %d: columns not strictly increasing", what,
+        return prism__error(PRISM_ERR_FORMAT,
+                            "%s: the items of user %d are not in strictly increasing order", what,
                             r);
       if (value && !isfinite(value[j]))
-        return prism__error(PRISM_ERR_FORMAT, "%s: row %d: value %lld is not finite", what, r,
-                            (long long)j);
+        return prism__error(PRISM_ERR_FORMAT, "%s: a value of user %d (entry %lld) is not finite",
+                            what, r, (long long)j);
     }
   }
   return PRISM_OK;

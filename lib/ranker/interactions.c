@@ -15,9 +15,9 @@
 
 int prism_interactions_create(prism_interactions **out)
 {
-  PRISM_CHECK_ARG(out);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
   *out = prism__calloc(1, sizeof **out);
-  return *out ? PRISM_OK : PRISM_ERR_NO_MEMORY;
+  return prism__error_at(__func__, *out ? PRISM_OK : PRISM_ERR_NO_MEMORY);
 }
 
 void prism_interactions_free(prism_interactions *data)
@@ -75,29 +75,35 @@ static int check_id(const char *id, const char *what)
 {
   size_t n = strlen(id);
   if (n == 0)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "empty %s id", what);
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "the %s id is empty", what);
   if (strpbrk(id, "\t\r\n"))
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s id \"%s\" contains a tab or newline", what,
-                        id);
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "the %s id \"%s\" contains a tab or a line break", what, id);
   size_t bad = prism__utf8_check((const unsigned char *)id, n);
   if (bad < n)
-    return prism__error(PRISM_ERR_INVALID_UTF8, "%s id: invalid UTF-8 at byte %zu", what, bad);
+    return prism__error(PRISM_ERR_INVALID_UTF8, "the %s id is not valid UTF-8 (byte %zu)", what,
+                        bad);
   return PRISM_OK;
+}
+
+static int add(prism_interactions *data, const char *user, const char *item, float value)
+{
+  int rc = check_id(user, "user");
+  if (rc == PRISM_OK)
+    rc = check_id(item, "item");
+  if (rc == PRISM_OK && !isfinite(value))
+    rc = prism__error(PRISM_ERR_INVALID_ARGUMENT, "the value of (\"%s\", \"%s\") is not finite",
+                      user, item);
+  return rc == PRISM_OK ? add_checked(data, user, item, value) : rc;
 }
 
 int prism_interactions_add(prism_interactions *data, const char *user, const char *item,
                            float value)
 {
-  PRISM_CHECK_ARG(data);
-  PRISM_CHECK_ARG(user);
-  PRISM_CHECK_ARG(item);
-  if (!isfinite(value))
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "interaction (%s, %s): value is not finite",
-                        user, item);
-  int rc = check_id(user, "user");
-  if (rc == PRISM_OK)
-    rc = check_id(item, "item");
-  return rc == PRISM_OK ? add_checked(data, user, item, value) : rc;
+  PRISM__CHECK_ARG(data != NULL, "data must not be NULL");
+  PRISM__CHECK_ARG(user != NULL, "user must not be NULL");
+  PRISM__CHECK_ARG(item != NULL, "item must not be NULL");
+  return prism__error_at(__func__, add(data, user, item, value));
 }
 
 /* Split `line` (NUL-terminated, no newline) on tabs into at most 4 fields. */
@@ -152,31 +158,27 @@ static int parse_line(prism_interactions *d, char *line, const char *path, size_
   return rc == PRISM_OK ? rc : prism__error_prefix("%s:%zu: ", path, lineno);
 }
 
-int prism_interactions_load_tsv(prism_interactions **out, const char *path)
+static int load_tsv(prism_interactions **out, const char *path)
 {
   prism__file file;
   prism_interactions *d;
-  int rc;
-
-  PRISM_CHECK_ARG(out);
-  PRISM_CHECK_ARG(path);
-  *out = NULL;
-  rc = prism__file_read(path, TSV_MAX_BYTES, &file);
+  int rc = prism__file_read(path, TSV_MAX_BYTES, &file);
   if (rc != PRISM_OK)
     return rc;
-  rc = prism_interactions_create(&d);
+  d = prism__calloc(1, sizeof *d);
+  rc = d ? PRISM_OK : PRISM_ERR_NO_MEMORY;
   char *text = (char *)file.data, *end = text + file.size;
   size_t lineno = 0;
   for (char *line = text; rc == PRISM_OK && line < end;) {
     char *nl = memchr(line, '\n', (size_t)(end - line));
-    char *stop = nl ? nl : end;
+    size_t len = (size_t)((nl ? nl : end) - line);
     lineno++;
-    if (stop > line && stop[-1] == '\r')
-      stop--;
-    *stop = '\0';
-    if (memchr(line, '\0', (size_t)(stop - line)))
+    if (len > 0 && line[len - 1] == '\r')
+      len--;
+    line[len] = '\0';
+    if (memchr(line, '\0', len))
       rc = prism__error(PRISM_ERR_FORMAT, "%s:%zu: NUL byte in line", path, lineno);
-    else if (stop > line)
+    else if (len > 0)
       rc = parse_line(d, line, path, lineno);
     line = nl ? nl + 1 : end;
   }
@@ -187,6 +189,14 @@ int prism_interactions_load_tsv(prism_interactions **out, const char *path)
   }
   *out = d;
   return PRISM_OK;
+}
+
+int prism_interactions_load_tsv(prism_interactions **out, const char *path)
+{
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  *out = NULL;
+  PRISM__CHECK_ARG(path != NULL, "path must not be NULL");
+  return prism__error_at(__func__, load_tsv(out, path));
 }
 
 size_t prism_interactions_count(const prism_interactions *data)
@@ -204,12 +214,14 @@ int32_t prism_interactions_num_items(const prism_interactions *data)
   return data ? data->items.count : 0;
 }
 
-int prism_interactions_get(const prism_interactions *data, size_t i, int32_t *user, int32_t *item,
-                           float *value)
+int prism_interactions_get(int32_t *user, int32_t *item, float *value,
+                           const prism_interactions *data, size_t i)
 {
-  PRISM_CHECK_ARG(data);
+  PRISM__CHECK_ARG(data != NULL, "data must not be NULL");
   if (i >= data->count)
-    return prism__error(PRISM_ERR_OUT_OF_RANGE, "interaction %zu of %zu", i, data->count);
+    return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                        "%s: interaction %zu is out of range (the set has %zu interactions)",
+                        __func__, i, data->count);
   if (user)
     *user = data->user[i];
   if (item)
@@ -229,18 +241,18 @@ const char *prism_interactions_item_id(const prism_interactions *data, int32_t i
   return data ? prism__ranker_idmap_name(&data->items, item) : NULL;
 }
 
-int prism_interactions_find_user(const prism_interactions *data, const char *id, int32_t *out)
+int prism_interactions_find_user(int32_t *out, const prism_interactions *data, const char *id)
 {
-  PRISM_CHECK_ARG(data);
-  PRISM_CHECK_ARG(id);
-  PRISM_CHECK_ARG(out);
-  return prism__ranker_idmap_lookup(&data->users, id, "user", out);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(data != NULL, "data must not be NULL");
+  PRISM__CHECK_ARG(id != NULL, "id must not be NULL");
+  return prism__error_at(__func__, prism__ranker_idmap_lookup(&data->users, id, "user", out));
 }
 
-int prism_interactions_find_item(const prism_interactions *data, const char *id, int32_t *out)
+int prism_interactions_find_item(int32_t *out, const prism_interactions *data, const char *id)
 {
-  PRISM_CHECK_ARG(data);
-  PRISM_CHECK_ARG(id);
-  PRISM_CHECK_ARG(out);
-  return prism__ranker_idmap_lookup(&data->items, id, "item", out);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(data != NULL, "data must not be NULL");
+  PRISM__CHECK_ARG(id != NULL, "id must not be NULL");
+  return prism__error_at(__func__, prism__ranker_idmap_lookup(&data->items, id, "item", out));
 }

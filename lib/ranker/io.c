@@ -68,11 +68,15 @@ static char *ids_json(const prism__ranker_idmap *ids)
   for (int32_t i = 0; a && i < ids->count; i++)
     if (json_array_append_new(a, json_string(ids->names[i])) != 0) {
       json_decref(a);
-      return NULL;
+      a = NULL;
     }
   char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
   json_decref(a);
-  char *copy = s ? prism__strdup(s) : NULL;
+  if (!s) {
+    prism__error(PRISM_ERR_NO_MEMORY, "out of memory writing the ids as JSON");
+    return NULL;
+  }
+  char *copy = prism__strdup(s);
   free(s);
   return copy;
 }
@@ -127,10 +131,8 @@ static prism__st_out tensor(const char *name, prism__st_dtype dtype, uint64_t d0
   return t;
 }
 
-int prism_ranker_save(const prism_ranker *r, const char *path)
+static int save(const prism_ranker *r, const char *path)
 {
-  PRISM_CHECK_ARG(r);
-  PRISM_CHECK_ARG(path);
   uint64_t U = (uint64_t)r->num_users, I = (uint64_t)r->num_items, F = (uint64_t)r->hp.factors;
   uint64_t nnz = (uint64_t)r->seen.ptr[r->num_users];
   prism__st_out t[7];
@@ -151,6 +153,13 @@ int prism_ranker_save(const prism_ranker *r, const char *path)
   for (size_t i = 0; i < m.n; i++)
     prism__free(m.owned[i]);
   return rc;
+}
+
+int prism_ranker_save(const prism_ranker *ranker, const char *path)
+{
+  PRISM__CHECK_ARG(ranker != NULL, "ranker must not be NULL");
+  PRISM__CHECK_ARG(path != NULL, "path must not be NULL");
+  return prism__error_at(__func__, save(ranker, path));
 }
 
 /* ---- load ---- */
@@ -301,7 +310,10 @@ static int load_seen(const prism__st_file *f, prism_ranker *r)
   int64_t nnz;
   memcpy(&nnz, ptr->data + (size_t)r->num_users * sizeof nnz, sizeof nnz);
   if (nnz < 0 || (uint64_t)nnz > (uint64_t)r->num_users * (uint64_t)r->num_items)
-    return prism__error(PRISM_ERR_FORMAT, "%s: seen_indptr ends at %lld", f->what, (long long)nnz);
+    return prism__error(PRISM_ERR_FORMAT,
+                        "%s: seen_indptr ends at %lld, which is not a count of seen (user, item) "
+                        "pairs",
+                        f->what, (long long)nnz);
   rc = want(f, "seen_indices", PRISM__ST_I32, (uint64_t)nnz, 0, &idx);
   if (rc != PRISM_OK)
     return rc;
@@ -315,9 +327,10 @@ static int load_seen(const prism__st_file *f, prism_ranker *r)
   memcpy(r->seen.ptr, ptr->data, ptr->nbytes);
   memcpy(r->seen.index, idx->data, idx->nbytes);
   rc = load_f32(f, "seen_values", (uint64_t)nnz, 0, r->seen.value);
-  if (rc == PRISM_OK)
-    rc = prism__ranker_csr_check(r->num_users, r->num_items, r->seen.ptr, r->seen.index,
-                                 r->seen.value, f->what);
+  if (rc == PRISM_OK &&
+      prism__ranker_csr_check(r->num_users, r->num_items, r->seen.ptr, r->seen.index, r->seen.value,
+                              "the seen matrix") != PRISM_OK)
+    rc = prism__error_prefix("%s: ", f->what);
   return rc;
 }
 
@@ -326,10 +339,10 @@ static int load_ids(const prism__st_file *f, const char *key, int32_t count, pri
   const char *s;
   json_t *a = NULL;
   int rc = meta_str(f, key, &s);
-  if (rc == PRISM_OK)
-    rc = prism__json_parse(s, strlen(s), 0, key, &a);
   if (rc != PRISM_OK)
-    return prism__error_prefix("%s: ", f->what);
+    return rc;
+  if (prism__json_parse(s, strlen(s), 0, key, &a) != PRISM_OK)
+    return prism__error_prefix("%s: __metadata__ ", f->what);
   if (!json_is_array(a) || json_array_size(a) != (size_t)count)
     rc = prism__error(PRISM_ERR_FORMAT, "%s: %s is not an array of %d ids", f->what, key, count);
   for (int32_t i = 0; rc == PRISM_OK && i < count; i++) {
@@ -370,23 +383,18 @@ static int load_tensors(const prism__st_file *f, prism_ranker *r)
   return rc == PRISM_OK ? prism__ranker_finish(r, f->what) : rc;
 }
 
-int prism_ranker_load(prism_ranker **out, const char *path)
+static int load(prism_ranker **out, const char *path)
 {
   prism__st_file f;
   prism__ranker_hyper hp;
   int32_t users = 0, items = 0;
   prism_ranker *r = NULL;
-
-  PRISM_CHECK_ARG(out);
-  *out = NULL;
-  PRISM_CHECK_ARG(path);
   int rc = prism__st_open(path, 0, &f);
   if (rc != PRISM_OK)
     return rc;
   rc = meta_hyper(&f, &hp, &users, &items);
-  if (rc == PRISM_OK &&
-      (hp.rating_min > hp.rating_max || hp.regularization <= 0.0f || hp.alpha <= 0.0f))
-    rc = prism__error(PRISM_ERR_FORMAT, "%s: hyperparameters out of range", f.what);
+  if (rc == PRISM_OK && prism__ranker_check_hyper(&hp, PRISM_ERR_FORMAT) != PRISM_OK)
+    rc = prism__error_prefix("%s: __metadata__: ", f.what);
   /* Shapes before allocation: metadata alone must not size an allocation. */
   const prism__st_tensor *t;
   if (rc == PRISM_OK)
@@ -404,4 +412,12 @@ int prism_ranker_load(prism_ranker **out, const char *path)
   }
   *out = r;
   return PRISM_OK;
+}
+
+int prism_ranker_load(prism_ranker **out, const char *path)
+{
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  *out = NULL;
+  PRISM__CHECK_ARG(path != NULL, "path must not be NULL");
+  return prism__error_at(__func__, load(out, path));
 }

@@ -14,7 +14,16 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/params.h"
 #include "ranker_internal.h"
+
+#define METRICS_V1_SIZE PRISM__LAYOUT_SIZE(prism_ranker_metrics, users)
+
+/*
+ * Evaluation ranks this many result entries (users x min(k, items)) per batch,
+ * in whole GEMM tiles of users, so memory stays bounded whatever k is.
+ */
+#define EVAL_ENTRIES ((size_t)1 << 20)
 
 static int cmp_i32(const void *a, const void *b)
 {
@@ -43,23 +52,26 @@ static void list_metrics(const int32_t *rec, size_t n, const int32_t *rel, size_
   m->users = 1;
 }
 
-int prism_ranker_metrics_list(const int32_t *recommended, size_t recommended_count,
-                              const int32_t *relevant, size_t relevant_count, int k,
-                              prism_ranker_metrics *out)
+int prism_ranker_metrics_list(prism_ranker_metrics *out, const int32_t *recommended,
+                              size_t recommended_count, const int32_t *relevant,
+                              size_t relevant_count, int k)
 {
-  PRISM_CHECK_ARG(k > 0);
-  PRISM_CHECK_ARG(out);
-  PRISM_CHECK_ARG(recommended_count == 0 || recommended);
-  PRISM_CHECK_ARG(relevant_count == 0 || relevant);
+  prism_ranker_metrics m = { .struct_size = sizeof m };
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(recommended_count == 0 || recommended,
+                   "recommended must not be NULL when recommended_count is above 0");
+  PRISM__CHECK_ARG(relevant_count == 0 || relevant,
+                   "relevant must not be NULL when relevant_count is above 0");
+  PRISM__CHECK_ARG(k > 0, "k must be at least 1");
   int32_t *rel = prism__mallocn(relevant_count ? relevant_count : 1, sizeof *rel);
   if (!rel)
-    return PRISM_ERR_NO_MEMORY;
+    return prism__error_at(__func__, PRISM_ERR_NO_MEMORY);
   if (relevant_count)
     memcpy(rel, relevant, relevant_count * sizeof *rel);
   qsort(rel, relevant_count, sizeof *rel, cmp_i32);
-  list_metrics(recommended, recommended_count, rel, relevant_count, (size_t)k, out);
+  list_metrics(recommended, recommended_count, rel, relevant_count, (size_t)k, &m);
   prism__free(rel);
-  return PRISM_OK;
+  return PRISM__PARAMS_WRITE(out, &m, METRICS_V1_SIZE, __func__);
 }
 
 /*
@@ -98,7 +110,8 @@ static int test_sets_build(const prism_ranker *r, const prism_interactions *test
     col[e] = item_map[test->item[e]] + shift;
   }
   if (rc == PRISM_OK)
-    rc = prism__ranker_csr_from_coo(&t->rel, nu, r->num_items + shift, n, row, col, NULL);
+    rc = prism__ranker_csr_from_coo(&t->rel, nu, r->num_items + shift, n, row, col, NULL,
+                                    "test interaction");
   for (int64_t e = 0; rc == PRISM_OK && e < t->rel.ptr[nu]; e++)
     t->rel.index[e] -= shift;
   prism__free(row);
@@ -113,42 +126,63 @@ static void test_sets_free(test_sets *t)
   prism__free(t->model_user);
 }
 
-/* Recommend for the known test users in one batch and average their metrics. */
-static int evaluate_sets(const prism_ranker *r, const test_sets *t, int k,
-                         const prism_ranker_filter *filter, prism_ranker_metrics *out,
-                         size_t *skipped)
+/*
+ * Users ranked per batch: whole tiles (so every user is ranked in the same
+ * tile as in one big batch) holding about EVAL_ENTRIES result entries.
+ */
+static size_t eval_batch(size_t width)
 {
-  int32_t nu = t->rel.rows;
-  size_t n = 0;
-  int32_t *users = prism__mallocn(nu ? (size_t)nu : 1, sizeof *users);
-  int32_t *rows = prism__mallocn(nu ? (size_t)nu : 1, sizeof *rows);
-  if (!users || !rows) {
-    prism__free(users);
-    prism__free(rows);
-    return PRISM_ERR_NO_MEMORY;
-  }
-  for (int32_t u = 0; u < nu; u++)
-    if (t->model_user[u] >= 0 && t->rel.ptr[u + 1] > t->rel.ptr[u]) {
-      users[n] = t->model_user[u];
-      rows[n++] = u;
-    }
-  *skipped = (size_t)nu - n;
-  int32_t *items = prism__mallocn(n * (size_t)k + 1, sizeof *items);
-  float *scores = prism__mallocn(n * (size_t)k + 1, sizeof *scores);
-  size_t *counts = prism__mallocn(n + 1, sizeof *counts);
-  int rc = items && scores && counts ? PRISM_OK : PRISM_ERR_NO_MEMORY;
-  if (rc == PRISM_OK)
-    rc = prism_ranker_recommend_batch(r, users, n, k, filter, items, scores, counts);
-  memset(out, 0, sizeof *out);
-  for (size_t i = 0; rc == PRISM_OK && i < n; i++) {
+  size_t tiles = EVAL_ENTRIES / ((size_t)PRISM__RANKER_TILE_USERS * width);
+  return (tiles ? tiles : 1) * PRISM__RANKER_TILE_USERS;
+}
+
+/* Sum the metrics of ranked rows (width entries apart) into out, in row order. */
+static void add_rows(prism_ranker_metrics *out, const test_sets *t, const int32_t *rows, size_t n,
+                     const int32_t *items, const size_t *counts, size_t width, int k)
+{
+  for (size_t i = 0; i < n; i++) {
     prism_ranker_metrics m;
     int64_t b = t->rel.ptr[rows[i]];
-    list_metrics(items + i * (size_t)k, counts[i], t->rel.index + b,
+    list_metrics(items + i * width, counts[i], t->rel.index + b,
                  (size_t)(t->rel.ptr[rows[i] + 1] - b), (size_t)k, &m);
     out->precision += m.precision;
     out->recall += m.recall;
     out->ndcg += m.ndcg;
     out->map += m.map;
+  }
+}
+
+/*
+ * Recommend for the known test users batch by batch and average their
+ * metrics. No list is longer than the item count, so the result buffers are
+ * min(k, items) wide whatever k is; precision still divides by k.
+ */
+static int evaluate_sets(prism_ranker_metrics *out, size_t *skipped, const prism_ranker *r,
+                         const test_sets *t, int k, const prism_ranker_filter *filter)
+{
+  int32_t nu = t->rel.rows;
+  size_t n = 0, width = k < r->num_items ? (size_t)k : (size_t)r->num_items;
+  int32_t *users = prism__mallocn(nu ? (size_t)nu : 1, sizeof *users);
+  int32_t *rows = prism__mallocn(nu ? (size_t)nu : 1, sizeof *rows);
+  int rc = users && rows ? PRISM_OK : PRISM_ERR_NO_MEMORY;
+  for (int32_t u = 0; rc == PRISM_OK && u < nu; u++)
+    if (t->model_user[u] >= 0 && t->rel.ptr[u + 1] > t->rel.ptr[u]) {
+      users[n] = t->model_user[u];
+      rows[n++] = u;
+    }
+  size_t batch = n < eval_batch(width) ? n : eval_batch(width);
+  int32_t *items = prism__mallocn(batch * width + 1, sizeof *items);
+  float *scores = prism__mallocn(batch * width + 1, sizeof *scores);
+  size_t *counts = prism__mallocn(batch + 1, sizeof *counts);
+  if (rc == PRISM_OK && !(items && scores && counts))
+    rc = PRISM_ERR_NO_MEMORY;
+  memset(out, 0, sizeof *out);
+  out->struct_size = sizeof *out;
+  for (size_t b = 0; rc == PRISM_OK && b < n; b += batch) {
+    size_t m = n - b < batch ? n - b : batch;
+    rc = prism__ranker_rank_users(items, scores, counts, r, users + b, m, (int)width, filter);
+    if (rc == PRISM_OK)
+      add_rows(out, t, rows + b, m, items, counts, width, k);
   }
   if (rc == PRISM_OK && n) {
     out->precision /= (double)n;
@@ -156,7 +190,8 @@ static int evaluate_sets(const prism_ranker *r, const test_sets *t, int k,
     out->ndcg /= (double)n;
     out->map /= (double)n;
   }
-  out->users = rc == PRISM_OK ? n : 0;
+  out->users = n;
+  *skipped = (size_t)nu - n;
   prism__free(users);
   prism__free(rows);
   prism__free(items);
@@ -165,42 +200,55 @@ static int evaluate_sets(const prism_ranker *r, const test_sets *t, int k,
   return rc;
 }
 
-int prism_ranker_evaluate(const prism_ranker *r, const prism_interactions *test, int k,
-                          const prism_ranker_filter *filter, prism_ranker_metrics *out,
-                          size_t *skipped_users)
+static int evaluate(prism_ranker_metrics *out, size_t *skipped, const prism_ranker *r,
+                    const prism_interactions *test, int k, const prism_ranker_filter *filter)
 {
   test_sets t = { { 0 }, NULL };
-  size_t skipped = 0;
-  PRISM_CHECK_ARG(r);
-  PRISM_CHECK_ARG(test);
-  PRISM_CHECK_ARG(k > 0);
-  PRISM_CHECK_ARG(out);
-  int rc = test_sets_build(r, test, &t);
+  int rc = prism__ranker_filter_check(r, filter);
   if (rc == PRISM_OK)
-    rc = evaluate_sets(r, &t, k, filter, out, &skipped);
+    rc = test_sets_build(r, test, &t);
+  if (rc == PRISM_OK)
+    rc = evaluate_sets(out, skipped, r, &t, k, filter);
   test_sets_free(&t);
+  return rc;
+}
+
+int prism_ranker_evaluate(prism_ranker_metrics *out, size_t *skipped_users,
+                          const prism_ranker *ranker, const prism_interactions *test, int k,
+                          const prism_ranker_filter *filter)
+{
+  prism_ranker_filter f;
+  prism_ranker_metrics m;
+  size_t skipped = 0;
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(ranker != NULL, "ranker must not be NULL");
+  PRISM__CHECK_ARG(test != NULL, "test must not be NULL");
+  PRISM__CHECK_ARG(k > 0, "k must be at least 1");
+  int rc = prism__ranker_filter_read(&f, filter, __func__);
+  if (rc != PRISM_OK)
+    return rc;
+  rc = prism__error_at(__func__, evaluate(&m, &skipped, ranker, test, k, &f));
+  if (rc == PRISM_OK)
+    rc = PRISM__PARAMS_WRITE(out, &m, METRICS_V1_SIZE, __func__);
   if (rc == PRISM_OK && skipped_users)
     *skipped_users = skipped;
   return rc;
 }
 
-int prism_ranker_evaluate_ratings(const prism_ranker *r, const prism_interactions *test,
-                                  double *rmse, double *mae, size_t *pairs)
+int prism_ranker_evaluate_ratings(double *rmse, double *mae, size_t *pairs,
+                                  const prism_ranker *ranker, const prism_interactions *test)
 {
-  PRISM_CHECK_ARG(r);
-  PRISM_CHECK_ARG(test);
-  PRISM_CHECK_ARG(rmse);
-  PRISM_CHECK_ARG(mae);
+  PRISM__CHECK_ARG(rmse && mae, "rmse and mae must not be NULL");
+  PRISM__CHECK_ARG(ranker != NULL, "ranker must not be NULL");
+  PRISM__CHECK_ARG(test != NULL, "test must not be NULL");
   double se = 0.0, ae = 0.0;
   size_t n = 0;
   for (size_t e = 0; e < test->count; e++) {
-    int32_t u = prism__ranker_lookup(r, 0, test->users.names[test->user[e]]);
-    int32_t i = prism__ranker_lookup(r, 1, test->items.names[test->item[e]]);
-    float p;
+    int32_t u = prism__ranker_lookup(ranker, 0, test->users.names[test->user[e]]);
+    int32_t i = prism__ranker_lookup(ranker, 1, test->items.names[test->item[e]]);
     if (u < 0 || i < 0)
       continue;
-    prism_ranker_predict(r, u, i, &p);
-    double d = (double)p - test->value[e];
+    double d = (double)prism__ranker_predict(ranker, u, i) - test->value[e];
     se += d * d;
     ae += fabs(d);
     n++;

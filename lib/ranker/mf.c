@@ -108,7 +108,7 @@ int prism__ranker_mf_fold_in(const prism_ranker *r, const prism__ranker_csr *his
     }
   }
   if (rc == PRISM_OK && prism__linalg_cholesky(A, D) != 0)
-    rc = prism__error(PRISM_ERR_INTERNAL, "MF fold-in: system not positive definite");
+    rc = prism__error(PRISM_ERR_INTERNAL, "the MF fold-in system is not positive definite");
   if (rc == PRISM_OK) {
     prism__linalg_cholesky_solve(A, D, b);
     memcpy(x, b, (size_t)F * sizeof *x);

@@ -5,20 +5,26 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/params.h"
 #include "linalg/linalg.h"
 #include "ranker_internal.h"
 
+#define PARAMS_V1_SIZE PRISM__LAYOUT_SIZE(prism_ranker_params, progress_payload)
+
+static const prism_ranker_params param_defaults = {
+  .struct_size = sizeof(prism_ranker_params),
+  .algorithm = PRISM_RANKER_ALS,
+};
+
 int prism_ranker_params_init(prism_ranker_params *params, size_t struct_size)
 {
-  PRISM_CHECK_ARG(params);
-  if (struct_size < PRISM__RANKER_PARAMS_V1_SIZE)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                        "prism_ranker_params_init: struct_size %zu is below %zu", struct_size,
-                        (size_t)PRISM__RANKER_PARAMS_V1_SIZE);
-  memset(params, 0, struct_size);
-  params->struct_size = struct_size;
-  params->algorithm = PRISM_RANKER_ALS;
-  return PRISM_OK;
+  return PRISM__PARAMS_INIT(params, struct_size, &param_defaults, PARAMS_V1_SIZE, __func__);
+}
+
+int prism__ranker_params_read(prism_ranker_params *out, const prism_ranker_params *in,
+                              const char *fn)
+{
+  return PRISM__PARAMS_READ(out, in, &param_defaults, PARAMS_V1_SIZE, fn);
 }
 
 static float pick(float value, float als, float bpr, float mf, int algorithm)
@@ -28,57 +34,58 @@ static float pick(float value, float als, float bpr, float mf, int algorithm)
   return algorithm == PRISM_RANKER_ALS ? als : algorithm == PRISM_RANKER_BPR ? bpr : mf;
 }
 
-static int check_hyper(const prism__ranker_hyper *hp)
+static int positive(float v)
+{
+  return v > 0.0f && isfinite(v);
+}
+
+int prism__ranker_check_hyper(const prism__ranker_hyper *hp, int status)
 {
   if (hp->factors < 1 || hp->factors > PRISM__RANKER_MAX_FACTORS)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "factors %d outside [1, %d]", hp->factors,
-                        PRISM__RANKER_MAX_FACTORS);
+    return prism__error(status, "factors must be between 1 and %d, not %d",
+                        PRISM__RANKER_MAX_FACTORS, hp->factors);
   if (hp->iterations < 1 || hp->iterations > 1000000)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "iterations %d outside [1, 1000000]",
-                        hp->iterations);
+    return prism__error(status, "iterations must be between 1 and 1000000, not %d", hp->iterations);
   if (hp->cg_steps < 1 || hp->cg_steps > 1000)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "cg_steps %d outside [1, 1000]", hp->cg_steps);
-  if (!(hp->regularization > 0.0f) || !isfinite(hp->regularization))
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "regularization must be finite and positive");
-  if (!(hp->alpha > 0.0f) || !isfinite(hp->alpha))
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "alpha must be finite and positive");
-  if (!(hp->learning_rate > 0.0f) || !isfinite(hp->learning_rate))
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "learning_rate must be finite and positive");
+    return prism__error(status, "cg_steps must be between 1 and 1000, not %d", hp->cg_steps);
+  if (!positive(hp->regularization))
+    return prism__error(status, "regularization must be a finite number above 0, not %g",
+                        (double)hp->regularization);
+  if (!positive(hp->alpha))
+    return prism__error(status, "alpha must be a finite number above 0, not %g", (double)hp->alpha);
+  if (!positive(hp->learning_rate))
+    return prism__error(status, "learning_rate must be a finite number above 0, not %g",
+                        (double)hp->learning_rate);
   if (!isfinite(hp->rating_min) || !isfinite(hp->rating_max) || hp->rating_min > hp->rating_max)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                        "rating range [%g, %g] is not a finite interval", (double)hp->rating_min,
-                        (double)hp->rating_max);
+    return prism__error(status,
+                        "the rating range (rating_min %g, rating_max %g) must be finite, "
+                        "its minimum not above its maximum",
+                        (double)hp->rating_min, (double)hp->rating_max);
   return PRISM_OK;
 }
 
-int prism__ranker_resolve_params(const prism_ranker_params *params, prism_ranker_params *copy,
-                                 prism__ranker_hyper *hp)
+int prism__ranker_resolve_hyper(prism__ranker_hyper *hp, const prism_ranker_params *p)
 {
-  prism_ranker_params_init(copy, sizeof *copy);
-  if (params) {
-    if (params->struct_size < PRISM__RANKER_PARAMS_V1_SIZE)
-      return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                          "prism_ranker_params: struct_size %zu is below %zu", params->struct_size,
-                          (size_t)PRISM__RANKER_PARAMS_V1_SIZE);
-    memcpy(copy, params, params->struct_size < sizeof *copy ? params->struct_size : sizeof *copy);
-  }
-  int a = copy->algorithm;
+  int a = p->algorithm;
   if (a != PRISM_RANKER_ALS && a != PRISM_RANKER_BPR && a != PRISM_RANKER_MF)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "unknown ranker algorithm %d", a);
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "algorithm must be PRISM_RANKER_ALS, PRISM_RANKER_BPR or PRISM_RANKER_MF, "
+                        "not %d",
+                        a);
   hp->algorithm = a;
-  hp->factors = copy->factors ? copy->factors : 64;
-  hp->iterations = copy->iterations        ? copy->iterations
+  hp->factors = p->factors ? p->factors : 64;
+  hp->iterations = p->iterations           ? p->iterations
                    : a == PRISM_RANKER_ALS ? 15
                    : a == PRISM_RANKER_BPR ? 100
                                            : 20;
-  hp->cg_steps = copy->cg_steps ? copy->cg_steps : 3;
-  hp->regularization = pick(copy->regularization, 0.05f, 0.01f, 0.02f, a);
-  hp->alpha = copy->alpha != 0.0f ? copy->alpha : 1.0f;
-  hp->learning_rate = pick(copy->learning_rate, 0.01f, 0.01f, 0.005f, a);
-  hp->rating_min = copy->rating_min;
-  hp->rating_max = copy->rating_max;
-  hp->seed = copy->seed;
-  return check_hyper(hp);
+  hp->cg_steps = p->cg_steps ? p->cg_steps : 3;
+  hp->regularization = pick(p->regularization, 0.05f, 0.01f, 0.02f, a);
+  hp->alpha = p->alpha != 0.0f ? p->alpha : 1.0f;
+  hp->learning_rate = pick(p->learning_rate, 0.01f, 0.01f, 0.005f, a);
+  hp->rating_min = p->rating_min;
+  hp->rating_max = p->rating_max;
+  hp->seed = p->seed;
+  return prism__ranker_check_hyper(hp, PRISM_ERR_INVALID_ARGUMENT);
 }
 
 int prism__ranker_alloc(prism_ranker **out, const prism__ranker_hyper *hp, int32_t users,
@@ -198,26 +205,25 @@ static int fit(prism_ranker *r, const prism__ranker_csr *ui, const prism_ranker_
 }
 
 /* Train on `ui` (taken over: freed on failure, kept as the seen matrix on success). */
-static int train_owned(prism_ranker **out, prism__ranker_csr *ui, const prism_ranker_params *params)
+static int train_owned(prism_ranker **out, prism__ranker_csr *ui, prism__ranker_hyper hp,
+                       const prism_ranker_params *p)
 {
-  prism_ranker_params copy;
-  prism__ranker_hyper hp;
   prism_ranker *r = NULL;
-  int rc = prism__ranker_resolve_params(params, &copy, &hp);
-  if (rc == PRISM_OK && ui->ptr[ui->rows] == 0)
-    rc = prism__error(PRISM_ERR_INVALID_ARGUMENT, "no interactions to train on");
+  int rc = ui->ptr[ui->rows] == 0
+               ? prism__error(PRISM_ERR_INVALID_ARGUMENT, "no interactions to train on")
+               : PRISM_OK;
   if (rc == PRISM_OK) {
     rating_range(&hp, ui);
     rc = prism__ranker_alloc(&r, &hp, ui->rows, ui->cols);
   }
   if (rc == PRISM_OK) {
     init_factors(r);
-    rc = fit(r, ui, &copy);
+    rc = fit(r, ui, p);
   }
   if (rc == PRISM_OK) {
     r->seen = *ui;
     memset(ui, 0, sizeof *ui);
-    rc = prism__ranker_finish(r, "training diverged (lower the learning rate)");
+    rc = prism__ranker_finish(r, "training diverged (try a lower learning_rate)");
   }
   if (rc != PRISM_OK) {
     prism_ranker_free(r);
@@ -228,68 +234,94 @@ static int train_owned(prism_ranker **out, prism__ranker_csr *ui, const prism_ra
   return PRISM_OK;
 }
 
-static int check_dims(int32_t users, int32_t items)
+static int train_coo(prism_ranker **out, int32_t num_users, int32_t num_items, size_t count,
+                     const int32_t *users, const int32_t *items, const float *values,
+                     const prism_ranker_params *p)
 {
-  if (users < 1 || items < 1)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                        "need at least one user and one item (got %d, %d)", users, items);
-  return PRISM_OK;
+  prism__ranker_hyper hp;
+  prism__ranker_csr ui;
+  int rc = prism__ranker_resolve_hyper(&hp, p);
+  if (rc == PRISM_OK && (num_users < 1 || num_items < 1))
+    rc = prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                      "a model needs at least one user and one item, not %d users and %d items",
+                      num_users, num_items);
+  if (rc == PRISM_OK)
+    rc = prism__ranker_csr_from_coo(&ui, num_users, num_items, count, users, items, values,
+                                    "interaction");
+  return rc == PRISM_OK ? train_owned(out, &ui, hp, p) : rc;
 }
 
 int prism_ranker_train_coo(prism_ranker **out, int32_t num_users, int32_t num_items, size_t count,
                            const int32_t *users, const int32_t *items, const float *values,
                            const prism_ranker_params *params)
 {
-  prism__ranker_csr ui;
-  PRISM_CHECK_ARG(out);
+  prism_ranker_params p;
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
   *out = NULL;
-  PRISM_CHECK_ARG(count == 0 || (users && items));
-  int rc = check_dims(num_users, num_items);
-  if (rc == PRISM_OK)
-    rc = prism__ranker_csr_from_coo(&ui, num_users, num_items, count, users, items, values);
-  return rc == PRISM_OK ? train_owned(out, &ui, params) : rc;
-}
-
-int prism_ranker_train_csr(prism_ranker **out, int32_t num_users, int32_t num_items,
-                           const int64_t *indptr, const int32_t *indices, const float *values,
-                           const prism_ranker_params *params)
-{
-  PRISM_CHECK_ARG(out);
-  *out = NULL;
-  PRISM_CHECK_ARG(indptr);
-  int rc = check_dims(num_users, num_items);
+  PRISM__CHECK_ARG(count == 0 || (users && items),
+                   "users and items must not be NULL when count is above 0");
+  int rc = prism__ranker_params_read(&p, params, __func__);
   if (rc != PRISM_OK)
     return rc;
+  return prism__error_at(__func__,
+                         train_coo(out, num_users, num_items, count, users, items, values, &p));
+}
+
+/* CSR rows to COO: the row of every entry, once the row pointer is known to be sound. */
+static int train_csr(prism_ranker **out, int32_t num_users, int32_t num_items,
+                     const int64_t *indptr, const int32_t *indices, const float *values,
+                     const prism_ranker_params *p)
+{
+  if (num_users < 1)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "a model needs at least one user, not %d users",
+                        num_users);
+  if (indptr[0] != 0)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "indptr must start at 0, not %lld",
+                        (long long)indptr[0]);
   for (int32_t u = 0; u < num_users; u++)
-    if (indptr[u + 1] < indptr[u] || indptr[0] != 0)
+    if (indptr[u + 1] < indptr[u])
       return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                          "indptr: not a monotone row pointer from 0 (row %d)", u);
+                          "indptr must never decrease, but it does after row %d", u);
   size_t nnz = (size_t)indptr[num_users];
-  PRISM_CHECK_ARG(nnz == 0 || indices);
+  if (nnz > 0 && !indices)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "indices must not be NULL when indptr counts %zu entries", nnz);
   int32_t *rows = prism__mallocn(nnz ? nnz : 1, sizeof *rows);
   if (!rows)
     return PRISM_ERR_NO_MEMORY;
   for (int32_t u = 0; u < num_users; u++)
     for (int64_t e = indptr[u]; e < indptr[u + 1]; e++)
       rows[e] = u;
-  prism_ranker *r = NULL;
-  rc = prism_ranker_train_coo(&r, num_users, num_items, nnz, rows, indices, values, params);
+  int rc = train_coo(out, num_users, num_items, nnz, rows, indices, values, p);
   prism__free(rows);
-  *out = r;
   return rc;
 }
 
-int prism_ranker_train(prism_ranker **out, const prism_interactions *data,
-                       const prism_ranker_params *params)
+int prism_ranker_train_csr(prism_ranker **out, int32_t num_users, int32_t num_items,
+                           const int64_t *indptr, const int32_t *indices, const float *values,
+                           const prism_ranker_params *params)
 {
-  PRISM_CHECK_ARG(out);
+  prism_ranker_params p;
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
   *out = NULL;
-  PRISM_CHECK_ARG(data);
-  if (data->count == 0)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "no interactions to train on");
+  PRISM__CHECK_ARG(indptr != NULL, "indptr must not be NULL");
+  int rc = prism__ranker_params_read(&p, params, __func__);
+  if (rc != PRISM_OK)
+    return rc;
+  return prism__error_at(__func__,
+                         train_csr(out, num_users, num_items, indptr, indices, values, &p));
+}
+
+/* Train on an interactions set and keep its string ids. */
+static int train_data(prism_ranker **out, const prism_interactions *data,
+                      const prism_ranker_params *p)
+{
   prism_ranker *r = NULL;
-  int rc = prism_ranker_train_coo(&r, data->users.count, data->items.count, data->count, data->user,
-                                  data->item, data->value, params);
+  if (data->count == 0)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "no interactions to train on (the set is empty)");
+  int rc = train_coo(&r, data->users.count, data->items.count, data->count, data->user, data->item,
+                     data->value, p);
   if (rc == PRISM_OK) {
     rc = prism__ranker_idmap_copy(&r->user_ids, &data->users);
     if (rc == PRISM_OK)
@@ -302,6 +334,19 @@ int prism_ranker_train(prism_ranker **out, const prism_interactions *data,
   }
   *out = r;
   return PRISM_OK;
+}
+
+int prism_ranker_train(prism_ranker **out, const prism_interactions *data,
+                       const prism_ranker_params *params)
+{
+  prism_ranker_params p;
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  *out = NULL;
+  PRISM__CHECK_ARG(data != NULL, "data must not be NULL");
+  int rc = prism__ranker_params_read(&p, params, __func__);
+  if (rc != PRISM_OK)
+    return rc;
+  return prism__error_at(__func__, train_data(out, data, &p));
 }
 
 /* ---- accessors ---- */
@@ -358,29 +403,34 @@ int32_t prism__ranker_lookup(const prism_ranker *r, int items, const char *id)
   return (int32_t)v;
 }
 
-static int find_index(const prism_ranker *r, int items, const char *id, int32_t *out)
+static int find_index(int32_t *out, const prism_ranker *r, int items, const char *id)
 {
   int32_t i = prism__ranker_lookup(r, items, id);
-  if (i < 0)
+  if (i < 0 && r->has_ids)
     return prism__error(PRISM_ERR_NOT_FOUND, "unknown %s id \"%s\"", items ? "item" : "user", id);
+  if (i < 0)
+    return prism__error(PRISM_ERR_NOT_FOUND,
+                        "unknown %s id \"%s\" (the model has no id map: its ids are the indices "
+                        "0 to %d)",
+                        items ? "item" : "user", id, (items ? r->num_items : r->num_users) - 1);
   *out = i;
   return PRISM_OK;
 }
 
-int prism_ranker_find_user(const prism_ranker *r, const char *id, int32_t *out)
+int prism_ranker_find_user(int32_t *out, const prism_ranker *ranker, const char *id)
 {
-  PRISM_CHECK_ARG(r);
-  PRISM_CHECK_ARG(id);
-  PRISM_CHECK_ARG(out);
-  return find_index(r, 0, id, out);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(ranker != NULL, "ranker must not be NULL");
+  PRISM__CHECK_ARG(id != NULL, "id must not be NULL");
+  return prism__error_at(__func__, find_index(out, ranker, 0, id));
 }
 
-int prism_ranker_find_item(const prism_ranker *r, const char *id, int32_t *out)
+int prism_ranker_find_item(int32_t *out, const prism_ranker *ranker, const char *id)
 {
-  PRISM_CHECK_ARG(r);
-  PRISM_CHECK_ARG(id);
-  PRISM_CHECK_ARG(out);
-  return find_index(r, 1, id, out);
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(ranker != NULL, "ranker must not be NULL");
+  PRISM__CHECK_ARG(id != NULL, "id must not be NULL");
+  return prism__error_at(__func__, find_index(out, ranker, 1, id));
 }
 
 /* ---- scores, fold-in, explain ---- */
@@ -392,50 +442,55 @@ float prism__ranker_score(const prism_ranker *r, const float *u, float user_bias
          prism__linalg_dot(u, y, r->hp.factors);
 }
 
-static int check_user(const prism_ranker *r, int32_t user)
+int prism__ranker_check_index(const prism_ranker *r, int items, int32_t index)
 {
-  if (user < 0 || user >= r->num_users)
-    return prism__error(PRISM_ERR_OUT_OF_RANGE, "user %d outside [0, %d)", user, r->num_users);
+  int32_t count = items ? r->num_items : r->num_users;
+  if (index < 0 || index >= count)
+    return prism__error(PRISM_ERR_OUT_OF_RANGE, "%s %d is out of range (the model has %d %ss)",
+                        items ? "item" : "user", index, count, items ? "item" : "user");
   return PRISM_OK;
 }
 
-static int check_item(const prism_ranker *r, int32_t item)
+static int check_pair(const prism_ranker *r, int32_t user, int32_t item)
 {
-  if (item < 0 || item >= r->num_items)
-    return prism__error(PRISM_ERR_OUT_OF_RANGE, "item %d outside [0, %d)", item, r->num_items);
-  return PRISM_OK;
+  int rc = prism__ranker_check_index(r, 0, user);
+  return rc == PRISM_OK ? prism__ranker_check_index(r, 1, item) : rc;
 }
 
-int prism_ranker_predict(const prism_ranker *r, int32_t user, int32_t item, float *out)
+float prism__ranker_predict(const prism_ranker *r, int32_t user, int32_t item)
 {
-  PRISM_CHECK_ARG(r);
-  PRISM_CHECK_ARG(out);
-  int rc = check_user(r, user);
-  if (rc == PRISM_OK)
-    rc = check_item(r, item);
-  if (rc != PRISM_OK)
-    return rc;
   float s = prism__ranker_score(r, r->user_factors + (size_t)user * r->hp.factors,
                                 r->user_bias ? r->user_bias[user] : 0.0f, item);
   if (r->hp.algorithm == PRISM_RANKER_MF)
     s = fminf(fmaxf(s, r->hp.rating_min), r->hp.rating_max);
-  *out = s;
+  return s;
+}
+
+int prism_ranker_predict(float *out, const prism_ranker *ranker, int32_t user, int32_t item)
+{
+  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
+  PRISM__CHECK_ARG(ranker != NULL, "ranker must not be NULL");
+  int rc = check_pair(ranker, user, item);
+  if (rc != PRISM_OK)
+    return prism__error_at(__func__, rc);
+  *out = prism__ranker_predict(ranker, user, item);
   return PRISM_OK;
 }
 
-int prism__ranker_history_csr(const prism_ranker *r, const int32_t *items, const float *values,
-                              size_t n, prism__ranker_csr *out)
+/* A caller's history as a sorted 1-row CSR (duplicates summed), validated against r. */
+static int history_csr(prism__ranker_csr *out, const prism_ranker *r, const int32_t *items,
+                       const float *values, size_t n)
 {
   if (n == 0)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "empty history");
-  if (!items)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "history: items is NULL");
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "the history is empty (history_count is 0): there is nothing to fold in");
   int32_t *zeros = prism__calloc(n, sizeof *zeros);
   if (!zeros)
     return PRISM_ERR_NO_MEMORY;
-  int rc = prism__ranker_csr_from_coo(out, 1, r->num_items, n, zeros, items, values);
+  int rc =
+      prism__ranker_csr_from_coo(out, 1, r->num_items, n, zeros, items, values, "history entry");
   prism__free(zeros);
-  return rc == PRISM_OK ? rc : prism__error_prefix("history: ");
+  return rc;
 }
 
 /* Exact ALS solve of one history: x = W^-1 b; W's Cholesky factor returned in L when non-NULL. */
@@ -450,7 +505,7 @@ static int als_solve_history(const prism_ranker *r, const prism__ranker_csr *h, 
                                 (size_t)h->ptr[1], F, r->hp.alpha);
   int rc = PRISM_OK;
   if (prism__linalg_cholesky(W, F) != 0)
-    rc = prism__error(PRISM_ERR_INTERNAL, "ALS user system is not positive definite");
+    rc = prism__error(PRISM_ERR_INTERNAL, "the ALS user system is not positive definite");
   else
     prism__linalg_cholesky_solve(W, F, x);
   if (!L_out)
@@ -468,11 +523,12 @@ static int fold_in_csr(const prism_ranker *r, const prism__ranker_csr *h, float 
   return prism__ranker_mf_fold_in(r, h, x, bias);
 }
 
-int prism__ranker_fold_in(const prism_ranker *r, const int32_t *history, const float *values,
-                          size_t n, float *factors, float *bias, prism__ranker_csr *h_out)
+int prism__ranker_fold_in(float *factors, float *bias, prism__ranker_csr *h_out,
+                          const prism_ranker *r, const int32_t *history, const float *values,
+                          size_t n)
 {
   prism__ranker_csr h = { 0, 0, NULL, NULL, NULL };
-  int rc = prism__ranker_history_csr(r, history, values, n, &h);
+  int rc = history_csr(&h, r, history, values, n);
   if (rc == PRISM_OK)
     rc = fold_in_csr(r, &h, factors, bias);
   if (rc == PRISM_OK && h_out)
@@ -482,16 +538,20 @@ int prism__ranker_fold_in(const prism_ranker *r, const int32_t *history, const f
   return rc;
 }
 
-int prism_ranker_fold_in(const prism_ranker *r, const int32_t *history, const float *values,
-                         size_t history_count, float *factors, float *bias)
+int prism_ranker_fold_in(float *factors, float *bias, const prism_ranker *ranker,
+                         const int32_t *history, const float *values, size_t history_count)
 {
-  float b;
-  PRISM_CHECK_ARG(r);
-  PRISM_CHECK_ARG(factors);
-  int rc = prism__ranker_fold_in(r, history, values, history_count, factors, &b, NULL);
-  if (rc == PRISM_OK && bias)
+  float x[PRISM__RANKER_MAX_FACTORS], b;
+  PRISM__CHECK_ARG(factors != NULL, "factors must not be NULL");
+  PRISM__CHECK_ARG(ranker != NULL, "ranker must not be NULL");
+  PRISM__CHECK_ARG(history != NULL || history_count == 0, "history must not be NULL");
+  int rc = prism__ranker_fold_in(x, &b, NULL, ranker, history, values, history_count);
+  if (rc != PRISM_OK)
+    return prism__error_at(__func__, rc);
+  memcpy(factors, x, (size_t)ranker->hp.factors * sizeof *x);
+  if (bias)
     *bias = b;
-  return rc;
+  return PRISM_OK;
 }
 
 /* ALS contributions: c_j p_j * (W_u^-1 y_item) . y_j for the user's stored history. */
@@ -543,22 +603,18 @@ static void similarity_shares(const prism_ranker *r, int32_t user, int32_t item,
     out[e] = total > 0.0 ? (float)(out[e] / total) : 0.0f;
 }
 
-int prism_ranker_explain(const prism_ranker *r, int32_t user, int32_t item, int n, int32_t *items,
-                         float *contributions, size_t *count)
+/* The n largest contributions of user's history to item's score (n: the heap's capacity only). */
+static int explain(int32_t *items, float *contributions, size_t *count, const prism_ranker *r,
+                   int32_t user, int32_t item, int n)
 {
-  PRISM_CHECK_ARG(r);
-  PRISM_CHECK_ARG(n > 0);
-  PRISM_CHECK_ARG(items);
-  PRISM_CHECK_ARG(contributions);
-  PRISM_CHECK_ARG(count);
-  int rc = check_user(r, user);
-  if (rc == PRISM_OK)
-    rc = check_item(r, item);
+  int rc = check_pair(r, user, item);
   if (rc != PRISM_OK)
     return rc;
   int64_t begin = r->seen.ptr[user], len = r->seen.ptr[user + 1] - begin;
   if (len == 0)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "user %d has an empty history", user);
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "user %d has an empty history: no training interaction explains a score",
+                        user);
   float *share = prism__mallocn((size_t)len, sizeof *share);
   if (!share)
     return PRISM_ERR_NO_MEMORY;
@@ -577,21 +633,29 @@ int prism_ranker_explain(const prism_ranker *r, int32_t user, int32_t item, int 
   return rc;
 }
 
-int prism_ranker_similar_items(const prism_ranker *r, int32_t item, int k, int32_t *items,
-                               float *scores, size_t *count)
+int prism_ranker_explain(int32_t *items, float *contributions, size_t *count,
+                         const prism_ranker *ranker, int32_t user, int32_t item, int n)
 {
-  PRISM_CHECK_ARG(r);
-  PRISM_CHECK_ARG(k > 0);
-  PRISM_CHECK_ARG(items);
-  PRISM_CHECK_ARG(scores);
-  PRISM_CHECK_ARG(count);
-  int rc = check_item(r, item);
+  PRISM__CHECK_ARG(items && contributions && count,
+                   "items, contributions and count must not be NULL");
+  PRISM__CHECK_ARG(ranker != NULL, "ranker must not be NULL");
+  PRISM__CHECK_ARG(n > 0, "n must be at least 1");
+  return prism__error_at(__func__, explain(items, contributions, count, ranker, user, item, n));
+}
+
+int prism_ranker_similar_items(int32_t *items, float *scores, size_t *count,
+                               const prism_ranker *ranker, int32_t item, int k)
+{
+  PRISM__CHECK_ARG(items && scores && count, "items, scores and count must not be NULL");
+  PRISM__CHECK_ARG(ranker != NULL, "ranker must not be NULL");
+  PRISM__CHECK_ARG(k > 0, "k must be at least 1");
+  int rc = prism__ranker_check_index(ranker, 1, item);
   if (rc != PRISM_OK)
-    return rc;
+    return prism__error_at(__func__, rc);
   prism__ranker_topk h = { items, scores, 0, (size_t)k };
-  for (int32_t j = 0; j < r->num_items; j++)
+  for (int32_t j = 0; j < ranker->num_items; j++)
     if (j != item)
-      prism__ranker_topk_push(&h, j, cosine(r, item, j));
+      prism__ranker_topk_push(&h, j, cosine(ranker, item, j));
   prism__ranker_topk_finish(&h);
   *count = h.size;
   return PRISM_OK;

@@ -1,4 +1,13 @@
-/* Internal: the ranker's data structures, shared by its source files. */
+/*
+ * Internal: the ranker's data structures, shared by its source files.
+ *
+ * Errors: a public function checks its arguments and reads its params and
+ * filter itself (those messages name it); everything below it states what was
+ * wrong without naming a function, and the public function hands its status
+ * through prism__error_at, which puts its name in front. So every message
+ * reads "prism_ranker_x: <what was wrong>", with the file or line when there
+ * is one, and no internal helper ever calls a public function.
+ */
 #ifndef PRISM__RANKER_INTERNAL_H
 #define PRISM__RANKER_INTERNAL_H
 
@@ -11,11 +20,8 @@
 /* Factor count limit: the solvers keep per-row vectors on the stack. */
 #define PRISM__RANKER_MAX_FACTORS 1024
 
-/* The first released size of each params struct (later fields default to zero). */
-#define PRISM__RANKER_PARAMS_V1_SIZE \
-  (offsetof(prism_ranker_params, progress_payload) + sizeof(void *))
-#define PRISM__RANKER_FILTER_V1_SIZE \
-  (offsetof(prism_ranker_filter, candidate_count) + sizeof(size_t))
+/* Users ranked together by one GEMM; evaluation chunks its users by whole tiles. */
+#define PRISM__RANKER_TILE_USERS 64
 
 /* String <-> dense index map (open addressing over owned copies). */
 typedef struct prism__ranker_idmap {
@@ -55,10 +61,14 @@ typedef struct prism__ranker_csr {
 } prism__ranker_csr;
 
 void prism__ranker_csr_free(prism__ranker_csr *m);
-/* From COO: rows sorted by column, duplicates summed; validates indices and values. */
+/*
+ * From COO: rows sorted by column, duplicates summed; validates indices and
+ * values, naming a bad entry as `what` and its position ("interaction 3").
+ */
 int prism__ranker_csr_from_coo(prism__ranker_csr *out, int32_t rows, int32_t cols, size_t count,
-                               const int32_t *row, const int32_t *col, const float *value);
-/* Validate a caller's CSR (monotone ptr, indices in range, finite values). */
+                               const int32_t *row, const int32_t *col, const float *value,
+                               const char *what);
+/* Validate a user x item CSR read from a file (monotone ptr, items in range, finite values). */
 int prism__ranker_csr_check(int32_t rows, int32_t cols, const int64_t *ptr, const int32_t *index,
                             const float *value, const char *what);
 int prism__ranker_csr_transpose(prism__ranker_csr *out, const prism__ranker_csr *in);
@@ -131,7 +141,7 @@ enum {
   PRISM__RANKER_STREAM_MF = 4
 };
 
-/* Score and top-k selection shared by the recommend paths. */
+/* Score and top-k selection shared by the recommend paths (k: the heap's capacity). */
 typedef struct prism__ranker_topk {
   int32_t *items;
   float *scores;
@@ -145,26 +155,35 @@ void prism__ranker_topk_finish(prism__ranker_topk *h);
 /* Model score of (user factors u, user bias ub) for item i. */
 float prism__ranker_score(const prism_ranker *r, const float *u, float user_bias, int32_t item);
 
-/* A filter with struct_size checked and defaults for NULL, validated against the item count. */
-int prism__ranker_filter_resolve(const prism_ranker *r, const prism_ranker_filter *in,
-                                 prism_ranker_filter *out);
+/* prism_ranker_predict of a valid (user, item): MF clips to the rating range. */
+float prism__ranker_predict(const prism_ranker *r, int32_t user, int32_t item);
 
-/* Rank with explicit user factors and an explicit seen list (sorted). */
-int prism__ranker_recommend_vec(const prism_ranker *r, const float *u, float user_bias,
-                                const int32_t *seen, size_t seen_count, int k,
-                                const prism_ranker_filter *filter, int32_t *items, float *scores,
-                                size_t *count);
+/* PRISM_ERR_OUT_OF_RANGE unless index is a user (items 0) or item (items 1) of r. */
+int prism__ranker_check_index(const prism_ranker *r, int items, int32_t index);
 
-/* A caller's history as a sorted 1-row CSR (duplicates summed), validated against r. */
-int prism__ranker_history_csr(const prism_ranker *r, const int32_t *items, const float *values,
-                              size_t n, prism__ranker_csr *out);
+/* A caller's filter in the current layout (NULL: defaults); the message names `fn`. */
+int prism__ranker_filter_read(prism_ranker_filter *out, const prism_ranker_filter *in,
+                              const char *fn);
+
+/* The items a read filter lists are items of r. */
+int prism__ranker_filter_check(const prism_ranker *r, const prism_ranker_filter *f);
 
 /*
- * Fold in a history: factors and bias of a user with these items; the
- * history's sorted CSR is handed to *h_out when non-NULL (caller frees).
+ * Top-k of valid model users with a checked filter: row i of items/scores
+ * starts at i * k; counts[i] receives its length.
  */
-int prism__ranker_fold_in(const prism_ranker *r, const int32_t *history, const float *values,
-                          size_t n, float *factors, float *bias, prism__ranker_csr *h_out);
+int prism__ranker_rank_users(int32_t *items, float *scores, size_t *counts, const prism_ranker *r,
+                             const int32_t *users, size_t n, int k,
+                             const prism_ranker_filter *filter);
+
+/*
+ * Fold in a history (validated here): factors and bias of a user with these
+ * items; the history's sorted CSR is handed to *h_out when non-NULL (caller
+ * frees).
+ */
+int prism__ranker_fold_in(float *factors, float *bias, prism__ranker_csr *h_out,
+                          const prism_ranker *r, const int32_t *history, const float *values,
+                          size_t n);
 
 /* Model index of a user (items 0) or item (items 1) id, -1 when unknown; sets no error. */
 int32_t prism__ranker_lookup(const prism_ranker *r, int items, const char *id);
@@ -172,8 +191,14 @@ int32_t prism__ranker_lookup(const prism_ranker *r, int items, const char *id);
 /* Derived state (gram, norms) and a finiteness check once factors are final. */
 int prism__ranker_finish(prism_ranker *r, const char *what);
 
-/* Resolve the zero-means-default fields of params and validate them. */
-int prism__ranker_resolve_params(const prism_ranker_params *params, prism_ranker_params *copy,
-                                 prism__ranker_hyper *hp);
+/* A caller's params in the current layout (NULL: defaults); the message names `fn`. */
+int prism__ranker_params_read(prism_ranker_params *out, const prism_ranker_params *in,
+                              const char *fn);
+
+/* The hyperparameters of read params: zero fields take the algorithm's defaults; validated. */
+int prism__ranker_resolve_hyper(prism__ranker_hyper *hp, const prism_ranker_params *p);
+
+/* Hyperparameters in range (a model file's are checked too); `status` is returned on failure. */
+int prism__ranker_check_hyper(const prism__ranker_hyper *hp, int status);
 
 #endif

@@ -9,50 +9,50 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/params.h"
 #include "common/pool.h"
 #include "linalg/linalg.h"
 #include "ranker_internal.h"
 
-#define TILE_USERS 64
+#define TILE_USERS PRISM__RANKER_TILE_USERS
 #define TILE_ITEMS 4096
 
-int prism_ranker_filter_init(prism_ranker_filter *f, size_t struct_size)
+#define FILTER_V1_SIZE PRISM__LAYOUT_SIZE(prism_ranker_filter, candidate_count)
+
+static const prism_ranker_filter filter_defaults = {
+  .struct_size = sizeof(prism_ranker_filter),
+  .exclude_seen = 1,
+};
+
+int prism_ranker_filter_init(prism_ranker_filter *filter, size_t struct_size)
 {
-  PRISM_CHECK_ARG(f);
-  if (struct_size < PRISM__RANKER_FILTER_V1_SIZE)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                        "prism_ranker_filter_init: struct_size %zu is below %zu", struct_size,
-                        (size_t)PRISM__RANKER_FILTER_V1_SIZE);
-  memset(f, 0, struct_size);
-  f->struct_size = struct_size;
-  f->exclude_seen = 1;
-  return PRISM_OK;
+  return PRISM__PARAMS_INIT(filter, struct_size, &filter_defaults, FILTER_V1_SIZE, __func__);
+}
+
+int prism__ranker_filter_read(prism_ranker_filter *out, const prism_ranker_filter *in,
+                              const char *fn)
+{
+  return PRISM__PARAMS_READ(out, in, &filter_defaults, FILTER_V1_SIZE, fn);
 }
 
 static int check_items(const prism_ranker *r, const int32_t *items, size_t n, const char *what)
 {
   if (n && !items)
-    return prism__error(PRISM_ERR_INVALID_ARGUMENT, "filter: %s is NULL with count %zu", what, n);
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "the filter's %s list is NULL but its count is %zu", what, n);
   for (size_t i = 0; i < n; i++)
     if (items[i] < 0 || items[i] >= r->num_items)
-      return prism__error(PRISM_ERR_OUT_OF_RANGE, "filter: %s[%zu] = %d outside [0, %d)", what, i,
-                          items[i], r->num_items);
+      return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                          "the filter's %s list holds item %d (entry %zu), which is out of range "
+                          "(the model has %d items)",
+                          what, items[i], i, r->num_items);
   return PRISM_OK;
 }
 
-int prism__ranker_filter_resolve(const prism_ranker *r, const prism_ranker_filter *in,
-                                 prism_ranker_filter *out)
+int prism__ranker_filter_check(const prism_ranker *r, const prism_ranker_filter *f)
 {
-  prism_ranker_filter_init(out, sizeof *out);
-  if (in) {
-    if (in->struct_size < PRISM__RANKER_FILTER_V1_SIZE)
-      return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                          "prism_ranker_filter: struct_size %zu is below %zu", in->struct_size,
-                          (size_t)PRISM__RANKER_FILTER_V1_SIZE);
-    memcpy(out, in, in->struct_size < sizeof *out ? in->struct_size : sizeof *out);
-  }
-  int rc = check_items(r, out->exclude, out->exclude_count, "exclude");
-  return rc == PRISM_OK ? check_items(r, out->candidates, out->candidate_count, "candidates") : rc;
+  int rc = check_items(r, f->exclude, f->exclude_count, "exclude");
+  return rc == PRISM_OK ? check_items(r, f->candidates, f->candidate_count, "candidates") : rc;
 }
 
 /* Rows to rank: either users of the model or explicit vectors with their own seen lists. */
@@ -217,22 +217,18 @@ static void item_set_free(item_set *s)
   prism__free(s->packed);
 }
 
-static int rank_rows_run(const prism_ranker *r, const rank_rows *rows, int k,
-                         const prism_ranker_filter *filter, int32_t *items, float *scores,
-                         size_t *counts)
+/* Rank the rows with a read and checked filter. */
+static int rank_rows_run(int32_t *items, float *scores, size_t *counts, const prism_ranker *r,
+                         const rank_rows *rows, int k, const prism_ranker_filter *f)
 {
-  prism_ranker_filter f;
   item_set set;
-  int rc = prism__ranker_filter_resolve(r, filter, &f);
-  if (rc != PRISM_OK)
-    return rc;
-  rc = item_set_build(r, &f, &set);
+  int rc = item_set_build(r, f, &set);
   if (rc == PRISM_OK) {
-    rank_job job = { r, rows, &set, f.exclude_seen, (size_t)k, items, scores, counts, 0 };
+    rank_job job = { r, rows, &set, f->exclude_seen, (size_t)k, items, scores, counts, 0 };
     size_t tiles = (rows->n + TILE_USERS - 1) / TILE_USERS;
     prism__parallel_for(tiles, 1, rank_range, &job);
     if (atomic_load(&job.failed))
-      rc = prism__error(PRISM_ERR_NO_MEMORY, "recommend: out of memory for score tiles");
+      rc = prism__error(PRISM_ERR_NO_MEMORY, "out of memory for score tiles");
     for (size_t i = 0; rc == PRISM_OK && i < rows->n; i++) {
       prism__ranker_topk h = { items + i * (size_t)k, scores + i * (size_t)k, counts[i],
                                (size_t)k };
@@ -243,48 +239,90 @@ static int rank_rows_run(const prism_ranker *r, const rank_rows *rows, int k,
   return rc;
 }
 
-int prism_ranker_recommend_batch(const prism_ranker *r, const int32_t *users, size_t num_users,
-                                 int k, const prism_ranker_filter *filter, int32_t *items,
-                                 float *scores, size_t *counts)
+int prism__ranker_rank_users(int32_t *items, float *scores, size_t *counts, const prism_ranker *r,
+                             const int32_t *users, size_t n, int k,
+                             const prism_ranker_filter *filter)
 {
-  PRISM_CHECK_ARG(r);
-  PRISM_CHECK_ARG(k > 0);
-  PRISM_CHECK_ARG(num_users == 0 || (users && items && scores && counts));
-  for (size_t i = 0; i < num_users; i++)
-    if (users[i] < 0 || users[i] >= r->num_users)
-      return prism__error(PRISM_ERR_OUT_OF_RANGE, "users[%zu] = %d outside [0, %d)", i, users[i],
-                          r->num_users);
-  rank_rows rows = { num_users, users, NULL, NULL, &r->seen };
-  return num_users ? rank_rows_run(r, &rows, k, filter, items, scores, counts) : PRISM_OK;
+  rank_rows rows = { n, users, NULL, NULL, &r->seen };
+  return n ? rank_rows_run(items, scores, counts, r, &rows, k, filter) : PRISM_OK;
 }
 
-int prism_ranker_recommend(const prism_ranker *r, int32_t user, int k,
-                           const prism_ranker_filter *filter, int32_t *items, float *scores,
-                           size_t *count)
+/* Users checked one by one, so a bad one is named by its position in the request. */
+static int recommend_users(int32_t *items, float *scores, size_t *counts, const prism_ranker *r,
+                           const int32_t *users, size_t n, int k, const prism_ranker_filter *f)
 {
-  PRISM_CHECK_ARG(count);
-  return prism_ranker_recommend_batch(r, &user, 1, k, filter, items, scores, count);
+  for (size_t i = 0; i < n; i++)
+    if (prism__ranker_check_index(r, 0, users[i]) != PRISM_OK)
+      return n == 1 ? prism_last_error_status() : prism__error_prefix("users[%zu]: ", i);
+  int rc = prism__ranker_filter_check(r, f);
+  return rc == PRISM_OK ? prism__ranker_rank_users(items, scores, counts, r, users, n, k, f) : rc;
 }
 
-int prism_ranker_recommend_history(const prism_ranker *r, const int32_t *history,
-                                   const float *values, size_t history_count, int k,
-                                   const prism_ranker_filter *filter, int32_t *items, float *scores,
-                                   size_t *count)
+int prism_ranker_recommend_batch(int32_t *items, float *scores, size_t *counts,
+                                 const prism_ranker *ranker, const int32_t *users, size_t num_users,
+                                 int k, const prism_ranker_filter *filter)
 {
-  PRISM_CHECK_ARG(r);
-  PRISM_CHECK_ARG(k > 0);
-  PRISM_CHECK_ARG(items && scores && count);
+  prism_ranker_filter f;
+  PRISM__CHECK_ARG(num_users == 0 || (items && scores && counts),
+                   "items, scores and counts must not be NULL");
+  PRISM__CHECK_ARG(ranker != NULL, "ranker must not be NULL");
+  PRISM__CHECK_ARG(num_users == 0 || users != NULL, "users must not be NULL");
+  PRISM__CHECK_ARG(k > 0, "k must be at least 1");
+  int rc = prism__ranker_filter_read(&f, filter, __func__);
+  if (rc != PRISM_OK)
+    return rc;
+  return prism__error_at(__func__,
+                         recommend_users(items, scores, counts, ranker, users, num_users, k, &f));
+}
+
+int prism_ranker_recommend(int32_t *items, float *scores, size_t *count, const prism_ranker *ranker,
+                           int32_t user, int k, const prism_ranker_filter *filter)
+{
+  prism_ranker_filter f;
+  PRISM__CHECK_ARG(items && scores && count, "items, scores and count must not be NULL");
+  PRISM__CHECK_ARG(ranker != NULL, "ranker must not be NULL");
+  PRISM__CHECK_ARG(k > 0, "k must be at least 1");
+  int rc = prism__ranker_filter_read(&f, filter, __func__);
+  if (rc != PRISM_OK)
+    return rc;
+  return prism__error_at(__func__, recommend_users(items, scores, count, ranker, &user, 1, k, &f));
+}
+
+static int recommend_history(int32_t *items, float *scores, size_t *count, const prism_ranker *r,
+                             const int32_t *history, const float *values, size_t history_count,
+                             int k, const prism_ranker_filter *f)
+{
   prism__ranker_csr h;
   float bias;
+  int rc = prism__ranker_filter_check(r, f);
+  if (rc != PRISM_OK)
+    return rc;
   float *x = prism__mallocn((size_t)r->hp.factors, sizeof *x);
   if (!x)
     return PRISM_ERR_NO_MEMORY;
-  int rc = prism__ranker_fold_in(r, history, values, history_count, x, &bias, &h);
+  rc = prism__ranker_fold_in(x, &bias, &h, r, history, values, history_count);
   if (rc == PRISM_OK) {
     rank_rows rows = { 1, NULL, x, &bias, &h };
-    rc = rank_rows_run(r, &rows, k, filter, items, scores, count);
+    rc = rank_rows_run(items, scores, count, r, &rows, k, f);
     prism__ranker_csr_free(&h);
   }
   prism__free(x);
   return rc;
+}
+
+int prism_ranker_recommend_history(int32_t *items, float *scores, size_t *count,
+                                   const prism_ranker *ranker, const int32_t *history,
+                                   const float *values, size_t history_count, int k,
+                                   const prism_ranker_filter *filter)
+{
+  prism_ranker_filter f;
+  PRISM__CHECK_ARG(items && scores && count, "items, scores and count must not be NULL");
+  PRISM__CHECK_ARG(ranker != NULL, "ranker must not be NULL");
+  PRISM__CHECK_ARG(history != NULL || history_count == 0, "history must not be NULL");
+  PRISM__CHECK_ARG(k > 0, "k must be at least 1");
+  int rc = prism__ranker_filter_read(&f, filter, __func__);
+  if (rc != PRISM_OK)
+    return rc;
+  return prism__error_at(__func__, recommend_history(items, scores, count, ranker, history, values,
+                                                     history_count, k, &f));
 }

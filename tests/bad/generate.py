@@ -488,7 +488,7 @@ RANKER = [
     ("algorithm-unknown", ranker_model(meta={"algorithm": "svd"}), FORMAT, "unknown algorithm \"svd\""),
     ("factors-zero", ranker_model(meta={"factors": "0"}), FORMAT, "\"factors\" = \"0\" is not an integer in"),
     ("users-word", ranker_model(meta={"users": "two"}), FORMAT, "\"users\" = \"two\""),
-    ("regularization-negative", ranker_model(meta={"regularization": "-1"}), FORMAT, "hyperparameters out of range"),
+    ("regularization-negative", ranker_model(meta={"regularization": "-1"}), FORMAT, "regularization must be a finite number above 0, not -1"),
     ("alpha-nan", ranker_model(meta={"alpha": "nan"}), FORMAT, "\"alpha\" = \"nan\" is not a finite number"),
     ("seed-word", ranker_model(meta={"seed": "lucky"}), FORMAT, "\"seed\" = \"lucky\" is not an integer"),
     ("missing-item-factors", ranker_model(drop=("item_factors",)), FORMAT, "tensor item_factors is missing"),
@@ -504,7 +504,7 @@ RANKER = [
     ("ids-repeated", ranker_model(meta={"user_ids": "[\"u1\", \"u1\"]"}), FORMAT, "user_ids[1] \"u1\" repeats user_ids[0]"),
     ("ids-empty-string", ranker_model(meta={"item_ids": "[\"i1\", \"\", \"i3\"]"}), FORMAT, "item_ids[1] is not a non-empty string"),
     ("seen-item-out-of-range", ranker_model(seen=((0, 1), (1, 7))), OUT_OF_RANGE,
-     "row 1: column 7 outside [0, 3)"),
+     "seen matrix: user 1 has item 7, which is out of range (there are 3 items)"),
 ]
 
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -387,6 +388,15 @@ void test_ranker()
   std::vector<prism::ScoredItems> batch = ranker.recommend_batch({ user, user + 1 }, 5);
   CHECK(batch.size() == 2 && batch[0].items == top.items);
 
+  // A k beyond the item count asks for every eligible item, in buffers of the item count.
+  const int huge = std::numeric_limits<int>::max();
+  prism::ScoredItems every = ranker.recommend(user, ranker.num_items());
+  CHECK(ranker.recommend(user, huge).items == every.items);
+  CHECK(ranker.recommend_batch({ user }, huge)[0].items == every.items);
+  CHECK(ranker.similar_items(top.items[0], huge).size() ==
+        static_cast<size_t>(ranker.num_items() - 1));
+  CHECK(ranker.explain(user, top.items[0], huge).size() > 3);
+
   prism::ScoredItems evidence = ranker.explain(user, top.items[0], 3);
   CHECK(evidence.size() == 3);
   for (size_t i = 1; i < evidence.size(); i++)
@@ -421,6 +431,12 @@ void test_ranker()
   CHECK(csr.num_users() == 2);
   CHECK_THROWS(PRISM_ERR_INVALID_ARGUMENT, prism::Ranker::train_coo(2, 3, { 0 }, { 0, 1 }));
   CHECK_THROWS(PRISM_ERR_INVALID_ARGUMENT, ranker.recommend(user, 0));
+  try {
+    ranker.predict(user, ranker.num_items());
+    CHECK(false);
+  } catch (const prism::Error &e) {
+    CHECK(std::string(e.what()).find("prism_ranker_predict: item ") != std::string::npos);
+  }
   CHECK_THROWS(PRISM_ERR_CANCELLED,
                prism::Ranker::train(data, &params, [](int, int, double) { return false; }));
   bool caught = false;

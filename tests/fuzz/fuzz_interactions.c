@@ -12,8 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int32_t user, item;
     float value;
     int32_t found;
-    if (prism_interactions_get(d, i, &user, &item, &value) != PRISM_OK ||
-        prism_interactions_find_user(d, prism_interactions_user_id(d, user), &found) != PRISM_OK ||
+    if (prism_interactions_get(&user, &item, &value, d, i) != PRISM_OK ||
+        prism_interactions_find_user(&found, d, prism_interactions_user_id(d, user)) != PRISM_OK ||
         found != user)
       __builtin_trap();
   }

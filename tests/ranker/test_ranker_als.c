@@ -76,7 +76,7 @@ static prism__ranker_csr random_csr(prism__rng *g, int32_t rows, int32_t cols, i
       v[n++] = (j == 0 && u % 3 == 0) ? -1.0f : (float)(1 + prism__rng_below(g, 5));
     }
   prism__ranker_csr m;
-  assert_ok(prism__ranker_csr_from_coo(&m, rows, cols, n, ru, ci, v));
+  assert_ok(prism__ranker_csr_from_coo(&m, rows, cols, n, ru, ci, v, "entry"));
   return m;
 }
 
@@ -112,12 +112,12 @@ static void test_fold_in_by_hand(void **state)
   r->hp.regularization = 0.5f;
   r->hp.alpha = 1.0f;
   assert_ok(prism__ranker_finish(r, "test"));
-  assert_ok(prism_ranker_fold_in(r, &item, NULL, 1, &x, &bias));
+  assert_ok(prism_ranker_fold_in(&x, &bias, r, &item, NULL, 1));
   assert_float_equal(x, 2.0 / 6.5, 1e-6);
   assert_float_equal(bias, 0.0, 0.0);
   /* Value 3 with alpha 1: W = 5.5 + 3, b = 4 * 1. */
   float three = 3.0f;
-  assert_ok(prism_ranker_fold_in(r, &item, &three, 1, &x, NULL));
+  assert_ok(prism_ranker_fold_in(&x, NULL, r, &item, &three, 1));
   assert_float_equal(x, 4.0 / 8.5, 1e-6);
   prism_ranker_free(r);
 }
@@ -233,7 +233,7 @@ static void test_fold_in_matches_trained(void **state)
     int32_t items[64];
     float values[64], x[8];
     size_t n = history_of(r, u, items, values);
-    assert_ok(prism_ranker_fold_in(r, items, values, n, x, NULL));
+    assert_ok(prism_ranker_fold_in(x, NULL, r, items, values, n));
     double c = cosine(x, r->user_factors + u * 8, 8);
     worst = c < worst ? c : worst;
   }
@@ -270,7 +270,7 @@ static void test_mf_fold_in_minimises(void **state)
     int32_t items[64];
     float values[64], x[8], bias;
     size_t n = history_of(r, u, items, values);
-    assert_ok(prism_ranker_fold_in(r, items, values, n, x, &bias));
+    assert_ok(prism_ranker_fold_in(x, &bias, r, items, values, n));
     double best = mf_objective(r, items, values, n, x, bias);
     assert_true(best <=
                 mf_objective(r, items, values, n, r->user_factors + u * 8, r->user_bias[u]) + 1e-4);
@@ -296,11 +296,11 @@ static void test_explain_sums_to_score(void **state)
     float values[64], x[8], contrib[64], bias;
     size_t n = history_of(r, u, items, values), count;
     int32_t item = (u * 13) % r->num_items;
-    assert_ok(prism_ranker_fold_in(r, items, values, n, x, &bias));
+    assert_ok(prism_ranker_fold_in(x, &bias, r, items, values, n));
     double score = 0.0, sum = 0.0;
     for (int k = 0; k < 8; k++)
       score += (double)x[k] * r->item_factors[item * 8 + k];
-    assert_ok(prism_ranker_explain(r, u, item, 64, top, contrib, &count));
+    assert_ok(prism_ranker_explain(top, contrib, &count, r, u, item, 64));
     assert_int_equal(count, n);
     for (size_t e = 0; e < count; e++) {
       sum += contrib[e];
@@ -311,7 +311,7 @@ static void test_explain_sums_to_score(void **state)
     /* Top-3 is a prefix of the full ranking. */
     int32_t top3[3];
     float c3[3];
-    assert_ok(prism_ranker_explain(r, u, item, 3, top3, c3, &count));
+    assert_ok(prism_ranker_explain(top3, c3, &count, r, u, item, 3));
     assert_int_equal(count, 3);
     assert_memory_equal(top3, top, sizeof top3);
   }
@@ -359,7 +359,8 @@ static void test_progress_and_cancel(void **state)
                   PRISM_ERR_CANCELLED);
     assert_null(r);
     assert_int_equal(progress_calls, 2);
-    assert_error_mentions("cancelled after iteration 2");
+    assert_error_begins("prism_ranker_train_coo: ");
+    assert_error_mentions("training cancelled after iteration 2");
   }
   synth_free(&d);
 }

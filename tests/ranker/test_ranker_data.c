@@ -6,8 +6,6 @@
 #include "common/alloc.h"
 #include "ranker/ranker_internal.h"
 
-/* Released layouts are frozen: growth must append fields and keep these offsets. */
-
 static char tmpdir[] = "/tmp/prism-ranker-data-XXXXXX";
 
 static const char *write_tmp(const char *name, const char *text)
@@ -50,20 +48,24 @@ static void test_load_tsv(void **state)
   assert_int_equal(prism_interactions_num_items(d), 3);
   int32_t u, i;
   float v;
-  assert_ok(prism_interactions_get(d, 2, &u, &i, &v));
+  assert_ok(prism_interactions_get(&u, &i, &v, d, 2));
   assert_string_equal(prism_interactions_user_id(d, u), "196");
   assert_string_equal(prism_interactions_item_id(d, i), "377");
   assert_float_equal(v, 1.0, 0.0);
-  assert_ok(prism_interactions_get(d, 3, &u, &i, &v));
+  assert_ok(prism_interactions_get(&u, &i, &v, d, 3));
   assert_string_equal(prism_interactions_user_id(d, u), "élodie");
   assert_float_equal(v, -1.5, 0.0);
-  assert_ok(prism_interactions_find_item(d, "302", &i));
+  assert_ok(prism_interactions_find_item(&i, d, "302"));
   assert_int_equal(i, 1);
-  assert_status(prism_interactions_find_user(d, "999", &u), PRISM_ERR_NOT_FOUND);
-  assert_error_mentions("999");
+  assert_status(prism_interactions_find_user(&u, d, "999"), PRISM_ERR_NOT_FOUND);
+  assert_error_begins("prism_interactions_find_user: unknown user id \"999\"");
   assert_null(prism_interactions_user_id(d, 3));
   assert_null(prism_interactions_item_id(d, -1));
-  assert_status(prism_interactions_get(d, 4, &u, &i, &v), PRISM_ERR_OUT_OF_RANGE);
+  assert_status(prism_interactions_get(&u, &i, &v, d, 4), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_begins("prism_interactions_get: interaction 4 is out of range");
+  /* Any output may be NULL. */
+  assert_ok(prism_interactions_get(NULL, &i, NULL, d, 0));
+  assert_string_equal(prism_interactions_item_id(d, i), "242");
   prism_interactions_free(d);
 }
 
@@ -73,6 +75,7 @@ static void bad_tsv(const char *text, int status, const char *mention)
   const char *path = write_tmp("bad.tsv", text);
   assert_status(prism_interactions_load_tsv(&d, path), status);
   assert_null(d);
+  assert_error_begins("prism_interactions_load_tsv: ");
   assert_error_mentions(mention);
   assert_error_mentions("bad.tsv");
 }
@@ -95,7 +98,7 @@ static void test_malformed_lines(void **state)
   bad_tsv("ok\t\xed\xa0\x80\n", PRISM_ERR_INVALID_UTF8, "item id");
   prism_interactions *d;
   assert_status(prism_interactions_load_tsv(&d, "/nonexistent/x.tsv"), PRISM_ERR_NOT_FOUND);
-  assert_error_mentions("/nonexistent/x.tsv");
+  assert_error_begins("prism_interactions_load_tsv: /nonexistent/x.tsv: ");
 }
 
 static void test_add(void **state)
@@ -105,11 +108,16 @@ static void test_add(void **state)
   assert_ok(prism_interactions_create(&d));
   assert_ok(prism_interactions_add(d, "a", "x", 2.0f));
   assert_status(prism_interactions_add(d, "a", "y", NAN), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_interactions_add: the value of (\"a\", \"y\") is not finite");
   assert_status(prism_interactions_add(d, "a", "y", INFINITY), PRISM_ERR_INVALID_ARGUMENT);
   assert_status(prism_interactions_add(d, "", "y", 1.0f), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_interactions_add: the user id is empty");
   assert_status(prism_interactions_add(d, "a\tb", "y", 1.0f), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_mentions("contains a tab or a line break");
   assert_status(prism_interactions_add(d, "a", "\xc0\x80", 1.0f), PRISM_ERR_INVALID_UTF8);
+  assert_error_begins("prism_interactions_add: the item id is not valid UTF-8 (byte 0)");
   assert_status(prism_interactions_add(d, NULL, "y", 1.0f), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_interactions_add: user must not be NULL");
   assert_int_equal(prism_interactions_count(d), 1);
   assert_int_equal(prism_interactions_num_items(d), 1);
   /* Many ids exercise the hash table's growth. */
@@ -121,7 +129,7 @@ static void test_add(void **state)
   }
   assert_int_equal(prism_interactions_num_users(d), 701);
   int32_t idx;
-  assert_ok(prism_interactions_find_user(d, "u699", &idx));
+  assert_ok(prism_interactions_find_user(&idx, d, "u699"));
   assert_string_equal(prism_interactions_user_id(d, idx), "u699");
   prism_interactions_free(d);
   prism_interactions_free(NULL);
@@ -133,7 +141,7 @@ static void test_csr_from_coo(void **state)
   int32_t row[6] = { 1, 0, 1, 1, 0, 1 }, col[6] = { 3, 2, 0, 3, 0, 1 };
   float val[6] = { 1, 2, 3, 4, 5, 6 };
   prism__ranker_csr m;
-  assert_ok(prism__ranker_csr_from_coo(&m, 3, 4, 6, row, col, val));
+  assert_ok(prism__ranker_csr_from_coo(&m, 3, 4, 6, row, col, val, "interaction"));
   int64_t ptr[4] = { 0, 2, 5, 5 };
   int32_t idx[5] = { 0, 2, 0, 1, 3 };
   float v[5] = { 5, 2, 3, 6, 5 };
@@ -149,8 +157,9 @@ static void test_csr_from_coo(void **state)
   prism__ranker_csr_free(&t);
   prism__ranker_csr_free(&m);
   col[2] = 4;
-  assert_status(prism__ranker_csr_from_coo(&m, 3, 4, 6, row, col, val), PRISM_ERR_OUT_OF_RANGE);
-  assert_error_mentions("interaction 2: item 4");
+  assert_status(prism__ranker_csr_from_coo(&m, 3, 4, 6, row, col, val, "interaction"),
+                PRISM_ERR_OUT_OF_RANGE);
+  assert_error_mentions("interaction 2: item 4 is out of range (there are 4 items)");
 }
 
 static void test_train_inputs(void **state)
@@ -161,27 +170,41 @@ static void test_train_inputs(void **state)
   prism_ranker *r = (prism_ranker *)&r;
   assert_status(prism_ranker_train_coo(&r, 3, 3, 4, u, i, v, NULL), PRISM_ERR_INVALID_ARGUMENT);
   assert_null(r);
-  assert_error_mentions("interaction 2: value is not finite");
+  assert_error_begins("prism_ranker_train_coo: interaction 2: the value is not finite");
   assert_status(prism_ranker_train_coo(&r, 3, 3, 0, u, i, NULL, NULL), PRISM_ERR_INVALID_ARGUMENT);
-  assert_error_mentions("no interactions");
+  assert_error_begins("prism_ranker_train_coo: no interactions to train on");
   assert_status(prism_ranker_train_coo(&r, 0, 3, 4, u, i, NULL, NULL), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_mentions("at least one user and one item");
   u[3] = 3;
   assert_status(prism_ranker_train_coo(&r, 3, 3, 4, u, i, NULL, NULL), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_begins("prism_ranker_train_coo: interaction 3: user 3 is out of range");
   u[3] = 2;
+  assert_status(prism_ranker_train_coo(&r, 3, 3, 4, NULL, i, NULL, NULL),
+                PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_train_coo: users and items must not be NULL");
   prism_ranker_params p;
   assert_ok(prism_ranker_params_init(&p, sizeof p));
   p.factors = 5000;
   assert_status(prism_ranker_train_coo(&r, 3, 3, 4, u, i, NULL, &p), PRISM_ERR_INVALID_ARGUMENT);
-  assert_error_mentions("factors");
+  assert_error_begins("prism_ranker_train_coo: factors must be between 1 and 1024, not 5000");
   p.factors = 0;
   p.algorithm = 7;
   assert_status(prism_ranker_train_coo(&r, 3, 3, 4, u, i, NULL, &p), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_mentions("algorithm must be PRISM_RANKER_ALS, PRISM_RANKER_BPR or PRISM_RANKER_MF");
   p.algorithm = PRISM_RANKER_BPR;
   p.learning_rate = -1.0f;
   assert_status(prism_ranker_train_coo(&r, 3, 3, 4, u, i, NULL, &p), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_mentions("learning_rate must be a finite number above 0, not -1");
   p.learning_rate = 0.0f;
+  p.rating_min = 5.0f;
+  p.rating_max = 1.0f;
+  assert_status(prism_ranker_train_coo(&r, 3, 3, 4, u, i, NULL, &p), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_mentions("rating range");
+  p.rating_min = p.rating_max = 0.0f;
   p.struct_size = 16;
   assert_status(prism_ranker_train_coo(&r, 3, 3, 4, u, i, NULL, &p), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_train_coo: ");
+  assert_error_mentions("struct_size is 16 bytes");
   assert_null(r);
 
   /* CSR and COO inputs train the same model. */
@@ -193,15 +216,66 @@ static void test_train_inputs(void **state)
                       3 * 64 * sizeof(float));
   assert_null(prism_ranker_user_id(a, 0));
   int32_t idx;
-  assert_ok(prism_ranker_find_user(a, "2", &idx));
+  assert_ok(prism_ranker_find_user(&idx, a, "2"));
   assert_int_equal(idx, 2);
-  assert_status(prism_ranker_find_user(a, "3", &idx), PRISM_ERR_NOT_FOUND);
+  assert_status(prism_ranker_find_user(&idx, a, "3"), PRISM_ERR_NOT_FOUND);
+  assert_error_begins("prism_ranker_find_user: unknown user id \"3\" (the model has no id map");
   prism_ranker_free(a);
   prism_ranker_free(b);
   indptr[2] = 1;
   assert_status(prism_ranker_train_csr(&b, 3, 3, indptr, i, NULL, NULL),
                 PRISM_ERR_INVALID_ARGUMENT);
-  assert_error_mentions("indptr");
+  assert_error_begins(
+      "prism_ranker_train_csr: indptr must never decrease, but it does after row 1");
+  indptr[2] = 3;
+  assert_status(prism_ranker_train_csr(&b, 3, 3, indptr, NULL, NULL, NULL),
+                PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_train_csr: indices must not be NULL");
+  /* An error inside the shared training path names the function called. */
+  i[0] = 9;
+  assert_status(prism_ranker_train_csr(&b, 3, 3, indptr, i, NULL, NULL), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_begins("prism_ranker_train_csr: interaction 0: item 9 is out of range");
+  assert_null(b);
+}
+
+/*
+ * The versioned-struct protocol: the layouts this library knows are accepted,
+ * a size from a newer header (larger) or below the first layout is refused,
+ * naming the function; an output struct is only written on success.
+ */
+static void test_struct_sizes(void **state)
+{
+  (void)state;
+  prism_ranker_params p;
+  prism_ranker_filter f;
+  assert_ok(prism_ranker_params_init(&p, sizeof p));
+  assert_int_equal(p.struct_size, sizeof p);
+  assert_int_equal(p.algorithm, PRISM_RANKER_ALS);
+  assert_int_equal(p.factors, 0);
+  assert_status(prism_ranker_params_init(&p, sizeof p + 8), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_params_init: struct_size is");
+  assert_status(prism_ranker_params_init(&p, 8), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_params_init(NULL, sizeof p), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_params_init: ");
+  assert_ok(prism_ranker_filter_init(&f, sizeof f));
+  assert_int_equal(f.exclude_seen, 1);
+  assert_null(f.exclude);
+  assert_null(f.candidates);
+  assert_status(prism_ranker_filter_init(&f, 4), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_filter_init: struct_size is 4 bytes");
+
+  int32_t rec[2] = { 1, 2 }, rel[1] = { 2 };
+  prism_ranker_metrics m;
+  memset(&m, 0x55, sizeof m);
+  m.struct_size = sizeof m + 8;
+  assert_status(prism_ranker_metrics_list(&m, rec, 2, rel, 1, 2), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_metrics_list: struct_size is");
+  assert_int_equal(m.users, (size_t)0x5555555555555555ull);
+  m.struct_size = sizeof m;
+  assert_ok(prism_ranker_metrics_list(&m, rec, 2, rel, 1, 2));
+  assert_int_equal(m.struct_size, sizeof m);
+  assert_int_equal(m.users, 1);
+  assert_float_equal(m.precision, 0.5, 0.0);
 }
 
 static void test_train_from_interactions_keeps_ids(void **state)
@@ -223,11 +297,20 @@ static void test_train_from_interactions_keeps_ids(void **state)
   int32_t u, items[3];
   float scores[3];
   size_t count;
-  assert_ok(prism_ranker_find_user(r, "bob", &u));
-  assert_ok(prism_ranker_recommend(r, u, 3, NULL, items, scores, &count));
+  assert_ok(prism_ranker_find_user(&u, r, "bob"));
+  assert_ok(prism_ranker_recommend(items, scores, &count, r, u, 3, NULL));
   assert_int_equal(count, 1);
   assert_string_equal(prism_ranker_item_id(r, items[0]), "dune");
-  assert_status(prism_ranker_find_item(r, "zork", &u), PRISM_ERR_NOT_FOUND);
+  assert_status(prism_ranker_find_item(&u, r, "zork"), PRISM_ERR_NOT_FOUND);
+  assert_error_begins("prism_ranker_find_item: unknown item id \"zork\"");
+  /* An empty set cannot train, and the message names prism_ranker_train. */
+  prism_interactions *empty;
+  prism_ranker *none = (prism_ranker *)&none;
+  assert_ok(prism_interactions_create(&empty));
+  assert_status(prism_ranker_train(&none, empty, NULL), PRISM_ERR_INVALID_ARGUMENT);
+  assert_null(none);
+  assert_error_begins("prism_ranker_train: no interactions to train on");
+  prism_interactions_free(empty);
   prism_ranker_free(r);
   prism_interactions_free(d);
 }
@@ -269,6 +352,7 @@ int main(void)
     cmocka_unit_test(test_add),
     cmocka_unit_test(test_csr_from_coo),
     cmocka_unit_test(test_train_inputs),
+    cmocka_unit_test(test_struct_sizes),
     cmocka_unit_test(test_train_from_interactions_keeps_ids),
     cmocka_unit_test(test_allocation_failures),
   };

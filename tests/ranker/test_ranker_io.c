@@ -1,4 +1,5 @@
 /* Model files: round trips, validation of every field, atomic writes; evaluation metrics. */
+#include <limits.h>
 #include <math.h>
 #include <sys/stat.h>
 
@@ -83,8 +84,8 @@ static void assert_same_model(const prism_ranker *a, const prism_ranker *b)
     int32_t ia[5], ib[5];
     float sa[5], sb[5];
     size_t ca, cb;
-    assert_ok(prism_ranker_recommend(a, u, 5, NULL, ia, sa, &ca));
-    assert_ok(prism_ranker_recommend(b, u, 5, NULL, ib, sb, &cb));
+    assert_ok(prism_ranker_recommend(ia, sa, &ca, a, u, 5, NULL));
+    assert_ok(prism_ranker_recommend(ib, sb, &cb, b, u, 5, NULL));
     assert_int_equal(ca, cb);
     assert_memory_equal(ia, ib, ca * sizeof *ia);
   }
@@ -119,7 +120,7 @@ static void test_save_is_atomic(void **state)
   prism_ranker *r = small_model(PRISM_RANKER_BPR);
   struct stat st;
   assert_status(prism_ranker_save(r, "/nonexistent-dir/model.safetensors"), PRISM_ERR_IO);
-  assert_error_mentions("/nonexistent-dir/model.safetensors");
+  assert_error_begins("prism_ranker_save: /nonexistent-dir/model.safetensors");
   /* A failed save (out of memory at every step) leaves the previous file intact. */
   assert_ok(prism_ranker_save(r, tmp("keep.safetensors")));
   assert_int_equal(stat(tmp("keep.safetensors"), &st), 0);
@@ -132,6 +133,7 @@ static void test_save_is_atomic(void **state)
     if (rc == PRISM_OK)
       break;
     assert_int_equal(rc, PRISM_ERR_NO_MEMORY);
+    assert_error_begins("prism_ranker_save: ");
     assert_int_equal(stat(tmp("keep.safetensors"), &st), 0);
     assert_int_equal(st.st_size, size);
   }
@@ -214,6 +216,8 @@ static void expect_bad(const char *src, const edit *e, int status, const char *m
   write_edited(src, tmp("bad.safetensors"), e);
   assert_status(prism_ranker_load(&r, tmp("bad.safetensors")), status);
   assert_null(r);
+  assert_error_begins("prism_ranker_load: ");
+  assert_error_mentions("bad.safetensors: ");
   assert_error_mentions(mention);
 }
 
@@ -244,7 +248,8 @@ static void test_load_rejects(void **state)
   edit e3 = { "item_bias", PRISM__ST_F32, 1, 0, 0, NULL, NULL, NULL };
   expect_bad(src, &e3, PRISM_ERR_FORMAT, "tensor item_bias is missing");
   edit e4 = { "seen_indices", PRISM__ST_I32, 1, nnz, 0, bad_idx, NULL, NULL };
-  expect_bad(src, &e4, PRISM_ERR_OUT_OF_RANGE, "column 53 outside [0, 53)");
+  expect_bad(src, &e4, PRISM_ERR_OUT_OF_RANGE,
+             "the seen matrix: user 0 has item 53, which is out of range (there are 53 items)");
   edit e5 = { "seen_indptr", PRISM__ST_I64, 1, (uint64_t)U + 1, 0, bad_ptr, NULL, NULL };
   expect_bad(src, &e5, PRISM_ERR_FORMAT, "bad.safetensors");
   edit e6 = { "user_factors", PRISM__ST_I32,   2,    (uint64_t)U,
@@ -270,6 +275,10 @@ static void test_load_rejects(void **state)
   expect_bad(src, &e13, PRISM_ERR_FORMAT, "user_ids");
   edit e14 = { NULL, 0, 0, 0, 0, NULL, "regularization", "nan" };
   expect_bad(src, &e14, PRISM_ERR_FORMAT, "regularization");
+  edit e17 = { NULL, 0, 0, 0, 0, NULL, "alpha", "0" };
+  expect_bad(src, &e17, PRISM_ERR_FORMAT, "__metadata__: alpha must be a finite number above 0");
+  edit e18 = { NULL, 0, 0, 0, 0, NULL, "rating_min", "9" };
+  expect_bad(src, &e18, PRISM_ERR_FORMAT, "__metadata__: the rating range");
   edit e16 = { NULL, 0, 0, 0, 0, NULL, "users", "2000000000" };
   expect_bad(src, &e16, PRISM_ERR_FORMAT,
              "user_factors has shape [37, 6], expected [2000000000, 6]");
@@ -329,22 +338,23 @@ static void test_metrics_by_hand(void **state)
 {
   (void)state;
   int32_t rec[4] = { 1, 2, 3, 4 }, rel[3] = { 9, 4, 2 };
-  prism_ranker_metrics m;
-  assert_ok(prism_ranker_metrics_list(rec, 4, rel, 3, 4, &m));
+  prism_ranker_metrics m = { .struct_size = sizeof m };
+  assert_ok(prism_ranker_metrics_list(&m, rec, 4, rel, 3, 4));
   assert_float_equal(m.precision, 0.5, 1e-12);    /* 2 hits / 4 */
   assert_float_equal(m.recall, 2.0 / 3.0, 1e-12); /* 2 hits / 3 relevant */
   double dcg = 1 / log2(3.0) + 1 / log2(5.0), idcg = 1 + 1 / log2(3.0) + 0.5;
   assert_float_equal(m.ndcg, dcg / idcg, 1e-12);             /* hits at ranks 2 and 4 */
   assert_float_equal(m.map, (1.0 / 2 + 2.0 / 4) / 3, 1e-12); /* (P@2 + P@4) / min(3, 4) */
   /* k = 2: one hit; MAP divides by min(|relevant|, k) = 2; precision still by k. */
-  assert_ok(prism_ranker_metrics_list(rec, 4, rel, 3, 2, &m));
+  assert_ok(prism_ranker_metrics_list(&m, rec, 4, rel, 3, 2));
   assert_float_equal(m.precision, 0.5, 1e-12);
   assert_float_equal(m.map, 0.5 / 2, 1e-12);
   assert_float_equal(m.ndcg, (1 / log2(3.0)) / (1 + 1 / log2(3.0)), 1e-12);
   /* A short list keeps k as the precision denominator. */
-  assert_ok(prism_ranker_metrics_list(rec + 1, 1, rel, 3, 10, &m));
+  assert_ok(prism_ranker_metrics_list(&m, rec + 1, 1, rel, 3, 10));
   assert_float_equal(m.precision, 0.1, 1e-12);
-  assert_status(prism_ranker_metrics_list(rec, 4, rel, 3, 0, &m), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_metrics_list(&m, rec, 4, rel, 3, 0), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_metrics_list: k must be at least 1");
 }
 
 /* Evaluate over string ids: known users averaged, unknown users skipped, unknown items missed. */
@@ -372,9 +382,9 @@ static void test_evaluate(void **state)
   assert_ok(prism_interactions_add(test, "u0", "zzz", 1));  /* unknown item: a miss */
   assert_ok(prism_interactions_add(test, "u1", "a", 1));    /* u1 gets [d, a]: hit at 2 */
   assert_ok(prism_interactions_add(test, "ghost", "a", 1)); /* unknown user: skipped */
-  prism_ranker_metrics m;
+  prism_ranker_metrics m = { .struct_size = sizeof m };
   size_t skipped;
-  assert_ok(prism_ranker_evaluate(r, test, 2, NULL, &m, &skipped));
+  assert_ok(prism_ranker_evaluate(&m, &skipped, r, test, 2, NULL));
   assert_int_equal(m.users, 2);
   assert_int_equal(skipped, 1);
   assert_float_equal(m.precision, (0.5 + 0.5) / 2, 1e-12);
@@ -382,14 +392,102 @@ static void test_evaluate(void **state)
   assert_float_equal(m.map, (1.0 / 2 + 0.5 / 1) / 2, 1e-12);
   double rmse, mae;
   size_t pairs;
-  assert_ok(prism_ranker_evaluate_ratings(r, test, &rmse, &mae, &pairs));
+  assert_ok(prism_ranker_evaluate_ratings(&rmse, &mae, &pairs, r, test));
   assert_int_equal(pairs, 2); /* (u0, c): 3 vs 1, (u1, a): 1 vs 1 */
   assert_float_equal(rmse, sqrt(4.0 / 2), 1e-6);
   assert_float_equal(mae, 1.0, 1e-6);
-  assert_status(prism_ranker_evaluate(r, test, 0, NULL, &m, NULL), PRISM_ERR_INVALID_ARGUMENT);
+  assert_status(prism_ranker_evaluate(&m, NULL, r, test, 0, NULL), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_evaluate: k must be at least 1");
+  int32_t bad = 4;
+  prism_ranker_filter f;
+  assert_ok(prism_ranker_filter_init(&f, sizeof f));
+  f.candidates = &bad;
+  f.candidate_count = 1;
+  assert_status(prism_ranker_evaluate(&m, NULL, r, test, 2, &f), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_begins("prism_ranker_evaluate: the filter's candidates list holds item 4");
+  assert_status(prism_ranker_evaluate_ratings(NULL, &mae, NULL, r, test),
+                PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_evaluate_ratings: rmse and mae must not be NULL");
   prism_ranker_free(r);
   prism_interactions_free(train);
   prism_interactions_free(test);
+}
+
+/*
+ * The largest single allocation a call makes: allocation n is made to fail for
+ * n = 1, 2, ... and the failure message reports each size.
+ */
+static size_t largest_allocation(int (*call)(void *), void *ctx)
+{
+  size_t largest = 0;
+  for (long n = 1;; n++) {
+    prism__alloc_fail_at(n);
+    int rc = call(ctx);
+    long made = prism__alloc_count();
+    prism__alloc_fail_at(0);
+    const char *size = strstr(prism_last_error(), "allocating ");
+    if (rc == PRISM_ERR_NO_MEMORY && size) {
+      size_t bytes = (size_t)strtoull(size + strlen("allocating "), NULL, 10);
+      largest = bytes > largest ? bytes : largest;
+    }
+    if (made < n)
+      return largest;
+  }
+}
+
+typedef struct eval_call {
+  const prism_ranker *r;
+  const prism_interactions *test;
+  int k;
+  prism_ranker_metrics m;
+} eval_call;
+
+static int run_evaluate(void *ctx)
+{
+  eval_call *c = ctx;
+  c->m.struct_size = sizeof c->m;
+  return prism_ranker_evaluate(&c->m, NULL, c->r, c->test, c->k, NULL);
+}
+
+/* k = INT_MAX evaluates like k = num_items (precision aside) in memory bounded by the model. */
+static void test_evaluate_huge_k(void **state)
+{
+  (void)state;
+  synth_data d;
+  prism_ranker_params p;
+  prism_ranker *r;
+  prism_interactions *test;
+  assert_int_equal(synth_generate(&d, 150, 400, 4, 12, 0.2, 3), 0);
+  assert_ok(prism_ranker_params_init(&p, sizeof p));
+  p.factors = 4;
+  p.iterations = 2;
+  assert_ok(prism_ranker_train_coo(&r, d.users, d.items, d.n_train, d.train_user, d.train_item,
+                                   NULL, &p));
+  assert_ok(prism_interactions_create(&test));
+  for (size_t e = 0; e < d.n_test; e++) {
+    char u[16], i[16];
+    snprintf(u, sizeof u, "%d", d.test_user[e]);
+    snprintf(i, sizeof i, "%d", d.test_item[e]);
+    assert_ok(prism_interactions_add(test, u, i, 1.0f));
+  }
+  prism_set_num_threads(1);
+  eval_call all = { r, test, d.items, { 0 } }, huge = { r, test, INT_MAX, { 0 } };
+  assert_ok(run_evaluate(&all));
+  assert_ok(run_evaluate(&huge));
+  assert_int_equal(huge.m.users, all.m.users);
+  assert_true(huge.m.recall == all.m.recall && huge.m.ndcg == all.m.ndcg);
+  assert_float_equal(huge.m.precision * (double)INT_MAX, all.m.precision * d.items, 1e-6);
+  /* Nothing bigger than a full score tile and one batch of min(k, items) wide lists. */
+  size_t bound = (size_t)64 * 4096 * sizeof(float) + (size_t)150 * 400 * sizeof(float) + 4096;
+  size_t biggest = largest_allocation(run_evaluate, &huge);
+  assert_true(biggest > 0);
+  if (biggest > bound)
+    print_error("prism_ranker_evaluate(k = INT_MAX) allocated %zu bytes at once\n", biggest);
+  assert_true(biggest <= bound);
+  prism_set_num_threads(0);
+  prism_interactions_free(test);
+  prism_ranker_free(r);
+  synth_free(&d);
 }
 
 int main(void)
@@ -402,6 +500,7 @@ int main(void)
     cmocka_unit_test(test_numpy_readable),
     cmocka_unit_test(test_metrics_by_hand),
     cmocka_unit_test(test_evaluate),
+    cmocka_unit_test(test_evaluate_huge_k),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

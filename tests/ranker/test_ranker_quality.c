@@ -31,7 +31,7 @@ static double precision_at_k(const synth_data *d, const prism_ranker *r, int32_t
     for (e0 = e1; e1 < d->n_train && d->train_user[e1] == u;)
       e1++;
     if (r) {
-      assert_ok(prism_ranker_recommend(r, u, K, NULL, items, scores, &count));
+      assert_ok(prism_ranker_recommend(items, scores, &count, r, u, K, NULL));
     } else {
       const int32_t *order = popular[u % groups];
       for (int32_t i = 0; i < d->items && count < K; i++) {
@@ -42,8 +42,8 @@ static double precision_at_k(const synth_data *d, const prism_ranker *r, int32_t
           items[count++] = order[i];
       }
     }
-    prism_ranker_metrics m;
-    assert_ok(prism_ranker_metrics_list(items, count, d->test_item + t0, n_rel, K, &m));
+    prism_ranker_metrics m = { .struct_size = sizeof m };
+    assert_ok(prism_ranker_metrics_list(&m, items, count, d->test_item + t0, n_rel, K));
     total += m.precision;
   }
   return total / d->users;
@@ -144,7 +144,7 @@ static void test_mf_beats_mean(void **state)
   size_t held = 0;
   for (size_t e = 4; e < n; e += 5) {
     float pred;
-    assert_ok(prism_ranker_predict(r, tu[e], ti[e], &pred));
+    assert_ok(prism_ranker_predict(&pred, r, tu[e], ti[e]));
     assert_true(pred >= 1.0f && pred <= 5.0f);
     se_model += (pred - tv[e]) * (pred - tv[e]);
     se_mean += (mean - tv[e]) * (mean - tv[e]);

@@ -1,4 +1,5 @@
 /* Top-k with filters on hand-built models, batch = single, history, similar items, explain shares. */
+#include <limits.h>
 #include <math.h>
 
 #include "testutil.h"
@@ -23,14 +24,14 @@ static void test_order_and_exclude_seen(void **state)
   int32_t items[6];
   float scores[6];
   size_t count;
-  assert_ok(prism_ranker_recommend(r, 0, 3, NULL, items, scores, &count));
+  assert_ok(prism_ranker_recommend(items, scores, &count, r, 0, 3, NULL));
   assert_int_equal(count, 3);
   int32_t want[3] = { 4, 3, 2 };
   assert_memory_equal(items, want, sizeof want);
   assert_float_equal(scores[0], 4.0, 0.0);
   assert_float_equal(scores[2], 2.0, 0.0);
   /* k above the eligible count returns exactly the eligible items (6 - 2 seen). */
-  assert_ok(prism_ranker_recommend(r, 0, 6, NULL, items, scores, &count));
+  assert_ok(prism_ranker_recommend(items, scores, &count, r, 0, 6, NULL));
   assert_int_equal(count, 4);
   int32_t all[4] = { 4, 3, 2, 0 };
   assert_memory_equal(items, all, sizeof all);
@@ -38,11 +39,11 @@ static void test_order_and_exclude_seen(void **state)
   prism_ranker_filter f;
   assert_ok(prism_ranker_filter_init(&f, sizeof f));
   f.exclude_seen = 0;
-  assert_ok(prism_ranker_recommend(r, 0, 6, &f, items, scores, &count));
+  assert_ok(prism_ranker_recommend(items, scores, &count, r, 0, 6, &f));
   assert_int_equal(count, 6);
   assert_int_equal(items[0], 5);
   /* User 1 (factor -1, nothing seen) prefers low indices. */
-  assert_ok(prism_ranker_recommend(r, 1, 2, NULL, items, scores, &count));
+  assert_ok(prism_ranker_recommend(items, scores, &count, r, 1, 2, NULL));
   assert_int_equal(items[0], 0);
   assert_int_equal(items[1], 1);
   prism_ranker_free(r);
@@ -56,7 +57,7 @@ static void test_ties_lower_index_first(void **state)
   int32_t items[4];
   float scores[4];
   size_t count;
-  assert_ok(prism_ranker_recommend(r, 0, 3, NULL, items, scores, &count));
+  assert_ok(prism_ranker_recommend(items, scores, &count, r, 0, 3, NULL));
   int32_t want[3] = { 0, 1, 2 };
   assert_memory_equal(items, want, sizeof want);
   prism_ranker_free(r);
@@ -73,76 +74,134 @@ static void test_exclude_and_candidates(void **state)
   assert_ok(prism_ranker_filter_init(&f, sizeof f));
   f.exclude = exclude;
   f.exclude_count = 2;
-  assert_ok(prism_ranker_recommend(r, 0, 6, &f, items, scores, &count));
+  assert_ok(prism_ranker_recommend(items, scores, &count, r, 0, 6, &f));
   int32_t want[3] = { 3, 2, 0 };
   assert_int_equal(count, 3);
   assert_memory_equal(items, want, sizeof want);
   /* Candidates (with duplicates), minus seen 5, minus excluded 4: {3, 0}. */
   f.candidates = cand;
   f.candidate_count = 5;
-  assert_ok(prism_ranker_recommend(r, 0, 6, &f, items, scores, &count));
+  assert_ok(prism_ranker_recommend(items, scores, &count, r, 0, 6, &f));
   assert_int_equal(count, 2);
   assert_int_equal(items[0], 3);
   assert_int_equal(items[1], 0);
   /* An empty candidate list leaves nothing eligible. */
   f.candidate_count = 0;
-  assert_ok(prism_ranker_recommend(r, 0, 6, &f, items, scores, &count));
+  assert_ok(prism_ranker_recommend(items, scores, &count, r, 0, 6, &f));
   assert_int_equal(count, 0);
   prism_ranker_free(r);
 }
 
+/* Every refusal names the public function called and says in words what was wrong. */
 static void test_bad_arguments(void **state)
 {
   (void)state;
   prism_ranker *r = line_model(PRISM_RANKER_ALS);
   prism_ranker_filter f;
-  int32_t items[6], bad = 6;
+  int32_t items[6], bad = 6, users[2] = { 0, 7 };
   float scores[6];
-  size_t count;
-  assert_status(prism_ranker_recommend(r, 0, 0, NULL, items, scores, &count),
+  size_t count, counts[2];
+  assert_status(prism_ranker_recommend(items, scores, &count, r, 0, 0, NULL),
                 PRISM_ERR_INVALID_ARGUMENT);
-  assert_status(prism_ranker_recommend(r, 0, -3, NULL, items, scores, &count),
+  assert_error_begins("prism_ranker_recommend: k must be at least 1");
+  assert_status(prism_ranker_recommend(items, scores, &count, r, 0, -3, NULL),
                 PRISM_ERR_INVALID_ARGUMENT);
-  assert_status(prism_ranker_recommend(r, 2, 3, NULL, items, scores, &count),
+  assert_status(prism_ranker_recommend(items, scores, &count, r, 2, 3, NULL),
                 PRISM_ERR_OUT_OF_RANGE);
-  assert_error_mentions("user");
-  assert_status(prism_ranker_recommend(r, -1, 3, NULL, items, scores, &count),
+  assert_error_begins("prism_ranker_recommend: user 2 is out of range (the model has 2 users)");
+  assert_status(prism_ranker_recommend(items, scores, &count, r, -1, 3, NULL),
                 PRISM_ERR_OUT_OF_RANGE);
-  assert_status(prism_ranker_recommend(NULL, 0, 3, NULL, items, scores, &count),
+  assert_status(prism_ranker_recommend(items, scores, &count, NULL, 0, 3, NULL),
                 PRISM_ERR_INVALID_ARGUMENT);
-  assert_status(prism_ranker_recommend(r, 0, 3, NULL, NULL, scores, &count),
+  assert_error_begins("prism_ranker_recommend: ranker must not be NULL");
+  assert_status(prism_ranker_recommend(NULL, scores, &count, r, 0, 3, NULL),
                 PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_recommend: items, scores and count must not be NULL");
+  assert_status(prism_ranker_recommend_batch(items, scores, counts, r, users, 2, 3, NULL),
+                PRISM_ERR_OUT_OF_RANGE);
+  assert_error_begins("prism_ranker_recommend_batch: users[1]: user 7 is out of range");
   assert_ok(prism_ranker_filter_init(&f, sizeof f));
   f.exclude = &bad;
   f.exclude_count = 1;
-  assert_status(prism_ranker_recommend(r, 0, 3, &f, items, scores, &count), PRISM_ERR_OUT_OF_RANGE);
-  assert_error_mentions("exclude[0] = 6");
+  assert_status(prism_ranker_recommend(items, scores, &count, r, 0, 3, &f), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_begins("prism_ranker_recommend: the filter's exclude list holds item 6 (entry 0), "
+                      "which is out of range (the model has 6 items)");
+  assert_status(prism_ranker_recommend_history(items, scores, &count, r, users, NULL, 1, 3, &f),
+                PRISM_ERR_OUT_OF_RANGE);
+  assert_error_begins("prism_ranker_recommend_history: the filter's exclude list");
   f.exclude_count = 0;
   f.candidates = NULL;
   f.candidate_count = 2;
-  assert_status(prism_ranker_recommend(r, 0, 3, &f, items, scores, &count),
+  assert_status(prism_ranker_recommend(items, scores, &count, r, 0, 3, &f),
                 PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_recommend: the filter's candidates list is NULL but its "
+                      "count is 2");
   f.struct_size = 4;
-  assert_status(prism_ranker_recommend(r, 0, 3, &f, items, scores, &count),
+  assert_status(prism_ranker_recommend(items, scores, &count, r, 0, 3, &f),
                 PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_recommend: ");
+  assert_error_mentions("struct_size is 4 bytes");
+  assert_status(prism_ranker_recommend_batch(items, scores, counts, r, users, 1, 3, &f),
+                PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_recommend_batch: ");
   assert_status(prism_ranker_filter_init(&f, 4), PRISM_ERR_INVALID_ARGUMENT);
   prism_ranker_params p;
   assert_status(prism_ranker_params_init(&p, 8), PRISM_ERR_INVALID_ARGUMENT);
   int32_t item = 0;
-  float x;
-  assert_status(prism_ranker_fold_in(r, &item, NULL, 0, &x, NULL), PRISM_ERR_INVALID_ARGUMENT);
-  assert_error_mentions("empty history");
-  assert_status(prism_ranker_fold_in(r, &bad, NULL, 1, &x, NULL), PRISM_ERR_OUT_OF_RANGE);
+  float x = 42.0f;
+  assert_status(prism_ranker_fold_in(&x, NULL, r, &item, NULL, 0), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_fold_in: the history is empty");
+  assert_status(prism_ranker_fold_in(&x, NULL, r, NULL, NULL, 1), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_fold_in: history must not be NULL");
+  assert_status(prism_ranker_fold_in(&x, NULL, r, &bad, NULL, 1), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_begins("prism_ranker_fold_in: history entry 0: item 6 is out of range");
   float nan = NAN;
-  assert_status(prism_ranker_fold_in(r, &item, &nan, 1, &x, NULL), PRISM_ERR_INVALID_ARGUMENT);
-  assert_error_mentions("not finite");
-  assert_status(prism_ranker_similar_items(r, 6, 2, items, scores, &count), PRISM_ERR_OUT_OF_RANGE);
-  assert_status(prism_ranker_explain(r, 1, 0, 3, items, scores, &count),
+  assert_status(prism_ranker_fold_in(&x, NULL, r, &item, &nan, 1), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_fold_in: history entry 0: the value is not finite");
+  assert_float_equal(x, 42.0, 0.0); /* outputs are written only on success */
+  assert_status(prism_ranker_recommend_history(items, scores, &count, r, &item, NULL, 0, 3, NULL),
                 PRISM_ERR_INVALID_ARGUMENT);
-  assert_error_mentions("empty history");
-  assert_status(prism_ranker_explain(r, 0, 0, 0, items, scores, &count),
+  assert_error_begins("prism_ranker_recommend_history: the history is empty");
+  assert_status(prism_ranker_similar_items(items, scores, &count, r, 6, 2), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_begins("prism_ranker_similar_items: item 6 is out of range (the model has 6 items)");
+  assert_status(prism_ranker_explain(items, scores, &count, r, 1, 0, 3),
                 PRISM_ERR_INVALID_ARGUMENT);
-  assert_status(prism_ranker_predict(r, 0, 9, &x), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_begins("prism_ranker_explain: user 1 has an empty history");
+  assert_status(prism_ranker_explain(items, scores, &count, r, 0, 0, 0),
+                PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_explain: n must be at least 1");
+  assert_status(prism_ranker_predict(&x, r, 0, 9), PRISM_ERR_OUT_OF_RANGE);
+  assert_error_begins("prism_ranker_predict: item 9 is out of range (the model has 6 items)");
+  assert_status(prism_ranker_predict(NULL, r, 0, 0), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_ranker_predict: out must not be NULL");
+  prism_ranker_free(r);
+}
+
+/*
+ * k and n never size the library's own memory: with k = INT_MAX, buffers of
+ * num_items entries suffice and the results are exactly those of k = num_items.
+ */
+static void test_huge_k(void **state)
+{
+  (void)state;
+  prism_ranker *r = line_model(PRISM_RANKER_ALS);
+  int32_t items[6], want[6], user = 0, hist[2] = { 1, 5 };
+  float scores[6], want_scores[6];
+  size_t count, want_count;
+  assert_ok(prism_ranker_recommend(want, want_scores, &want_count, r, 0, 6, NULL));
+  assert_ok(prism_ranker_recommend(items, scores, &count, r, 0, INT_MAX, NULL));
+  assert_int_equal(count, want_count);
+  assert_memory_equal(items, want, count * sizeof *items);
+  assert_memory_equal(scores, want_scores, count * sizeof *scores);
+  assert_ok(prism_ranker_recommend_batch(items, scores, &count, r, &user, 1, INT_MAX, NULL));
+  assert_int_equal(count, want_count);
+  assert_memory_equal(items, want, count * sizeof *items);
+  assert_ok(prism_ranker_recommend_history(items, scores, &count, r, hist, NULL, 2, INT_MAX, NULL));
+  assert_int_equal(count, 4);
+  assert_ok(prism_ranker_similar_items(items, scores, &count, r, 2, INT_MAX));
+  assert_int_equal(count, 5);
+  assert_ok(prism_ranker_explain(items, scores, &count, r, 0, 3, INT_MAX));
+  assert_int_equal(count, 2);
   prism_ranker_free(r);
 }
 
@@ -171,9 +230,9 @@ static void test_batch_equals_single(void **state)
   f.exclude_count = 3;
   for (int threads = 1; threads <= 2; threads++) {
     prism_set_num_threads(threads);
-    assert_ok(prism_ranker_recommend_batch(r, users, 300, K, &f, items, scores, counts));
+    assert_ok(prism_ranker_recommend_batch(items, scores, counts, r, users, 300, K, &f));
     for (int i = 0; i < 300; i++) {
-      assert_ok(prism_ranker_recommend(r, users[i], K, &f, one, s1, &c1));
+      assert_ok(prism_ranker_recommend(one, s1, &c1, r, users[i], K, &f));
       assert_int_equal(counts[i], c1);
       assert_memory_equal(items + i * K, one, sizeof one);
       /* Brute force: no eligible item outscores the k-th. */
@@ -209,8 +268,8 @@ static void test_recommend_history(void **state)
   size_t n = 0, ca, cb;
   for (int64_t e = r->seen.ptr[5]; e < r->seen.ptr[6]; e++)
     hist[n++] = r->seen.index[e];
-  assert_ok(prism_ranker_recommend(r, 5, 10, NULL, a, sa, &ca));
-  assert_ok(prism_ranker_recommend_history(r, hist, NULL, n, 10, NULL, b, sb, &cb));
+  assert_ok(prism_ranker_recommend(a, sa, &ca, r, 5, 10, NULL));
+  assert_ok(prism_ranker_recommend_history(b, sb, &cb, r, hist, NULL, n, 10, NULL));
   assert_int_equal(ca, cb);
   int overlap = 0;
   for (int i = 0; i < 10; i++)
@@ -220,7 +279,7 @@ static void test_recommend_history(void **state)
   for (size_t i = 0; i < cb; i++)
     for (size_t j = 0; j < n; j++)
       assert_int_not_equal(b[i], hist[j]);
-  assert_status(prism_ranker_recommend_history(r, hist, NULL, 0, 10, NULL, b, sb, &cb),
+  assert_status(prism_ranker_recommend_history(b, sb, &cb, r, hist, NULL, 0, 10, NULL),
                 PRISM_ERR_INVALID_ARGUMENT);
   prism_ranker_free(r);
   synth_free(&d);
@@ -236,7 +295,7 @@ static void test_similar_items_and_shares(void **state)
   int32_t items[3];
   float scores[3];
   size_t count;
-  assert_ok(prism_ranker_similar_items(r, 0, 3, items, scores, &count));
+  assert_ok(prism_ranker_similar_items(items, scores, &count, r, 0, 3));
   assert_int_equal(count, 3);
   int32_t want[3] = { 2, 1, 3 };
   assert_memory_equal(items, want, sizeof want);
@@ -244,7 +303,7 @@ static void test_similar_items_and_shares(void **state)
   assert_float_equal(scores[1], 0.0, 1e-6);
   assert_float_equal(scores[2], -1.0, 1e-6);
   /* Shares for item 0 over history {1, 2, 3}: cosines 0, 0.7071, -1 over their absolute sum. */
-  assert_ok(prism_ranker_explain(r, 0, 0, 3, items, scores, &count));
+  assert_ok(prism_ranker_explain(items, scores, &count, r, 0, 0, 3));
   double total = sqrt(0.5) + 1.0;
   assert_int_equal(count, 3);
   assert_memory_equal(items, want, sizeof want);
@@ -260,15 +319,15 @@ static void test_mf_predict_clipped(void **state)
   prism_ranker *r = make_model(PRISM_RANKER_MF, 1, 2, 2, uf, vf, ub, ib, 0, NULL, NULL);
   r->global_bias = 1.0f;
   float p;
-  assert_ok(prism_ranker_predict(r, 0, 0, &p));
+  assert_ok(prism_ranker_predict(&p, r, 0, 0));
   assert_float_equal(p, 1.0 + 0.5 + 0.25 + 1.0, 1e-6);
-  assert_ok(prism_ranker_predict(r, 0, 1, &p));
+  assert_ok(prism_ranker_predict(&p, r, 0, 1));
   assert_float_equal(p, 5.0, 0.0);
   /* Recommendation scores stay unclipped. */
   int32_t items[2];
   float scores[2];
   size_t count;
-  assert_ok(prism_ranker_recommend(r, 0, 2, NULL, items, scores, &count));
+  assert_ok(prism_ranker_recommend(items, scores, &count, r, 0, 2, NULL));
   assert_int_equal(items[0], 1);
   assert_float_equal(scores[0], 11.5, 1e-5);
   prism_ranker_free(r);
@@ -277,10 +336,15 @@ static void test_mf_predict_clipped(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_order_and_exclude_seen),   cmocka_unit_test(test_ties_lower_index_first),
-    cmocka_unit_test(test_exclude_and_candidates),   cmocka_unit_test(test_bad_arguments),
-    cmocka_unit_test(test_batch_equals_single),      cmocka_unit_test(test_recommend_history),
-    cmocka_unit_test(test_similar_items_and_shares), cmocka_unit_test(test_mf_predict_clipped),
+    cmocka_unit_test(test_order_and_exclude_seen),
+    cmocka_unit_test(test_ties_lower_index_first),
+    cmocka_unit_test(test_exclude_and_candidates),
+    cmocka_unit_test(test_bad_arguments),
+    cmocka_unit_test(test_huge_k),
+    cmocka_unit_test(test_batch_equals_single),
+    cmocka_unit_test(test_recommend_history),
+    cmocka_unit_test(test_similar_items_and_shares),
+    cmocka_unit_test(test_mf_predict_clipped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

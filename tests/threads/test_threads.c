@@ -82,7 +82,7 @@ static int recommend_all(const shared *s, outcome *o)
   int rc = PRISM_OK;
   size_t n;
   for (int32_t u = 0; u < USERS && rc == PRISM_OK; u++)
-    rc = prism_ranker_recommend(s->ranker, u, K, NULL, o->items[u], o->scores[u], &n);
+    rc = prism_ranker_recommend(o->items[u], o->scores[u], &n, s->ranker, u, K, NULL);
   return rc;
 }
 

@@ -203,8 +203,8 @@ class prism_ranker_filter(ctypes.Structure):
 
 
 class prism_ranker_metrics(ctypes.Structure):
-    _fields_ = [("precision", c_double), ("recall", c_double), ("ndcg", c_double),
-                ("map", c_double), ("users", c_size_t)]
+    _fields_ = [("struct_size", c_size_t), ("precision", c_double), ("recall", c_double),
+                ("ndcg", c_double), ("map", c_double), ("users", c_size_t)]
 
 
 P_rp = POINTER(prism_ranker_params)
@@ -220,14 +220,14 @@ prism_interactions_free = _fn("prism_interactions_free", None, c_void_p)
 prism_interactions_count = _fn("prism_interactions_count", c_size_t, c_void_p)
 prism_interactions_num_users = _fn("prism_interactions_num_users", c_int32, c_void_p)
 prism_interactions_num_items = _fn("prism_interactions_num_items", c_int32, c_void_p)
-prism_interactions_get = _fn("prism_interactions_get", c_int, c_void_p, c_size_t, P_i32, P_i32,
-                             P_f32)
+prism_interactions_get = _fn("prism_interactions_get", c_int, P_i32, P_i32, P_f32, c_void_p,
+                             c_size_t)
 prism_interactions_user_id = _fn("prism_interactions_user_id", c_char_p, c_void_p, c_int32)
 prism_interactions_item_id = _fn("prism_interactions_item_id", c_char_p, c_void_p, c_int32)
-prism_interactions_find_user = _fn("prism_interactions_find_user", c_int, c_void_p, c_char_p,
-                                   P_i32)
-prism_interactions_find_item = _fn("prism_interactions_find_item", c_int, c_void_p, c_char_p,
-                                   P_i32)
+prism_interactions_find_user = _fn("prism_interactions_find_user", c_int, P_i32, c_void_p,
+                                   c_char_p)
+prism_interactions_find_item = _fn("prism_interactions_find_item", c_int, P_i32, c_void_p,
+                                   c_char_p)
 prism_ranker_params_init = _fn("prism_ranker_params_init", c_int, P_rp, c_size_t)
 prism_ranker_train = _fn("prism_ranker_train", c_int, POINTER(c_void_p), c_void_p, P_rp)
 prism_ranker_train_csr = _fn("prism_ranker_train_csr", c_int, POINTER(c_void_p), c_int32, c_int32,
@@ -241,32 +241,32 @@ prism_ranker_num_items = _fn("prism_ranker_num_items", c_int32, c_void_p)
 prism_ranker_num_factors = _fn("prism_ranker_num_factors", c_int, c_void_p)
 prism_ranker_user_id = _fn("prism_ranker_user_id", c_char_p, c_void_p, c_int32)
 prism_ranker_item_id = _fn("prism_ranker_item_id", c_char_p, c_void_p, c_int32)
-prism_ranker_find_user = _fn("prism_ranker_find_user", c_int, c_void_p, c_char_p, P_i32)
-prism_ranker_find_item = _fn("prism_ranker_find_item", c_int, c_void_p, c_char_p, P_i32)
+prism_ranker_find_user = _fn("prism_ranker_find_user", c_int, P_i32, c_void_p, c_char_p)
+prism_ranker_find_item = _fn("prism_ranker_find_item", c_int, P_i32, c_void_p, c_char_p)
 prism_ranker_user_factors = _fn("prism_ranker_user_factors", P_f32, c_void_p)
 prism_ranker_item_factors = _fn("prism_ranker_item_factors", P_f32, c_void_p)
 prism_ranker_filter_init = _fn("prism_ranker_filter_init", c_int, P_rf, c_size_t)
-prism_ranker_recommend = _fn("prism_ranker_recommend", c_int, c_void_p, c_int32, c_int, P_rf,
-                             P_i32, P_f32, P_size)
-prism_ranker_recommend_batch = _fn("prism_ranker_recommend_batch", c_int, c_void_p, P_i32,
-                                   c_size_t, c_int, P_rf, P_i32, P_f32, P_size)
-prism_ranker_recommend_history = _fn("prism_ranker_recommend_history", c_int, c_void_p, P_i32,
-                                     P_f32, c_size_t, c_int, P_rf, P_i32, P_f32, P_size)
-prism_ranker_fold_in = _fn("prism_ranker_fold_in", c_int, c_void_p, P_i32, P_f32, c_size_t, P_f32,
-                           P_f32)
-prism_ranker_similar_items = _fn("prism_ranker_similar_items", c_int, c_void_p, c_int32, c_int,
-                                 P_i32, P_f32, P_size)
-prism_ranker_explain = _fn("prism_ranker_explain", c_int, c_void_p, c_int32, c_int32, c_int,
-                           P_i32, P_f32, P_size)
-prism_ranker_predict = _fn("prism_ranker_predict", c_int, c_void_p, c_int32, c_int32, P_f32)
+prism_ranker_recommend = _fn("prism_ranker_recommend", c_int, P_i32, P_f32, P_size, c_void_p,
+                             c_int32, c_int, P_rf)
+prism_ranker_recommend_batch = _fn("prism_ranker_recommend_batch", c_int, P_i32, P_f32, P_size,
+                                   c_void_p, P_i32, c_size_t, c_int, P_rf)
+prism_ranker_recommend_history = _fn("prism_ranker_recommend_history", c_int, P_i32, P_f32, P_size,
+                                     c_void_p, P_i32, P_f32, c_size_t, c_int, P_rf)
+prism_ranker_fold_in = _fn("prism_ranker_fold_in", c_int, P_f32, P_f32, c_void_p, P_i32, P_f32,
+                           c_size_t)
+prism_ranker_similar_items = _fn("prism_ranker_similar_items", c_int, P_i32, P_f32, P_size,
+                                 c_void_p, c_int32, c_int)
+prism_ranker_explain = _fn("prism_ranker_explain", c_int, P_i32, P_f32, P_size, c_void_p, c_int32,
+                           c_int32, c_int)
+prism_ranker_predict = _fn("prism_ranker_predict", c_int, P_f32, c_void_p, c_int32, c_int32)
 prism_ranker_save = _fn("prism_ranker_save", c_int, c_void_p, c_char_p)
 prism_ranker_load = _fn("prism_ranker_load", c_int, POINTER(c_void_p), c_char_p)
-prism_ranker_metrics_list = _fn("prism_ranker_metrics_list", c_int, P_i32, c_size_t, P_i32,
-                                c_size_t, c_int, P_rm)
-prism_ranker_evaluate = _fn("prism_ranker_evaluate", c_int, c_void_p, c_void_p, c_int, P_rf, P_rm,
-                            P_size)
-prism_ranker_evaluate_ratings = _fn("prism_ranker_evaluate_ratings", c_int, c_void_p, c_void_p,
-                                    POINTER(c_double), POINTER(c_double), P_size)
+prism_ranker_metrics_list = _fn("prism_ranker_metrics_list", c_int, P_rm, P_i32, c_size_t, P_i32,
+                                c_size_t, c_int)
+prism_ranker_evaluate = _fn("prism_ranker_evaluate", c_int, P_rm, P_size, c_void_p, c_void_p, c_int,
+                            P_rf)
+prism_ranker_evaluate_ratings = _fn("prism_ranker_evaluate_ratings", c_int, POINTER(c_double),
+                                    POINTER(c_double), P_size, c_void_p, c_void_p)
 
 
 # explain.h

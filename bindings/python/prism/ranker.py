@@ -14,15 +14,30 @@ _ALGORITHM_NAMES = {v: k for k, v in _ALGORITHMS.items()}
 _PARAM_NAMES = ("factors", "iterations", "regularization", "alpha", "learning_rate", "cg_steps",
                 "seed", "rating_min", "rating_max")
 P_i32, P_f32 = ctypes.POINTER(ctypes.c_int32), ctypes.POINTER(ctypes.c_float)
+_INT_MIN, _INT_MAX = -2**31, 2**31 - 1
+
+
+def _c_int(value, name):
+    """value as a C int (int and int32_t alike here); OverflowError rather than a silent wrap."""
+    v = int(value)
+    if not _INT_MIN <= v <= _INT_MAX:
+        raise OverflowError(f"{name} = {v} does not fit a 32-bit C int")
+    return v
+
+
+def _count(value, limit, name):
+    """A k or n for C: no result is longer than limit, so a larger value asks for the same."""
+    v = int(value)
+    return min(v, limit) if v > 0 else _c_int(v, name)
 
 
 def _lookup(find, obj, key):
     """An index from an int, or from a string id through find (PRISM_ERR_NOT_FOUND if unknown)."""
     if isinstance(key, (str, bytes)):
         out = ctypes.c_int32()
-        check(find(obj, key.encode() if isinstance(key, str) else key, ctypes.byref(out)))
+        check(find(ctypes.byref(out), obj, key.encode() if isinstance(key, str) else key))
         return out.value
-    return int(key)
+    return _c_int(key, "index")
 
 
 class Interactions(Handle):
@@ -75,8 +90,8 @@ class Interactions(Handle):
         u, it, v = ctypes.c_int32(), ctypes.c_int32(), ctypes.c_float()
         if not 0 <= i < len(self):
             raise IndexError("interaction index out of range")
-        check(C.prism_interactions_get(self.ptr, i, ctypes.byref(u), ctypes.byref(it),
-                                       ctypes.byref(v)))
+        check(C.prism_interactions_get(ctypes.byref(u), ctypes.byref(it), ctypes.byref(v),
+                                       self.ptr, i))
         return u.value, it.value, v.value
 
     def to_arrays(self):
@@ -86,11 +101,11 @@ class Interactions(Handle):
                 np.array([r[2] for r in rows], np.float32))
 
     def user_id(self, user):
-        s = C.prism_interactions_user_id(self.ptr, int(user))
+        s = C.prism_interactions_user_id(self.ptr, _c_int(user, "user"))
         return None if s is None else s.decode()
 
     def item_id(self, item):
-        s = C.prism_interactions_item_id(self.ptr, int(item))
+        s = C.prism_interactions_item_id(self.ptr, _c_int(item, "item"))
         return None if s is None else s.decode()
 
     def find_user(self, user_id):
@@ -101,6 +116,13 @@ class Interactions(Handle):
         return _lookup(C.prism_interactions_find_item, self.ptr, str(item_id))
 
 
+def _metrics():
+    """An output struct sized for this layout (the library fills what struct_size covers)."""
+    m = C.prism_ranker_metrics()
+    m.struct_size = ctypes.sizeof(m)
+    return m
+
+
 def _metrics_dict(m):
     return {"precision": m.precision, "recall": m.recall, "ndcg": m.ndcg, "map": m.map,
             "users": m.users}
@@ -109,15 +131,15 @@ def _metrics_dict(m):
 def metrics(recommended, relevant, k):
     """precision/recall/ndcg/map@k of one ranked list of item indices against a relevant set."""
     rec, rel = i32(recommended).reshape(-1), i32(relevant).reshape(-1)
-    m = C.prism_ranker_metrics()
-    check(C.prism_ranker_metrics_list(ptr(rec, ctypes.c_int32), rec.size,
-                                      ptr(rel, ctypes.c_int32), rel.size, int(k), ctypes.byref(m)))
+    m = _metrics()
+    check(C.prism_ranker_metrics_list(ctypes.byref(m), ptr(rec, ctypes.c_int32), rec.size,
+                                      ptr(rel, ctypes.c_int32), rel.size, _c_int(k, "k")))
     return _metrics_dict(m)
 
 
 def _buffers(k):
     """Item, score and count outputs for k results; a bad k is left for the library to report."""
-    k = max(int(k), 0)
+    k = max(k, 0)
     return np.empty(k, np.int32), np.empty(k, np.float32), ctypes.c_size_t()
 
 
@@ -265,11 +287,11 @@ class Ranker(Handle):
         return self.num_items > 0 and C.prism_ranker_item_id(self.ptr, 0) is not None
 
     def user_id(self, user):
-        s = C.prism_ranker_user_id(self.ptr, int(user))
+        s = C.prism_ranker_user_id(self.ptr, _c_int(user, "user"))
         return None if s is None else s.decode()
 
     def item_id(self, item):
-        s = C.prism_ranker_item_id(self.ptr, int(item))
+        s = C.prism_ranker_item_id(self.ptr, _c_int(item, "item"))
         return None if s is None else s.decode()
 
     def find_user(self, user_id):
@@ -322,10 +344,11 @@ class Ranker(Handle):
         exclude / candidates are item ids or indices; items are str ids when the
         model has them and as_ids, int32 indices otherwise."""
         f, _keep = self._filter(exclude_seen, exclude, candidates)
+        k = _count(k, self.num_items, "k")
         items, scores, n = _buffers(k)
-        check(C.prism_ranker_recommend(self.ptr, self.find_user(user), int(k), ctypes.byref(f),
-                                       ptr(items, ctypes.c_int32), ptr(scores, ctypes.c_float),
-                                       ctypes.byref(n)))
+        check(C.prism_ranker_recommend(ptr(items, ctypes.c_int32), ptr(scores, ctypes.c_float),
+                                       ctypes.byref(n), self.ptr, self.find_user(user), k,
+                                       ctypes.byref(f)))
         return self._out_items(items[:n.value], as_ids), scores[:n.value]
 
     def recommend_batch(self, users, k=10, exclude_seen=True, exclude=None, candidates=None,
@@ -334,17 +357,20 @@ class Ranker(Handle):
         than k eligible items is padded with -1 (None for str ids) and NaN scores."""
         u = i32([self.find_user(x) for x in users])
         f, _keep = self._filter(exclude_seen, exclude, candidates)
+        c_k = _count(k, self.num_items, "k")  # the C rows: no list is longer than num_items
         width = max(int(k), 0)
         items = np.full((u.size, width), -1, np.int32)
         scores = np.full((u.size, width), np.nan, np.float32)
+        rows_i = np.empty((u.size, max(c_k, 0)), np.int32)
+        rows_s = np.empty((u.size, max(c_k, 0)), np.float32)
         counts = np.zeros(u.size, np.uintp)
         if u.size:
             check(C.prism_ranker_recommend_batch(
-                self.ptr, ptr(u, ctypes.c_int32), u.size, int(k), ctypes.byref(f),
-                ptr(items, ctypes.c_int32), ptr(scores, ctypes.c_float),
-                counts.ctypes.data_as(ctypes.POINTER(ctypes.c_size_t))))
+                ptr(rows_i, ctypes.c_int32), ptr(rows_s, ctypes.c_float),
+                counts.ctypes.data_as(ctypes.POINTER(ctypes.c_size_t)), self.ptr,
+                ptr(u, ctypes.c_int32), u.size, c_k, ctypes.byref(f)))
         for row, n in enumerate(counts):
-            items[row, n:], scores[row, n:] = -1, np.nan
+            items[row, :n], scores[row, :n] = rows_i[row, :n], rows_s[row, :n]
         return self._out_items(items, as_ids), scores
 
     def _history(self, history, values):
@@ -359,44 +385,46 @@ class Ranker(Handle):
         """Recommend for a user given only by a history (fold in, then rank)."""
         h, v = self._history(history, values)
         f, _keep = self._filter(exclude_seen, exclude, candidates)
+        k = _count(k, self.num_items, "k")
         items, scores, n = _buffers(k)
         check(C.prism_ranker_recommend_history(
-            self.ptr, ptr(h, ctypes.c_int32), ptr(v, ctypes.c_float), h.size, int(k),
-            ctypes.byref(f), ptr(items, ctypes.c_int32), ptr(scores, ctypes.c_float),
-            ctypes.byref(n)))
+            ptr(items, ctypes.c_int32), ptr(scores, ctypes.c_float), ctypes.byref(n), self.ptr,
+            ptr(h, ctypes.c_int32), ptr(v, ctypes.c_float), h.size, k, ctypes.byref(f)))
         return self._out_items(items[:n.value], as_ids), scores[:n.value]
 
     def fold_in(self, history, values=None):
         """(factors [num_factors], bias) of a user with this history; bias is None except MF."""
         h, v = self._history(history, values)
         out, bias = np.empty(self.num_factors, np.float32), ctypes.c_float()
-        check(C.prism_ranker_fold_in(self.ptr, ptr(h, ctypes.c_int32), ptr(v, ctypes.c_float),
-                                     h.size, ptr(out, ctypes.c_float), ctypes.byref(bias)))
+        check(C.prism_ranker_fold_in(ptr(out, ctypes.c_float), ctypes.byref(bias), self.ptr,
+                                     ptr(h, ctypes.c_int32), ptr(v, ctypes.c_float), h.size))
         return out, (bias.value if self.algorithm == "mf" else None)
 
     def _ranked(self, call, k, as_ids):
+        """call(items, scores, count, k) with buffers for min(k, num_items) results."""
+        k = _count(k, self.num_items, "k")
         items, scores, n = _buffers(k)
-        check(call(ptr(items, ctypes.c_int32), ptr(scores, ctypes.c_float), ctypes.byref(n)))
+        check(call(ptr(items, ctypes.c_int32), ptr(scores, ctypes.c_float), ctypes.byref(n), k))
         return self._out_items(items[:n.value], as_ids), scores[:n.value]
 
     def similar_items(self, item, k=10, as_ids=True):
         """The k items most cosine-similar to item (itself excluded): (items, scores)."""
         i = self.find_item(item)
-        return self._ranked(lambda it, sc, n: C.prism_ranker_similar_items(self.ptr, i, int(k),
-                                                                           it, sc, n), k, as_ids)
+        return self._ranked(lambda it, sc, cnt, kk: C.prism_ranker_similar_items(
+            it, sc, cnt, self.ptr, i, kk), k, as_ids)
 
     def explain(self, user, item, n=3, as_ids=True):
         """The n history items of user that contribute most to item's score:
         (items, contributions), largest first."""
         u, i = self.find_user(user), self.find_item(item)
-        return self._ranked(lambda it, sc, cnt: C.prism_ranker_explain(self.ptr, u, i, int(n),
-                                                                       it, sc, cnt), n, as_ids)
+        return self._ranked(lambda it, sc, cnt, nn: C.prism_ranker_explain(
+            it, sc, cnt, self.ptr, u, i, nn), n, as_ids)
 
     def predict(self, user, item):
         """The score of (user, item); for MF the rating clipped to the rating range."""
         out = ctypes.c_float()
-        check(C.prism_ranker_predict(self.ptr, self.find_user(user), self.find_item(item),
-                                     ctypes.byref(out)))
+        check(C.prism_ranker_predict(ctypes.byref(out), self.ptr, self.find_user(user),
+                                     self.find_item(item)))
         return out.value
 
     # ---- evaluation
@@ -405,15 +433,15 @@ class Ranker(Handle):
         path): dict precision, recall, ndcg, map, users, skipped_users."""
         test = test if isinstance(test, Interactions) else Interactions(test)
         f, _keep = self._filter(exclude_seen, exclude, candidates)
-        m, skipped = C.prism_ranker_metrics(), ctypes.c_size_t()
-        check(C.prism_ranker_evaluate(self.ptr, test.ptr, int(k), ctypes.byref(f),
-                                      ctypes.byref(m), ctypes.byref(skipped)))
+        m, skipped = _metrics(), ctypes.c_size_t()
+        check(C.prism_ranker_evaluate(ctypes.byref(m), ctypes.byref(skipped), self.ptr, test.ptr,
+                                      _c_int(k, "k"), ctypes.byref(f)))
         return dict(_metrics_dict(m), skipped_users=skipped.value)
 
     def evaluate_ratings(self, test):
         """RMSE and MAE of predict() over the known test pairs: dict rmse, mae, pairs."""
         test = test if isinstance(test, Interactions) else Interactions(test)
         rmse, mae, pairs = ctypes.c_double(), ctypes.c_double(), ctypes.c_size_t()
-        check(C.prism_ranker_evaluate_ratings(self.ptr, test.ptr, ctypes.byref(rmse),
-                                              ctypes.byref(mae), ctypes.byref(pairs)))
+        check(C.prism_ranker_evaluate_ratings(ctypes.byref(rmse), ctypes.byref(mae),
+                                              ctypes.byref(pairs), self.ptr, test.ptr))
         return {"rmse": rmse.value, "mae": mae.value, "pairs": pairs.value}

@@ -228,13 +228,43 @@ class RankerTest(unittest.TestCase):
         self.assertAlmostEqual(m["ndcg"], (1 / np.log2(3)) / idcg)
         self.assertAlmostEqual(m["map"], 0.25)
 
+    def test_huge_k(self):
+        """k beyond the item count (even beyond a C int) asks for every eligible item."""
+        r, big = self.ranker, 2**40
+        for call in (lambda k: r.recommend(3, k=k, as_ids=False),
+                     lambda k: r.recommend_history([1, 2, 3], k=k, as_ids=False),
+                     lambda k: r.similar_items(4, k=k, as_ids=False),
+                     lambda k: r.explain(3, 7, n=k, as_ids=False)):
+            items, scores = call(big)
+            want_items, want_scores = call(r.num_items)
+            self.assertEqual(items.tolist(), want_items.tolist())
+            self.assertEqual(scores.tolist(), want_scores.tolist())
+        items, _ = r.recommend_batch([0, 1], k=r.num_items + 3, as_ids=False)
+        self.assertEqual(items.shape, (2, r.num_items + 3))
+        self.assertEqual(items[0, :-3].tolist()[:5], r.recommend(0, k=5, as_ids=False)[0].tolist())
+        self.assertTrue((items[:, -3:] == -1).all())
+
+    def test_no_silent_narrowing(self):
+        """An integer C cannot hold raises OverflowError instead of wrapping around."""
+        for call in (lambda: self.ranker.evaluate(TSV, k=2**32 + 5),
+                     lambda: self.ranker.recommend(0, k=-2**32 + 5),
+                     lambda: self.ranker.predict(2**32, 0),
+                     lambda: self.ranker.user_id(2**32),
+                     lambda: self.data.item_id(-2**40),
+                     lambda: prism.metrics([1], [1], k=2**31)):
+            with self.assertRaises(OverflowError):
+                call()
+
     def test_errors(self):
         with self.assertRaises(prism.PrismError) as ctx:
             self.ranker.recommend("no-such-user")
         self.assertEqual(ctx.exception.name, "PRISM_ERR_NOT_FOUND")
+        self.assertTrue(ctx.exception.message.startswith("prism_ranker_find_user: "),
+                        ctx.exception.message)
         with self.assertRaises(prism.PrismError) as ctx:
             self.ranker.recommend(0, k=0)
         self.assertEqual(ctx.exception.name, "PRISM_ERR_INVALID_ARGUMENT")
+        self.assertEqual(ctx.exception.message, "prism_ranker_recommend: k must be at least 1")
         for call in (lambda: self.ranker.recommend(0, k=-3),
                      lambda: self.ranker.recommend_batch([0, 1], k=-1),
                      lambda: self.ranker.similar_items(0, k=-1)):

@@ -106,12 +106,12 @@ static void synthetic(int32_t users, int per_user, int32_t items, int factors, i
   for (int32_t u = 0; u < users; u++)
     all[u] = u;
   double t0 = now(), c0 = cpu_now();
-  prism_ranker_recommend_batch(r, all, (size_t)users, 10, NULL, out, scores, counts);
+  prism_ranker_recommend_batch(out, scores, counts, r, all, (size_t)users, 10, NULL);
   double batch = now() - t0, batch_cpu = cpu_now() - c0;
   int32_t single_users = users < 500 ? users : 500;
   t0 = now();
   for (int32_t u = 0; u < single_users; u++)
-    prism_ranker_recommend(r, u, 10, NULL, out, scores, counts);
+    prism_ranker_recommend(out, scores, counts, r, u, 10, NULL);
   double single = now() - t0;
 
   printf("  \"synthetic\": {\"users\": %d, \"items\": %d, \"interactions\": %zu, \"factors\": %d, "
@@ -162,7 +162,7 @@ static void split(const prism_interactions *all, prism_interactions **train,
   for (size_t e = 0; e < prism_interactions_count(all); e++) {
     int32_t u, i;
     float v;
-    prism_interactions_get(all, e, &u, &i, &v);
+    prism_interactions_get(&u, &i, &v, all, e);
     prism_interactions_add(prism__rng_uniform(&g) < 0.8 ? *train : *test,
                            prism_interactions_user_id(all, u), prism_interactions_item_id(all, i),
                            v);
@@ -188,8 +188,8 @@ static prism_ranker_metrics popularity(const prism_ranker *r, const prism_intera
   pop->has_ids = 1;
   pop->user_ids = r->user_ids;
   pop->item_ids = r->item_ids;
-  prism_ranker_metrics m;
-  prism_ranker_evaluate(pop, test, k, NULL, &m, NULL);
+  prism_ranker_metrics m = { .struct_size = sizeof m };
+  prism_ranker_evaluate(&m, NULL, pop, test, k, NULL);
   memset(&pop->seen, 0, sizeof pop->seen);
   memset(&pop->user_ids, 0, sizeof pop->user_ids);
   memset(&pop->item_ids, 0, sizeof pop->item_ids);
@@ -226,7 +226,7 @@ static void movielens(const char *path)
   }
   printf("  \"movielens\": {\"split\": \"%s\", \"train\": %zu, \"test\": %zu,\n", split_name,
          prism_interactions_count(train), prism_interactions_count(test));
-  prism_ranker_metrics m;
+  prism_ranker_metrics m = { .struct_size = sizeof m };
   prism_ranker *als = NULL;
   const int algos[3] = { PRISM_RANKER_ALS, PRISM_RANKER_BPR, PRISM_RANKER_MF };
   const char *names[3] = { "als", "bpr", "mf" };
@@ -241,11 +241,11 @@ static void movielens(const char *path)
       exit(1);
     }
     double secs = now() - t0;
-    prism_ranker_evaluate(r, test, 10, NULL, &m, NULL);
+    prism_ranker_evaluate(&m, NULL, r, test, 10, NULL);
     print_metrics(names[k], &m, secs);
     if (algos[k] == PRISM_RANKER_MF) {
       double rmse, mae;
-      prism_ranker_evaluate_ratings(r, test, &rmse, &mae, NULL);
+      prism_ranker_evaluate_ratings(&rmse, &mae, NULL, r, test);
       printf(",\n    \"mf_rmse\": %.4f, \"mf_mae\": %.4f", rmse, mae);
     }
     printf(",\n");
