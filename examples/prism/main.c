@@ -16,6 +16,8 @@ static const struct {
   { "generate", cli_cmd_generate, "generate token ids with a BART model (JSONL)" },
   { "rank", cli_cmd_rank, "train, apply and evaluate a ranker (train|recommend|eval)" },
   { "tokenize", cli_cmd_tokenize, "text to ids: {\"text\": S} -> {\"ids\": [int]}" },
+  { "tokenizer-train", cli_cmd_tokenizer_train,
+    "learn a byte-level BPE vocabulary (vocab.json + merges.txt) from text files" },
   { "version", cli_cmd_version, "print the library version and build facts" },
 };
 
@@ -23,7 +25,7 @@ static void usage(FILE *out)
 {
   fprintf(out, "usage: prism COMMAND [OPTIONS]\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].help);
   fprintf(out, "\nJSON Lines in on stdin, one JSON line out per input line; see docs/cli.md.\n");
 }
 

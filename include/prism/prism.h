@@ -13,5 +13,6 @@
 #include "generate.h"
 #include "ranker.h"
 #include "tokenizer.h"
+#include "tokenizer_trainer.h"
 
 #endif /* PRISM_H */

@@ -1,10 +1,12 @@
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -123,22 +125,66 @@ int prism__file_exists(const char *path)
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int prism__file_write_atomic(const char *path, const void *data, size_t size)
+/* A target that exists must be a regular file: renaming over a symlink, FIFO or device would
+ * replace the link itself or surprise whoever reads from it. */
+static int check_target(const char *path)
 {
-  const unsigned char *p = data;
-  char *tmp = prism__malloc(strlen(path) + 16);
-  int fd, rc = PRISM_OK;
-  size_t done = 0;
+  struct stat st;
+  if (lstat(path, &st) != 0)
+    return errno == ENOENT ? PRISM_OK
+                           : prism__error(PRISM_ERR_IO, "%s: cannot inspect: %s", path,
+                                          strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return prism__error(PRISM_ERR_IO,
+                        "%s: exists and is not a regular file (a symlink, directory, FIFO or "
+                        "device); refusing to replace it",
+                        path);
+  return PRISM_OK;
+}
+
+/*
+ * Create "path.tmp.XXXXXXXX" with O_EXCL and mode 0666, so the kernel applies
+ * the umask as for any new file (mkstemp would force 0600).
+ */
+static int create_temp(const char *path, char **tmp_out, int *fd_out)
+{
+  static atomic_uint counter;
+  size_t len = strlen(path) + 32;
+  char *tmp = prism__malloc(len);
+  struct timespec ts;
 
   if (!tmp)
     return prism__error_prefix("%s: ", path);
-  sprintf(tmp, "%s.tmp.XXXXXX", path);
-  fd = mkstemp(tmp);
-  if (fd < 0) {
-    rc = prism__error(PRISM_ERR_IO, "%s: cannot create temporary file: %s", path, strerror(errno));
-    prism__free(tmp);
-    return rc;
+  for (int attempt = 0; attempt < 100; attempt++) {
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    unsigned x = (unsigned)getpid() * 2654435761u ^ (unsigned)ts.tv_nsec ^
+                 atomic_fetch_add(&counter, 1) * 40503u;
+    snprintf(tmp, len, "%s.tmp.%08x", path, x);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+      *tmp_out = tmp;
+      *fd_out = fd;
+      return PRISM_OK;
+    }
+    if (errno != EEXIST)
+      break;
   }
+  int rc = prism__error(PRISM_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
+                        strerror(errno));
+  prism__free(tmp);
+  return rc;
+}
+
+int prism__file_write_temp(const char *path, const void *data, size_t size, char **tmp_out)
+{
+  const unsigned char *p = data;
+  char *tmp = NULL;
+  int fd = -1, rc;
+  size_t done = 0;
+
+  *tmp_out = NULL;
+  if ((rc = check_target(path)) != PRISM_OK || (rc = create_temp(path, &tmp, &fd)) != PRISM_OK)
+    return rc;
   while (done < size) {
     ssize_t n = write(fd, p + done, size - done);
     if (n < 0 && errno == EINTR)
@@ -153,10 +199,39 @@ int prism__file_write_atomic(const char *path, const void *data, size_t size)
     rc = prism__error(PRISM_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
   if (close(fd) != 0 && rc == PRISM_OK)
     rc = prism__error(PRISM_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-  if (rc == PRISM_OK && rename(tmp, path) != 0)
+  if (rc != PRISM_OK) {
+    unlink(tmp);
+    prism__free(tmp);
+    return rc;
+  }
+  *tmp_out = tmp;
+  return PRISM_OK;
+}
+
+int prism__file_commit(char *tmp, const char *path)
+{
+  int rc = PRISM_OK;
+  if (!tmp)
+    return PRISM_OK;
+  if ((rc = check_target(path)) == PRISM_OK && rename(tmp, path) != 0)
     rc = prism__error(PRISM_ERR_IO, "%s: rename failed: %s", path, strerror(errno));
   if (rc != PRISM_OK)
     unlink(tmp);
   prism__free(tmp);
   return rc;
+}
+
+void prism__file_discard(char *tmp)
+{
+  if (!tmp)
+    return;
+  unlink(tmp);
+  prism__free(tmp);
+}
+
+int prism__file_write_atomic(const char *path, const void *data, size_t size)
+{
+  char *tmp;
+  int rc = prism__file_write_temp(path, data, size, &tmp);
+  return rc == PRISM_OK ? prism__file_commit(tmp, path) : rc;
 }

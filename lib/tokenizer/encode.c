@@ -203,8 +203,7 @@ static size_t contraction(const unsigned char *s, size_t len)
   return 0;
 }
 
-/* End of the pre-token that starts at i: the regex's alternatives in order. */
-static size_t pretoken_end(const unsigned char *s, size_t len, size_t i)
+size_t prism__tokenizer_pretoken_end(const unsigned char *s, size_t len, size_t i)
 {
   size_t j, k, last, end;
   int cls;
@@ -415,7 +414,7 @@ static int encode_chunk(const enc *e, const unsigned char *s, size_t len)
   size_t i = 0, end;
   int rc;
   while (i < len) {
-    end = pretoken_end(s, len, i);
+    end = prism__tokenizer_pretoken_end(s, len, i);
     if ((rc = encode_word(e, s + i, end - i)) != PRISM_OK)
       return rc;
     i = end;

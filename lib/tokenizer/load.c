@@ -201,19 +201,22 @@ static int fill_vocab(prism_tokenizer *tok, const load_src *src, const json_t *v
 static int add_merge(prism_tokenizer *tok, const char *what, size_t line, const char *left,
                      size_t left_len, const char *right, size_t right_len, int32_t rank)
 {
-  char buf[512];
+  char small[512], *buf = small;
   int32_t a = prism__tokenizer_lookup(tok, left, left_len);
   int32_t b = prism__tokenizer_lookup(tok, right, right_len);
-  int32_t merged = -1;
+  int32_t merged;
 
   if (a < 0 || b < 0)
     return prism__error(PRISM_ERR_FORMAT, "%s: line %zu: symbol \"%.*s\" is not in the vocabulary",
                         what, line, (int)(a < 0 ? left_len : right_len), a < 0 ? left : right);
-  if (left_len + right_len <= sizeof buf) {
-    memcpy(buf, left, left_len);
-    memcpy(buf + left_len, right, right_len);
-    merged = prism__tokenizer_lookup(tok, buf, left_len + right_len);
-  }
+  /* Merged tokens can be long (a trained vocabulary of a repetitive corpus): no fixed cap. */
+  if (left_len + right_len > sizeof small && !(buf = prism__malloc(left_len + right_len)))
+    return PRISM_ERR_NO_MEMORY;
+  memcpy(buf, left, left_len);
+  memcpy(buf + left_len, right, right_len);
+  merged = prism__tokenizer_lookup(tok, buf, left_len + right_len);
+  if (buf != small)
+    prism__free(buf);
   if (merged < 0)
     return prism__error(PRISM_ERR_FORMAT,
                         "%s: line %zu: the merge of \"%.*s\" and \"%.*s\" is not in the vocabulary",

@@ -7,6 +7,7 @@
 
 #include "common/utf8.h"
 #include "prism/tokenizer.h"
+#include "prism/tokenizer_trainer.h"
 
 /* A string recognised whole inside the text before pre-tokenization. */
 typedef struct tok_added {
@@ -89,9 +90,70 @@ uint32_t prism__tokenizer_byte_char(unsigned b);
 /* The inverse: the byte a code point stands for, or -1. */
 int prism__tokenizer_char_byte(uint32_t cp);
 
+/*
+ * The GPT-2 pre-tokenizer: the end of the pre-token that starts at s[i] (i < len,
+ * s valid UTF-8), the regex's alternatives tried in order. Encoding and
+ * training both split words with it.
+ */
+size_t prism__tokenizer_pretoken_end(const unsigned char *s, size_t len, size_t i);
+
 /* Python str.isspace(): Unicode White_Space plus U+001C..U+001F. */
 int prism__tokenizer_py_isspace(uint32_t cp);
 /* Unicode White_Space (the regex class \s). */
 int prism__tokenizer_white_space(uint32_t cp);
+
+/* ---- training (trainer.c counts words, learn.c learns merges) ---- */
+
+/* One distinct pre-token: its raw bytes and how often it was seen. */
+typedef struct tok_word {
+  uint64_t off;   /* into the table's byte arena */
+  uint64_t count;
+  uint32_t len;
+  uint32_t hash;
+} tok_word;
+
+/* Distinct pre-tokens with counts: an arena of bytes and open addressing over it. */
+typedef struct tok_wordtab {
+  tok_word *words;
+  size_t n, cap;
+  uint32_t *slots; /* word index + 1; 0 marks an empty slot */
+  size_t mask;
+  unsigned char *bytes;
+  size_t bytes_len, bytes_cap;
+  uint64_t total; /* pre-tokens counted, repeats included */
+} tok_wordtab;
+
+struct prism_tokenizer_trainer {
+  prism_tokenizer_trainer_params params; /* special_tokens points to `specials` */
+  char **specials;                       /* owned copies */
+  tok_wordtab words;
+  int broken; /* an allocation failed half-way through counting */
+};
+
+/* What learning produced: the two files' contents and the stats. */
+typedef struct tok_learned {
+  char *vocab_json;
+  size_t vocab_len;
+  char *merges_txt;
+  size_t merges_len;
+  prism_tokenizer_trainer_stats stats;
+} tok_learned;
+
+/*
+ * Count the lines of a block (complete lines; the last may lack its newline):
+ * plain text when n_fields is 0, else JSON Lines with those string fields.
+ * `what` names the input in errors; `line_no` and `offset` are the block's
+ * first line number and byte offset in it.
+ */
+int prism__tokenizer_trainer_feed_lines(prism_tokenizer_trainer *t, const char *what,
+                                        const unsigned char *buf, size_t len, uint64_t line_no,
+                                        uint64_t offset, const char *const *fields,
+                                        size_t n_fields);
+
+/* Learn merges from the counted words into memory; `fn` names the public caller. */
+int prism__tokenizer_learn(tok_learned *out, const prism_tokenizer_trainer *t,
+                           prism_tokenizer_trainer_progress_fn progress, void *payload,
+                           const char *fn);
+void prism__tokenizer_learned_free(tok_learned *l);
 
 #endif

@@ -1,5 +1,6 @@
 /* Core contract: status codes, last error, version, logging, allocation, files, pool. */
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../testutil.h"
@@ -161,6 +162,54 @@ static void test_file_errors_name_the_file(void **state)
   unlink(path);
 }
 
+/* Atomic writes honour the umask and never replace what is not a regular file. */
+static void test_write_atomic_mode_and_targets(void **state)
+{
+  char dir[] = "/tmp/prism_atomic_XXXXXX", path[64], link[64], fifo[64];
+  struct stat st;
+  mode_t old;
+  char *tmp;
+  (void)state;
+
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/out.bin", dir);
+  snprintf(link, sizeof link, "%s/link.bin", dir);
+  snprintf(fifo, sizeof fifo, "%s/fifo.bin", dir);
+  old = umask(027);
+  assert_ok(prism__file_write_atomic(path, "x", 1));
+  umask(old);
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0640);
+
+  assert_int_equal(symlink("/dev/null", link), 0);
+  assert_status(prism__file_write_atomic(link, "x", 1), PRISM_ERR_IO);
+  assert_error_mentions("not a regular file");
+  assert_int_equal(lstat(link, &st), 0);
+  assert_true(S_ISLNK(st.st_mode));
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  assert_status(prism__file_write_atomic(fifo, "x", 1), PRISM_ERR_IO);
+  assert_status(prism__file_write_atomic(dir, "x", 1), PRISM_ERR_IO);
+
+  /* Two steps: nothing appears at the target before the commit; discard leaves nothing. */
+  assert_ok(prism__file_write_temp(path, "two", 3, &tmp));
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_size, 1);
+  assert_ok(prism__file_commit(tmp, path));
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_size, 3);
+  assert_ok(prism__file_write_temp(path, "gone", 4, &tmp));
+  assert_int_equal(access(tmp, F_OK), 0);
+  char kept[128];
+  snprintf(kept, sizeof kept, "%s", tmp);
+  prism__file_discard(tmp);
+  assert_int_not_equal(access(kept, F_OK), 0);
+
+  unlink(path);
+  unlink(link);
+  unlink(fifo);
+  assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_json_helpers(void **state)
 {
   json_t *root;
@@ -239,6 +288,7 @@ int main(void)
     cmocka_unit_test(test_logging),
     cmocka_unit_test(test_alloc_failure_injection),
     cmocka_unit_test(test_file_errors_name_the_file),
+    cmocka_unit_test(test_write_atomic_mode_and_targets),
     cmocka_unit_test(test_json_helpers),
     cmocka_unit_test(test_parallel_for_covers_once),
   };
