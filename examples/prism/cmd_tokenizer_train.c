@@ -87,9 +87,13 @@ static const char **opt_all(cli_args *args, const char *name, size_t *n)
   return out;
 }
 
+/* One line per stage start and per tenth of it. */
 static int on_progress(int stage, uint64_t done, uint64_t total, void *payload)
 {
-  (void)payload;
+  int *last_tenth = payload, tenth = total ? (int)(done * 10 / total) : 10;
+  if (done != 0 && tenth == last_tenth[stage])
+    return 1;
+  last_tenth[stage] = tenth;
   fprintf(stderr, "%s %llu/%llu\n", stage == PRISM_TOKENIZER_TRAINER_WORDS ? "words" : "merges",
           (unsigned long long)done, (unsigned long long)total);
   return 1;
@@ -124,7 +128,7 @@ int cli_cmd_tokenizer_train(cli_args *args)
   const char *out, *specials, *fields_opt;
   const char **text_files, **jsonl_files;
   char **special_list, **field_list;
-  int rc, threads;
+  int rc, threads, last_tenth[2] = { -1, -1 };
 
   if (cli_flag(args, "--help") || cli_flag(args, "-h")) {
     fputs(usage, stdout);
@@ -161,7 +165,7 @@ int cli_cmd_tokenizer_train(cli_args *args)
   feed_all(t, text_files, n_text, NULL, 0);
   feed_all(t, jsonl_files, n_jsonl, (const char *const *)field_list, n_fields);
   make_dir(out);
-  rc = prism_tokenizer_trainer_train(&stats, t, out, on_progress, NULL);
+  rc = prism_tokenizer_trainer_train(&stats, t, out, on_progress, last_tenth);
   prism_tokenizer_trainer_free(t);
   if (rc != PRISM_OK)
     cli_fatal_status(rc, "training failed");

@@ -9,9 +9,9 @@
  * merges.txt, which prism_tokenizer_load() reads. See docs/tokenizer.md for the
  * exact rules, ties included.
  *
- * Thread safety: a trainer belongs to one thread at a time. Counting and
- * learning use the worker pool of prism_set_num_threads(); the files written
- * do not depend on the thread count.
+ * Thread safety: a trainer belongs to one thread at a time. Counting uses the
+ * worker pool of prism_set_num_threads(); the files written do not depend on
+ * the thread count.
  *
  * Ownership: prism_tokenizer_trainer_create() returns a new trainer through its
  * first argument; release it with prism_tokenizer_trainer_free(). Texts,

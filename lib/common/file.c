@@ -131,9 +131,9 @@ static int check_target(const char *path)
 {
   struct stat st;
   if (lstat(path, &st) != 0)
-    return errno == ENOENT ? PRISM_OK
-                           : prism__error(PRISM_ERR_IO, "%s: cannot inspect: %s", path,
-                                          strerror(errno));
+    return errno == ENOENT
+               ? PRISM_OK
+               : prism__error(PRISM_ERR_IO, "%s: cannot inspect: %s", path, strerror(errno));
   if (!S_ISREG(st.st_mode))
     return prism__error(PRISM_ERR_IO,
                         "%s: exists and is not a regular file (a symlink, directory, FIFO or "

@@ -470,7 +470,8 @@ static int merged_token(learner *L, int32_t a, int32_t b, int32_t *id)
     return PRISM_ERR_NO_MEMORY;
   memcpy(buf, L->v.arena + L->v.off[a], la);
   memcpy(buf + la, L->v.arena + L->v.off[b], lb);
-  if ((*id = vocab_find(&L->v, buf, la + lb)) < 0 && (rc = vocab_add(&L->v, buf, la + lb)) == PRISM_OK)
+  if ((*id = vocab_find(&L->v, buf, la + lb)) < 0 &&
+      (rc = vocab_add(&L->v, buf, la + lb)) == PRISM_OK)
     *id = L->v.n - 1;
   prism__free(buf);
   return rc;
@@ -482,9 +483,8 @@ static int apply_merge(learner *L, entry *top)
   int rc = merged_token(L, top->a, top->b, &c);
   if (rc != PRISM_OK)
     return rc;
-  if (L->n_merges >= INT32_MAX ||
-      grow((void **)&L->merges, &L->cap_merges, 3 * (L->n_merges + 1), sizeof *L->merges) !=
-          PRISM_OK)
+  if (L->n_merges >= INT32_MAX || grow((void **)&L->merges, &L->cap_merges, 3 * (L->n_merges + 1),
+                                       sizeof *L->merges) != PRISM_OK)
     return PRISM_ERR_NO_MEMORY;
   L->merges[3 * L->n_merges] = top->a;
   L->merges[3 * L->n_merges + 1] = top->b;

@@ -106,7 +106,7 @@ int prism__tokenizer_white_space(uint32_t cp);
 
 /* One distinct pre-token: its raw bytes and how often it was seen. */
 typedef struct tok_word {
-  uint64_t off;   /* into the table's byte arena */
+  uint64_t off; /* into the table's byte arena */
   uint64_t count;
   uint32_t len;
   uint32_t hash;

@@ -23,20 +23,14 @@
 #include "common/pool.h"
 #include "tokenizer_internal.h"
 
-#define BLOCK_SIZE ((size_t)4 << 20)   /* bytes of a file read and counted at a time */
+#define BLOCK_SIZE ((size_t)4 << 20)     /* bytes of a file read and counted at a time */
 #define PARALLEL_BYTES ((size_t)1 << 16) /* below this a batch is counted on the caller */
 #define MAX_WORD_BYTES ((size_t)INT32_MAX)
 
 static const char *const bart_specials[] = { "<s>", "<pad>", "</s>", "<unk>", "<mask>" };
 
 static const prism_tokenizer_trainer_params default_params = {
-  sizeof(prism_tokenizer_trainer_params),
-  30000,
-  2,
-  NULL,
-  0,
-  PRISM_UNSET,
-  0,
+  sizeof(prism_tokenizer_trainer_params), 30000, 2, NULL, 0, PRISM_UNSET, 0,
 };
 
 #define PARAMS_V1 PRISM__LAYOUT_SIZE(prism_tokenizer_trainer_params, corpus_alphabet)
@@ -202,8 +196,9 @@ static int count_texts(prism_tokenizer_trainer *t, const unsigned char *const *t
     return PRISM_OK;
   t->broken = 1;
   if (rc == PRISM_ERR_LIMIT)
-    return prism__error(rc, "tokenizer trainer: a word longer than %zu bytes, or more than "
-                            "4294967294 distinct words",
+    return prism__error(rc,
+                        "tokenizer trainer: a word longer than %zu bytes, or more than "
+                        "4294967294 distinct words",
                         MAX_WORD_BYTES);
   return prism__error(PRISM_ERR_NO_MEMORY, "tokenizer trainer: out of memory while counting "
                                            "words (the trainer cannot be used further)");
@@ -314,8 +309,7 @@ static int jsonl_line(block_texts *b, const char *what, uint64_t line_no, const 
     const json_t *v = json_object_get(root, fields[f]);
     if (!json_is_string(v))
       return prism__error(PRISM_ERR_FORMAT, "%s: line %llu: field \"%s\" is %s", what,
-                          (unsigned long long)line_no, fields[f],
-                          v ? "not a string" : "missing");
+                          (unsigned long long)line_no, fields[f], v ? "not a string" : "missing");
     if (block_add(b, json_string_value(v), json_string_length(v)) != PRISM_OK)
       return PRISM_ERR_NO_MEMORY;
   }
@@ -351,8 +345,7 @@ static int block_parse(block_texts *b, const char *what, const unsigned char *bu
 
 int prism__tokenizer_trainer_feed_lines(prism_tokenizer_trainer *t, const char *what,
                                         const unsigned char *buf, size_t len, uint64_t line_no,
-                                        uint64_t offset, const char *const *fields,
-                                        size_t n_fields)
+                                        uint64_t offset, const char *const *fields, size_t n_fields)
 {
   block_texts b = { 0 };
   size_t bad = prism__utf8_check(buf, len);
@@ -406,8 +399,8 @@ static size_t whole_lines(const unsigned char *buf, size_t len, int eof)
   return len;
 }
 
-static int feed_fd(prism_tokenizer_trainer *t, int fd, const char *path,
-                   const char *const *fields, size_t n_fields)
+static int feed_fd(prism_tokenizer_trainer *t, int fd, const char *path, const char *const *fields,
+                   size_t n_fields)
 {
   unsigned char *buf = NULL;
   size_t cap = 0, len = 0, take;
@@ -422,8 +415,7 @@ static int feed_fd(prism_tokenizer_trainer *t, int fd, const char *path,
     take = whole_lines(buf, len, eof);
     if (take == 0 && !eof)
       continue; /* a line longer than the buffer: read_more grows it */
-    rc = prism__tokenizer_trainer_feed_lines(t, path, buf, take, line_no, offset, fields,
-                                             n_fields);
+    rc = prism__tokenizer_trainer_feed_lines(t, path, buf, take, line_no, offset, fields, n_fields);
     line_no += lines_before(buf, take);
     offset += take;
     memmove(buf, buf + take, len - take);
@@ -443,13 +435,13 @@ int prism_tokenizer_trainer_feed_file(prism_tokenizer_trainer *trainer, const ch
   PRISM__CHECK_ARG(n_fields == 0 || fields, "fields must not be NULL when n_fields > 0");
   for (size_t f = 0; f < n_fields; f++)
     if (!fields[f] || !*fields[f])
-      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s: fields[%zu] is NULL or empty",
-                          __func__, f);
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s: fields[%zu] is NULL or empty", __func__,
+                          f);
   if (check_usable(trainer, __func__) != PRISM_OK)
     return PRISM_ERR_INVALID_ARGUMENT;
   if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-    return prism__error(errno == ENOENT ? PRISM_ERR_NOT_FOUND : PRISM_ERR_IO,
-                        "%s: cannot open: %s", path, strerror(errno));
+    return prism__error(errno == ENOENT ? PRISM_ERR_NOT_FOUND : PRISM_ERR_IO, "%s: cannot open: %s",
+                        path, strerror(errno));
   rc = feed_fd(trainer, fd, path, fields, n_fields);
   close(fd);
   return rc;
@@ -482,8 +474,8 @@ static int check_params(const prism_tokenizer_trainer_params *p, const char *fn)
     const char *s = p->special_tokens[i];
     size_t len = s ? strlen(s) : 0;
     if (len == 0)
-      return prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                          "%s: special_tokens[%zu] is NULL or empty", fn, i);
+      return prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s: special_tokens[%zu] is NULL or empty",
+                          fn, i);
     if (prism__utf8_check((const unsigned char *)s, len) < len)
       return prism__error(PRISM_ERR_INVALID_UTF8,
                           "%s: special_tokens[%zu]: invalid UTF-8 at byte %zu", fn, i,

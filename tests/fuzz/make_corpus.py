@@ -117,6 +117,18 @@ def generate_seeds():
     yield "padded", b'{"max_length": 5}\0\1' + ids(0, 15, 27, 2, 0, 15, 2, 1)
 
 
+def trainer_jsonl_seeds():
+    # JSON Lines, or plain text when the input starts with "#".
+    pair = {"source": "The Hobbit, by J. R. R. Tolkien", "target": "You liked 'Dune' -- try it!"}
+    yield "pairs", "".join(json.dumps(pair, ensure_ascii=a) + "\n" for a in (True, False)).encode()
+    yield "unicode", (json.dumps({"target": "żółć 猫 🙂\u0000 ok", "source": "x\r\ny"},
+                                 ensure_ascii=False) + "\r\n\n  \n").encode()
+    yield "missing-field", b'{"source": "a"}\n'
+    yield "not-a-string", b'{"source": "a", "target": [1]}\n'
+    yield "plain", b"# plain text: one document per line\nsecond line\r\nno newline"
+    yield "bad-utf8", b"{\"source\": \"\xff\", \"target\": \"\"}\n"
+
+
 SEEDS = {
     "bart_config": bart_config_seeds,
     "decode": decode_seeds,
@@ -128,6 +140,7 @@ SEEDS = {
     "safetensors": safetensors_seeds,
     "tokenizer_files": tokenizer_files_seeds,
     "tokenizer_json": tokenizer_json_seeds,
+    "trainer_jsonl": trainer_jsonl_seeds,
 }
 
 

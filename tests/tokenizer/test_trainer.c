@@ -163,8 +163,7 @@ static void test_stale_counts(void **state)
   (void)state;
   train_texts(&f, &p, texts, 6);
   assert_string_equal(f.merges, "#version: 0.2\na b\nx ab\ny y\n");
-  assert_string_equal(f.vocab,
-                      "{\"a\":0,\"b\":1,\"x\":2,\"y\":3,\"ab\":4,\"xab\":5,\"yy\":6}");
+  assert_string_equal(f.vocab, "{\"a\":0,\"b\":1,\"x\":2,\"y\":3,\"ab\":4,\"xab\":5,\"yy\":6}");
   remove_dir(&f);
 }
 
@@ -207,8 +206,8 @@ static void test_bart_layout(void **state)
   assert_int_equal(p.limit_alphabet, PRISM_UNSET);
   p.vocab_size = 263;
   train_texts(&f, &p, texts, 1);
-  assert_memory_equal(f.vocab, "{\"<s>\":0,\"<pad>\":1,\"</s>\":2,\"<unk>\":3,\"<mask>\":4,\"!\":5,",
-                      55);
+  assert_memory_equal(f.vocab,
+                      "{\"<s>\":0,\"<pad>\":1,\"</s>\":2,\"<unk>\":3,\"<mask>\":4,\"!\":5,", 55);
   assert_non_null(strstr(f.vocab, ",\"\xc4\x80\":193,"));
   assert_non_null(strstr(f.vocab, ",\"\xc4\xa0\":225,"));
   assert_non_null(strstr(f.vocab, ",\"\xc5\x83\":260,\"el\":261,\"hel\":262}"));
@@ -301,10 +300,9 @@ static void test_merge_reuses_token(void **state)
 /* ---- seeded multilingual text ---- */
 
 static const char *const syllables[] = {
-  "th",  "e",   "an",     "ing",       "tion", "é",   "ç",   "ß",     "ł",
-  "α",   "λ",   "ς",      "при",       "вет",  "ы",   "سلا", "م",     "न",
-  "स्",   "ते",   "สวั",     "こん",        "にち", "中",  "文",  "안녕",  "하세",
-  "1",   "42",  ",",      ".",         "!",    "'s",  "'ll", "🙂",    "🇫🇷",
+  "th",  "e",    "an",   "ing", "tion", "é", "ç", "ß", "ł",  "α",    "λ",    "ς",
+  "при", "вет",  "ы",    "سلا", "م",    "न", "स्", "ते", "สวั", "こん", "にち", "中",
+  "文",  "안녕", "하세", "1",   "42",   ",", ".", "!", "'s", "'ll",  "🙂", "🇫🇷",
 };
 static const char *const gaps[] = { " ", " ", " ", " ", "  ", "\t", "\xc2\xa0", "" };
 
@@ -631,22 +629,14 @@ static void test_allocation_failures(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_hf_example),
-    cmocka_unit_test(test_ties_by_ids),
-    cmocka_unit_test(test_stale_counts),
-    cmocka_unit_test(test_overlap),
-    cmocka_unit_test(test_bart_layout),
-    cmocka_unit_test(test_vocab_size_bounds),
-    cmocka_unit_test(test_limit_alphabet),
-    cmocka_unit_test(test_merge_reuses_token),
-    cmocka_unit_test(test_round_trip),
-    cmocka_unit_test(test_threads_identical),
-    cmocka_unit_test(test_chunks_and_files),
-    cmocka_unit_test(test_jsonl),
-    cmocka_unit_test(test_bad_input),
-    cmocka_unit_test(test_bad_params),
-    cmocka_unit_test(test_cancel_and_targets),
-    cmocka_unit_test(test_allocation_failures),
+    cmocka_unit_test(test_hf_example),         cmocka_unit_test(test_ties_by_ids),
+    cmocka_unit_test(test_stale_counts),       cmocka_unit_test(test_overlap),
+    cmocka_unit_test(test_bart_layout),        cmocka_unit_test(test_vocab_size_bounds),
+    cmocka_unit_test(test_limit_alphabet),     cmocka_unit_test(test_merge_reuses_token),
+    cmocka_unit_test(test_round_trip),         cmocka_unit_test(test_threads_identical),
+    cmocka_unit_test(test_chunks_and_files),   cmocka_unit_test(test_jsonl),
+    cmocka_unit_test(test_bad_input),          cmocka_unit_test(test_bad_params),
+    cmocka_unit_test(test_cancel_and_targets), cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,8 +14,9 @@ from .bart import Bart, Session
 from .explain import Explainer, render_prompt
 from .ranker import Interactions, Ranker, metrics
 from .tokenizer import Tokenizer
+from .tokenizer_trainer import TokenizerTrainer, train_tokenizer
 
-__all__ = ["PrismError", "check", "Bart", "Session", "Tokenizer", "Interactions", "Ranker", "metrics",
+__all__ = ["PrismError", "check", "Bart", "Session", "Tokenizer", "TokenizerTrainer", "train_tokenizer", "Interactions", "Ranker", "metrics",
            "Explainer", "render_prompt", "version", "version_number", "set_num_threads",
            "get_num_threads", "cpu_features", "set_log_handler", "get_limits", "set_limits",
            "reset_limits"]

@@ -184,6 +184,35 @@ prism_tokenizer_vocab_size = _fn("prism_tokenizer_vocab_size", c_int32, c_void_p
 prism_tokenizer_special_id = _fn("prism_tokenizer_special_id", c_int32, c_void_p, c_int)
 
 
+# tokenizer_trainer.h
+class prism_tokenizer_trainer_params(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("vocab_size", c_int32), ("min_frequency", c_int32),
+                ("special_tokens", POINTER(c_char_p)), ("n_special_tokens", c_size_t),
+                ("limit_alphabet", c_int32), ("corpus_alphabet", c_int)]
+
+
+class prism_tokenizer_trainer_stats(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("words", c_uint64), ("unique_words", c_uint64),
+                ("alphabet_size", c_int32), ("vocab_size", c_int32), ("merges", c_int32)]
+
+
+PRISM_UNSET = -2**31
+PRISM_TOKENIZER_TRAINER_WORDS, PRISM_TOKENIZER_TRAINER_MERGES = 0, 1
+prism_tokenizer_trainer_progress_fn = CFUNCTYPE(c_int, c_int, c_uint64, c_uint64, c_void_p)
+P_trainp = POINTER(prism_tokenizer_trainer_params)
+prism_tokenizer_trainer_params_init = _fn("prism_tokenizer_trainer_params_init", c_int, P_trainp,
+                                          c_size_t)
+prism_tokenizer_trainer_create = _fn("prism_tokenizer_trainer_create", c_int, POINTER(c_void_p),
+                                     P_trainp)
+prism_tokenizer_trainer_free = _fn("prism_tokenizer_trainer_free", None, c_void_p)
+prism_tokenizer_trainer_feed = _fn("prism_tokenizer_trainer_feed", c_int, c_void_p,
+                                   POINTER(c_char_p), P_size, c_size_t)
+prism_tokenizer_trainer_feed_file = _fn("prism_tokenizer_trainer_feed_file", c_int, c_void_p,
+                                        c_char_p, POINTER(c_char_p), c_size_t)
+prism_tokenizer_trainer_train = _fn("prism_tokenizer_trainer_train", c_int,
+                                    POINTER(prism_tokenizer_trainer_stats), c_void_p, c_char_p,
+                                    prism_tokenizer_trainer_progress_fn, c_void_p)
+
 # ranker.h
 PRISM_RANKER_ALS, PRISM_RANKER_BPR, PRISM_RANKER_MF = 0, 1, 2
 prism_ranker_progress_fn = CFUNCTYPE(c_int, c_int, c_int, c_double, c_void_p)

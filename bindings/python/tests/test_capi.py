@@ -18,7 +18,7 @@ HEADERS = os.path.join(ROOT, "include", "prism")
 SCALARS = {"int": ctypes.c_int, "unsigned": ctypes.c_uint, "int32_t": ctypes.c_int32,
            "uint32_t": ctypes.c_uint32, "int64_t": ctypes.c_int64, "uint64_t": ctypes.c_uint64,
            "size_t": ctypes.c_size_t, "float": ctypes.c_float, "double": ctypes.c_double}
-FUNCTION_TYPES = {"prism_log_fn", "prism_generate_stream_fn"}
+FUNCTION_TYPES = {"prism_log_fn", "prism_generate_stream_fn", "prism_tokenizer_trainer_progress_fn"}
 
 
 def library_path():
@@ -130,7 +130,8 @@ class StructLayoutTest(unittest.TestCase):
                (C.prism_bart_session_params, C.prism_bart_session_params_init),
                (C.prism_explainer_params, C.prism_explainer_params_init),
                (C.prism_prompt_format, C.prism_prompt_format_init),
-               (C.prism_tokenizer_params, C.prism_tokenizer_params_init)]
+               (C.prism_tokenizer_params, C.prism_tokenizer_params_init),
+               (C.prism_tokenizer_trainer_params, C.prism_tokenizer_trainer_params_init)]
         for struct, init in end:
             with self.subTest(struct=struct.__name__):
                 self.assert_minimum(struct, by_ref(init), last_field_end(struct))
