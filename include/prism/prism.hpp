@@ -6,8 +6,9 @@
  * std::string and std::vector; the wrapper sizes every buffer itself.
  *
  * Thread safety: that of the C API (see prism.h). Tokenizer, Bart and a
- * trained Ranker may be shared by threads; a Session, an Explainer and an
- * Interactions set being filled belong to one thread at a time. Callbacks run
+ * trained Ranker may be shared by threads; a Session, an Explainer, a
+ * TokenizerTrainer and an Interactions set being filled belong to one thread
+ * at a time. Callbacks run
  * on the calling thread. An exception thrown by a callback cancels the C call
  * and is rethrown once the C call has returned: it never unwinds C frames.
  *
@@ -452,6 +453,80 @@ private:
   {
   }
   detail::Handle<prism_tokenizer, prism_tokenizer_free> h_;
+};
+
+/* ---- training a BPE vocabulary ---- */
+
+/* Trainer options with their defaults; special_tokens points to strings the caller keeps. */
+struct TokenizerTrainerParams : prism_tokenizer_trainer_params {
+  TokenizerTrainerParams()
+  {
+    check(prism_tokenizer_trainer_params_init(this, sizeof(prism_tokenizer_trainer_params)));
+  }
+};
+
+/* The trainer callback sees (prism_tokenizer_trainer_stage, done, total); false cancels. */
+typedef std::function<bool(int stage, uint64_t done, uint64_t total)> TrainerProgressFn;
+
+/* Counts words of texts and files, then writes vocab.json + merges.txt. One thread at a time. */
+class TokenizerTrainer
+{
+public:
+  explicit TokenizerTrainer(const prism_tokenizer_trainer_params *params = nullptr)
+  {
+    prism_tokenizer_trainer *t = nullptr;
+    check(prism_tokenizer_trainer_create(&t, params));
+    h_ = Owner(t);
+  }
+
+  void feed(const std::vector<std::string> &texts)
+  {
+    std::vector<const char *> ptrs;
+    std::vector<size_t> lens;
+    for (const std::string &t : texts) {
+      ptrs.push_back(t.data());
+      lens.push_back(t.size());
+    }
+    check(prism_tokenizer_trainer_feed(h_.get(), ptrs.data(), lens.data(), texts.size()));
+  }
+
+  /* Plain text (one text per line) without fields, else JSON Lines with those string fields. */
+  void feed_file(const std::string &path, const std::vector<std::string> &fields = {})
+  {
+    std::vector<const char *> names;
+    for (const std::string &f : fields)
+      names.push_back(f.c_str());
+    check(prism_tokenizer_trainer_feed_file(h_.get(), path.c_str(), names.data(), names.size()));
+  }
+
+  /* Learn the merges and write out_dir/vocab.json and out_dir/merges.txt (out_dir must exist). */
+  prism_tokenizer_trainer_stats train(const std::string &out_dir,
+                                      const TrainerProgressFn &progress = TrainerProgressFn())
+  {
+    prism_tokenizer_trainer_stats stats;
+    stats.struct_size = sizeof stats;
+    ProgressCallback cb(&progress);
+    int rc = prism_tokenizer_trainer_train(&stats, h_.get(), out_dir.c_str(),
+                                           progress ? trampoline : nullptr, &cb);
+    cb.finish(rc);
+    return stats;
+  }
+
+  prism_tokenizer_trainer *get() const noexcept
+  {
+    return h_.get();
+  }
+
+private:
+  typedef detail::Handle<prism_tokenizer_trainer, prism_tokenizer_trainer_free> Owner;
+  typedef detail::Callback<TrainerProgressFn> ProgressCallback;
+
+  static int trampoline(int stage, uint64_t done, uint64_t total, void *payload)
+  {
+    return static_cast<ProgressCallback *>(payload)->invoke(stage, done, total);
+  }
+
+  Owner h_;
 };
 
 /* ---- BART model and sessions ---- */

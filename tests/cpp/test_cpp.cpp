@@ -192,6 +192,32 @@ void test_tokenizer()
   CHECK(moved.encode("a") == (std::vector<int32_t>{ 0, 2, 1 }));
 }
 
+// A vocabulary trained from strings loads as a Tokenizer; a callback cancels or its exception is
+// rethrown after the C call.
+void test_tokenizer_trainer()
+{
+  char dir[] = "/tmp/prism_cpp_bpe_XXXXXX";
+  CHECK(mkdtemp(dir) != nullptr);
+  prism::TokenizerTrainerParams p;
+  p.vocab_size = 270;
+  prism::TokenizerTrainer trainer(&p);
+  trainer.feed({ "hello hello world", "hello world" });
+  CHECK_THROWS(PRISM_ERR_INVALID_UTF8, trainer.feed({ std::string("a\xff", 2) }));
+  CHECK_THROWS(PRISM_ERR_CANCELLED,
+               trainer.train(dir, [](int, uint64_t, uint64_t) { return false; }));
+  CHECK_THROWS(PRISM_ERR_INTERNAL, trainer.train(dir, [](int, uint64_t, uint64_t) -> bool {
+    throw prism::Error(PRISM_ERR_INTERNAL, "rethrown after the C call");
+  }));
+  prism_tokenizer_trainer_stats stats = trainer.train(dir);
+  CHECK(stats.vocab_size > 261 && stats.merges == stats.vocab_size - 261);
+  prism::Tokenizer tok = prism::Tokenizer::load(dir);
+  CHECK(tok.decode(tok.encode("hello world", PRISM_TOKENIZER_NO_SPECIAL)) == "hello world");
+  CHECK(tok.special_id(PRISM_TOKENIZER_MASK) == 4);
+  std::remove((std::string(dir) + "/vocab.json").c_str());
+  std::remove((std::string(dir) + "/merges.txt").c_str());
+  std::remove(dir);
+}
+
 // Forward pass and every generate case of one tiny-bart fixture.
 void test_bart_fixture(const std::string &name, float tolerance)
 {
@@ -517,6 +543,7 @@ int main()
   prism::set_num_threads(1);
   try {
     test_tokenizer();
+    test_tokenizer_trainer();
     test_bart_fixture("tiny-bart", 1e-4f);
     test_bart_fixture("tiny-bart-f16", 1e-4f);
     test_bart_fixture("tiny-bart-bf16", 1e-4f);

@@ -312,6 +312,12 @@ static uint32_t lcg(uint32_t *s)
   return *s >> 8;
 }
 
+static size_t put(char *buf, size_t pos, const char *s)
+{
+  memcpy(buf + pos, s, strlen(s));
+  return pos + strlen(s);
+}
+
 /* About `bytes` of text as lines (each with "\n"); returns the line count. */
 static size_t make_text(char *buf, size_t bytes, const char **lines, size_t *lens, size_t max,
                         uint32_t seed)
@@ -323,8 +329,8 @@ static size_t make_text(char *buf, size_t bytes, const char **lines, size_t *len
       /* Zipf-like: the product of two uniforms favours low indices. */
       size_t k = (size_t)(lcg(&seed) % 36) * (lcg(&seed) % 36) / 36;
       for (size_t r = 0; r < 1 + lcg(&seed) % 3; r++)
-        pos += (size_t)sprintf(buf + pos, "%s", syllables[(k + r) % 36]);
-      pos += (size_t)sprintf(buf + pos, "%s", gaps[lcg(&seed) % 8]);
+        pos = put(buf, pos, syllables[(k + r) % 36]);
+      pos = put(buf, pos, gaps[lcg(&seed) % 8]);
     }
     buf[pos++] = '\n';
     lines[n] = buf + start;
@@ -366,6 +372,7 @@ static void test_round_trip(void **state)
   prism_tokenizer *tok;
   files f;
   (void)state;
+  assert_true(text && back && lines && lens);
   n = make_text(text, TEXT_BYTES, lines, lens, MAX_LINES, 7);
   train_lines(&f, lines, lens, n, 2000);
   assert_ok(prism_tokenizer_load(&tok, f.dir, NULL));
@@ -394,6 +401,7 @@ static void test_threads_identical(void **state)
   int before = prism_get_num_threads();
   files one, two;
   (void)state;
+  assert_true(text && lines && lens);
   n = make_text(text, TEXT_BYTES, lines, lens, MAX_LINES, 11);
   prism_set_num_threads(1);
   train_lines(&one, lines, lens, n, 3000);
