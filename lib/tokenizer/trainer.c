@@ -235,7 +235,8 @@ int prism_tokenizer_trainer_feed(prism_tokenizer_trainer *trainer, const char *c
                           __func__, i, bad, s[bad]);
     bytes += text_lens[i];
   }
-  return count_texts(trainer, (const unsigned char *const *)texts, text_lens, n_texts, bytes);
+  return prism__error_at(__func__, count_texts(trainer, (const unsigned char *const *)texts,
+                                               text_lens, n_texts, bytes));
 }
 
 /* ---- blocks of lines ---- */
@@ -444,7 +445,7 @@ int prism_tokenizer_trainer_feed_file(prism_tokenizer_trainer *trainer, const ch
                         path, strerror(errno));
   rc = feed_fd(trainer, fd, path, fields, n_fields);
   close(fd);
-  return rc;
+  return prism__error_at(__func__, rc);
 }
 
 /* ---- the trainer object ---- */
@@ -514,14 +515,14 @@ int prism_tokenizer_trainer_create(prism_tokenizer_trainer **out,
   if (!(t = prism__calloc(1, sizeof *t)) ||
       !(t->specials = prism__calloc(p.n_special_tokens + 1, sizeof *t->specials))) {
     prism__free(t);
-    return PRISM_ERR_NO_MEMORY;
+    return prism__error_at(__func__, PRISM_ERR_NO_MEMORY);
   }
   t->params = p;
   t->params.n_special_tokens = 0;
   for (size_t i = 0; i < p.n_special_tokens; i++) {
     if (!(t->specials[i] = prism__strdup(p.special_tokens[i]))) {
       prism_tokenizer_trainer_free(t);
-      return PRISM_ERR_NO_MEMORY;
+      return prism__error_at(__func__, PRISM_ERR_NO_MEMORY);
     }
     t->params.n_special_tokens++;
   }
@@ -589,5 +590,5 @@ int prism_tokenizer_trainer_train(prism_tokenizer_trainer_stats *stats,
   if (rc == PRISM_OK && stats)
     rc = PRISM__PARAMS_WRITE(stats, &l.stats, STATS_V1, __func__);
   prism__tokenizer_learned_free(&l);
-  return rc;
+  return prism__error_at(__func__, rc);
 }
