@@ -41,21 +41,6 @@ typedef struct vocab {
   size_t mask;
 } vocab;
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-  size_t c = *cap ? *cap : 64;
-  void *q;
-  while (c < need)
-    c *= 2;
-  if (c == *cap)
-    return PRISM_OK;
-  if (!(q = prism__realloc(*p, c * elem)))
-    return PRISM_ERR_NO_MEMORY;
-  *p = q;
-  *cap = c;
-  return PRISM_OK;
-}
-
 static void vocab_free(vocab *v)
 {
   prism__free(v->arena);
@@ -89,13 +74,14 @@ static int vocab_add(vocab *v, const char *s, size_t len)
   size_t cap = (size_t)v->cap;
   if (len > UINT32_MAX)
     return prism__error(PRISM_ERR_LIMIT, "tokenizer trainer: a token of %zu bytes", len);
-  if (grow((void **)&v->arena, &v->arena_cap, v->arena_len + len + 1, 1) != PRISM_OK)
+  if (prism__tokenizer_grow((void **)&v->arena, &v->arena_cap, v->arena_len + len + 1, 1) !=
+      PRISM_OK)
     return PRISM_ERR_NO_MEMORY;
   if (v->n == v->cap) {
-    if (grow((void **)&v->off, &cap, (size_t)v->n + 1, sizeof *v->off) != PRISM_OK)
+    if (prism__tokenizer_grow((void **)&v->off, &cap, (size_t)v->n + 1, sizeof *v->off) != PRISM_OK)
       return PRISM_ERR_NO_MEMORY;
     cap = (size_t)v->cap;
-    if (grow((void **)&v->len, &cap, (size_t)v->n + 1, sizeof *v->len) != PRISM_OK)
+    if (prism__tokenizer_grow((void **)&v->len, &cap, (size_t)v->n + 1, sizeof *v->len) != PRISM_OK)
       return PRISM_ERR_NO_MEMORY;
     v->cap = (int32_t)cap;
   }
@@ -198,7 +184,8 @@ static int64_t pair_get(learner *L, int32_t a, int32_t b)
       return L->pair_slots[i] - 1;
   }
   if (L->n_pairs >= UINT32_MAX - 1 ||
-      grow((void **)&L->pairs, &L->cap_pairs, L->n_pairs + 1, sizeof *L->pairs) != PRISM_OK)
+      prism__tokenizer_grow((void **)&L->pairs, &L->cap_pairs, L->n_pairs + 1, sizeof *L->pairs) !=
+          PRISM_OK)
     return -1;
   L->pairs[L->n_pairs] = (pair_info){ 0, a, b, NULL, 0, 0, -1 };
   L->pair_slots[i] = (uint32_t)++L->n_pairs;
@@ -214,13 +201,14 @@ static int pair_gain(learner *L, uint32_t p, int32_t w)
   size_t cap = x->cap_gained;
   if (x->n_gained && x->gained[x->n_gained - 1] == w)
     return PRISM_OK;
-  if (x->n_gained == 0 &&
-      grow((void **)&L->dirty, &L->cap_dirty, L->n_dirty + 1, sizeof *L->dirty) != PRISM_OK)
+  if (x->n_gained == 0 && prism__tokenizer_grow((void **)&L->dirty, &L->cap_dirty, L->n_dirty + 1,
+                                                sizeof *L->dirty) != PRISM_OK)
     return PRISM_ERR_NO_MEMORY;
   if (x->n_gained == 0)
     L->dirty[L->n_dirty++] = p;
   if (x->n_gained == UINT32_MAX ||
-      grow((void **)&x->gained, &cap, (size_t)x->n_gained + 1, sizeof *x->gained) != PRISM_OK)
+      prism__tokenizer_grow((void **)&x->gained, &cap, (size_t)x->n_gained + 1,
+                            sizeof *x->gained) != PRISM_OK)
     return PRISM_ERR_NO_MEMORY;
   x->cap_gained = (uint32_t)cap;
   x->gained[x->n_gained++] = w;
@@ -254,7 +242,8 @@ static int entry_first(const entry *x, const entry *y)
 static int heap_push(learner *L, entry e)
 {
   size_t i;
-  if (grow((void **)&L->heap, &L->cap_heap, L->n_heap + 1, sizeof *L->heap) != PRISM_OK)
+  if (prism__tokenizer_grow((void **)&L->heap, &L->cap_heap, L->n_heap + 1, sizeof *L->heap) !=
+      PRISM_OK)
     return PRISM_ERR_NO_MEMORY;
   e.seq = L->seq++;
   for (i = L->n_heap++; i > 0 && entry_first(&e, &L->heap[(i - 1) / 2]); i = (i - 1) / 2)
@@ -483,8 +472,9 @@ static int apply_merge(learner *L, entry *top)
   int rc = merged_token(L, top->a, top->b, &c);
   if (rc != PRISM_OK)
     return rc;
-  if (L->n_merges >= INT32_MAX || grow((void **)&L->merges, &L->cap_merges, 3 * (L->n_merges + 1),
-                                       sizeof *L->merges) != PRISM_OK)
+  if (L->n_merges >= INT32_MAX ||
+      prism__tokenizer_grow((void **)&L->merges, &L->cap_merges, 3 * (L->n_merges + 1),
+                            sizeof *L->merges) != PRISM_OK)
     return PRISM_ERR_NO_MEMORY;
   L->merges[3 * L->n_merges] = top->a;
   L->merges[3 * L->n_merges + 1] = top->b;

@@ -150,6 +150,9 @@ int prism__tokenizer_trainer_feed_lines(prism_tokenizer_trainer *t, const char *
                                         uint64_t offset, const char *const *fields,
                                         size_t n_fields);
 
+/* Grow *p (of *cap elements of `elem` bytes) to hold `need`, doubling; PRISM_ERR_NO_MEMORY. */
+int prism__tokenizer_grow(void **p, size_t *cap, size_t need, size_t elem);
+
 /* Learn merges from the counted words into memory; `fn` names the public caller. */
 int prism__tokenizer_learn(tok_learned *out, const prism_tokenizer_trainer *t,
                            prism_tokenizer_trainer_progress_fn progress, void *payload,

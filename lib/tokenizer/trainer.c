@@ -62,15 +62,16 @@ static int wordtab_rehash(tok_wordtab *t, size_t n_slots)
   return PRISM_OK;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+int prism__tokenizer_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-  size_t c = *cap ? *cap : 64;
+  size_t c = *cap ? *cap : 64, bytes;
   void *q;
   while (c < need)
-    c *= 2;
+    if (!prism__mul_ok(c, 2, &c))
+      return PRISM_ERR_NO_MEMORY;
   if (c == *cap)
     return PRISM_OK;
-  if (!(q = prism__realloc(*p, c * elem)))
+  if (!prism__mul_ok(c, elem, &bytes) || !(q = prism__realloc(*p, bytes)))
     return PRISM_ERR_NO_MEMORY;
   *p = q;
   *cap = c;
@@ -100,8 +101,8 @@ static int wordtab_add(tok_wordtab *t, const unsigned char *s, size_t len, uint6
   if ((2 * (t->n + 1) > t->mask || !t->slots) &&
       wordtab_rehash(t, t->slots ? 2 * (t->mask + 1) : 1024) != PRISM_OK)
     return PRISM_ERR_NO_MEMORY;
-  if (grow((void **)&t->words, &t->cap, t->n + 1, sizeof *t->words) != PRISM_OK ||
-      grow((void **)&t->bytes, &t->bytes_cap, t->bytes_len + len, 1) != PRISM_OK)
+  if (prism__tokenizer_grow((void **)&t->words, &t->cap, t->n + 1, sizeof *t->words) != PRISM_OK ||
+      prism__tokenizer_grow((void **)&t->bytes, &t->bytes_cap, t->bytes_len + len, 1) != PRISM_OK)
     return PRISM_ERR_NO_MEMORY;
   w = &t->words[t->n];
   w->off = t->bytes_len;
@@ -279,10 +280,10 @@ static int block_add(block_texts *b, const void *s, size_t len)
 {
   size_t cap = b->cap;
   if (b->n == cap) {
-    if (grow((void **)&b->texts, &cap, b->n + 1, sizeof *b->texts) != PRISM_OK)
+    if (prism__tokenizer_grow((void **)&b->texts, &cap, b->n + 1, sizeof *b->texts) != PRISM_OK)
       return PRISM_ERR_NO_MEMORY;
     cap = b->cap;
-    if (grow((void **)&b->lens, &cap, b->n + 1, sizeof *b->lens) != PRISM_OK)
+    if (prism__tokenizer_grow((void **)&b->lens, &cap, b->n + 1, sizeof *b->lens) != PRISM_OK)
       return PRISM_ERR_NO_MEMORY;
     b->cap = cap;
   }
@@ -372,7 +373,7 @@ static int read_more(int fd, const char *path, unsigned char **buf, size_t *cap,
                      int *eof)
 {
   for (;;) {
-    if (*len == *cap && grow((void **)buf, cap, *cap + 1, 1) != PRISM_OK)
+    if (*len == *cap && prism__tokenizer_grow((void **)buf, cap, *cap + 1, 1) != PRISM_OK)
       return prism__error(PRISM_ERR_NO_MEMORY, "%s: out of memory for a line of %zu bytes", path,
                           *len);
     ssize_t n = read(fd, *buf + *len, *cap - *len);
@@ -406,7 +407,7 @@ static int feed_fd(prism_tokenizer_trainer *t, int fd, const char *path, const c
   unsigned char *buf = NULL;
   size_t cap = 0, len = 0, take;
   uint64_t line_no = 1, offset = 0;
-  int eof = 0, rc = grow((void **)&buf, &cap, BLOCK_SIZE, 1);
+  int eof = 0, rc = prism__tokenizer_grow((void **)&buf, &cap, BLOCK_SIZE, 1);
 
   if (rc != PRISM_OK)
     return prism__error(rc, "%s: out of memory", path);
