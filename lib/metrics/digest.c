@@ -11,22 +11,30 @@
 #include "common/error.h"
 #include "metrics_internal.h"
 
+static uint64_t load32(const unsigned char *p)
+{
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+/* Multiply-xorshift over 8-byte words; a short tail is read with overlapping loads. */
 uint64_t prism__metrics_hash(const void *data, size_t len)
 {
   const unsigned char *p = data;
   uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)len * 0xC2B2AE3D27D4EB4Full), w;
-  while (len >= 8) {
+  for (; len >= 8; p += 8, len -= 8) {
     memcpy(&w, p, 8);
     h = (h ^ w) * 0xFF51AFD7ED558CCDull;
     h ^= h >> 32;
-    p += 8;
-    len -= 8;
   }
-  if (len) {
+  if (len >= 4)
+    w = load32(p) | load32(p + len - 4) << 32;
+  else if (len)
+    w = (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 | (uint64_t)p[len - 1] << 16;
+  else
     w = 0;
-    memcpy(&w, p, len);
-    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-  }
+  h = (h ^ w) * 0xFF51AFD7ED558CCDull;
   h ^= h >> 33;
   h *= 0xC4CEB9FE1A85EC53ull;
   h ^= h >> 33;

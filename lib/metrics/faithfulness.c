@@ -503,7 +503,7 @@ PRISM_API int prism_faithfulness_add(prism_faithfulness_sample *out, size_t *tit
     return prism__error(PRISM_ERR_BUFFER_TOO_SMALL,
                         "%s: the explanation names %zu titles, but `titles` has room for %zu",
                         __func__, named, capacity);
-  if (titles)
+  if (titles && named)
     memcpy(titles, f->named, named * sizeof *titles);
   f->count++;
   f->titles_named += named;

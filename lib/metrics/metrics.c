@@ -191,7 +191,9 @@ static int find_features(prism_metrics *m, size_t *found)
     m->found_cap = m->hyp.count;
   }
   for (size_t i = 0; i < m->hyp.count; i++) {
-    size_t f = prism__metrics_words_find(&m->features, m->hyp.tok[i].s, m->hyp.tok[i].n);
+    /* the pair scorer kept every token's hash, the reference's first */
+    size_t f = prism__metrics_words_find_hashed(&m->features, m->hyp.tok[i].s, m->hyp.tok[i].n,
+                                                m->pair.hash[m->ref.count + i]);
     if (f != SIZE_MAX && m->feature_mark[f] != m->mark) {
       m->feature_mark[f] = m->mark;
       m->found[(*found)++] = f;

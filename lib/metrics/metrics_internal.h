@@ -53,13 +53,19 @@ typedef struct prism__metrics_pair {
 
 /* Reusable scratch of the pair scorer (zero-initialise; free with _scratch_free). */
 typedef struct prism__metrics_scratch {
-  uint32_t *ids;   /* ref then hyp ids of the current order */
-  uint32_t *ids1;  /* ref then hyp unigram ids */
-  uint32_t *count; /* per id: [hyp, ref] occurrences */
-  uint64_t *slots; /* intern table: (key or hash, id + 1) pairs */
-  uint64_t *masks; /* LCS match bit masks */
-  uint32_t *row;   /* LCS dynamic programming row (long texts) */
-  size_t ids_cap, ids1_cap, count_cap, slots_cap, masks_cap, row_cap;
+  uint32_t *ids;         /* ref then hyp ids of the current order */
+  uint32_t *ids1;        /* ref then hyp unigram ids */
+  uint32_t *first;       /* per unigram id: its first position */
+  uint64_t *hash;        /* ref then hyp token hashes (prism__metrics_hash) */
+  uint32_t *count;       /* per id: [hyp, ref] occurrences */
+  uint64_t *slots;       /* intern table: (key, stamp << 32 | id + 1) pairs */
+  uint64_t *masks;       /* LCS match bit masks */
+  uint32_t *row;         /* LCS dynamic programming row (long texts) */
+  uint32_t stamp;        /* the intern table's current use */
+  uint64_t *direct;      /* direct n-gram table over (id, token): stamp << 32 | id */
+  uint32_t direct_stamp; /* its current use */
+  size_t ids_cap, ids1_cap, first_cap, hash_cap, count_cap, slots_cap, masks_cap, row_cap;
+  size_t direct_cap;
 } prism__metrics_scratch;
 
 int prism__metrics_score_pair(prism__metrics_pair *out, prism__metrics_scratch *s,
@@ -98,6 +104,9 @@ typedef struct prism__metrics_words {
 
 /* Index of a string, or SIZE_MAX when absent. */
 size_t prism__metrics_words_find(const prism__metrics_words *w, const char *s, size_t n);
+/* The same with the string's prism__metrics_hash already known. */
+size_t prism__metrics_words_find_hashed(const prism__metrics_words *w, const char *s, size_t n,
+                                        uint64_t hash);
 /* Index of a string, adding a copy when new. */
 int prism__metrics_words_add(prism__metrics_words *w, const char *s, size_t n, size_t *index);
 void prism__metrics_words_free(prism__metrics_words *w);

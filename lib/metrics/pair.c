@@ -16,6 +16,8 @@
 
 /* Bit-parallel LCS while its match masks stay under this many words (8 MB). */
 #define MASK_WORDS_MAX ((size_t)1 << 20)
+/* Direct n-gram tables up to this many cells (8 MB); larger vocabularies hash. */
+#define DIRECT_CELLS_MAX ((size_t)1 << 20)
 
 static int reserve(void **p, size_t *cap, size_t count, size_t elem)
 {
@@ -42,9 +44,27 @@ static size_t table_size(size_t items)
 }
 
 /*
+ * The intern table holds (key, stamp << 32 | id + 1) pairs; a slot whose stamp
+ * is not the current one is empty, so a new use costs no clearing.
+ */
+static void table_next_use(prism__metrics_scratch *s)
+{
+  if (++s->stamp == 0) {
+    memset(s->slots, 0, s->slots_cap * sizeof *s->slots);
+    s->stamp = 1;
+  }
+}
+
+/* Whether slot j is in use, and its id (+ 1). */
+#define SLOT_LIVE(s, j) ((uint32_t)((s)->slots[2 * (j) + 1] >> 32) == (s)->stamp)
+#define SLOT_ID(s, j) ((uint32_t)(s)->slots[2 * (j) + 1] - 1)
+#define SLOT_SET(s, j, key, id) \
+  ((s)->slots[2 * (j)] = (key), (s)->slots[2 * (j) + 1] = (uint64_t)(s)->stamp << 32 | ((id) + 1))
+
+/*
  * Unigram ids: ids1[0, m) for the reference, ids1[m, m + n) for the
- * hypothesis. The table holds (hash of the token) in slots[2j] and id + 1 in
- * slots[2j + 1]. Returns the number of distinct tokens.
+ * hypothesis, keyed by the tokens' hashes (kept in s->hash) and checked byte
+ * for byte. Returns the number of distinct tokens.
  */
 static uint32_t intern_tokens(prism__metrics_scratch *s, const prism__metrics_tokens *ref,
                               const prism__metrics_tokens *hyp, size_t mask)
@@ -52,26 +72,22 @@ static uint32_t intern_tokens(prism__metrics_scratch *s, const prism__metrics_to
   const prism__metrics_span *rep[2] = { ref->tok, hyp->tok };
   size_t m = ref->count, total = ref->count + hyp->count;
   uint32_t next = 0;
-  memset(s->slots, 0, 2 * (mask + 1) * sizeof *s->slots);
+  table_next_use(s);
   for (size_t i = 0; i < total; i++) {
     const prism__metrics_span *t = i < m ? &ref->tok[i] : &hyp->tok[i - m];
-    uint64_t h = prism__metrics_hash(t->s, t->n);
-    size_t j = (size_t)h & mask;
-    for (;; j = (j + 1) & mask) {
-      uint64_t id1 = s->slots[2 * j + 1];
-      if (id1 == 0) {
-        s->slots[2 * j] = h;
-        s->slots[2 * j + 1] = ++next;
-        s->ids1[i] = next - 1;
-        /* the token's first occurrence stands for its id */
-        s->ids[next - 1] = (uint32_t)i;
+    uint64_t h = s->hash[i] = prism__metrics_hash(t->s, t->n);
+    for (size_t j = (size_t)h & mask;; j = (j + 1) & mask) {
+      if (!SLOT_LIVE(s, j)) {
+        SLOT_SET(s, j, h, next);
+        s->ids1[i] = next;
+        s->first[next++] = (uint32_t)i; /* the first occurrence stands for the id */
         break;
       }
       if (s->slots[2 * j] == h) {
-        uint32_t first = s->ids[id1 - 1];
+        uint32_t id = SLOT_ID(s, j), first = s->first[id];
         const prism__metrics_span *f = first < m ? &rep[0][first] : &rep[1][first - m];
         if (f->n == t->n && memcmp(f->s, t->s, t->n) == 0) {
-          s->ids1[i] = (uint32_t)(id1 - 1);
+          s->ids1[i] = id;
           break;
         }
       }
@@ -83,31 +99,58 @@ static uint32_t intern_tokens(prism__metrics_scratch *s, const prism__metrics_to
 /*
  * Ids of order-k n-grams from the order-(k-1) ids in `prev` (in place): the
  * n-gram at i is (prev[i], ids1[i + k - 1]). Positions past a text's last
- * n-gram are left alone. Returns the number of distinct n-grams.
+ * n-gram are left alone. `distinct` is the number of order-(k-1) ids and
+ * `distinct1` of unigram ids. Returns the number of distinct n-grams.
  */
 static uint32_t intern_ngrams(prism__metrics_scratch *s, uint32_t *prev, size_t m, size_t n,
-                              size_t k, size_t mask)
+                              size_t k, size_t mask, uint32_t distinct, uint32_t distinct1)
 {
   uint32_t next = 0;
-  memset(s->slots, 0, 2 * (mask + 1) * sizeof *s->slots);
+  size_t cells = (size_t)distinct * distinct1;
+  /* A direct table over (prev, token) when it stays small; else the hash table. */
+  int direct = cells <= DIRECT_CELLS_MAX && cells <= s->direct_cap;
+  if (direct && ++s->direct_stamp == 0) {
+    memset(s->direct, 0, s->direct_cap * sizeof *s->direct);
+    s->direct_stamp = 1;
+  }
+  if (!direct)
+    table_next_use(s);
   for (int side = 0; side < 2; side++) {
     size_t off = side ? m : 0, len = side ? n : m;
     for (size_t i = 0; i + k <= len; i++) {
       uint64_t key = (uint64_t)prev[off + i] << 32 | s->ids1[off + i + k - 1];
-      size_t j = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
-      for (;; j = (j + 1) & mask) {
-        if (s->slots[2 * j + 1] == 0) {
-          s->slots[2 * j] = key;
-          s->slots[2 * j + 1] = ++next;
-          break;
-        }
-        if (s->slots[2 * j] == key)
-          break;
+      if (direct) {
+        uint64_t *cell = &s->direct[(size_t)prev[off + i] * distinct1 + s->ids1[off + i + k - 1]];
+        if ((uint32_t)(*cell >> 32) != s->direct_stamp)
+          *cell = (uint64_t)s->direct_stamp << 32 | next++;
+        prev[off + i] = (uint32_t)*cell;
+        continue;
       }
-      prev[off + i] = (uint32_t)(s->slots[2 * j + 1] - 1);
+      size_t j = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+      while (SLOT_LIVE(s, j) && s->slots[2 * j] != key)
+        j = (j + 1) & mask;
+      if (!SLOT_LIVE(s, j))
+        SLOT_SET(s, j, key, next++);
+      prev[off + i] = SLOT_ID(s, j);
     }
   }
   return next;
+}
+
+/* Room for a direct n-gram table of `cells` cells (new room starts empty). */
+static int reserve_direct(prism__metrics_scratch *s, size_t cells)
+{
+  uint64_t *p;
+  if (cells <= s->direct_cap || cells > DIRECT_CELLS_MAX)
+    return PRISM_OK;
+  p = prism__calloc(cells, sizeof *p);
+  if (!p)
+    return PRISM_ERR_NO_MEMORY;
+  prism__free(s->direct);
+  s->direct = p;
+  s->direct_cap = cells;
+  s->direct_stamp = 0;
+  return PRISM_OK;
 }
 
 /* Per order: clipped matches, and the distinct n-grams of each side and of both. */
@@ -238,16 +281,31 @@ int prism__metrics_score_pair(prism__metrics_pair *out, prism__metrics_scratch *
   mask = table_size(total) - 1;
   if (reserve((void **)&s->ids, &s->ids_cap, total + 1, sizeof *s->ids) != PRISM_OK ||
       reserve((void **)&s->ids1, &s->ids1_cap, total + 1, sizeof *s->ids1) != PRISM_OK ||
-      reserve((void **)&s->count, &s->count_cap, 2 * total + 2, sizeof *s->count) != PRISM_OK ||
-      reserve((void **)&s->slots, &s->slots_cap, 2 * (mask + 1), sizeof *s->slots) != PRISM_OK)
+      reserve((void **)&s->first, &s->first_cap, total + 1, sizeof *s->first) != PRISM_OK ||
+      reserve((void **)&s->hash, &s->hash_cap, total + 1, sizeof *s->hash) != PRISM_OK ||
+      reserve((void **)&s->count, &s->count_cap, 2 * total + 2, sizeof *s->count) != PRISM_OK)
     return no_memory();
+  if (2 * (mask + 1) > s->slots_cap) { /* a new table starts empty */
+    size_t cap = 0;
+    prism__free(s->slots);
+    s->slots = NULL;
+    s->slots_cap = 0;
+    if (reserve((void **)&s->slots, &cap, 2 * (mask + 1), sizeof *s->slots) != PRISM_OK)
+      return no_memory();
+    memset(s->slots, 0, cap * sizeof *s->slots);
+    s->slots_cap = cap;
+    s->stamp = 0;
+  }
 
   distinct1 = intern_tokens(s, ref, hyp, mask);
+  /* n-gram ids never outnumber positions: total * distinct1 cells cover every order */
+  if (reserve_direct(s, (size_t)total * distinct1) != PRISM_OK)
+    return no_memory();
   memcpy(s->ids, s->ids1, total * sizeof *s->ids);
   distinct = distinct1;
   for (size_t k = 1; k <= 4; k++) {
     if (k > 1)
-      distinct = intern_ngrams(s, s->ids, m, n, k, mask);
+      distinct = intern_ngrams(s, s->ids, m, n, k, mask, distinct, distinct1);
     c[k - 1] = count_order(s, s->ids, m, n, k, distinct);
     out->match[k - 1] = c[k - 1].match;
     out->possible[k - 1] = n >= k ? n - k + 1 : 0;
@@ -277,9 +335,12 @@ void prism__metrics_scratch_free(prism__metrics_scratch *s)
 {
   prism__free(s->ids);
   prism__free(s->ids1);
+  prism__free(s->first);
+  prism__free(s->hash);
   prism__free(s->count);
   prism__free(s->slots);
   prism__free(s->masks);
   prism__free(s->row);
+  prism__free(s->direct);
   memset(s, 0, sizeof *s);
 }

@@ -23,51 +23,55 @@ static int grow(char **buf, size_t *cap, size_t need)
   return PRISM_OK;
 }
 
-static int push(prism__metrics_tokens *t, const char *s, size_t n)
+static int grow_spans(prism__metrics_tokens *t)
 {
-  if (t->count == t->cap) {
-    size_t cap = t->cap ? 2 * t->cap : 64;
-    prism__metrics_span *p = prism__realloc(t->tok, cap * sizeof *p);
-    if (!p)
-      return PRISM_ERR_NO_MEMORY;
-    t->tok = p;
-    t->cap = cap;
-  }
-  t->tok[t->count].s = s;
-  t->tok[t->count].n = n;
-  t->count++;
+  size_t cap = t->cap ? 2 * t->cap : 64;
+  prism__metrics_span *p = prism__realloc(t->tok, cap * sizeof *p);
+  if (!p)
+    return PRISM_ERR_NO_MEMORY;
+  t->tok = p;
+  t->cap = cap;
   return PRISM_OK;
+}
+
+/* Python's str.isspace() for ASCII: \t \n \v \f \r, U+001C..U+001F and the space. */
+static const unsigned char ascii_space[128] = {
+  [0x09] = 1, [0x0A] = 1, [0x0B] = 1, [0x0C] = 1, [0x0D] = 1,
+  [0x1C] = 1, [0x1D] = 1, [0x1E] = 1, [0x1F] = 1, [0x20] = 1,
+};
+
+/* Whether the character at s[i] is white space; *n receives its length. */
+static int space_at(const unsigned char *s, size_t len, size_t i, size_t *n)
+{
+  uint32_t cp;
+  if (s[i] < 0x80) {
+    *n = 1;
+    return ascii_space[s[i]];
+  }
+  *n = prism__utf8_next(s + i, len - i, &cp);
+  return prism__unicode_is_space(cp);
 }
 
 /* str.split(): maximal runs of non-space characters. */
 static int split(prism__metrics_tokens *t, const char *text, size_t len)
 {
   const unsigned char *s = (const unsigned char *)text;
-  size_t i = 0, start = 0;
-  int in_token = 0;
-  uint32_t cp;
+  size_t i = 0, n, start;
   t->count = 0;
   while (i < len) {
-    size_t n = 1;
-    int space;
-    if (s[i] < 0x80) {
-      space = (s[i] >= 0x09 && s[i] <= 0x0D) || (s[i] >= 0x1C && s[i] <= 0x20);
-    } else {
-      n = prism__utf8_next(s + i, len - i, &cp);
-      space = prism__unicode_is_space(cp);
+    if (space_at(s, len, i, &n)) {
+      i += n;
+      continue;
     }
-    if (space && in_token) {
-      if (push(t, text + start, i - start) != PRISM_OK)
-        return PRISM_ERR_NO_MEMORY;
-      in_token = 0;
-    } else if (!space && !in_token) {
-      start = i;
-      in_token = 1;
-    }
-    i += n;
+    start = i;
+    for (i += n; i < len && !space_at(s, len, i, &n); i += n)
+      ;
+    if (t->count == t->cap && grow_spans(t) != PRISM_OK)
+      return PRISM_ERR_NO_MEMORY;
+    t->tok[t->count].s = text + start;
+    t->tok[t->count].n = i - start;
+    t->count++;
   }
-  if (in_token && push(t, text + start, len - start) != PRISM_OK)
-    return PRISM_ERR_NO_MEMORY;
   return PRISM_OK;
 }
 

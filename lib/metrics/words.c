@@ -7,10 +7,17 @@
 
 size_t prism__metrics_words_find(const prism__metrics_words *w, const char *s, size_t n)
 {
+  return w->capacity ? prism__metrics_words_find_hashed(w, s, n, prism__metrics_hash(s, n))
+                     : SIZE_MAX;
+}
+
+size_t prism__metrics_words_find_hashed(const prism__metrics_words *w, const char *s, size_t n,
+                                        uint64_t hash)
+{
   size_t mask = w->capacity - 1;
   if (!w->capacity)
     return SIZE_MAX;
-  for (size_t j = (size_t)prism__metrics_hash(s, n) & mask;; j = (j + 1) & mask) {
+  for (size_t j = (size_t)hash & mask;; j = (j + 1) & mask) {
     uint32_t i1 = w->slots[j];
     if (i1 == 0)
       return SIZE_MAX;

@@ -386,6 +386,95 @@ static void test_lcs_bit_parallel(void **state)
   prism__metrics_scratch_free(&s);
 }
 
+/* ---- the pair scorer against a naive one ---- */
+
+/* Occurrences of the k-gram at x[at] in y[0, ny). */
+static size_t occurrences(const int *x, size_t at, size_t k, const int *y, size_t ny)
+{
+  size_t c = 0;
+  for (size_t j = 0; j + k <= ny; j++)
+    c += memcmp(x + at, y + j, k * sizeof *x) == 0;
+  return c;
+}
+
+/* Whether the k-gram at x[at] occurs earlier in x (so it was counted already). */
+static int seen_before(const int *x, size_t at, size_t k)
+{
+  return occurrences(x, at, k, x, at + k - 1) > 0;
+}
+
+static void check_pair(const int *r, size_t m, const int *h, size_t n)
+{
+  prism__metrics_scratch s = { 0 };
+  prism__metrics_tokens ref = { 0 }, hyp = { 0 };
+  prism__metrics_pair got;
+  char *rt = malloc(8 * m + 1), *ht = malloc(8 * n + 1);
+  size_t len = 0;
+  rt[0] = ht[0] = 0;
+  for (size_t i = 0; i < m; i++)
+    len += (size_t)sprintf(rt + len, "w%d ", r[i]);
+  len = 0;
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)sprintf(ht + len, "w%d ", h[i]);
+  assert_ok(prism__metrics_tokenize(&ref, rt, strlen(rt), 0, 0));
+  assert_ok(prism__metrics_tokenize(&hyp, ht, strlen(ht), 0, 0));
+  assert_ok(prism__metrics_score_pair(&got, &s, &ref, &hyp));
+  for (size_t k = 1; k <= 4; k++) {
+    uint64_t match = 0;
+    size_t dh = 0, dr = 0, both = 0;
+    for (size_t i = 0; i + k <= n; i++) {
+      if (seen_before(h, i, k))
+        continue;
+      size_t ch = occurrences(h, i, k, h, n), cr = occurrences(h, i, k, r, m);
+      match += ch < cr ? ch : cr;
+      dh++;
+      both += cr > 0;
+    }
+    for (size_t i = 0; i + k <= m; i++)
+      dr += !seen_before(r, i, k);
+    assert_int_equal(got.match[k - 1], match);
+    assert_int_equal(got.possible[k - 1], n >= k ? n - k + 1 : 0);
+    if (k <= 2 && n && m) {
+      assert_true(got.rouge[k - 1][1] == (dh ? (double)both / (double)dh : 0.0));
+      assert_true(got.rouge[k - 1][2] == (dr ? (double)both / (double)dr : 0.0));
+    }
+  }
+  if (n && m) {
+    uint32_t *x = malloc(n * sizeof *x), *y = malloc(m * sizeof *y);
+    for (size_t i = 0; i < n; i++)
+      x[i] = (uint32_t)h[i];
+    for (size_t j = 0; j < m; j++)
+      y[j] = (uint32_t)r[j];
+    assert_true(got.rouge[2][1] == (double)lcs_reference(x, n, y, m) / (double)n);
+    free(x);
+    free(y);
+  }
+  prism__metrics_tokens_free(&ref);
+  prism__metrics_tokens_free(&hyp);
+  prism__metrics_scratch_free(&s);
+  free(rt);
+  free(ht);
+}
+
+static void test_pair_scorer(void **state)
+{
+  static int r[1300], h[1300];
+  (void)state;
+  for (int round = 0; round < 300; round++) {
+    /* small texts with repeats; medium; long with many distinct words (hashed n-grams) */
+    size_t m = round < 250   ? (size_t)(rnd() % 40)
+               : round < 290 ? 300
+                             : 1200 + (size_t)(rnd() % 100);
+    size_t n = round < 250 ? (size_t)(rnd() % 40) : m - (size_t)(rnd() % 50);
+    int vocab = round < 250 ? 1 + (int)(rnd() % 12) : round < 290 ? 60 : 5000;
+    for (size_t i = 0; i < m; i++)
+      r[i] = (int)(rnd() % (uint64_t)vocab);
+    for (size_t i = 0; i < n; i++) /* mostly copied from the reference, as model outputs are */
+      h[i] = rnd() % 4 && i < m ? r[i] : (int)(rnd() % (uint64_t)vocab);
+    check_pair(r, m, h, n);
+  }
+}
+
 /* ---- tokenisation ---- */
 
 /* The tokens of `text`, joined by '|'. */
@@ -631,6 +720,7 @@ int main(void)
     cmocka_unit_test(test_usr_and_features),
     cmocka_unit_test(test_div_closed_form),
     cmocka_unit_test(test_lcs_bit_parallel),
+    cmocka_unit_test(test_pair_scorer),
     cmocka_unit_test(test_whitespace_tokens),
     cmocka_unit_test(test_pepler_tokens),
     cmocka_unit_test(test_lowercase),
