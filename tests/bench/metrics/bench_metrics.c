@@ -10,7 +10,7 @@
  * 4,000-word vocabulary with a skewed distribution, hypotheses that keep most
  * of their reference's words (some replaced, some moved) the way a trained
  * model's outputs overlap their targets; 200 words form the feature set and a
- * pair's feature is the first of them in its reference. --dump writes
+ * pair's feature is the first of them in its reference (or a random one). --dump writes
  * PREFIX.tsv (reference TAB hypothesis TAB feature per line) and
  * PREFIX.features so a peer can score the same pairs.
  */
@@ -113,6 +113,8 @@ static pairs make_pairs(size_t count, int words)
     for (int k = 0; k < n && !p.feature[i]; k++)
       if (r[k] < FEATURES)
         p.feature[i] = vocab[r[k]];
+    if (!p.feature[i]) /* every pair has a feature, as in PETER's data */
+      p.feature[i] = vocab[rnd() % FEATURES];
     len = 0;
     for (int k = 0; k < n; k++) { /* keep 65 %, replace 25 %, drop 10 %; swap neighbours */
       double u = uniform();
@@ -140,7 +142,7 @@ static void dump(const pairs *p, const char *prefix)
   if (!(f = fopen(path, "w")))
     exit(1);
   for (size_t i = 0; i < p->count; i++)
-    fprintf(f, "%s\t%s\t%s\n", p->ref[i], p->hyp[i], p->feature[i] ? p->feature[i] : "");
+    fprintf(f, "%s\t%s\t%s\n", p->ref[i], p->hyp[i], p->feature[i]);
   fclose(f);
   snprintf(path, sizeof path, "%s.features", prefix);
   if (!(f = fopen(path, "w")))

@@ -62,7 +62,7 @@ def load_dump(prefix):
             r, h, fe = line.rstrip("\n").split("\t")
             refs.append(r)
             hyps.append(h)
-            feats.append(fe or None)
+            feats.append(fe)
     with open(prefix + ".features", encoding="utf-8") as f:
         feature_set = [w for w in f.read().split("\n") if w]
     return refs, hyps, feats, feature_set
