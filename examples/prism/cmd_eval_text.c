@@ -88,15 +88,16 @@ static void report_bad(eval_ctx *ctx, unsigned long lineno, const char *msg)
 
 static void write_sample(eval_ctx *ctx, unsigned long lineno, const prism_faithfulness_sample *s)
 {
-  json_t *titles = json_array();
+  json_t *titles = json_array(), *row;
   char *text;
   for (size_t i = 0; i < s->titles_named; i++)
     json_array_append_new(titles,
                           json_string(prism_faithfulness_title(ctx->faith, ctx->titles[i])));
-  text = json_dumps(json_pack("{s:I,s:o,s:I,s:b,s:b}", "line", (json_int_t)lineno, "titles", titles,
-                              "titles_grounded", (json_int_t)s->titles_grounded, "names_item",
-                              s->names_item, "hallucinated", s->hallucinated),
-                    JSON_COMPACT | JSON_ENSURE_ASCII);
+  row = json_pack("{s:I,s:o,s:I,s:b,s:b}", "line", (json_int_t)lineno, "titles", titles,
+                  "titles_grounded", (json_int_t)s->titles_grounded, "names_item", s->names_item,
+                  "hallucinated", s->hallucinated);
+  text = row ? json_dumps(row, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+  json_decref(row);
   if (!text)
     cli_fatal("out of memory");
   fprintf(ctx->samples, "%s\n", text);

@@ -302,7 +302,7 @@ static void test_div_closed_form(void **state)
   enum { N = 300, V = 40, SET = 25 };
   static char text[N][V * 4];
   const char *refs[N], *hyps[N];
-  char names[V][4];
+  char names[V][16];
   const char *set[SET];
   unsigned char has[N][V];
   prism_metrics_params p;
