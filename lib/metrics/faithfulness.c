@@ -275,6 +275,8 @@ static int parse_catalog(prism_faithfulness *f, const char *path, char *buf, siz
   size_t at = 0, len, lineno = 1, column = 0, n;
   char *line, *title;
   int found = 0, rc;
+  if (size >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+    at = 3; /* a UTF-8 byte order mark */
   if (!next_line(buf, size, &at, &line, &len))
     return prism__error(PRISM_ERR_FORMAT,
                         "%s: empty file: expected a header line with a "

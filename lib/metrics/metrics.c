@@ -96,6 +96,20 @@ static int check_utf8(const char *fn, const char *what, size_t pair, const char 
                       fn, pair, what, bad);
 }
 
+/* Whether a word is one whitespace token (a feature that is not can never match). */
+static int single_token(const char *s, size_t n)
+{
+  uint32_t cp;
+  if (n == 0)
+    return 0;
+  for (size_t i = 0; i < n;) {
+    i += prism__utf8_next((const unsigned char *)s + i, n - i, &cp);
+    if (prism__unicode_is_space(cp))
+      return 0;
+  }
+  return 1;
+}
+
 static int load_feature_set(prism_metrics *m, const prism_metrics_params *p)
 {
   const char *word;
@@ -119,14 +133,9 @@ static int load_feature_set(prism_metrics *m, const prism_metrics_params *p)
     return prism__error(PRISM_ERR_NO_MEMORY, "prism_metrics_create: out of memory for %zu features",
                         m->features.count);
   for (size_t i = 0; i < m->features.count; i++)
-    for (size_t c = 0; c < m->features.len[i]; c++)
-      if (m->features.word[i][c] == ' ' || m->features.word[i][c] == '\t') {
-        prism__log(PRISM_LOG_WARN,
-                   "metrics: feature \"%s\" holds white space: it never matches "
-                   "a token",
-                   m->features.word[i]);
-        break;
-      }
+    if (!single_token(m->features.word[i], m->features.len[i]))
+      prism__log(PRISM_LOG_WARN, "metrics: feature \"%s\" is not one token: it never matches",
+                 m->features.word[i]);
   return PRISM_OK;
 }
 

@@ -214,6 +214,12 @@ static void test_catalog_tsv(void **state)
   prism_faithfulness_free(f);
 
   f = NULL;
+  assert_ok(prism_faithfulness_load_catalog(
+      &f, write_file("prism-cat-bom.tsv", "\xEF\xBB\xBFtitle\tid\nThe Road\t1\n")));
+  assert_string_equal(prism_faithfulness_title(f, 0), "The Road");
+  prism_faithfulness_free(f);
+
+  f = NULL;
   assert_status(prism_faithfulness_load_catalog(&f, write_file("prism-cat-1.tsv", "id\tname\n")),
                 PRISM_ERR_FORMAT);
   assert_error_mentions("prism-cat-1.tsv:1: the header line has no \"title\" column");

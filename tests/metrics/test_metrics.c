@@ -269,8 +269,15 @@ static void test_rouge_l_is_not_f1(void **state)
   assert_true(fabs(r.rouge_l_f_score - 100.0 / 3) > 1);
 }
 
+static void record_log(int level, const char *message, void *payload)
+{
+  if (level == PRISM_LOG_WARN)
+    snprintf(payload, 256, "%s", message);
+}
+
 static void test_usr_and_features(void **state)
 {
+  char warning[256] = "";
   const char *refs[] = { "r", "r", "r", "r" };
   const char *hyps[] = { "good food", "good  food", "Good food", "" };
   const char *feats[] = { "food", NULL, "service", "food" };
@@ -281,7 +288,10 @@ static void test_usr_and_features(void **state)
   assert_ok(prism_metrics_params_init(&p, sizeof p));
   p.feature_set = set;
   p.feature_set_count = 6;
+  prism_log_set(record_log, warning);
   assert_ok(prism_metrics_evaluate(&r, refs, hyps, feats, 4, &p));
+  prism_log_set(NULL, NULL);
+  assert_non_null(strstr(warning, "\"two words\" is not one token"));
   assert_int_equal(r.usn, 3); /* the double space splits the same; case differs */
   assert_close("usr", r.usr, 0.75, 0);
   assert_int_equal(r.feature_samples, 3);
