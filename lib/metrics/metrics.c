@@ -375,7 +375,7 @@ PRISM_API int prism_metrics_evaluate(prism_metrics_result *out, const char *cons
                    "references and hypotheses must not be NULL");
   rc = prism_metrics_create(&m, params);
   if (rc != PRISM_OK)
-    return rc;
+    return prism__error_at(__func__, rc);
   for (size_t i = 0; i < count && rc == PRISM_OK; i++) {
     if (!references[i] || !hypotheses[i])
       rc = prism__error(PRISM_ERR_INVALID_ARGUMENT, "%s: pair %zu: the %s is NULL", __func__, i,
@@ -386,5 +386,5 @@ PRISM_API int prism_metrics_evaluate(prism_metrics_result *out, const char *cons
   if (rc == PRISM_OK)
     rc = prism_metrics_finish(out, m);
   prism_metrics_free(m);
-  return rc;
+  return prism__error_at(__func__, rc);
 }

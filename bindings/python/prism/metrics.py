@@ -9,12 +9,15 @@
 
 Definitions and pitfalls (tokenisation, ROUGE-L F is not F1, corpus BLEU) are in
 docs/metrics.md. A figure that is undefined for the input is None. `ranking` is the
-ranking-list metric (precision/recall/NDCG/MAP at k) of the ranker module.
+ranking-list metric (precision/recall/NDCG/MAP at k) of the ranker module; calling the module,
+prism.metrics(recommended, relevant, k), still means that, as before this module existed.
 """
 import ctypes
 import math
 import os
+import sys
 import threading
+import types
 
 from . import _capi as C
 from ._errors import check
@@ -186,3 +189,13 @@ def faithfulness(explanations, items, grounded, titles=None, catalog=None):
         out = f.result()
     out["samples"] = samples
     return out
+
+
+class _Module(types.ModuleType):
+    """prism.metrics(...) was the ranking-list metric before this module; it still is."""
+
+    def __call__(self, recommended, relevant, k):
+        return ranking(recommended, relevant, k)
+
+
+sys.modules[__name__].__class__ = _Module

@@ -85,9 +85,10 @@ class TextMetricsTest(unittest.TestCase):
         with self.assertRaises(TypeError):
             prism.metrics.evaluate(["a"], [3])
 
-    def test_ranking_metrics_moved(self):
+    def test_ranking_metrics(self):
         m = prism.metrics.ranking([1, 2, 3], [2, 5], k=3)
         self.assertAlmostEqual(m["recall"], 0.5)
+        self.assertEqual(prism.metrics([1, 2, 3], [2, 5], k=3), m)  # the spelling of before
 
 
 class FaithfulnessTest(unittest.TestCase):

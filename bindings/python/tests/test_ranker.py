@@ -221,7 +221,7 @@ class RankerTest(unittest.TestCase):
         self.assertEqual(model.evaluate_ratings(test)["pairs"], int(held.sum()))
 
     def test_metrics_of_one_list(self):
-        m = prism.metrics.ranking([1, 2, 3], [2, 5], k=3)
+        m = prism.metrics([1, 2, 3], [2, 5], k=3)
         self.assertAlmostEqual(m["precision"], 1 / 3)
         self.assertAlmostEqual(m["recall"], 1 / 2)
         idcg = 1 + 1 / np.log2(3)
