@@ -16,9 +16,8 @@ static const char *const catalog[] = {
   "Road",
   "Winter Hours",
   "Orchard in August",
-  "Caf\xc3\xa9 Noir", /* Café Noir */
-  "Stra\xc3\x9f"
-  "e der Zeit",                                       /* Straße der Zeit */
+  "Caf\xc3\xa9 Noir",                                 /* Café Noir */
+  "Stra\303\237e der Zeit",                           /* Straße der Zeit */
   "\xce\x9f\xce\xb4\xcf\x8c\xcf\x82",                 /* Οδός */
   "\xe6\x9d\xb1\xe4\xba\xac\xe7\x89\xa9\xe8\xaa\x9e", /* 東京物語 */
   "Help!",
