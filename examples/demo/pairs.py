@@ -38,18 +38,28 @@ def _candidate(rng, taste, items, read):
     return rng.choice(unread)
 
 
-def make_pair(rng, items):
+def make_example(rng, items):
+    """One situation: (prompt.Fields, the prompt text, the oracle's explanation)."""
     taste = make_data.random_taste(rng)
     history = [h[0] for h in make_data.read_history(rng, taste, items, rng.randint(1, 14))]
     item = _candidate(rng, taste, items, {h.item_id for h in history})
     evidence = select_evidence(history, item, rng.choice(EVIDENCE_COUNTS))
     f = prompt.fields([(h.title, h.genre) for h in history], (item.title, item.genre),
                       [(e.title, e.genre) for e in evidence])
-    return prompt.render(f), oracle.explain_fields(f)
+    return f, prompt.render(f), oracle.explain_fields(f)
+
+
+def make_pair(rng, items):
+    return make_example(rng, items)[1:]
+
+
+def make_examples(seed, count, items=None):
+    """`count` (fields, prompt, explanation) triples; the same draws as make_pairs."""
+    rng = random.Random(seed)
+    items = items if items is not None else make_data.load_catalog()
+    return [make_example(rng, items) for _ in range(count)]
 
 
 def make_pairs(seed, count, items=None):
     """`count` pairs from catalog.tsv (or `items`); duplicates are kept."""
-    rng = random.Random(seed)
-    items = items if items is not None else make_data.load_catalog()
-    return [make_pair(rng, items) for _ in range(count)]
+    return [example[1:] for example in make_examples(seed, count, items)]

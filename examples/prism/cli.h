@@ -64,5 +64,6 @@ int cli_cmd_detokenize(cli_args *args);
 int cli_cmd_explain(cli_args *args);
 int cli_cmd_rank(cli_args *args);
 int cli_cmd_tokenizer_train(cli_args *args);
+int cli_cmd_eval_text(cli_args *args);
 
 #endif

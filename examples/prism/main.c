@@ -12,6 +12,7 @@ static const struct {
 } commands[] = {
   { "demo", cli_cmd_demo, "run the rank-and-explain demo" },
   { "detokenize", cli_cmd_detokenize, "ids to text: {\"ids\": [int]} -> {\"text\": S}" },
+  { "eval-text", cli_cmd_eval_text, "score explanations: BLEU, ROUGE, USR, DIV, faithfulness" },
   { "explain", cli_cmd_explain, "explain: {\"text\": S} -> {\"explanations\": [S]} (JSONL)" },
   { "generate", cli_cmd_generate, "generate token ids with a BART model (JSONL)" },
   { "rank", cli_cmd_rank, "train, apply and evaluate a ranker (train|recommend|eval)" },

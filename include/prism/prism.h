@@ -11,6 +11,7 @@
 #include "bart.h"
 #include "explain.h"
 #include "generate.h"
+#include "metrics.h"
 #include "ranker.h"
 #include "tokenizer.h"
 #include "tokenizer_trainer.h"

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <stdexcept>
@@ -1333,6 +1334,137 @@ private:
   {
   }
   detail::Handle<prism_explainer, prism_explainer_free> h_;
+};
+
+/* ---- explanation quality ---- */
+
+/* The figures of PETER's tables over (reference, hypothesis) pairs, streamed (docs/metrics.md). */
+class TextMetrics
+{
+public:
+  /* `feature_set` empty: FMR, FCR and DIV are NaN. `tokenize`: PRISM_METRICS_TOKENIZE_*. */
+  explicit TextMetrics(const std::vector<std::string> &feature_set = {},
+                       int tokenize = PRISM_METRICS_TOKENIZE_WHITESPACE, bool lowercase = false)
+  {
+    prism_metrics_params p;
+    check(prism_metrics_params_init(&p, sizeof p));
+    p.tokenize = tokenize;
+    p.lowercase = lowercase ? 1 : 0;
+    std::vector<const char *> set(feature_set.size());
+    for (size_t i = 0; i < set.size(); i++)
+      set[i] = feature_set[i].c_str();
+    p.feature_set = set.empty() ? nullptr : set.data();
+    p.feature_set_count = set.size();
+    prism_metrics *m = nullptr;
+    check(prism_metrics_create(&m, &p));
+    h_ = Handle(m);
+  }
+
+  /* One pair; `feature` (may be NULL) is its ground-truth feature. */
+  void add(const std::string &reference, const std::string &hypothesis,
+           const char *feature = nullptr)
+  {
+    check(prism_metrics_add(get(), reference.c_str(), hypothesis.c_str(), feature));
+  }
+
+  /* The figures so far; undefined ones are NaN. */
+  prism_metrics_result finish() const
+  {
+    prism_metrics_result r;
+    std::memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    check(prism_metrics_finish(&r, get()));
+    return r;
+  }
+
+  prism_metrics *get() const noexcept
+  {
+    return h_.get();
+  }
+
+private:
+  typedef detail::Handle<prism_metrics, prism_metrics_free> Handle;
+  Handle h_;
+};
+
+/* The titles an explanation names, and whether its prompt showed them. */
+struct FaithfulnessSample {
+  std::vector<size_t> titles; /* catalog indices, in order of first mention */
+  prism_faithfulness_sample counts;
+};
+
+class Faithfulness
+{
+public:
+  explicit Faithfulness(const std::vector<std::string> &titles)
+  {
+    std::vector<const char *> t(titles.size());
+    for (size_t i = 0; i < t.size(); i++)
+      t[i] = titles[i].c_str();
+    prism_faithfulness *f = nullptr;
+    check(prism_faithfulness_create(&f, t.data(), t.size()));
+    h_ = Handle(f);
+  }
+
+  /* A TSV catalog whose header line names a `title` column. */
+  static Faithfulness load_catalog(const std::string &path)
+  {
+    prism_faithfulness *f = nullptr;
+    check(prism_faithfulness_load_catalog(&f, path.c_str()));
+    return Faithfulness(f);
+  }
+
+  size_t title_count() const
+  {
+    return prism_faithfulness_title_count(get());
+  }
+  std::string title(size_t index) const
+  {
+    return detail::id_or_throw(prism_faithfulness_title(get(), index), "title index out of range");
+  }
+
+  /* Check one explanation against its item and the titles its prompt showed; adds it to the totals. */
+  FaithfulnessSample add(const std::string &explanation, const std::string &item,
+                         const std::vector<std::string> &grounded = {})
+  {
+    std::vector<const char *> g(grounded.size());
+    for (size_t i = 0; i < g.size(); i++)
+      g[i] = grounded[i].c_str();
+    FaithfulnessSample out;
+    std::memset(&out.counts, 0, sizeof out.counts);
+    out.counts.struct_size = sizeof out.counts;
+    out.titles.resize(8);
+    int rc;
+    while ((rc = prism_faithfulness_add(&out.counts, out.titles.data(), out.titles.size(), get(),
+                                        explanation.c_str(), item.c_str(), g.data(), g.size())) ==
+           PRISM_ERR_BUFFER_TOO_SMALL)
+      out.titles.resize(out.counts.titles_named);
+    check(rc);
+    out.titles.resize(out.counts.titles_named);
+    return out;
+  }
+
+  /* Totals and rates; undefined rates are NaN. */
+  prism_faithfulness_result finish() const
+  {
+    prism_faithfulness_result r;
+    std::memset(&r, 0, sizeof r);
+    r.struct_size = sizeof r;
+    check(prism_faithfulness_finish(&r, get()));
+    return r;
+  }
+
+  prism_faithfulness *get() const noexcept
+  {
+    return h_.get();
+  }
+
+private:
+  typedef detail::Handle<prism_faithfulness, prism_faithfulness_free> Handle;
+  explicit Faithfulness(prism_faithfulness *f) : h_(f)
+  {
+  }
+  Handle h_;
 };
 
 } // namespace prism

@@ -3,7 +3,7 @@
  *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
  * matched by hand (leftmost-first, with a table for ASCII and utf8proc's
  * general categories elsewhere), then byte-level BPE per word through a
- * per-thread word cache. This is the only file that includes utf8proc.h.
+ * per-thread word cache. This file and common/unicode.c include utf8proc.h.
  */
 #include <pthread.h>
 #include <string.h>

@@ -3,6 +3,7 @@
 #include <prism/bart.h>
 #include <prism/explain.h>
 #include <prism/generate.h>
+#include <prism/metrics.h>
 #include <prism/tokenizer.h>
 #include <prism/ranker.h>
 #include <prism/prism.hpp>

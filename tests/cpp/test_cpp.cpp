@@ -538,6 +538,32 @@ void test_explain()
 
 } // namespace
 
+void test_metrics()
+{
+  prism::TextMetrics text({ "food", "staff" });
+  text.add("the food was great", "the food was good", "food");
+  text.add("friendly staff", "great staff", "staff");
+  prism_metrics_result r = text.finish();
+  CHECK(r.count == 2 && r.usn == 2 && r.fmr == 1.0 && r.fcr == 1.0 && r.div == 0.0);
+  CHECK(r.bleu1 > 0.0 && r.rouge_l_f_score > 0.0);
+  CHECK_THROWS(PRISM_ERR_INVALID_ARGUMENT, prism::TextMetrics().finish());
+  CHECK_THROWS(PRISM_ERR_INVALID_UTF8, text.add("a", std::string("\xff", 1)));
+
+  prism::Faithfulness faith({ "The Glass", "The Glass Road", "Winter Hours" });
+  CHECK(faith.title_count() == 3 && faith.title(1) == "The Glass Road");
+  prism::FaithfulnessSample s =
+      faith.add("Like winter hours, THE GLASS ROAD is calm.", "The Glass Road", { "Winter Hours" });
+  CHECK(s.titles.size() == 2 && s.titles[0] == 2 && s.titles[1] == 1);
+  CHECK(s.counts.titles_grounded == 2 && s.counts.names_item && !s.counts.hallucinated);
+  CHECK_THROWS(PRISM_ERR_NOT_FOUND, faith.add("x", "No Such Title"));
+  prism_faithfulness_result fr = faith.finish();
+  CHECK(fr.count == 1 && fr.hallucination_rate == 0.0);
+  CHECK(prism::Faithfulness::load_catalog(demo + "/catalog.tsv").title_count() == 80);
+  prism::Faithfulness none({ "A" });
+  CHECK(none.add("nothing named here", "A").titles.empty());
+  CHECK(std::isnan(none.finish().grounded_share));
+}
+
 int main()
 {
   prism::set_num_threads(1);
@@ -551,6 +577,7 @@ int main()
     test_streaming();
     test_ranker();
     test_explain();
+    test_metrics();
   } catch (const std::exception &e) {
     std::fprintf(stderr, "unexpected exception: %s\n", e.what());
     return 1;

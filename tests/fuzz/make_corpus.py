@@ -129,13 +129,45 @@ def trainer_jsonl_seeds():
     yield "bad-utf8", b"{\"source\": \"\xff\", \"target\": \"\"}\n"
 
 
+def metrics_seeds():
+    # options byte (1 PEPLER, 2 lower-case), NUL-separated: feature set, then (ref, hyp, feature)
+    yield "plain", b"\0food\nservice\0the food was great\0the food was good\0food"
+    yield "pepler-lower", (b"\3Road\nThe Glass Road\0It's GREAT, isn't it?!\0it 's great ."
+                           b"\0road\0\0\0")
+    yield "unicode", ("\2caf\u00e9\n\u039f\u03b4\u03cc\u03c2\0CAF\u00c9 au lait\0"
+                      "caf\u00e9  \u039f\u0394\u038c\u03a3\u3000x\0caf\u00e9").encode()
+    yield "invalid-utf8", b"\1a\n\xff\0a \xc3\0a\0a"
+    yield "long", b"\0w1\nw2\0" + b"w1 w2 " * 200 + b"\0" + b"w2 w1 " * 150 + b"\0w1"
+
+
+def catalog_seeds():
+    with open(os.path.join(HERE, "..", "..", "examples", "demo", "catalog.tsv"), "rb") as f:
+        yield "demo", f.read()
+    yield "crlf-dupes", b"id\ttitle\r\n1\tA Book\r\n\r\n2\ta  BOOK\r\n3\tThe Glass Road\r\n"
+    yield "title-only", "title\nStra\u00dfe der Zeit\n\u6771\u4eac\u7269\u8a9e\nHelp!\n".encode()
+    yield "bad-line", b"item_id\ttitle\nb1\n"
+
+
+def eval_text_seeds():
+    yield "text", b'{"reference": "the food was great", "hypothesis": "good food", "feature": "food"}'
+    yield "faithfulness", (b'{"hypothesis": "Like Winter Hours, The Glass Road is calm.", '
+                           b'"item": "The Glass Road", "grounded": ["Winter Hours"], '
+                           b'"reference": "You liked Winter Hours."}')
+    yield "null-feature", b'{"reference": "", "hypothesis": "", "feature": null}'
+    yield "bad-grounded", b'{"hypothesis": "x", "item": "The Glass", "grounded": [1]}'
+    yield "not-object", b'["reference", "hypothesis"]'
+
+
 SEEDS = {
     "bart_config": bart_config_seeds,
+    "catalog": catalog_seeds,
     "decode": decode_seeds,
     "encode": encode_seeds,
+    "eval_text": eval_text_seeds,
     "generate": generate_seeds,
     "interactions": interactions_seeds,
     "json": json_seeds,
+    "metrics": metrics_seeds,
     "ranker_model": ranker_model_seeds,
     "safetensors": safetensors_seeds,
     "tokenizer_files": tokenizer_files_seeds,

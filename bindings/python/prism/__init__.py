@@ -5,14 +5,15 @@
     items, scores = ranker.recommend("u001", k=5)
     explainer = prism.Explainer("model")
     print(explainer.explain([prism.render_prompt(history, item, evidence)]))
+    print(prism.metrics.evaluate(references, explanations)["bleu4"])
 """
 import ctypes
 
-from . import _capi, _util
+from . import _capi, _util, metrics
 from ._errors import PrismError, check
 from .bart import Bart, Session
 from .explain import Explainer, render_prompt
-from .ranker import Interactions, Ranker, metrics
+from .ranker import Interactions, Ranker
 from .tokenizer import Tokenizer
 from .tokenizer_trainer import TokenizerTrainer, train_tokenizer
 

@@ -298,6 +298,61 @@ prism_ranker_evaluate_ratings = _fn("prism_ranker_evaluate_ratings", c_int, POIN
                                     POINTER(c_double), P_size, c_void_p, c_void_p)
 
 
+# metrics.h
+PRISM_METRICS_TOKENIZE_WHITESPACE, PRISM_METRICS_TOKENIZE_PEPLER = 0, 1
+
+
+class prism_metrics_params(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("tokenize", c_int), ("lowercase", c_int),
+                ("feature_set", POINTER(c_char_p)), ("feature_set_count", c_size_t)]
+
+
+class prism_metrics_result(ctypes.Structure):
+    _fields_ = ([("struct_size", c_size_t), ("count", c_uint64)]
+                + [(n, c_double) for n in (
+                    "bleu1", "bleu4", "rouge_1_f_score", "rouge_1_p_score", "rouge_1_r_score",
+                    "rouge_2_f_score", "rouge_2_p_score", "rouge_2_r_score", "rouge_l_f_score",
+                    "rouge_l_p_score", "rouge_l_r_score", "usr")]
+                + [("usn", c_uint64), ("fmr", c_double), ("fcr", c_double), ("div", c_double),
+                   ("feature_samples", c_uint64)])
+
+
+class prism_faithfulness_sample(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("titles_named", c_size_t),
+                ("titles_grounded", c_size_t), ("names_item", c_int), ("hallucinated", c_int)]
+
+
+class prism_faithfulness_result(ctypes.Structure):
+    _fields_ = ([("struct_size", c_size_t)]
+                + [(n, c_uint64) for n in ("count", "titles_named", "titles_grounded",
+                                           "items_named", "hallucinated")]
+                + [(n, c_double) for n in ("titles_per_explanation", "grounded_share",
+                                           "item_named_rate", "hallucination_rate")])
+
+
+P_strs = POINTER(c_char_p)
+prism_metrics_params_init = _fn("prism_metrics_params_init", c_int, POINTER(prism_metrics_params),
+                                c_size_t)
+prism_metrics_create = _fn("prism_metrics_create", c_int, POINTER(c_void_p),
+                           POINTER(prism_metrics_params))
+prism_metrics_add = _fn("prism_metrics_add", c_int, c_void_p, c_char_p, c_char_p, c_char_p)
+prism_metrics_finish = _fn("prism_metrics_finish", c_int, POINTER(prism_metrics_result), c_void_p)
+prism_metrics_free = _fn("prism_metrics_free", None, c_void_p)
+prism_metrics_evaluate = _fn("prism_metrics_evaluate", c_int, POINTER(prism_metrics_result),
+                             P_strs, P_strs, P_strs, c_size_t, POINTER(prism_metrics_params))
+prism_faithfulness_create = _fn("prism_faithfulness_create", c_int, POINTER(c_void_p), P_strs,
+                                c_size_t)
+prism_faithfulness_load_catalog = _fn("prism_faithfulness_load_catalog", c_int, POINTER(c_void_p),
+                                      c_char_p)
+prism_faithfulness_free = _fn("prism_faithfulness_free", None, c_void_p)
+prism_faithfulness_title_count = _fn("prism_faithfulness_title_count", c_size_t, c_void_p)
+prism_faithfulness_title = _fn("prism_faithfulness_title", c_char_p, c_void_p, c_size_t)
+prism_faithfulness_add = _fn("prism_faithfulness_add", c_int, POINTER(prism_faithfulness_sample),
+                             P_size, c_size_t, c_void_p, c_char_p, c_char_p, P_strs, c_size_t)
+prism_faithfulness_finish = _fn("prism_faithfulness_finish", c_int,
+                                POINTER(prism_faithfulness_result), c_void_p)
+
+
 # explain.h
 class prism_prompt_item(ctypes.Structure):
     _fields_ = [("title", c_char_p), ("features", c_char_p)]

@@ -131,7 +131,8 @@ class StructLayoutTest(unittest.TestCase):
                (C.prism_explainer_params, C.prism_explainer_params_init),
                (C.prism_prompt_format, C.prism_prompt_format_init),
                (C.prism_tokenizer_params, C.prism_tokenizer_params_init),
-               (C.prism_tokenizer_trainer_params, C.prism_tokenizer_trainer_params_init)]
+               (C.prism_tokenizer_trainer_params, C.prism_tokenizer_trainer_params_init),
+               (C.prism_metrics_params, C.prism_metrics_params_init)]
         for struct, init in end:
             with self.subTest(struct=struct.__name__):
                 self.assert_minimum(struct, by_ref(init), last_field_end(struct))
@@ -166,6 +167,27 @@ class StructLayoutTest(unittest.TestCase):
         self.assertEqual((m.precision, m.users), (0.5, 1))
         m.struct_size -= 1
         self.assertLess(C.prism_ranker_metrics_list(ctypes.byref(m), rec, 2, rel, 1, 2), 0)
+
+    def test_metrics_output_structs(self):
+        """The metrics result structs are filled up to the struct_size the caller gives."""
+        refs = (ctypes.c_char_p * 1)(b"a b")
+        r = C.prism_metrics_result(struct_size=last_field_end(C.prism_metrics_result))
+        self.assertEqual(C.prism_metrics_evaluate(ctypes.byref(r), refs, refs, None, 1, None), 0)
+        self.assertEqual((r.count, r.usn), (1, 1))
+        r.struct_size -= 1
+        self.assertLess(C.prism_metrics_evaluate(ctypes.byref(r), refs, refs, None, 1, None), 0)
+        f = ctypes.c_void_p()
+        self.assertEqual(C.prism_faithfulness_create(ctypes.byref(f), refs, 1), 0)
+        s = C.prism_faithfulness_sample(struct_size=last_field_end(C.prism_faithfulness_sample))
+        self.assertEqual(C.prism_faithfulness_add(ctypes.byref(s), None, 0, f, b"A B!", b"a b",
+                                                  None, 0), 0)
+        self.assertEqual((s.titles_named, s.names_item), (1, 1))
+        t = C.prism_faithfulness_result(struct_size=last_field_end(C.prism_faithfulness_result))
+        self.assertEqual(C.prism_faithfulness_finish(ctypes.byref(t), f), 0)
+        self.assertEqual((t.count, t.items_named, t.hallucination_rate), (1, 1, 0.0))
+        t.struct_size -= 1
+        self.assertLess(C.prism_faithfulness_finish(ctypes.byref(t), f), 0)
+        C.prism_faithfulness_free(f)
 
     def test_structs_without_size_field(self):
         """Fixed C layouts (LP64 and ILP32 alike): pointers, then scalars, naturally aligned."""
