@@ -645,9 +645,11 @@ PRISM_API int prism_bart_session_forward(prism_bart_session *s, const int32_t *d
   if (!s->encoded)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "prism_bart_session_forward: call prism_bart_session_encode first");
-  rc = check_tokens(s->model, decoder_input_ids, s->batch * tgt_len, "prism_bart_session_forward");
+  /* The caps first: a request beyond them must not be read past its end. */
+  rc = ensure(s, "prism_bart_session_forward", 0, 0, s->batch, tgt_len);
   if (rc == PRISM_OK)
-    rc = ensure(s, "prism_bart_session_forward", 0, 0, s->batch, tgt_len);
+    rc =
+        check_tokens(s->model, decoder_input_ids, s->batch * tgt_len, "prism_bart_session_forward");
   if (rc == PRISM_OK)
     rc = prism_bart_session_decoder_start(s, 1);
   if (rc != PRISM_OK)
