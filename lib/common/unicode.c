@@ -16,6 +16,29 @@ int prism__unicode_is_space(uint32_t cp)
          cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
+int prism__unicode_class(uint32_t cp)
+{
+  switch (utf8proc_category((utf8proc_int32_t)cp)) {
+  case UTF8PROC_CATEGORY_LU:
+  case UTF8PROC_CATEGORY_LL:
+  case UTF8PROC_CATEGORY_LT:
+  case UTF8PROC_CATEGORY_LM:
+  case UTF8PROC_CATEGORY_LO:
+    return PRISM__UNICODE_LETTER;
+  case UTF8PROC_CATEGORY_ND:
+  case UTF8PROC_CATEGORY_NL:
+  case UTF8PROC_CATEGORY_NO:
+    return PRISM__UNICODE_NUMBER;
+  default:
+    return PRISM__UNICODE_OTHER;
+  }
+}
+
+const char *prism__unicode_version(void)
+{
+  return utf8proc_unicode_version();
+}
+
 int prism__unicode_is_word(uint32_t cp)
 {
   if (cp < 0x80)

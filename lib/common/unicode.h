@@ -1,17 +1,25 @@
 /*
- * Internal: Unicode character properties and case mappings for modules that
- * compare words (metrics). unicode.c and the tokenizer's encode.c are the two
- * files that use utf8proc.
+ * Internal: Unicode character properties and case mappings, for the
+ * tokenizer's pre-tokenizer and for modules that compare words (metrics).
+ * unicode.c is the one file that uses utf8proc, so every module sees the same
+ * Unicode version (prism__unicode_version).
  *
  * The transforms take valid UTF-8 (check it with prism__utf8_check first) and
  * write into a growable buffer: *buf (capacity *cap, grown with prism__realloc)
  * receives the result NUL-terminated, *out_len its length.
  */
-#ifndef PRISM_COMMON_UNICODE_H
-#define PRISM_COMMON_UNICODE_H
+#ifndef PRISM__COMMON_UNICODE_H
+#define PRISM__COMMON_UNICODE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* General category classes of the GPT-2 pre-tokenizer: \p{L}, \p{N}, anything else. */
+enum { PRISM__UNICODE_OTHER = 0, PRISM__UNICODE_LETTER = 1, PRISM__UNICODE_NUMBER = 2 };
+int prism__unicode_class(uint32_t cp);
+
+/* The Unicode version of the character tables in use ("15.0.0"; static). */
+const char *prism__unicode_version(void);
 
 /* Python's str.isspace(): the separators of str.split(). */
 int prism__unicode_is_space(uint32_t cp);

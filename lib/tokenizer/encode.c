@@ -1,17 +1,17 @@
 /*
  * Encoding: special tokens split out first, then GPT-2's pre-tokenizer regex
  *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
- * matched by hand (leftmost-first, with a table for ASCII and utf8proc's
- * general categories elsewhere), then byte-level BPE per word through a
- * per-thread word cache. This file and common/unicode.c include utf8proc.h.
+ * matched by hand (leftmost-first, with a table for ASCII and the Unicode
+ * general categories of common/unicode.c elsewhere), then byte-level BPE per
+ * word through a per-thread word cache.
  */
 #include <pthread.h>
 #include <string.h>
-#include <utf8proc.h>
 
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/limits.h"
+#include "common/unicode.h"
 #include "tokenizer_internal.h"
 
 enum { CL_L, CL_N, CL_S, CL_O }; /* letter, number, whitespace, other */
@@ -144,16 +144,10 @@ static int unicode_class(uint32_t cp)
 {
   if (prism__tokenizer_white_space(cp))
     return CL_S;
-  switch (utf8proc_category((utf8proc_int32_t)cp)) {
-  case UTF8PROC_CATEGORY_LU:
-  case UTF8PROC_CATEGORY_LL:
-  case UTF8PROC_CATEGORY_LT:
-  case UTF8PROC_CATEGORY_LM:
-  case UTF8PROC_CATEGORY_LO:
+  switch (prism__unicode_class(cp)) {
+  case PRISM__UNICODE_LETTER:
     return CL_L;
-  case UTF8PROC_CATEGORY_ND:
-  case UTF8PROC_CATEGORY_NL:
-  case UTF8PROC_CATEGORY_NO:
+  case PRISM__UNICODE_NUMBER:
     return CL_N;
   default:
     return CL_O;
