@@ -183,8 +183,8 @@ static int parse_header(const unsigned char *data, size_t size, const char *what
    */
   if (header_len > ST_MAX_HEADER || header_len < 2 || (size > 8 && data[8] != '{'))
     return prism__error(PRISM_ERR_FORMAT,
-                        "%s: not a safetensors file (it does not begin with a header length and a "
-                        "JSON header)",
+                        "%s: not a safetensors file (it does not start with a safetensors "
+                        "header)",
                         what);
   if (header_len > size - 8)
     return prism__error(PRISM_ERR_FORMAT,
