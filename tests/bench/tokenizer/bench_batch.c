@@ -80,12 +80,13 @@ static int cmp_double(const void *a, const void *b)
 
 typedef struct timing {
   double wall, cpu; /* medians: wall clock, and CPU time of the whole process (all threads) */
+  double caller;    /* median CPU time of the calling thread: its share of the work */
 } timing;
 
 /* Median seconds of `repeat` encodes (after a warm-up) into ids/offsets. */
 static timing time_batch(const prism_tokenizer *tok, const char **texts, const size_t *lens,
                          size_t n, unsigned flags, int32_t *ids, size_t cap, size_t *offsets,
-                         int repeat, double *wall, double *cpu)
+                         int repeat, double *wall, double *cpu, double *caller)
 {
   size_t n_ids;
   timing t;
@@ -93,15 +94,19 @@ static timing time_batch(const prism_tokenizer *tok, const char **texts, const s
         "warm-up");
   for (int r = 0; r < repeat; r++) {
     double t0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+    double k0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
     check(prism_tokenizer_encode_batch(ids, cap, &n_ids, offsets, tok, texts, lens, n, flags),
           "encode_batch");
+    caller[r] = clock_s(CLOCK_THREAD_CPUTIME_ID) - k0;
     cpu[r] = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     wall[r] = clock_s(CLOCK_MONOTONIC) - t0;
   }
   qsort(wall, (size_t)repeat, sizeof *wall, cmp_double);
   qsort(cpu, (size_t)repeat, sizeof *cpu, cmp_double);
+  qsort(caller, (size_t)repeat, sizeof *caller, cmp_double);
   t.wall = wall[repeat / 2];
   t.cpu = cpu[repeat / 2];
+  t.caller = caller[repeat / 2];
   return t;
 }
 
@@ -114,7 +119,7 @@ int main(int argc, char **argv)
   int copies = argc > 5 ? atoi(argv[5]) : 8;
   char *text;
   int32_t *serial, *parallel;
-  double *wall, *cpu;
+  double *wall, *cpu, *caller;
   timing t_serial, t_parallel;
   int same;
 
@@ -137,23 +142,28 @@ int main(int argc, char **argv)
   parallel = malloc((n_ids ? n_ids : 1) * sizeof *parallel);
   wall = malloc((size_t)repeat * sizeof *wall);
   cpu = malloc((size_t)repeat * sizeof *cpu);
-  if (!serial || !parallel || !wall || !cpu)
+  caller = malloc((size_t)repeat * sizeof *caller);
+  if (!serial || !parallel || !wall || !cpu || !caller)
     return 1;
 
-  t_serial = time_batch(tok, texts, lens, n, 0, serial, n_ids, off_serial, repeat, wall, cpu);
+  t_serial =
+      time_batch(tok, texts, lens, n, 0, serial, n_ids, off_serial, repeat, wall, cpu, caller);
   t_parallel = time_batch(tok, texts, lens, n, PRISM_TOKENIZER_PARALLEL, parallel, n_ids,
-                          off_parallel, repeat, wall, cpu);
+                          off_parallel, repeat, wall, cpu, caller);
   same = memcmp(serial, parallel, n_ids * sizeof *serial) == 0 &&
          memcmp(off_serial, off_parallel, (n + 1) * sizeof *off_serial) == 0;
-  /* cpu_ratio: CPU time spent per pass, parallel over serial (the pool's overhead). On a
-     machine shared with other work the wall-clock speedup is bounded by the idle cores. */
+  /* cpu_ratio: CPU time spent per pass, parallel over serial (the pool's overhead, spinning
+     included). caller_share: the calling thread's CPU time in a parallel pass over a serial
+     pass, the part of the batch it encoded itself (1/threads when the workers ran as much).
+     On a machine shared with other work the wall-clock speedup is bounded by the idle cores. */
   printf("{\"batch_bytes\": %zu, \"texts\": %zu, \"ids\": %zu, \"threads\": %d, \"repeat\": %d, "
          "\"serial_mb_per_s_median\": %.2f, \"parallel_mb_per_s_median\": %.2f, "
          "\"speedup\": %.2f, \"serial_cpu_ms_median\": %.2f, \"parallel_cpu_ms_median\": %.2f, "
-         "\"cpu_ratio\": %.2f, \"identical\": %s}\n",
+         "\"cpu_ratio\": %.2f, \"caller_share\": %.2f, \"identical\": %s}\n",
          len, n, n_ids, threads, repeat, len / t_serial.wall / 1e6, len / t_parallel.wall / 1e6,
          t_serial.wall / t_parallel.wall, t_serial.cpu * 1e3, t_parallel.cpu * 1e3,
-         t_parallel.cpu / t_serial.cpu, same ? "true" : "false");
+         t_parallel.cpu / t_serial.cpu, t_parallel.caller / t_serial.caller,
+         same ? "true" : "false");
   prism_tokenizer_free(tok);
   free(serial);
   free(parallel);
@@ -161,6 +171,7 @@ int main(int argc, char **argv)
   free(off_parallel);
   free(wall);
   free(cpu);
+  free(caller);
   free(texts);
   free(lens);
   free(text);
