@@ -9,7 +9,8 @@ usage: cli_help.py PRISM SOURCE_ROOT
 - every option the help lists is accepted by the parser, an unlisted one is refused;
 - every option spelled in the CLI's sources is listed by some command's help, and every option
   of a command is documented in its section of docs/cli.md;
-- `--threads` above the library's limit is refused with a message naming the limit.
+- `--threads` above the library's limit is refused with a message naming the limit;
+- `prism version` reports the Unicode version of the tokenizer's character tables.
 """
 import os
 import re
@@ -127,6 +128,9 @@ def main():
             check(len(re.split(r"\s{2,}", line.strip())) == 2, f"one line per command: {line!r}")
     r = run(prism)
     check(r.returncode == 2 and "usage: prism" in r.stderr, "prism alone prints usage, exits 2")
+    r = run(prism, "version")
+    check(r.returncode == 0 and re.search(r"^unicode: \d+\.\d+\.\d+ ", r.stdout, re.M) is not None,
+          f"prism version reports the tokenizer's Unicode version ({r.stdout!r})")
 
     groups = sorted({c.split()[0] for c in commands if " " in c})
     for group in groups:
