@@ -1,73 +1,314 @@
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
-const char *cli_opt(cli_args *args, const char *name)
+/* ---- options: one table per command drives parsing and --help ---- */
+
+static size_t option_count(const cli_command *cmd)
 {
-  size_t len = strlen(name);
-  for (int i = 1; i < args->argc; i++) {
-    if (strcmp(args->argv[i], name) == 0) {
-      if (i + 1 >= args->argc)
-        cli_fatal("option %s needs a value", name);
-      args->used[i] = args->used[i + 1] = 1;
-      return args->argv[i + 1];
+  size_t n = 0;
+  while (cmd->options && cmd->options[n].name)
+    n++;
+  return n;
+}
+
+static int option_index(const cli_command *cmd, const char *name, size_t name_len)
+{
+  for (size_t i = 0; i < option_count(cmd); i++)
+    if (strlen(cmd->options[i].name) == name_len &&
+        strncmp(cmd->options[i].name, name, name_len) == 0)
+      return (int)i;
+  return -1;
+}
+
+/* The table entry of an option the command's code asks for: a name outside it is a bug. */
+static int lookup(const cli_args *args, const char *name)
+{
+  int i = option_index(args->cmd, name, strlen(name));
+  if (i < 0) {
+    fprintf(stderr, "prism: internal error: %s reads %s, which its option table lacks\n",
+            args->cmd->name, name);
+    abort();
+  }
+  return i;
+}
+
+/* What the help says when the option is absent. */
+static const char *default_text(const cli_option *o)
+{
+  if (o->required)
+    return NULL;
+  if (o->def_text)
+    return o->def_text;
+  if (o->def)
+    return o->def;
+  return o->kind == CLI_FLAG ? "off" : "none";
+}
+
+#define HELP_COLUMNS 100
+#define NBSP '\x01'
+
+/* Print `text` from column `col`, wrapped at spaces to HELP_COLUMNS, continuing at `indent`. */
+static void print_wrapped(FILE *out, const char *text, size_t col, size_t indent)
+{
+  while (*text) {
+    size_t len = strcspn(text, " ");
+    if (col > indent && col + 1 + len > HELP_COLUMNS) {
+      fprintf(out, "\n%*s", (int)indent, "");
+      col = indent;
+    } else if (col > indent) {
+      fputc(' ', out);
+      col++;
     }
-    if (strncmp(args->argv[i], name, len) == 0 && args->argv[i][len] == '=') {
-      args->used[i] = 1;
-      return args->argv[i] + len + 1;
+    for (size_t i = 0; i < len; i++) /* NBSP: a space that does not break the line */
+      fputc(text[i] == NBSP ? ' ' : text[i], out);
+    col += len;
+    text += len;
+    text += strspn(text, " ");
+  }
+  fputc('\n', out);
+}
+
+void cli_print_help(FILE *out, const cli_command *cmd)
+{
+  size_t n = option_count(cmd), width = strlen("--help");
+  int optional = 0;
+
+  fprintf(out, "usage: prism %s", cmd->name);
+  for (size_t i = 0; i < n; i++) {
+    const cli_option *o = &cmd->options[i];
+    size_t w = strlen(o->name) + (o->arg ? strlen(o->arg) + 1 : 0);
+    width = w > width ? w : width;
+    if (o->required)
+      fprintf(out, " %s %s", o->name, o->arg);
+    optional |= !o->required;
+  }
+  fprintf(out, "%s%s%s\n\n%s\n", optional ? " [OPTIONS]" : "", cmd->input ? " " : "",
+          cmd->input ? cmd->input : "", cmd->summary);
+  if (cmd->details)
+    fprintf(out, "\n%s", cmd->details);
+  fprintf(out, "\noptions:\n");
+  for (size_t i = 0; i < n; i++) {
+    const cli_option *o = &cmd->options[i];
+    char spec[64], text[512];
+    snprintf(spec, sizeof spec, "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+    if (o->required)
+      snprintf(text, sizeof text, "%s (required)", o->help);
+    else
+      snprintf(text, sizeof text, "%s (default:%c%s)", o->help, NBSP, default_text(o));
+    fprintf(out, "  %-*s  ", (int)width, spec);
+    print_wrapped(out, text, width + 4, width + 4);
+  }
+  fprintf(out, "  %-*s  print this help and exit\n", (int)width, "--help");
+  fprintf(out, "\nexample:\n  %s\n", cmd->example);
+}
+
+static void parse_fatal(const cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+static void parse_fatal(const cli_command *cmd, const char *fmt, ...)
+{
+  va_list ap;
+  fprintf(stderr, "prism: error: %s: ", cmd->name);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, " (see prism %s --help)\n", cmd->name);
+  exit(1);
+}
+
+static int parse_long(const char *s, long *out)
+{
+  char *end;
+  errno = 0;
+  *out = strtol(s, &end, 10);
+  return !errno && end != s && !*end;
+}
+
+/* Check one value against its option's kind; fatal when it does not fit. */
+static void check_value(const cli_command *cmd, const cli_option *o, const char *v)
+{
+  struct stat st;
+  long l;
+  double d;
+  char *end;
+
+  switch (o->kind) {
+  case CLI_FLAG:
+  case CLI_TEXT:
+  case CLI_LIST:
+    return;
+  case CLI_DIR:
+    if (stat(v, &st) != 0)
+      parse_fatal(cmd, "option %s: %s: no such directory", o->name, v);
+    if (!S_ISDIR(st.st_mode))
+      parse_fatal(cmd, "option %s: %s is not a directory", o->name, v);
+    return;
+  case CLI_INT:
+    if (!parse_long(v, &l) || l < o->lo || l > o->hi)
+      parse_fatal(cmd, "option %s: expected an integer from %ld to %ld, got \"%s\"", o->name, o->lo,
+                  o->hi, v);
+    return;
+  case CLI_REAL:
+    errno = 0;
+    d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(d))
+      parse_fatal(cmd, "option %s: expected a finite number, got \"%s\"", o->name, v);
+    return;
+  case CLI_THREADS:
+    if (!parse_long(v, &l) || l < 0)
+      parse_fatal(cmd,
+                  "option %s: expected a number of threads (0 = one per online CPU), got \"%s\"",
+                  o->name, v);
+    if (l > PRISM_MAX_THREADS)
+      parse_fatal(cmd, "option %s: at most %d worker threads (PRISM_MAX_THREADS), got %ld", o->name,
+                  PRISM_MAX_THREADS, l);
+    return;
+  }
+}
+
+/* One option word, --name or --name=value, at argv[i]: its table index, its value (NULL for a
+ * flag) and the words it takes (the value may be the next word). Fatal when malformed. */
+static int option_at(const cli_command *cmd, int argc, char **argv, int i, const char **value,
+                     int *words)
+{
+  const char *word = argv[i], *eq = strchr(word, '=');
+  size_t len = eq ? (size_t)(eq - word) : strlen(word);
+  int k = option_index(cmd, word, len);
+  const cli_option *o = k >= 0 ? &cmd->options[k] : NULL;
+
+  if (!o)
+    parse_fatal(cmd, "unknown option %.*s", (int)len, word);
+  *words = 1;
+  *value = eq ? eq + 1 : NULL;
+  if (o->kind == CLI_FLAG && eq)
+    parse_fatal(cmd, "option %s takes no value", o->name);
+  if (o->kind != CLI_FLAG && !eq) {
+    if (i + 1 >= argc)
+      parse_fatal(cmd, "option %s needs a value (%s)", o->name, o->arg);
+    *value = argv[i + 1];
+    *words = 2;
+  }
+  return k;
+}
+
+/* Record one option word (and its value word); returns the words used. */
+static int parse_option(cli_args *args, int argc, char **argv, int i)
+{
+  const char *value;
+  int words, k = option_at(args->cmd, argc, argv, i, &value, &words);
+  const cli_option *o = &args->cmd->options[k];
+
+  if (args->given[k] && o->kind != CLI_LIST)
+    parse_fatal(args->cmd, "option %s is given twice", o->name);
+  args->given[k]++;
+  args->value[k] = o->kind == CLI_FLAG ? "1" : value;
+  return words;
+}
+
+void cli_parse(cli_args *args, const cli_command *cmd, int argc, char **argv)
+{
+  size_t n = option_count(cmd);
+  int help = 0;
+
+  if (n > CLI_MAX_OPTIONS) {
+    fprintf(stderr, "prism: internal error: %s has more than %d options\n", cmd->name,
+            CLI_MAX_OPTIONS);
+    abort();
+  }
+  memset(args, 0, sizeof *args);
+  args->cmd = cmd;
+  args->argc = argc;
+  args->argv = argv;
+  for (int i = 0; i < argc;) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      help = 1;
+      i++;
+    } else if (strncmp(argv[i], "--", 2) == 0) {
+      i += parse_option(args, argc, argv, i);
+    } else {
+      parse_fatal(cmd, "unexpected argument \"%s\"", argv[i]);
     }
   }
-  return NULL;
+  if (help) {
+    cli_print_help(stdout, cmd);
+    exit(0);
+  }
+  for (size_t k = 0; k < n; k++) {
+    const cli_option *o = &cmd->options[k];
+    if (!args->given[k])
+      args->value[k] = o->kind == CLI_FLAG ? NULL : o->def;
+    if (!args->value[k] && o->required)
+      parse_fatal(cmd, "option %s %s is required", o->name, o->arg);
+    if (args->value[k])
+      check_value(cmd, o, args->value[k]);
+  }
 }
 
-int cli_flag(cli_args *args, const char *name)
+const char *cli_str(const cli_args *args, const char *name)
 {
-  for (int i = 1; i < args->argc; i++)
-    if (strcmp(args->argv[i], name) == 0) {
-      args->used[i] = 1;
-      return 1;
-    }
-  return 0;
+  return args->value[lookup(args, name)];
 }
 
-long cli_opt_long(cli_args *args, const char *name, long def, long lo, long hi)
+int cli_given(const cli_args *args, const char *name)
 {
-  const char *s = cli_opt(args, name);
-  char *end;
-  long v;
-  if (!s)
-    return def;
-  errno = 0;
-  v = strtol(s, &end, 10);
-  if (errno || end == s || *end || v < lo || v > hi)
-    cli_fatal("option %s: expected an integer in [%ld, %ld], got \"%s\"", name, lo, hi, s);
-  return v;
+  return args->given[lookup(args, name)];
 }
 
-double cli_opt_double(cli_args *args, const char *name, double def)
+const char **cli_list(const cli_args *args, const char *name, size_t *n)
 {
-  const char *s = cli_opt(args, name);
-  char *end;
-  double v;
-  if (!s)
-    return def;
-  errno = 0;
-  v = strtod(s, &end);
-  if (errno || end == s || *end || v != v)
-    cli_fatal("option %s: expected a number, got \"%s\"", name, s);
-  return v;
+  int want = lookup(args, name);
+  const char **out = calloc((size_t)args->argc + 1, sizeof *out);
+  if (!out)
+    cli_fatal("out of memory");
+  *n = 0;
+  for (int i = 0, words; i < args->argc; i += words) {
+    const char *value;
+    words = 1;
+    if (strcmp(args->argv[i], "--help") == 0 || strcmp(args->argv[i], "-h") == 0)
+      continue;
+    if (option_at(args->cmd, args->argc, args->argv, i, &value, &words) == want)
+      out[(*n)++] = value;
+  }
+  return out;
 }
 
-void cli_no_extra(cli_args *args)
+int cli_flag(const cli_args *args, const char *name)
 {
-  for (int i = 1; i < args->argc; i++)
-    if (!args->used[i])
-      cli_fatal("unexpected argument \"%s\" (see prism --help)", args->argv[i]);
+  return cli_str(args, name) != NULL;
+}
+
+long cli_int(const cli_args *args, const char *name)
+{
+  const char *v = cli_str(args, name);
+  long l = 0;
+  if (!v || !parse_long(v, &l)) {
+    fprintf(stderr, "prism: internal error: %s: %s has no integer value\n", args->cmd->name, name);
+    abort();
+  }
+  return l;
+}
+
+double cli_real(const cli_args *args, const char *name)
+{
+  const char *v = cli_str(args, name);
+  if (!v) {
+    fprintf(stderr, "prism: internal error: %s: %s has no value\n", args->cmd->name, name);
+    abort();
+  }
+  return strtod(v, NULL);
+}
+
+void cli_set_threads(const cli_args *args)
+{
+  prism_set_num_threads((int)cli_int(args, "--threads"));
 }
 
 void cli_fatal(const char *fmt, ...)
@@ -98,10 +339,17 @@ void cli_emit(json_t *value)
   free(s);
 }
 
+/* The input line being answered (1-based), 0 outside cli_each_line. */
+static long current_line;
+
 void cli_emit_error(int status, const char *message)
 {
-  cli_emit(
-      json_pack("{s:{s:s,s:s}}", "error", "code", prism_status_name(status), "message", message));
+  char *text = NULL;
+  if (current_line > 0 && asprintf(&text, "line %ld: %s", current_line, message) < 0)
+    text = NULL;
+  cli_emit(json_pack("{s:{s:s,s:s}}", "error", "code", prism_status_name(status), "message",
+                     text ? text : message));
+  free(text);
 }
 
 void cli_emit_last_error(int status)
@@ -122,19 +370,21 @@ void cli_each_line(void (*fn)(json_t *line, void *ctx), void *ctx)
     char msg[256];
     size_t i = 0;
 
-    lineno++;
+    current_line = ++lineno;
     while (i < (size_t)len &&
            (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
       i++;
     if (i == (size_t)len)
       continue;
-    value = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, &err);
+    /* A key given twice is refused: JSON parsers disagree on which of the two counts. */
+    value = json_loadb(line, (size_t)len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &err);
     if (!value || !json_is_object(value)) {
       if (value)
-        snprintf(msg, sizeof msg, "line %ld: expected a JSON object", lineno);
+        snprintf(msg, sizeof msg, "expected a JSON object");
+      else if (json_error_code(&err) == json_error_duplicate_key)
+        snprintf(msg, sizeof msg, "invalid JSON at column %d: a key is given twice", err.column);
       else
-        snprintf(msg, sizeof msg, "line %ld: invalid JSON at column %d: %s", lineno, err.column,
-                 err.text);
+        snprintf(msg, sizeof msg, "invalid JSON at column %d: %s", err.column, err.text);
       json_decref(value);
       cli_emit_error(PRISM_ERR_FORMAT, msg);
       continue;
@@ -142,7 +392,29 @@ void cli_each_line(void (*fn)(json_t *line, void *ctx), void *ctx)
     fn(value, ctx);
     json_decref(value);
   }
+  current_line = 0;
   free(line);
+}
+
+int cli_check_keys(const json_t *line, const char *const *allowed, char *err, size_t err_size)
+{
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *)line, key, value)
+  {
+    size_t k = 0, used;
+    while (allowed[k] && strcmp(allowed[k], key) != 0)
+      k++;
+    if (allowed[k])
+      continue;
+    used = (size_t)snprintf(err, err_size, "unknown key \"%s\" (expected", key);
+    for (k = 0; allowed[k] && used < err_size; k++)
+      used += (size_t)snprintf(err + used, err_size - used, "%s \"%s\"", k ? "," : "", allowed[k]);
+    if (used < err_size)
+      snprintf(err + used, err_size - used, ")");
+    return -1;
+  }
+  return 0;
 }
 
 int cli_int_array(const json_t *array, int **out, size_t *count, char *err, size_t err_size)

@@ -1,8 +1,12 @@
 /*
  * The prism command-line tool: shared helpers. Every command reads JSON Lines
  * on stdin and writes one JSON line per input line, in order; a bad line gets
- * {"error": {"code", "message"}} and processing continues; a fatal error prints
- * "prism: error: ..." on stderr and exits 1.
+ * {"error": {"code", "message"}} naming its line number and processing
+ * continues; a fatal error prints "prism: error: ..." on stderr and exits 1.
+ *
+ * Each command is one cli_command: its options are one table that both the
+ * parser and --help read, so the help cannot list an option the parser does
+ * not take, nor miss one it does.
  */
 #ifndef PRISM_CLI_H
 #define PRISM_CLI_H
@@ -11,24 +15,82 @@
 
 #include <prism/prism.h>
 
+/* How an option's value is read and checked. */
+typedef enum cli_kind {
+  CLI_FLAG,   /* no value: present or not */
+  CLI_TEXT,   /* any string */
+  CLI_DIR,    /* an existing directory */
+  CLI_INT,    /* an integer in [lo, hi] */
+  CLI_REAL,   /* a finite number */
+  CLI_LIST,   /* any string, and the option may be given several times (cli_list) */
+  CLI_THREADS /* worker threads: 0 (one per online CPU) to PRISM_MAX_THREADS */
+} cli_kind;
+
+typedef struct cli_option {
+  const char *name; /* "--model" */
+  cli_kind kind;
+  const char *arg;      /* the value's placeholder in the help ("DIR"); NULL for a flag */
+  const char *def;      /* the value taken when absent, checked as a given one; NULL: none */
+  const char *def_text; /* the default as the help shows it, when `def` does not say it */
+  const char *help;     /* one line */
+  long lo, hi;          /* CLI_INT */
+  int required;
+} cli_option;
+
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
+
+/* The option every command that computes takes. */
+#define CLI_OPTION_THREADS \
+  { \
+    "--threads", CLI_THREADS, "N", "0", "0 = one per online CPU", \
+        "worker threads for libprism and OpenBLAS, at most " CLI_STR(PRISM_MAX_THREADS), 0, 0, 0 \
+  }
+
+#define CLI_MAX_OPTIONS 16
+
+struct cli_args;
+
+typedef struct cli_command {
+  const char *name;          /* "generate", "rank train" */
+  const char *summary;       /* one line, for prism --help */
+  const char *input;         /* what the usage line ends with ("< requests.jsonl"), or NULL */
+  const char *details;       /* lines of what it reads and writes, or NULL */
+  const char *example;       /* one shell command line */
+  const cli_option *options; /* ends with an entry whose name is NULL */
+  int (*run)(const struct cli_args *args); /* returns the exit status */
+} cli_command;
+
+/* A parsed command line: per option of cmd->options, its value (or default) and whether given. */
 typedef struct cli_args {
-  int argc;
+  const cli_command *cmd;
+  const char *value[CLI_MAX_OPTIONS]; /* a CLI_LIST option: its last value */
+  int given[CLI_MAX_OPTIONS];         /* how many times */
+  int argc;                           /* the words parsed, for cli_list */
   char **argv;
-  int *used; /* per argv entry: consumed by an option lookup */
 } cli_args;
 
-/* A command: returns the process exit status. */
-typedef int (*cli_command_fn)(cli_args *args);
+/*
+ * Parse argv (the words after the command's name) against cmd's table: an
+ * unknown option, a missing value, a stray argument, a value outside its kind
+ * or a missing required option is fatal; --help (or -h) prints the help on
+ * stdout and exits 0 once every word is a known option.
+ */
+void cli_parse(cli_args *args, const cli_command *cmd, int argc, char **argv);
+/* The command's help: usage, what it reads and writes, every option with its default, an example. */
+void cli_print_help(FILE *out, const cli_command *cmd);
 
-/* Value of "--name VALUE" (or "--name=VALUE"); NULL when absent. */
-const char *cli_opt(cli_args *args, const char *name);
-/* 1 when the flag "--name" is present. */
-int cli_flag(cli_args *args, const char *name);
-/* Integer option with a default; exits with a usage error when malformed or outside [lo, hi]. */
-long cli_opt_long(cli_args *args, const char *name, long def, long lo, long hi);
-double cli_opt_double(cli_args *args, const char *name, double def);
-/* Exit with a usage error naming any argument no lookup consumed. */
-void cli_no_extra(cli_args *args);
+/* An option's value (given, else the default; NULL when neither); the name must be in the table. */
+const char *cli_str(const cli_args *args, const char *name);
+int cli_given(const cli_args *args, const char *name);
+/* Every value of a CLI_LIST option in command-line order: a new NULL-terminated array of
+   borrowed strings (free the array), *n their count. */
+const char **cli_list(const cli_args *args, const char *name, size_t *n);
+int cli_flag(const cli_args *args, const char *name);
+long cli_int(const cli_args *args, const char *name);
+double cli_real(const cli_args *args, const char *name);
+/* Apply --threads (prism_set_num_threads). */
+void cli_set_threads(const cli_args *args);
 
 /* Print "prism: error: <msg>" on stderr and exit 1. */
 void cli_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -37,17 +99,20 @@ void cli_fatal_status(int status, const char *what) __attribute__((noreturn));
 
 /* Write one compact JSON line to stdout (takes ownership of `value`) and flush. */
 void cli_emit(json_t *value);
-/* Write {"error": {"code": <status name>, "message": <msg>}}. */
+/* Write {"error": {"code": <status name>, "message": "line N: <msg>"}} for the current line. */
 void cli_emit_error(int status, const char *message);
 /* Write the library's last error for `status` as an error line. */
 void cli_emit_last_error(int status);
 
 /*
- * Read stdin line by line; parse each as a JSON object and call `fn`; an
- * unparsable line is answered with an error line. Blank lines are skipped.
- * `fn` writes exactly one line per call.
+ * Read stdin line by line; parse each as a JSON object (a key given twice is
+ * an error) and call `fn`; an unparsable line is answered with an error line.
+ * Blank lines are skipped. `fn` writes exactly one line per call.
  */
 void cli_each_line(void (*fn)(json_t *line, void *ctx), void *ctx);
+
+/* 0 when every key of `line` is one of the NULL-terminated `allowed`; else -1 and `err`. */
+int cli_check_keys(const json_t *line, const char *const *allowed, char *err, size_t err_size);
 
 /* Read a JSON array of integers into a new int32 array; returns 0 on success. */
 int cli_int_array(const json_t *array, int **out, size_t *count, char *err, size_t err_size);
@@ -56,14 +121,8 @@ int cli_int_array(const json_t *array, int **out, size_t *count, char *err, size
 int cli_generate_params(const json_t *value, prism_generate_params *p);
 
 /* The commands. */
-int cli_cmd_version(cli_args *args);
-int cli_cmd_demo(cli_args *args);
-int cli_cmd_generate(cli_args *args);
-int cli_cmd_tokenize(cli_args *args);
-int cli_cmd_detokenize(cli_args *args);
-int cli_cmd_explain(cli_args *args);
-int cli_cmd_rank(cli_args *args);
-int cli_cmd_tokenizer_train(cli_args *args);
-int cli_cmd_eval_text(cli_args *args);
+extern const cli_command cli_cmd_version, cli_cmd_demo, cli_cmd_generate, cli_cmd_tokenize,
+    cli_cmd_detokenize, cli_cmd_tokenizer_train, cli_cmd_explain, cli_cmd_rank_train,
+    cli_cmd_rank_recommend, cli_cmd_rank_eval, cli_cmd_eval_text;
 
 #endif

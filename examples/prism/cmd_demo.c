@@ -1,5 +1,6 @@
 /*
  * prism demo [--data DIR] [--model DIR] [--users N|ID,ID...] [--k N] [--threads N]
+ * (the options table at the end is what the parser and --help read)
  *
  * The main job end to end: train a ranker on DIR/interactions.tsv, recommend
  * the top K items for a few users, take the ranker's evidence for each, render
@@ -239,12 +240,11 @@ static void explain_user(const demo *d, const char *user_id)
   free(history);
 }
 
-int cli_cmd_demo(cli_args *args)
+static int run(const cli_args *args)
 {
-  const char *data_dir = cli_opt(args, "--data"), *model_dir = cli_opt(args, "--model");
-  const char *users = cli_opt(args, "--users");
-  long k = cli_opt_long(args, "--k", 3, 1, MAX_K);
-  long threads = cli_opt_long(args, "--threads", 0, 0, 1024);
+  const char *data_dir = cli_str(args, "--data"), *model_dir = cli_str(args, "--model");
+  const char *users = cli_str(args, "--users");
+  long k = cli_int(args, "--k");
   char *path, *model_path, *list;
   prism_interactions *data;
   prism_ranker_params rp;
@@ -253,8 +253,7 @@ int cli_cmd_demo(cli_args *args)
   demo d;
   int rc;
 
-  cli_no_extra(args);
-  prism_set_num_threads((int)threads);
+  cli_set_threads(args);
   if (!data_dir)
     data_dir = default_data_dir();
   model_path = model_dir ? strdup(model_dir) : join(data_dir, "model");
@@ -290,7 +289,7 @@ int cli_cmd_demo(cli_args *args)
   printf("explainer: %s\n", model_path);
 
   /* --users: a count of users from the start of the data, or a comma-separated id list. */
-  list = strdup(users ? users : "3");
+  list = strdup(users);
   if (list && strspn(list, "0123456789") == strlen(list) && *list) {
     int32_t n = (int32_t)atol(list);
     for (int32_t u = 0; u < n && u < prism_interactions_num_users(data); u++)
@@ -313,3 +312,29 @@ int cli_cmd_demo(cli_args *args)
   free(model_path);
   return 0;
 }
+
+static const cli_option options[] = {
+  { "--data", CLI_DIR, "DIR", NULL,
+    "the installed demo data (share/prism/demo), else examples/demo of the build's source tree",
+    "a folder with catalog.tsv and interactions.tsv", 0, 0, 0 },
+  { "--model", CLI_DIR, "DIR", NULL, "DIR/model of --data",
+    "the BART student (a HuggingFace folder with tokenizer files)", 0, 0, 0 },
+  { "--users", CLI_TEXT, "N|ID,...", "3", NULL,
+    "the first N users of the data, or a comma-separated list of user ids", 0, 0, 0 },
+  { "--k", CLI_INT, "N", "3", NULL, "items recommended and explained per user", 1, MAX_K, 0 },
+  CLI_OPTION_THREADS,
+  { NULL },
+};
+
+const cli_command cli_cmd_demo = {
+  "demo",
+  "rank and explain the demo data end to end",
+  NULL,
+  "  Trains an implicit-ALS ranker on DIR/interactions.tsv, recommends k items for a few\n"
+  "  users, takes the ranker's evidence for each and explains them with the BART student.\n"
+  "  DIR/catalog.tsv: a header naming the columns item_id, title and genre (or features),\n"
+  "  then one item per line; DIR/interactions.tsv: user<TAB>item[<TAB>value[<TAB>timestamp]].\n",
+  "prism demo --users u002,u010 --k 2",
+  options,
+  run,
+};

@@ -1,6 +1,6 @@
 /*
  * prism eval-text [--feature-set FILE] [--tokenize whitespace|pepler] [--lowercase]
- *                 [--catalog TSV [--samples FILE]]
+ *                 [--catalog TSV [--samples FILE]]   (the options table at the end)
  *
  * Reads {"reference", "hypothesis", "feature"?} lines (and with --catalog
  * {"hypothesis", "item", "grounded"} lines) and prints one JSON object with
@@ -13,33 +13,6 @@
 
 #include "cli.h"
 #include "eval_text_input.h"
-
-static const char usage[] =
-    "usage: prism eval-text [OPTIONS] < LINES.jsonl\n"
-    "\n"
-    "Scores explanations against references with the metrics of PETER/PEPLER\n"
-    "(BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV; docs/metrics.md) and, with\n"
-    "--catalog, their faithfulness. Input lines:\n"
-    "  {\"reference\": S, \"hypothesis\": S, \"feature\": S}   (feature optional)\n"
-    "  {\"hypothesis\": S, \"item\": S, \"grounded\": [S]}     (with --catalog; reference "
-    "optional)\n"
-    "Prints one JSON object; bad lines are reported on stderr and skipped.\n"
-    "\n"
-    "options:\n"
-    "  --feature-set FILE   the feature vocabulary, one feature per line (default: none;\n"
-    "                       FMR, FCR and DIV are then null)\n"
-    "  --tokenize MODE      whitespace (str.split(), as PETER) or pepler (PEPLER's\n"
-    "                       punctuation post-processing first) (default: whitespace)\n"
-    "  --lowercase          lower-case texts and features first (default: off)\n"
-    "  --catalog TSV        a catalog with a \"title\" column: score faithfulness\n"
-    "                       (default: off)\n"
-    "  --samples FILE       with --catalog: write one JSON line per explanation with the\n"
-    "                       titles it names (default: off)\n"
-    "  --help               this text\n"
-    "\n"
-    "example:\n"
-    "  echo '{\"reference\": \"a quiet coastal novel\", \"hypothesis\": \"a quiet novel\"}' \\\n"
-    "    | prism eval-text\n";
 
 typedef struct eval_ctx {
   prism_metrics *metrics;
@@ -193,20 +166,19 @@ static json_t *faithfulness_figures(const prism_faithfulness *faith)
                    (json_int_t)r.items_named, "hallucinated", (json_int_t)r.hallucinated);
 }
 
-static void open_inputs(cli_args *args, eval_ctx *ctx)
+static void open_inputs(const cli_args *args, eval_ctx *ctx)
 {
-  const char *tokenize = cli_opt(args, "--tokenize"), *features = cli_opt(args, "--feature-set");
-  const char *catalog = cli_opt(args, "--catalog"), *samples = cli_opt(args, "--samples");
+  const char *tokenize = cli_str(args, "--tokenize"), *features = cli_str(args, "--feature-set");
+  const char *catalog = cli_str(args, "--catalog"), *samples = cli_str(args, "--samples");
   prism_metrics_params p;
   char **set = NULL;
   int rc;
   prism_metrics_params_init(&p, sizeof p);
   p.lowercase = cli_flag(args, "--lowercase");
-  if (tokenize && strcmp(tokenize, "pepler") == 0)
+  if (strcmp(tokenize, "pepler") == 0)
     p.tokenize = PRISM_METRICS_TOKENIZE_PEPLER;
-  else if (tokenize && strcmp(tokenize, "whitespace") != 0)
+  else if (strcmp(tokenize, "whitespace") != 0)
     cli_fatal("--tokenize: expected whitespace or pepler, got \"%s\"", tokenize);
-  cli_no_extra(args);
   if (features) {
     set = read_feature_set(features, &p.feature_set_count);
     p.feature_set = (const char *const *)set;
@@ -227,7 +199,7 @@ static void open_inputs(cli_args *args, eval_ctx *ctx)
     cli_fatal("out of memory");
 }
 
-int cli_cmd_eval_text(cli_args *args)
+static int run(const cli_args *args)
 {
   eval_ctx ctx = { 0 };
   char *line = NULL, *text;
@@ -236,10 +208,6 @@ int cli_cmd_eval_text(cli_args *args)
   unsigned long lineno = 0;
   json_t *out;
 
-  if (cli_flag(args, "--help")) {
-    fputs(usage, stdout);
-    return 0;
-  }
   open_inputs(args, &ctx);
   while ((len = getline(&line, &cap, stdin)) >= 0)
     score_line(&ctx, line, (size_t)len, ++lineno);
@@ -268,3 +236,32 @@ int cli_cmd_eval_text(cli_args *args)
   prism_faithfulness_free(ctx.faith);
   return 0;
 }
+
+static const cli_option options[] = {
+  { "--feature-set", CLI_TEXT, "FILE", NULL, "none: fmr, fcr and div are null",
+    "the feature vocabulary, one feature per line", 0, 0, 0 },
+  { "--tokenize", CLI_TEXT, "whitespace|pepler", "whitespace", NULL,
+    "str.split(), as PETER, or PEPLER's punctuation post-processing first", 0, 0, 0 },
+  { "--lowercase", CLI_FLAG, NULL, NULL, NULL, "lower-case texts and features first", 0, 0, 0 },
+  { "--catalog", CLI_TEXT, "TSV", NULL, "none: no faithfulness figures",
+    "a catalog with a \"title\" column: score faithfulness too", 0, 0, 0 },
+  { "--samples", CLI_TEXT, "FILE", NULL, "none",
+    "with --catalog: write one JSON line per explanation with the titles it names", 0, 0, 0 },
+  { NULL },
+};
+
+const cli_command cli_cmd_eval_text = {
+  "eval-text",
+  "score explanations: BLEU, ROUGE, USR, DIV, faithfulness",
+  "< LINES.jsonl",
+  "  The metrics of PETER/PEPLER (BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV; docs/metrics.md)\n"
+  "  and, with --catalog, faithfulness. Prints one JSON object; bad lines are reported on\n"
+  "  stderr and skipped.\n"
+  "  in:  {\"reference\": S, \"hypothesis\": S, \"feature\"?: S}\n"
+  "       {\"hypothesis\": S, \"item\": S, \"grounded\": [S]}  (with --catalog; reference "
+  "optional)\n",
+  "echo '{\"reference\": \"a quiet coastal novel\", \"hypothesis\": \"a quiet novel\"}' | "
+  "prism eval-text",
+  options,
+  run,
+};

@@ -14,17 +14,11 @@
 /* The prompts of one line: "text" or "texts"; returns 0 or writes `err`. */
 static int read_texts(const json_t *line, const char ***out, size_t *n, char *err, size_t size)
 {
+  static const char *const keys[] = { "text", "texts", "params", NULL };
   const json_t *text = json_object_get(line, "text"), *texts = json_object_get(line, "texts");
-  const char *key;
-  json_t *value;
 
-  json_object_foreach((json_t *)line, key, value)
-  {
-    if (strcmp(key, "text") && strcmp(key, "texts") && strcmp(key, "params")) {
-      snprintf(err, size, "unknown key \"%s\" (expected text or texts, params)", key);
-      return -1;
-    }
-  }
+  if (cli_check_keys(line, keys, err, size) != 0)
+    return -1;
   if (!text == !texts) {
     snprintf(err, size,
              "give exactly one of \"text\" (a string) or \"texts\" (an array of strings)");
@@ -93,20 +87,40 @@ static void on_line(json_t *line, void *ctx)
   cli_emit(json_pack("{s:o}", "explanations", list));
 }
 
-int cli_cmd_explain(cli_args *args)
+static int run(const cli_args *args)
 {
-  const char *dir = cli_opt(args, "--model");
-  long threads = cli_opt_long(args, "--threads", 0, 0, 1024);
   prism_explainer *ex;
   int rc;
 
-  cli_no_extra(args);
-  if (!dir)
-    cli_fatal("explain: --model DIR is required");
-  prism_set_num_threads((int)threads);
-  if ((rc = prism_explainer_load(&ex, dir, NULL)) != PRISM_OK)
+  cli_set_threads(args);
+  if ((rc = prism_explainer_load(&ex, cli_str(args, "--model"), NULL)) != PRISM_OK)
     cli_fatal_status(rc, "explain: cannot load the model");
   cli_each_line(on_line, ex);
   prism_explainer_free(ex);
   return 0;
 }
+
+static const cli_option options[] = {
+  { "--model", CLI_DIR, "DIR", NULL, NULL,
+    "a HuggingFace BART folder with its tokenizer files (vocab.json + merges.txt or "
+    "tokenizer.json)",
+    0, 0, 1 },
+  CLI_OPTION_THREADS,
+  { NULL },
+};
+
+const cli_command cli_cmd_explain = {
+  "explain",
+  "explain: prompts in, a BART student's explanations out",
+  "< prompts.jsonl",
+  "  Each prompt is tokenized as <s> prompt </s>, all prompts of a line are decoded together,\n"
+  "  and the outputs are detokenized without special tokens.\n"
+  "  in:  {\"text\": S, \"params\"?: {...}}  or  {\"texts\": [S], \"params\"?: {...}}\n"
+  "       (params: HF generate() keywords, as for prism generate)\n"
+  "  out: {\"explanations\": [S]}  (num_return_sequences per prompt, in order)\n",
+  "echo '{\"text\": \"history: Winter Hours (literary drama) | item: Orchard in August (literary "
+  "drama) | evidence: Winter Hours (literary drama)\"}' | prism explain --model "
+  "examples/demo/model",
+  options,
+  run,
+};

@@ -65,20 +65,7 @@ static int read_batch(const json_t *value, const char *key, batch *out, char *er
   return -1;
 }
 
-static int check_keys(const json_t *line, char *err, size_t size)
-{
-  const char *key;
-  json_t *value;
-  json_object_foreach((json_t *)line, key, value)
-  {
-    if (strcmp(key, "input_ids") != 0 && strcmp(key, "attention_mask") != 0 &&
-        strcmp(key, "params") != 0) {
-      snprintf(err, size, "unknown key \"%s\" (expected input_ids, attention_mask, params)", key);
-      return -1;
-    }
-  }
-  return 0;
-}
+static const char *const line_keys[] = { "input_ids", "attention_mask", "params", NULL };
 
 static json_t *result_json(const prism_generate_result *res, int timing)
 {
@@ -121,7 +108,7 @@ static void on_line(json_t *line, void *arg)
   char err[256];
   int rc;
 
-  if (check_keys(line, err, sizeof err) != 0 ||
+  if (cli_check_keys(line, line_keys, err, sizeof err) != 0 ||
       read_batch(json_object_get(line, "input_ids"), "input_ids", &ids, err, sizeof err) != 0) {
     cli_emit_error(PRISM_ERR_INVALID_ARGUMENT, err);
     return;
@@ -150,11 +137,9 @@ static void on_line(json_t *line, void *arg)
   free(mask.data);
 }
 
-int cli_cmd_generate(cli_args *args)
+static int run(const cli_args *args)
 {
   gen_ctx ctx;
-  const char *dir = cli_opt(args, "--model");
-  long threads = cli_opt_long(args, "--threads", 0, 0, 1024);
   prism_bart_load_params load;
   prism_generate_params defaults;
   int rc;
@@ -164,11 +149,8 @@ int cli_cmd_generate(cli_args *args)
   prism_bart_load_params_init(&load, sizeof load);
   if (cli_flag(args, "--bf16-weights"))
     load.flags |= PRISM_BART_LOAD_BF16_WEIGHTS;
-  cli_no_extra(args);
-  if (!dir)
-    cli_fatal("generate: --model DIR is required");
-  prism_set_num_threads((int)threads);
-  rc = prism_bart_load(&ctx.model, dir, &load);
+  cli_set_threads(args);
+  rc = prism_bart_load(&ctx.model, cli_str(args, "--model"), &load);
   if (rc != PRISM_OK)
     cli_fatal_status(rc, "generate: cannot load the model");
   /* Generation settings the model's files carry that cannot run are refused at start. */
@@ -184,3 +166,29 @@ int cli_cmd_generate(cli_args *args)
   prism_bart_free(ctx.model);
   return 0;
 }
+
+static const cli_option options[] = {
+  { "--model", CLI_DIR, "DIR", NULL, NULL,
+    "a HuggingFace BART folder (config.json, model.safetensors or a sharded index, optional "
+    "generation_config.json)",
+    0, 0, 1 },
+  CLI_OPTION_THREADS,
+  { "--timing", CLI_FLAG, NULL, NULL, NULL, "add a \"timing\" object to every output line", 0, 0,
+    0 },
+  { "--bf16-weights", CLI_FLAG, NULL, NULL, NULL,
+    "decoder steps stream bfloat16 weights (half the bytes, reduced precision)", 0, 0, 0 },
+  { NULL },
+};
+
+const cli_command cli_cmd_generate = {
+  "generate",
+  "generate token ids with a BART model, as HF generate() does",
+  "< requests.jsonl",
+  "  in:  {\"input_ids\": [[int]], \"attention_mask\"?: [[0|1]], \"params\"?: {HF generate() "
+  "keywords}}\n"
+  "  out: {\"sequences\": [[int]], \"sequences_scores\"?: [float], \"timing\"?: {...}}\n",
+  "echo '{\"input_ids\": [[0, 17, 42, 99, 5, 2]]}' | prism generate --model "
+  "tests/fixtures/tiny-bart-copy",
+  options,
+  run,
+};

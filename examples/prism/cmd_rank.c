@@ -29,28 +29,31 @@ static int parse_algorithm(const char *name)
   cli_fatal("option --algo: expected als, bpr or mf, got \"%s\"", name);
 }
 
-static int rank_train(cli_args *args)
+static int rank_train(const cli_args *args)
 {
-  const char *tsv = cli_opt(args, "--interactions"), *out = cli_opt(args, "--out");
+  const char *tsv = cli_str(args, "--interactions"), *out = cli_str(args, "--out");
   prism_ranker_params p;
   prism_interactions *data;
   prism_ranker *r;
   int rc;
 
+  /* Options not given keep the library's defaults. */
   prism_ranker_params_init(&p, sizeof p);
-  p.algorithm = parse_algorithm(cli_opt(args, "--algo"));
-  p.factors = (int)cli_opt_long(args, "--factors", 0, 1, 1024);
-  p.iterations = (int)cli_opt_long(args, "--iterations", 0, 1, 1000000);
-  p.regularization = (float)cli_opt_double(args, "--regularization", 0.0);
-  p.alpha = (float)cli_opt_double(args, "--alpha", 0.0);
-  p.learning_rate = (float)cli_opt_double(args, "--learning-rate", 0.0);
-  p.seed = (uint64_t)cli_opt_long(args, "--seed", 0, 0, 0x7fffffffL);
-  int threads = (int)cli_opt_long(args, "--threads", 0, 0, 1024);
+  p.algorithm = parse_algorithm(cli_str(args, "--algo"));
+  if (cli_given(args, "--factors"))
+    p.factors = (int)cli_int(args, "--factors");
+  if (cli_given(args, "--iterations"))
+    p.iterations = (int)cli_int(args, "--iterations");
+  if (cli_given(args, "--regularization"))
+    p.regularization = (float)cli_real(args, "--regularization");
+  if (cli_given(args, "--alpha"))
+    p.alpha = (float)cli_real(args, "--alpha");
+  if (cli_given(args, "--learning-rate"))
+    p.learning_rate = (float)cli_real(args, "--learning-rate");
+  if (cli_given(args, "--seed"))
+    p.seed = (uint64_t)cli_int(args, "--seed");
   p.progress = on_progress;
-  cli_no_extra(args);
-  if (!tsv || !out)
-    cli_fatal("rank train needs --interactions TSV and --out FILE");
-  prism_set_num_threads(threads);
+  cli_set_threads(args);
   if ((rc = prism_interactions_load_tsv(&data, tsv)) != PRISM_OK)
     cli_fatal_status(rc, "cannot load interactions");
   fprintf(stderr, "%zu interactions, %d users, %d items\n", prism_interactions_count(data),
@@ -67,13 +70,11 @@ static int rank_train(cli_args *args)
   return 0;
 }
 
-static prism_ranker *load_model(cli_args *args)
+static prism_ranker *load_model(const cli_args *args)
 {
-  const char *path = cli_opt(args, "--model");
+  const char *path = cli_str(args, "--model");
   prism_ranker *r;
   int rc;
-  if (!path)
-    cli_fatal("--model FILE is required");
   if ((rc = prism_ranker_load(&r, path)) != PRISM_OK)
     cli_fatal_status(rc, "cannot load the model");
   return r;
@@ -163,13 +164,12 @@ static void recommend_users(const prism_ranker *r, const int32_t *users, size_t 
   free(scores);
 }
 
-static int rank_recommend(cli_args *args)
+static int rank_recommend(const cli_args *args)
 {
   prism_ranker *r = load_model(args);
-  int k = (int)cli_opt_long(args, "--k", 10, 1, 1000000);
-  const char *which = cli_opt(args, "--users"), *seen = cli_opt(args, "--exclude-seen");
+  int k = (int)cli_int(args, "--k");
+  const char *which = cli_str(args, "--users"), *seen = cli_str(args, "--exclude-seen");
   exclusions ex = { NULL, NULL };
-  cli_no_extra(args);
   /* No list is longer than the item count: the buffers need no more. */
   if (k > prism_ranker_num_items(r))
     k = (int)prism_ranker_num_items(r);
@@ -205,19 +205,16 @@ static int rank_recommend(cli_args *args)
   return 0;
 }
 
-static int rank_eval(cli_args *args)
+static int rank_eval(const cli_args *args)
 {
   prism_ranker *r = load_model(args);
-  const char *path = cli_opt(args, "--test");
-  int k = (int)cli_opt_long(args, "--k", 10, 1, 1000000);
+  const char *path = cli_str(args, "--test");
+  int k = (int)cli_int(args, "--k");
   prism_interactions *test;
   prism_ranker_metrics m;
   size_t skipped;
   int rc;
   m.struct_size = sizeof m;
-  cli_no_extra(args);
-  if (!path)
-    cli_fatal("rank eval needs --test TSV");
   if ((rc = prism_interactions_load_tsv(&test, path)) != PRISM_OK)
     cli_fatal_status(rc, "cannot load the test set");
   if ((rc = prism_ranker_evaluate(&m, &skipped, r, test, k, NULL)) != PRISM_OK)
@@ -239,22 +236,75 @@ static int rank_eval(cli_args *args)
   return 0;
 }
 
-int cli_cmd_rank(cli_args *args)
-{
-  const char *sub = args->argc > 1 ? args->argv[1] : "";
-  if (args->argc > 1)
-    args->used[1] = 1;
-  if (strcmp(sub, "train") == 0)
-    return rank_train(args);
-  if (strcmp(sub, "recommend") == 0)
-    return rank_recommend(args);
-  if (strcmp(sub, "eval") == 0)
-    return rank_eval(args);
-  fprintf(stderr, "usage: prism rank train --interactions TSV --out FILE [--algo als|bpr|mf] "
-                  "[--factors N] [--iterations N] [--regularization X] [--alpha X] "
-                  "[--learning-rate X] [--seed N] [--threads N]\n"
-                  "       prism rank recommend --model FILE --k N [--users all|ID,...] "
-                  "[--exclude-seen TSV]\n"
-                  "       prism rank eval --model FILE --test TSV --k N\n");
-  return 2;
-}
+#define OPTION_K \
+  { \
+    "--k", CLI_INT, "N", "10", NULL, "items per user", 1, 1000000, 0 \
+  }
+
+static const cli_option train_options[] = {
+  { "--interactions", CLI_TEXT, "TSV", NULL, NULL,
+    "training interactions: user<TAB>item[<TAB>value[<TAB>timestamp]] per line", 0, 0, 1 },
+  { "--out", CLI_TEXT, "FILE", NULL, NULL, "where to save the model (safetensors)", 0, 0, 1 },
+  { "--algo", CLI_TEXT, "als|bpr|mf", "als", NULL,
+    "implicit ALS, BPR, or explicit matrix factorisation", 0, 0, 0 },
+  { "--factors", CLI_INT, "N", NULL, "64", "latent dimensions", 1, 1024, 0 },
+  { "--iterations", CLI_INT, "N", NULL, "als 15, bpr 100, mf 20", "training iterations", 1, 1000000,
+    0 },
+  { "--regularization", CLI_REAL, "X", NULL, "als 0.05, bpr 0.01, mf 0.02", "L2 weight", 0, 0, 0 },
+  { "--alpha", CLI_REAL, "X", NULL, "1", "ALS confidence scale", 0, 0, 0 },
+  { "--learning-rate", CLI_REAL, "X", NULL, "bpr 0.01, mf 0.005", "BPR and MF step size", 0, 0, 0 },
+  { "--seed", CLI_INT, "N", NULL, "0", "initialisation and sampling seed", 0, 0x7fffffffL, 0 },
+  CLI_OPTION_THREADS,
+  { NULL },
+};
+
+static const cli_option recommend_options[] = {
+  { "--model", CLI_TEXT, "FILE", NULL, NULL, "a model saved by prism rank train", 0, 0, 1 },
+  OPTION_K,
+  { "--users", CLI_TEXT, "all|ID,...", "all", NULL, "the users to recommend for", 0, 0, 0 },
+  { "--exclude-seen", CLI_TEXT, "TSV", NULL, "none",
+    "also exclude the pairs of this interactions file (the model's training interactions are "
+    "always excluded)",
+    0, 0, 0 },
+  { NULL },
+};
+
+static const cli_option eval_options[] = {
+  { "--model", CLI_TEXT, "FILE", NULL, NULL, "a model saved by prism rank train", 0, 0, 1 },
+  { "--test", CLI_TEXT, "TSV", NULL, NULL, "held-out interactions", 0, 0, 1 },
+  OPTION_K,
+  { NULL },
+};
+
+const cli_command cli_cmd_rank_train = {
+  "rank train",
+  "train a ranker on an interactions TSV and save it",
+  NULL,
+  "  Progress (one \"iteration i/n loss L\" line per iteration) goes to stderr.\n",
+  "prism rank train --interactions examples/demo/interactions.tsv --out model.safetensors "
+  "--factors 32",
+  train_options,
+  rank_train,
+};
+
+const cli_command cli_cmd_rank_recommend = {
+  "rank recommend",
+  "recommend the top items for users of a saved ranker",
+  NULL,
+  "  out: {\"user\": ID, \"items\": [ID], \"scores\": [float]} per user; an unknown user gets "
+  "an error line\n",
+  "prism rank recommend --model model.safetensors --k 5 --users u001,u002",
+  recommend_options,
+  rank_recommend,
+};
+
+const cli_command cli_cmd_rank_eval = {
+  "rank eval",
+  "evaluate a saved ranker on held-out interactions",
+  NULL,
+  "  out: {\"k\", \"users\", \"skipped_users\", \"precision\", \"recall\", \"ndcg\", \"map\"},\n"
+  "       plus \"rmse\", \"mae\", \"rated_pairs\" for MF models\n",
+  "prism rank eval --model model.safetensors --test test.tsv --k 10",
+  eval_options,
+  rank_eval,
+};

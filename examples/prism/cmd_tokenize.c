@@ -1,24 +1,25 @@
 /*
  * prism tokenize   --tokenizer DIR [--no-special]    {"text": S}    -> {"ids": [int]}
  * prism detokenize --tokenizer DIR [--skip-special]  {"ids": [int]} -> {"text": S}
+ * Any other key in a line is an error.
  */
 #include <stdlib.h>
 
 #include "cli.h"
+
+static const char *const tokenize_keys[] = { "text", NULL };
+static const char *const detokenize_keys[] = { "ids", NULL };
 
 typedef struct tok_ctx {
   prism_tokenizer *tok;
   unsigned flags;
 } tok_ctx;
 
-static prism_tokenizer *load_tokenizer(cli_args *args)
+static prism_tokenizer *load_tokenizer(const cli_args *args)
 {
-  const char *dir = cli_opt(args, "--tokenizer");
   prism_tokenizer *tok = NULL;
-  int rc;
-  if (!dir)
-    cli_fatal("missing --tokenizer DIR");
-  if ((rc = prism_tokenizer_load(&tok, dir, NULL)) != PRISM_OK)
+  int rc = prism_tokenizer_load(&tok, cli_str(args, "--tokenizer"), NULL);
+  if (rc != PRISM_OK)
     cli_fatal_status(rc, "cannot load the tokenizer");
   return tok;
 }
@@ -30,8 +31,13 @@ static void tokenize_line(json_t *line, void *payload)
   int32_t *ids = NULL;
   size_t n = 0;
   json_t *out;
+  char err[160];
   int rc;
 
+  if (cli_check_keys(line, tokenize_keys, err, sizeof err) != 0) {
+    cli_emit_error(PRISM_ERR_INVALID_ARGUMENT, err);
+    return;
+  }
   if (!json_is_string(text)) {
     cli_emit_error(PRISM_ERR_FORMAT, "expected {\"text\": string}");
     return;
@@ -58,11 +64,15 @@ static void tokenize_line(json_t *line, void *payload)
 static void detokenize_line(json_t *line, void *payload)
 {
   const tok_ctx *ctx = payload;
-  char err[128], *text = NULL;
+  char err[160], *text = NULL;
   int *ids = NULL;
   size_t n = 0, len = 0;
   int rc;
 
+  if (cli_check_keys(line, detokenize_keys, err, sizeof err) != 0) {
+    cli_emit_error(PRISM_ERR_INVALID_ARGUMENT, err);
+    return;
+  }
   if (cli_int_array(json_object_get(line, "ids"), &ids, &n, err, sizeof err) != 0) {
     cli_emit_error(PRISM_ERR_FORMAT, err);
     return;
@@ -80,24 +90,68 @@ static void detokenize_line(json_t *line, void *payload)
   free(ids);
 }
 
-static int run(cli_args *args, const char *flag, unsigned flag_value,
-               void (*fn)(json_t *line, void *payload))
+static int run(const cli_args *args, unsigned flags, void (*fn)(json_t *line, void *payload))
 {
   tok_ctx ctx;
-  ctx.flags = cli_flag(args, flag) ? flag_value : 0;
+  ctx.flags = flags;
   ctx.tok = load_tokenizer(args);
-  cli_no_extra(args);
   cli_each_line(fn, &ctx);
   prism_tokenizer_free(ctx.tok);
   return 0;
 }
 
-int cli_cmd_tokenize(cli_args *args)
+static int run_tokenize(const cli_args *args)
 {
-  return run(args, "--no-special", PRISM_TOKENIZER_NO_SPECIAL, tokenize_line);
+  return run(args, cli_flag(args, "--no-special") ? PRISM_TOKENIZER_NO_SPECIAL : 0, tokenize_line);
 }
 
-int cli_cmd_detokenize(cli_args *args)
+static int run_detokenize(const cli_args *args)
 {
-  return run(args, "--skip-special", PRISM_TOKENIZER_SKIP_SPECIAL, detokenize_line);
+  return run(args, cli_flag(args, "--skip-special") ? PRISM_TOKENIZER_SKIP_SPECIAL : 0,
+             detokenize_line);
 }
+
+#define OPTION_TOKENIZER \
+  { \
+    "--tokenizer", CLI_DIR, "DIR", NULL, NULL, \
+        "a folder with vocab.json + merges.txt, or tokenizer.json", 0, 0, 1 \
+  }
+
+static const cli_option tokenize_options[] = {
+  OPTION_TOKENIZER,
+  { "--no-special", CLI_FLAG, NULL, NULL, NULL, "do not add <s> ... </s> around the text", 0, 0,
+    0 },
+  { NULL },
+};
+
+static const cli_option detokenize_options[] = {
+  OPTION_TOKENIZER,
+  { "--skip-special", CLI_FLAG, NULL, NULL, NULL,
+    "leave special tokens (<s>, </s>, <pad>, ...) out of the text", 0, 0, 0 },
+  { NULL },
+};
+
+const cli_command cli_cmd_tokenize = {
+  "tokenize",
+  "text to token ids: {\"text\": S} -> {\"ids\": [int]}",
+  "< texts.jsonl",
+  "  A byte-level BPE tokenizer with HF BartTokenizer's ids.\n"
+  "  in:  {\"text\": S}\n"
+  "  out: {\"ids\": [int]}\n",
+  "echo '{\"text\": \"Hello world\"}' | prism tokenize --tokenizer tests/fixtures/bart-vocab",
+  tokenize_options,
+  run_tokenize,
+};
+
+const cli_command cli_cmd_detokenize = {
+  "detokenize",
+  "token ids to text: {\"ids\": [int]} -> {\"text\": S}",
+  "< ids.jsonl",
+  "  Tokenization spaces are not cleaned up, so the text round-trips.\n"
+  "  in:  {\"ids\": [int]}\n"
+  "  out: {\"text\": S}\n",
+  "echo '{\"ids\": [0, 31414, 232, 2]}' | prism detokenize --tokenizer tests/fixtures/bart-vocab "
+  "--skip-special",
+  detokenize_options,
+  run_detokenize,
+};

@@ -3,6 +3,7 @@
  * merges.txt) from plain-text or JSON Lines files. See docs/cli.md.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,31 +13,6 @@
 
 #define DEFAULT_SPECIALS "<s>,<pad>,</s>,<unk>,<mask>"
 #define DEFAULT_FIELDS "source,target"
-
-static const char usage[] =
-    "usage: prism tokenizer-train (--input FILE... | --jsonl FILE... [--fields A,B]) --out DIR\n"
-    "                             [--vocab-size N] [--min-frequency N] [--special-tokens LIST]\n"
-    "                             [--limit-alphabet N] [--corpus-alphabet] [--threads N]\n"
-    "\n"
-    "Learn a byte-level BPE vocabulary with HuggingFace BpeTrainer's rules and write\n"
-    "DIR/vocab.json and DIR/merges.txt (DIR is created when missing).\n"
-    "\n"
-    "  --input FILE          plain text; each line, with its line ending, is one text\n"
-    "                        (HF train(files)); repeat for more files\n"
-    "  --jsonl FILE          JSON Lines; the --fields of each object are the texts; repeat\n"
-    "  --fields A,B          string fields read from --jsonl lines (default " DEFAULT_FIELDS ")\n"
-    "  --out DIR             output folder (required)\n"
-    "  --vocab-size N        special tokens + alphabet + merges (default 30000)\n"
-    "  --min-frequency N     never merge a pair seen fewer times (default 2)\n"
-    "  --special-tokens L    comma-separated, ids 0.. in this order; \"\" for none\n"
-    "                        (default " DEFAULT_SPECIALS ")\n"
-    "  --limit-alphabet N    keep at most N byte symbols, dropping the rarest (default: no limit)\n"
-    "  --corpus-alphabet     only the byte symbols the texts contain (default: all 256)\n"
-    "  --threads N           worker threads for counting (default: all online CPUs)\n"
-    "  --help                this text\n"
-    "\n"
-    "Progress goes to stderr. Example:\n"
-    "  prism tokenizer-train --jsonl pairs.jsonl --vocab-size 8000 --out student/\n";
 
 /* Split a comma-separated list into a NULL-terminated array of copies. */
 static char **split_list(const char *list, size_t *n)
@@ -63,28 +39,6 @@ static void free_list(char **list)
   for (size_t i = 0; list && list[i]; i++)
     free(list[i]);
   free(list);
-}
-
-/* Every value of a repeatable option, in order (NULL-terminated, borrowed from argv). */
-static const char **opt_all(cli_args *args, const char *name, size_t *n)
-{
-  const char **out = calloc((size_t)args->argc + 1, sizeof *out);
-  size_t len = strlen(name);
-  if (!out)
-    cli_fatal("out of memory");
-  *n = 0;
-  for (int i = 1; i < args->argc; i++) {
-    if (strcmp(args->argv[i], name) == 0) {
-      if (i + 1 >= args->argc)
-        cli_fatal("option %s needs a value", name);
-      args->used[i] = args->used[i + 1] = 1;
-      out[(*n)++] = args->argv[++i];
-    } else if (strncmp(args->argv[i], name, len) == 0 && args->argv[i][len] == '=') {
-      args->used[i] = 1;
-      out[(*n)++] = args->argv[i] + len + 1;
-    }
-  }
-  return out;
 }
 
 /* One line per stage start and per tenth of it. */
@@ -119,47 +73,40 @@ static void feed_all(prism_tokenizer_trainer *t, const char **files, size_t n,
   }
 }
 
-int cli_cmd_tokenizer_train(cli_args *args)
+static int run(const cli_args *args)
 {
   prism_tokenizer_trainer_params p;
   prism_tokenizer_trainer_stats stats = { sizeof stats, 0, 0, 0, 0, 0 };
   prism_tokenizer_trainer *t;
   size_t n_text, n_jsonl, n_specials, n_fields;
-  const char *out, *specials, *fields_opt;
+  const char *out = cli_str(args, "--out");
   const char **text_files, **jsonl_files;
   char **special_list, **field_list;
-  int rc, threads, last_tenth[2] = { -1, -1 };
+  int rc, last_tenth[2] = { -1, -1 };
 
-  if (cli_flag(args, "--help") || cli_flag(args, "-h")) {
-    fputs(usage, stdout);
-    return 0;
-  }
   prism_tokenizer_trainer_params_init(&p, sizeof p);
-  text_files = opt_all(args, "--input", &n_text);
-  jsonl_files = opt_all(args, "--jsonl", &n_jsonl);
-  out = cli_opt(args, "--out");
-  fields_opt = cli_opt(args, "--fields");
-  specials = cli_opt(args, "--special-tokens");
-  p.vocab_size = (int32_t)cli_opt_long(args, "--vocab-size", p.vocab_size, 1, 1L << 24);
-  p.min_frequency = (int32_t)cli_opt_long(args, "--min-frequency", p.min_frequency, 0, INT32_MAX);
-  p.limit_alphabet = (int32_t)cli_opt_long(args, "--limit-alphabet", PRISM_UNSET, 0, INT32_MAX);
+  text_files = cli_list(args, "--input", &n_text);
+  jsonl_files = cli_list(args, "--jsonl", &n_jsonl);
+  if (cli_given(args, "--vocab-size"))
+    p.vocab_size = (int32_t)cli_int(args, "--vocab-size");
+  if (cli_given(args, "--min-frequency"))
+    p.min_frequency = (int32_t)cli_int(args, "--min-frequency");
+  p.limit_alphabet = cli_given(args, "--limit-alphabet")
+                         ? (int32_t)cli_int(args, "--limit-alphabet")
+                         : PRISM_UNSET;
   p.corpus_alphabet = cli_flag(args, "--corpus-alphabet");
-  threads = (int)cli_opt_long(args, "--threads", 0, 0, 1024);
-  cli_no_extra(args);
-  if (!out)
-    cli_fatal("tokenizer-train needs --out DIR (see prism tokenizer-train --help)");
   if (n_text + n_jsonl == 0)
     cli_fatal("tokenizer-train needs --input FILE or --jsonl FILE (see --help)");
-  if (fields_opt && n_jsonl == 0)
+  if (cli_given(args, "--fields") && n_jsonl == 0)
     cli_fatal("--fields applies to --jsonl files only");
 
-  special_list = split_list(specials ? specials : DEFAULT_SPECIALS, &n_specials);
-  field_list = split_list(fields_opt ? fields_opt : DEFAULT_FIELDS, &n_fields);
+  special_list = split_list(cli_str(args, "--special-tokens"), &n_specials);
+  field_list = split_list(cli_str(args, "--fields"), &n_fields);
   if (n_fields == 0)
     cli_fatal("--fields needs at least one field name");
   p.special_tokens = (const char *const *)special_list;
   p.n_special_tokens = n_specials;
-  prism_set_num_threads(threads);
+  cli_set_threads(args);
   if ((rc = prism_tokenizer_trainer_create(&t, &p)) != PRISM_OK)
     cli_fatal_status(rc, "invalid settings");
   feed_all(t, text_files, n_text, NULL, 0);
@@ -179,3 +126,38 @@ int cli_cmd_tokenizer_train(cli_args *args)
   free(jsonl_files);
   return 0;
 }
+
+static const cli_option options[] = {
+  { "--input", CLI_LIST, "FILE", NULL, NULL,
+    "plain text: each line, with its line ending, is one text (HF train(files)); repeatable", 0, 0,
+    0 },
+  { "--jsonl", CLI_LIST, "FILE", NULL, NULL,
+    "JSON Lines: the --fields of each object are the texts; repeatable", 0, 0, 0 },
+  { "--fields", CLI_TEXT, "A,B", DEFAULT_FIELDS, NULL, "string fields read from --jsonl lines", 0,
+    0, 0 },
+  { "--out", CLI_TEXT, "DIR", NULL, NULL, "output folder, created when missing", 0, 0, 1 },
+  { "--vocab-size", CLI_INT, "N", NULL, "30000", "special tokens + alphabet + merges", 1, 1L << 24,
+    0 },
+  { "--min-frequency", CLI_INT, "N", NULL, "2", "never merge a pair seen fewer times", 0, INT32_MAX,
+    0 },
+  { "--special-tokens", CLI_TEXT, "LIST", DEFAULT_SPECIALS, NULL,
+    "comma-separated, ids 0.. in this order; \"\" for none", 0, 0, 0 },
+  { "--limit-alphabet", CLI_INT, "N", NULL, "no limit",
+    "keep at most N byte symbols, dropping the rarest", 0, INT32_MAX, 0 },
+  { "--corpus-alphabet", CLI_FLAG, NULL, NULL, "off: all 256",
+    "only the byte symbols the texts contain", 0, 0, 0 },
+  CLI_OPTION_THREADS,
+  { NULL },
+};
+
+const cli_command cli_cmd_tokenizer_train = {
+  "tokenizer-train",
+  "learn a byte-level BPE vocabulary (vocab.json + merges.txt) from text files",
+  NULL,
+  "  HuggingFace BpeTrainer's rules; writes DIR/vocab.json and DIR/merges.txt. Give --input\n"
+  "  or --jsonl files (or both). Progress and a summary go to stderr; the files do not\n"
+  "  depend on --threads.\n",
+  "prism tokenizer-train --jsonl pairs.jsonl --vocab-size 8000 --out student/",
+  options,
+  run,
+};

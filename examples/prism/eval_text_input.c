@@ -72,7 +72,8 @@ int eval_text_parse(eval_text_row *row, const char *line, size_t len, int faithf
     i++;
   if (i == len)
     return EVAL_TEXT_BLANK;
-  row->root = json_loadb(line, len, 0, &jerr);
+  /* A key given twice is refused, as in every JSON the tool reads. */
+  row->root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
   if (!row->root) {
     snprintf(err, err_size, "invalid JSON at column %d: %s", jerr.column, jerr.text);
     return EVAL_TEXT_BAD;

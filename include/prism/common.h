@@ -97,9 +97,13 @@ PRISM_API void prism_log_set(prism_log_fn fn, void *payload);
 /* Messages above `max_level` are dropped before formatting (default PRISM_LOG_INFO). */
 PRISM_API void prism_log_set_level(int max_level);
 
+/* The most worker threads prism_set_num_threads() gives: larger requests are capped. */
+#define PRISM_MAX_THREADS 256
+
 /*
  * Worker threads for libprism's kernels and for OpenBLAS (process-wide).
- * n <= 0 selects the number of online CPUs. Returns the count now in effect.
+ * n <= 0 selects the number of online CPUs (at most PRISM_MAX_THREADS), and
+ * n > PRISM_MAX_THREADS gives PRISM_MAX_THREADS. Returns the count now in effect.
  */
 PRISM_API int prism_set_num_threads(int n);
 PRISM_API int prism_get_num_threads(void);

@@ -84,6 +84,11 @@ inline std::string cpu_features()
 {
   return prism_cpu_features();
 }
+/* The Unicode version of the tokenizer's character tables (the system utf8proc's). */
+inline std::string unicode_version()
+{
+  return prism_tokenizer_unicode_version();
+}
 
 /* Process-wide log handler: (prism_log_level, message without newline). */
 typedef std::function<void(int level, const std::string &message)> LogFn;

@@ -37,9 +37,11 @@ typedef struct prism_tokenizer_params {
 
 /* Flags for the encode functions (bitwise or). */
 typedef enum prism_tokenizer_encode_flags {
-  PRISM_TOKENIZER_NO_SPECIAL = 1u << 0,     /* do not add <s> ... </s> around the text */
-  PRISM_TOKENIZER_REPLACE_INVALID = 1u << 1 /* invalid UTF-8 becomes U+FFFD (one per maximal
-                                                ill-formed subsequence) instead of an error */
+  PRISM_TOKENIZER_NO_SPECIAL = 1u << 0,      /* do not add <s> ... </s> around the text */
+  PRISM_TOKENIZER_REPLACE_INVALID = 1u << 1, /* invalid UTF-8 becomes U+FFFD (one per maximal
+                                                 ill-formed subsequence) instead of an error */
+  PRISM_TOKENIZER_PARALLEL = 1u << 2 /* prism_tokenizer_encode_batch only: spread the texts over
+                                        the worker pool (prism_set_num_threads); same result */
 } prism_tokenizer_encode_flags;
 
 /* Flags for prism_tokenizer_decode (bitwise or). */
@@ -109,7 +111,10 @@ PRISM_API int prism_tokenizer_encode_pair(int32_t *ids, size_t capacity, size_t 
  * Encode `n_texts` texts into one concatenated id buffer. offsets[] (n_texts + 1
  * entries, always filled) gives text i the ids [offsets[i], offsets[i + 1]);
  * *n_ids receives offsets[n_texts]. Sized output as prism_tokenizer_encode.
- * An error names the text index.
+ * An error names the text index (the lowest failing one).
+ * With PRISM_TOKENIZER_PARALLEL the texts are spread over the worker pool
+ * when the batch is large enough (64 KiB of text) and the pool has more than
+ * one thread; the ids are identical to the serial path's.
  */
 PRISM_API int prism_tokenizer_encode_batch(int32_t *ids, size_t capacity, size_t *n_ids,
                                            size_t *offsets, const prism_tokenizer *tok,
@@ -140,6 +145,13 @@ PRISM_API int32_t prism_tokenizer_vocab_size(const prism_tokenizer *tok);
 
 /* The id of a special token (prism_tokenizer_special), or -1 when the vocabulary has none. */
 PRISM_API int32_t prism_tokenizer_special_id(const prism_tokenizer *tok, int which);
+
+/*
+ * The Unicode version of the character tables that classify letters, numbers
+ * and whitespace while encoding ("15.0.0"): those of the utf8proc the library
+ * runs with. Static string.
+ */
+PRISM_API const char *prism_tokenizer_unicode_version(void);
 
 #ifdef __cplusplus
 }

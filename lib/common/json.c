@@ -4,10 +4,16 @@
 int prism__json_parse(const void *buf, size_t len, size_t flags, const char *what, json_t **out)
 {
   json_error_t err;
-  json_t *root = json_loadb(buf, len, flags, &err);
+  /* A key given twice is refused everywhere: which of the two counts differs between readers. */
+  json_t *root = json_loadb(buf, len, flags | JSON_REJECT_DUPLICATES, &err);
   if (!root) {
     if (json_error_code(&err) == json_error_out_of_memory)
       return prism__error(PRISM_ERR_NO_MEMORY, "%s: out of memory parsing JSON", what);
+    if (json_error_code(&err) == json_error_duplicate_key)
+      return prism__error(PRISM_ERR_FORMAT,
+                          "%s: invalid JSON at line %d, column %d (byte %d): a key given twice "
+                          "in one object (duplicate key)",
+                          what, err.line, err.column, err.position);
     return prism__error(PRISM_ERR_FORMAT, "%s: invalid JSON at line %d, column %d (byte %d): %s",
                         what, err.line, err.column, err.position, err.text);
   }

@@ -5,7 +5,10 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* Parse `len` bytes; on failure a PRISM_ERR_FORMAT naming `what`, line and column. */
+/*
+ * Parse `len` bytes (jansson `flags`; duplicate keys are always refused); on
+ * failure a PRISM_ERR_FORMAT naming `what`, line and column.
+ */
 int prism__json_parse(const void *buf, size_t len, size_t flags, const char *what, json_t **out);
 
 /*

@@ -7,7 +7,7 @@
 #include "error.h"
 #include "pool.h"
 
-#define POOL_MAX_THREADS 256
+#define POOL_MAX_THREADS PRISM_MAX_THREADS
 #define SPIN_ITERATIONS 20000 /* ~tens of microseconds before a worker sleeps */
 
 typedef struct pool_job {

@@ -6,7 +6,8 @@
 #include "json.h"
 #include "safetensors.h"
 
-/* The format's own cap on the JSON header (safetensors refuses larger ones too). */
+/* The format's own cap on the JSON header (safetensors refuses larger ones too): a longer
+ * "header" means the file is something else. */
 #define ST_MAX_HEADER (100u << 20)
 
 static const struct {
@@ -175,13 +176,21 @@ static int parse_header(const unsigned char *data, size_t size, const char *what
                         what, size);
   for (int i = 7; i >= 0; i--)
     header_len = header_len << 8 | data[i];
+  /*
+   * A safetensors file is a little-endian header length and a JSON object. Any
+   * other file (a TSV, a pickle) read that way gives an absurd length or a
+   * header that is not an object: say what the file is not, not the number.
+   */
+  if (header_len > ST_MAX_HEADER || header_len < 2 || (size > 8 && data[8] != '{'))
+    return prism__error(PRISM_ERR_FORMAT,
+                        "%s: not a safetensors file (it does not start with a safetensors "
+                        "header)",
+                        what);
   if (header_len > size - 8)
     return prism__error(PRISM_ERR_FORMAT,
-                        "%s: header length %llu is past the end of the file (%zu bytes)", what,
-                        (unsigned long long)header_len, size);
-  if (header_len > ST_MAX_HEADER)
-    return prism__error(PRISM_ERR_LIMIT, "%s: header length %llu exceeds %u bytes", what,
-                        (unsigned long long)header_len, ST_MAX_HEADER);
+                        "%s: truncated safetensors file: the header of %llu bytes is past the end "
+                        "of the file (%zu bytes)",
+                        what, (unsigned long long)header_len, size);
   rc = prism__json_parse(data + 8, (size_t)header_len, JSON_REJECT_DUPLICATES, what, &root);
   if (rc != PRISM_OK)
     return rc;

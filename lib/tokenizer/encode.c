@@ -6,11 +6,15 @@
  * word through a per-thread word cache.
  */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
 #include "common/error.h"
 #include "common/limits.h"
+#include "common/pool.h"
 #include "common/unicode.h"
 #include "tokenizer_internal.h"
 
@@ -432,20 +436,29 @@ static const tok_added *added_at(const prism_tokenizer *tok, const unsigned char
   return best;
 }
 
-/* Python's str.lstrip()/rstrip() on a byte range of valid UTF-8. */
-static size_t skip_space_fwd(const unsigned char *s, size_t i, size_t end)
+/* Is cp whitespace that an lstrip/rstrip added token absorbs, under the loader's rule? */
+static int strip_space(const prism_tokenizer *tok, uint32_t cp)
+{
+  return tok->strip_white_space ? prism__tokenizer_white_space(cp)
+                                : prism__tokenizer_py_isspace(cp);
+}
+
+/* str.lstrip()/rstrip() on a byte range of valid UTF-8. */
+static size_t skip_space_fwd(const prism_tokenizer *tok, const unsigned char *s, size_t i,
+                             size_t end)
 {
   uint32_t cp;
   while (i < end) {
     size_t n = prism__utf8_next(s + i, end - i, &cp);
-    if (!prism__tokenizer_py_isspace(cp))
+    if (!strip_space(tok, cp))
       break;
     i += n;
   }
   return i;
 }
 
-static size_t skip_space_back(const unsigned char *s, size_t start, size_t end)
+static size_t skip_space_back(const prism_tokenizer *tok, const unsigned char *s, size_t start,
+                              size_t end)
 {
   uint32_t cp;
   while (end > start) {
@@ -453,7 +466,7 @@ static size_t skip_space_back(const unsigned char *s, size_t start, size_t end)
     while (b > start && (s[b] & 0xC0) == 0x80)
       b--;
     prism__utf8_next(s + b, end - b, &cp);
-    if (!prism__tokenizer_py_isspace(cp))
+    if (!strip_space(tok, cp))
       break;
     end = b;
   }
@@ -476,9 +489,9 @@ static int encode_text(const enc *e, const unsigned char *s, size_t len)
       ;
     end = i;
     if (a && a->lstrip)
-      end = skip_space_back(s, start, end);
+      end = skip_space_back(tok, s, start, end);
     if (prev && prev->rstrip)
-      start = skip_space_fwd(s, start, end);
+      start = skip_space_fwd(tok, s, start, end);
     if (start < end && (rc = encode_chunk(e, s + start, end - start)) != PRISM_OK)
       return rc;
     if (!a)
@@ -608,6 +621,7 @@ static int encode_api(int32_t *ids, size_t capacity, size_t *n_ids, const prism_
 }
 
 #define ENCODE_FLAGS (PRISM_TOKENIZER_NO_SPECIAL | PRISM_TOKENIZER_REPLACE_INVALID)
+#define BATCH_FLAGS (ENCODE_FLAGS | PRISM_TOKENIZER_PARALLEL)
 
 /* The checks of the public encode calls, then the encoding (text_b NULL: one sequence). */
 static int encode_checked(const char *fn, int32_t *ids, size_t capacity, size_t *n_ids,
@@ -642,28 +656,222 @@ int prism_tokenizer_encode_pair(int32_t *ids, size_t capacity, size_t *n_ids,
                         len_b, flags);
 }
 
-static int encode_batch(int32_t *ids, size_t capacity, size_t *n_ids, size_t *offsets,
-                        const prism_tokenizer *tok, const char *const *texts,
-                        const size_t *text_lens, size_t n_texts, unsigned flags)
+/* A batch's texts, shared by the serial and the parallel path. */
+typedef struct batch_in {
+  const prism_tokenizer *tok;
+  const char *const *texts;
+  const size_t *lens;
+  size_t n;
+  unsigned flags; /* without PRISM_TOKENIZER_PARALLEL */
+} batch_in;
+
+/* Encode text i into e->out; an error names the text, as in the serial loop. */
+static int encode_batch_text(const enc *e, const batch_in *in, size_t i)
+{
+  int rc = encode_seq(e, in->texts[i] ? in->texts[i] : "", in->lens[i], NULL, 0, in->flags);
+  return rc == PRISM_OK ? rc : prism__error_prefix("texts[%zu]: ", i);
+}
+
+static int encode_batch_serial(int32_t *ids, size_t capacity, size_t *n_ids, size_t *offsets,
+                               const batch_in *in)
 {
   enc e;
   sink out;
   int rc;
 
-  for (size_t i = 0; i < n_texts; i++)
+  if ((rc = enc_begin(&e, &out, in->tok, ids, capacity)) != PRISM_OK)
+    return rc;
+  for (size_t i = 0; i < in->n; i++) {
+    offsets[i] = out.n;
+    if ((rc = encode_batch_text(&e, in, i)) != PRISM_OK)
+      return rc;
+  }
+  offsets[in->n] = out.n;
+  return enc_end(&out, n_ids, ids);
+}
+
+/*
+ * The parallel path. The texts are cut into blocks of about BLOCK_BYTES; every
+ * thread of the pool (the caller included) claims the next unclaimed block
+ * until none is left, so a thread the scheduler holds back delays nobody, and
+ * encodes it into the block's own buffer (each thread has its own word cache;
+ * the tokenizer is read-only). The caller then lays the blocks out in order.
+ * Below PARALLEL_MIN_BYTES a batch stays on the caller: waking workers costs more.
+ */
+#define PARALLEL_MIN_BYTES ((size_t)1 << 16)
+#define BLOCK_BYTES ((size_t)1 << 14)
+
+typedef struct batch_block {
+  size_t begin, end; /* its texts */
+  int32_t *ids;      /* their ids, in text order (NULL when only counting) */
+} batch_block;
+
+typedef struct batch_job {
+  const batch_in *in;
+  int count_only;
+  size_t *counts; /* per text: its number of ids (the caller's offsets + 1) */
+  batch_block *blocks;
+  size_t n_blocks;
+  atomic_size_t next;   /* the next unclaimed block */
+  pthread_mutex_t lock; /* guards the error below */
+  size_t err_index;     /* the lowest failing text; in->n when none failed */
+  int err_status;
+  char err_msg[512];
+} batch_job;
+
+/* Keep the failure of the lowest text: the one the serial path would have reported. */
+static void batch_fail(batch_job *job, size_t i, int status)
+{
+  pthread_mutex_lock(&job->lock);
+  if (i < job->err_index) {
+    job->err_index = i;
+    job->err_status = status;
+    snprintf(job->err_msg, sizeof job->err_msg, "%s",
+             status == PRISM_ERR_NO_MEMORY ? "out of memory" : prism_last_error());
+  }
+  pthread_mutex_unlock(&job->lock);
+}
+
+/* Encode text i at the end of the block's buffer, growing it when the ids do not fit. */
+static int block_text(enc *e, sink *out, const batch_in *in, size_t i, int32_t **buf, size_t *cap,
+                      size_t used)
+{
+  for (;;) {
+    int32_t *grown;
+    size_t want;
+    int rc;
+    out->ids = *buf ? *buf + used : NULL;
+    out->cap = *cap - used;
+    out->n = 0;
+    if ((rc = encode_batch_text(e, in, i)) != PRISM_OK)
+      return rc;
+    if (out->n <= out->cap)
+      return PRISM_OK;
+    want = *cap * 2 > used + out->n ? *cap * 2 : used + out->n;
+    if (!(grown = prism__realloc(*buf, want * sizeof *grown)))
+      return PRISM_ERR_NO_MEMORY;
+    *buf = grown;
+    *cap = want;
+  }
+}
+
+static int encode_block(batch_job *job, enc *e, sink *out, batch_block *b)
+{
+  const batch_in *in = job->in;
+  size_t used = 0, cap = 0;
+  int rc = PRISM_OK;
+
+  if (!job->count_only) {
+    /* English BPE gives a token per 3 to 4 bytes: sized so that growing (which encodes the text
+       that did not fit again) is rare. */
+    for (size_t i = b->begin; i < b->end; i++)
+      cap += in->lens[i] / 2 + 4;
+    if (!(b->ids = prism__mallocn(cap, sizeof *b->ids))) {
+      batch_fail(job, b->begin, PRISM_ERR_NO_MEMORY);
+      return PRISM_ERR_NO_MEMORY;
+    }
+  }
+  for (size_t i = b->begin; i < b->end && rc == PRISM_OK; i++) {
+    if (job->count_only) {
+      out->n = 0;
+      rc = encode_batch_text(e, in, i);
+    } else {
+      rc = block_text(e, out, in, i, &b->ids, &cap, used);
+    }
+    job->counts[i] = out->n;
+    used += out->n;
+    if (rc != PRISM_OK)
+      batch_fail(job, i, rc);
+  }
+  return rc;
+}
+
+static void batch_worker(void *ctx, size_t begin, size_t end)
+{
+  batch_job *job = ctx;
+  enc e;
+  sink out;
+  size_t k;
+  int rc = enc_begin(&e, &out, job->in->tok, NULL, 0);
+
+  (void)begin;
+  (void)end;
+  while (rc == PRISM_OK && (k = atomic_fetch_add(&job->next, 1)) < job->n_blocks)
+    rc = encode_block(job, &e, &out, &job->blocks[k]);
+  if (rc != PRISM_OK && (k = atomic_fetch_add(&job->next, 0)) < job->n_blocks)
+    batch_fail(job, job->blocks[k].begin, rc); /* no workspace: fail where this thread stopped */
+}
+
+/* Cut the texts into blocks of about BLOCK_BYTES; returns the count or 0 without memory. */
+static size_t make_blocks(const batch_in *in, batch_block **out)
+{
+  size_t n = 0, bytes = 0;
+  batch_block *b = prism__calloc(in->n, sizeof *b); /* at most one block per text */
+  if (!b)
+    return 0;
+  for (size_t i = 0; i < in->n; i++) {
+    if (bytes == 0)
+      b[n].begin = i;
+    bytes += in->lens[i] + 1;
+    if (bytes >= BLOCK_BYTES || i + 1 == in->n) {
+      b[n++].end = i + 1;
+      bytes = 0;
+    }
+  }
+  *out = b;
+  return n;
+}
+
+static int encode_batch_parallel(int32_t *ids, size_t capacity, size_t *n_ids, size_t *offsets,
+                                 const batch_in *in)
+{
+  batch_job job = { .in = in, .count_only = ids == NULL, .counts = offsets + 1 };
+  size_t total;
+  int rc = PRISM_OK;
+
+  if ((job.n_blocks = make_blocks(in, &job.blocks)) == 0)
+    return PRISM_ERR_NO_MEMORY;
+  atomic_init(&job.next, 0);
+  pthread_mutex_init(&job.lock, NULL);
+  job.err_index = in->n;
+  prism__parallel_for((size_t)prism_get_num_threads(), 1, batch_worker, &job);
+  pthread_mutex_destroy(&job.lock);
+  if (job.err_index < in->n)
+    rc = prism__error(job.err_status, "%s", job.err_msg);
+  offsets[0] = 0;
+  for (size_t i = 0; i < in->n; i++)
+    offsets[i + 1] += offsets[i];
+  total = offsets[in->n];
+  for (size_t k = 0; k < job.n_blocks; k++) {
+    const batch_block *b = &job.blocks[k];
+    if (rc == PRISM_OK && b->ids && total <= capacity)
+      memcpy(ids + offsets[b->begin], b->ids, (offsets[b->end] - offsets[b->begin]) * sizeof *ids);
+    prism__free(b->ids);
+  }
+  prism__free(job.blocks);
+  if (rc != PRISM_OK)
+    return rc;
+  sink out = { ids, ids ? capacity : 0, total };
+  return enc_end(&out, n_ids, ids);
+}
+
+static int encode_batch(int32_t *ids, size_t capacity, size_t *n_ids, size_t *offsets,
+                        const prism_tokenizer *tok, const char *const *texts,
+                        const size_t *text_lens, size_t n_texts, unsigned flags)
+{
+  batch_in in = { tok, texts, text_lens, n_texts, flags & ~(unsigned)PRISM_TOKENIZER_PARALLEL };
+  size_t bytes = 0;
+
+  for (size_t i = 0; i < n_texts; i++) {
     if (!texts[i] && text_lens[i])
       return prism__error(PRISM_ERR_INVALID_ARGUMENT, "texts[%zu] is NULL, text_lens[%zu] is %zu",
                           i, i, text_lens[i]);
-  if ((rc = enc_begin(&e, &out, tok, ids, capacity)) != PRISM_OK)
-    return rc;
-  for (size_t i = 0; i < n_texts; i++) {
-    offsets[i] = out.n;
-    rc = encode_seq(&e, texts[i] ? texts[i] : "", text_lens[i], NULL, 0, flags);
-    if (rc != PRISM_OK)
-      return prism__error_prefix("texts[%zu]: ", i);
+    bytes = text_lens[i] > SIZE_MAX - bytes ? SIZE_MAX : bytes + text_lens[i];
   }
-  offsets[n_texts] = out.n;
-  return enc_end(&out, n_ids, ids);
+  if ((flags & PRISM_TOKENIZER_PARALLEL) && n_texts > 1 && bytes >= PARALLEL_MIN_BYTES &&
+      prism_get_num_threads() > 1)
+    return encode_batch_parallel(ids, capacity, n_ids, offsets, &in);
+  return encode_batch_serial(ids, capacity, n_ids, offsets, &in);
 }
 
 int prism_tokenizer_encode_batch(int32_t *ids, size_t capacity, size_t *n_ids, size_t *offsets,
@@ -672,10 +880,15 @@ int prism_tokenizer_encode_batch(int32_t *ids, size_t capacity, size_t *n_ids, s
 {
   PRISM__CHECK_ARG(n_ids != NULL && tok != NULL, "n_ids and tok must not be NULL");
   PRISM__CHECK_ARG(ids || capacity == 0, "ids must not be NULL unless capacity is 0");
-  PRISM__CHECK_ARG((flags & ~ENCODE_FLAGS) == 0, "flags must be PRISM_TOKENIZER_* encode flags");
+  PRISM__CHECK_ARG((flags & ~BATCH_FLAGS) == 0, "flags must be PRISM_TOKENIZER_* encode flags");
   PRISM__CHECK_ARG(offsets != NULL, "offsets must not be NULL");
   PRISM__CHECK_ARG((texts && text_lens) || n_texts == 0,
                    "texts and text_lens must not be NULL (unless n_texts is 0)");
   return prism__error_at(
       __func__, encode_batch(ids, capacity, n_ids, offsets, tok, texts, text_lens, n_texts, flags));
+}
+
+const char *prism_tokenizer_unicode_version(void)
+{
+  return prism__unicode_version();
 }

@@ -15,9 +15,13 @@
 #define MAX_FILE_SIZE ((size_t)1 << 30)
 #define MAX_ID ((1 << 24) - 1)
 
-/* The specials HF's BartTokenizer (and GPT-2's "<|endoftext|>") recognise inside text. */
+/*
+ * The special tokens of HF's slow tokenizers: BartTokenizer's five (in the
+ * order of prism_tokenizer_special), then GPT2Tokenizer's only one.
+ */
 static const char *const default_specials[] = { "<s>",   "</s>",   "<pad>",
                                                 "<unk>", "<mask>", "<|endoftext|>" };
+#define N_BART_SPECIALS 5
 
 /* What a load reads; `vocab_raw` is kept to locate a bad entry's line. */
 typedef struct load_src {
@@ -299,24 +303,36 @@ static void add_special(prism_tokenizer *tok, const char *text, size_t len, int3
   tok->is_special[id] |= (unsigned char)special;
 }
 
-static void find_special_ids(prism_tokenizer *tok)
+static int32_t find_id(const prism_tokenizer *tok, const char *token)
 {
-  for (int k = 0; k < 5; k++)
-    tok->special[k] =
-        prism__tokenizer_lookup(tok, default_specials[k], strlen(default_specials[k]));
+  return prism__tokenizer_lookup(tok, token, strlen(token));
 }
 
-/* vocab.json specials: the BART names present in the vocabulary; "<mask>" eats the space before it. */
+static void find_special_ids(prism_tokenizer *tok)
+{
+  for (int k = 0; k < N_BART_SPECIALS; k++)
+    tok->special[k] = find_id(tok, default_specials[k]);
+}
+
+/*
+ * vocab.json specials, as the slow tokenizer for that vocabulary declares them:
+ * a vocabulary with "<s>" or "</s>" is BART's or RoBERTa's (the five BART names
+ * present; "<mask>" eats the space before it), any other is GPT-2's, whose only
+ * special is "<|endoftext|>". So BART's own "<|endoftext|>" stays ordinary text.
+ */
 static int default_added(prism_tokenizer *tok)
 {
   size_t n = sizeof default_specials / sizeof default_specials[0];
+  int bart = find_id(tok, default_specials[PRISM_TOKENIZER_BOS]) >= 0 ||
+             find_id(tok, default_specials[PRISM_TOKENIZER_EOS]) >= 0;
   tok->added = prism__calloc(n, sizeof *tok->added);
   if (!tok->added)
     return PRISM_ERR_NO_MEMORY;
-  for (size_t k = 0; k < n; k++) {
-    int32_t id = prism__tokenizer_lookup(tok, default_specials[k], strlen(default_specials[k]));
+  for (size_t k = bart ? 0 : N_BART_SPECIALS; k < (bart ? N_BART_SPECIALS : n); k++) {
+    int32_t id = find_id(tok, default_specials[k]);
     if (id >= 0)
-      add_special(tok, tok->arena + tok->tok_off[id], tok->tok_len[id], id, k == 4, 0, 1);
+      add_special(tok, tok->arena + tok->tok_off[id], tok->tok_len[id], id,
+                  k == PRISM_TOKENIZER_MASK, 0, 1);
   }
   return PRISM_OK;
 }
@@ -598,6 +614,7 @@ static int json_build(prism_tokenizer *tok, const load_src *src, const json_t *r
       (rc = json_byte_level(src->what, pre, &prefix)) != PRISM_OK)
     return rc;
   tok->add_prefix_space |= prefix;
+  tok->strip_white_space = 1; /* tokenizers' AddedVocabulary strips char::is_whitespace */
   if ((rc = size_vocab(tok, src, json_object_get(model, "vocab"), added,
                        json_array_size(json_object_get(model, "merges")))) != PRISM_OK ||
       (rc = fill_vocab(tok, src, json_object_get(model, "vocab"))) != PRISM_OK)

@@ -45,6 +45,10 @@ struct prism_tokenizer {
   unsigned char added_first[256]; /* 1 for a byte some added token starts with */
   int32_t special[5];             /* bos, eos, pad, unk, mask (-1 when absent) */
   int add_prefix_space;
+  /* What lstrip/rstrip added tokens absorb: 0 Python's str.isspace() (the slow
+     tokenizer, vocab.json + merges.txt), 1 Unicode White_Space (the Rust core,
+     tokenizer.json); they differ on U+001C..U+001F. */
+  int strip_white_space;
   uint32_t tag; /* distinguishes tokenizers in the per-thread word cache */
 };
 

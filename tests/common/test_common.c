@@ -223,6 +223,11 @@ static void test_json_helpers(void **state)
   assert_status(prism__json_parse("{\"a\": ", 6, 0, "config.json", &root), PRISM_ERR_FORMAT);
   assert_error_mentions("config.json");
   assert_error_mentions("line 1");
+  /* a key given twice is refused whatever the caller's flags: readers disagree on which wins */
+  assert_status(prism__json_parse("{\"a\": 1,\n \"a\": 2}", 17, 0, "twice.json", &root),
+                PRISM_ERR_FORMAT);
+  assert_error_mentions("twice.json: invalid JSON at line 2");
+  assert_error_mentions("duplicate key");
   assert_ok(prism__json_parse(text, sizeof text - 1, 0, "t.json", &root));
   assert_ok(prism__json_int(root, "a", "t.json", 1, 0, 10, &i));
   assert_int_equal(i, 3);

@@ -100,7 +100,7 @@ static void test_malformed(void **state)
     int status;
     const char *mentions;
   } cases[] = {
-    { "[1,2]", 0, PRISM_ERR_FORMAT, "not a JSON object" },
+    { "[1,2]", 0, PRISM_ERR_FORMAT, "not a safetensors file" },
     { "{\"a\":", 0, PRISM_ERR_FORMAT, "invalid JSON" },
     { "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
       "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
@@ -150,10 +150,29 @@ static void test_bad_lengths(void **state)
   assert_status(prism__st_parse(img, 5, "short.st", &f), PRISM_ERR_FORMAT);
   assert_error_mentions("too short");
   img[0] = 9; /* header of 9 bytes, only 8 present */
+  img[8] = '{';
   assert_status(prism__st_parse(img, 16, "past.st", &f), PRISM_ERR_FORMAT);
+  assert_error_mentions("truncated safetensors file");
   assert_error_mentions("past the end");
   memset(img, 0xff, 8);
   assert_status(prism__st_parse(img, 16, "huge.st", &f), PRISM_ERR_FORMAT);
+  assert_error_mentions("huge.st: not a safetensors file");
+}
+
+/* Another kind of file (here an interactions TSV) is named as not safetensors, not by the
+ * header length its first 8 bytes would give. */
+static void test_other_file(void **state)
+{
+  static const char tsv[] = "user\titem\tvalue\nu1\ti1\t1\nu1\ti2\t1\n";
+  static const char brace[] = "\x08\0\0\0\0\0\0\0[1,2,3] ";
+  prism__st_file f;
+  (void)state;
+  assert_status(prism__st_parse(tsv, sizeof tsv - 1, "ratings.tsv", &f), PRISM_ERR_FORMAT);
+  assert_error_mentions("ratings.tsv: not a safetensors file");
+  assert_null(strpbrk(strstr(prism_last_error(), "ratings.tsv"), "0123456789")); /* no number */
+  /* a plausible length whose header is not a JSON object */
+  assert_status(prism__st_parse(brace, sizeof brace - 1, "array.st", &f), PRISM_ERR_FORMAT);
+  assert_error_mentions("array.st: not a safetensors file");
   assert_status(prism__st_open("/nonexistent.safetensors", 0, &f), PRISM_ERR_NOT_FOUND);
   assert_error_mentions("/nonexistent.safetensors");
 }
@@ -183,9 +202,9 @@ static void test_allocation_failures(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_round_trip),          cmocka_unit_test(test_half_conversions),
-    cmocka_unit_test(test_malformed),           cmocka_unit_test(test_bad_lengths),
-    cmocka_unit_test(test_allocation_failures),
+    cmocka_unit_test(test_round_trip), cmocka_unit_test(test_half_conversions),
+    cmocka_unit_test(test_malformed),  cmocka_unit_test(test_bad_lengths),
+    cmocka_unit_test(test_other_file), cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests_name("safetensors", tests, NULL, NULL);
 }

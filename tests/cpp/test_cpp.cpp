@@ -598,6 +598,7 @@ int main()
   CHECK(logged.size() == 1 && logged[0].find("no-such-model") != std::string::npos);
   CHECK(prism::check(3) == 3);
   CHECK(!prism::version().empty() && prism::get_num_threads() == 1);
+  CHECK(prism::unicode_version().find('.') != std::string::npos);
   if (failures)
     std::fprintf(stderr, "%d checks failed\n", failures);
   return failures ? 1 : 0;

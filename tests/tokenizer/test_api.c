@@ -406,6 +406,160 @@ static void test_cache_keeps_tokenizers_apart(void **state)
   prism_tokenizer_free(tiny);
 }
 
+/* <|endoftext|> is special only where the vocabulary's own tokenizer says so. */
+static void test_endoftext_by_vocabulary(void **state)
+{
+  static const char *const pieces[] = { "x", "<|", "endoftext", "|>" };
+  int32_t ids[1024], want[1024], eot = 0;
+  size_t n, n_want = 0, len = 0;
+  char text[64];
+  (void)state;
+  /* BART's vocabulary lists it (50260) as an ordinary token: BartTokenizer leaves it in the
+     text for BPE, and skip_special_tokens keeps it. */
+  assert_ok(prism_tokenizer_token_to_id(&eot, bart, "<|endoftext|>", 13));
+  assert_int_equal(eot, 50260);
+  n = enc(bart, "x<|endoftext|>", PRISM_TOKENIZER_NO_SPECIAL, ids);
+  for (size_t k = 0; k < 4; k++)
+    n_want += enc(bart, pieces[k], PRISM_TOKENIZER_NO_SPECIAL, want + n_want);
+  assert_ids(ids, n, want, n_want);
+  assert_ok(
+      prism_tokenizer_decode(text, sizeof text, &len, bart, &eot, 1, PRISM_TOKENIZER_SKIP_SPECIAL));
+  assert_string_equal(text, "<|endoftext|>");
+}
+
+/* A GPT-2 vocab.json: the 256 byte symbols and <|endoftext|>, no <s> or </s>. */
+static prism_tokenizer *gpt2_style(void)
+{
+  json_t *vocab = json_object();
+  prism_tokenizer *tok = NULL;
+  char *text;
+  for (unsigned b = 0; b < 256; b++) {
+    char sym[8] = { 0 };
+    uint32_t cp = prism__tokenizer_byte_char(b);
+    prism__utf8_put((unsigned char *)sym, cp);
+    json_object_set_new(vocab, sym, json_integer(b));
+  }
+  json_object_set_new(vocab, "<|endoftext|>", json_integer(256));
+  text = json_dumps(vocab, JSON_COMPACT);
+  assert_ok(prism_tokenizer_load_memory(&tok, text, strlen(text), "", 0, NULL));
+  free(text);
+  json_decref(vocab);
+  return tok;
+}
+
+static void test_endoftext_gpt2(void **state)
+{
+  prism_tokenizer *tok = gpt2_style();
+  int32_t ids[1024];
+  static const int32_t want[] = { 'a', 256, 'b' }; /* byte b has id b */
+  size_t len = 0;
+  char text[64];
+  (void)state;
+  /* GPT2Tokenizer's eos: split out of the text, dropped by skip_special_tokens. */
+  assert_ids(ids, enc(tok, "a<|endoftext|>b", 0, ids), want, 3);
+  assert_ok(prism_tokenizer_decode(text, sizeof text, &len, tok, ids, 3, 0));
+  assert_string_equal(text, "a<|endoftext|>b");
+  assert_ok(
+      prism_tokenizer_decode(text, sizeof text, &len, tok, ids, 3, PRISM_TOKENIZER_SKIP_SPECIAL));
+  assert_string_equal(text, "ab");
+  prism_tokenizer_free(tok);
+}
+
+/* The fixture texts, `copies` times over (caller frees the arrays; the strings stay owned by
+ * the returned JSON array). */
+static json_t *fixture_texts(size_t copies, const char ***texts, size_t **lens, size_t *n)
+{
+  char path[1024], buf[65536];
+  FILE *f = fopen(fixture_path(path, sizeof path, "tokenizer_cases.jsonl"), "rb");
+  json_t *all = json_array();
+  assert_non_null(f);
+  while (fgets(buf, sizeof buf, f))
+    json_array_append_new(all, json_loads(buf, JSON_ALLOW_NUL, NULL));
+  fclose(f);
+  *n = copies * json_array_size(all);
+  *texts = malloc(*n * sizeof **texts);
+  *lens = malloc(*n * sizeof **lens);
+  for (size_t i = 0; i < *n; i++) {
+    json_t *t = json_object_get(json_array_get(all, i % json_array_size(all)), "text");
+    (*texts)[i] = json_string_value(t);
+    (*lens)[i] = json_string_length(t);
+  }
+  return all;
+}
+
+/* Encode a batch into new arrays; returns the status, *n_ids the count. */
+static int batch(int32_t **ids, size_t **offsets, size_t *n_ids, const char **texts,
+                 const size_t *lens, size_t n, unsigned flags)
+{
+  int rc;
+  *offsets = malloc((n + 1) * sizeof **offsets);
+  *ids = NULL;
+  rc = prism_tokenizer_encode_batch(NULL, 0, n_ids, *offsets, bart, texts, lens, n, flags);
+  if (rc != PRISM_OK)
+    return rc;
+  *ids = malloc((*n_ids ? *n_ids : 1) * sizeof **ids);
+  return prism_tokenizer_encode_batch(*ids, *n_ids, n_ids, *offsets, bart, texts, lens, n, flags);
+}
+
+static void test_parallel_batch(void **state)
+{
+  const char **texts;
+  size_t *lens, n, n_serial, n_par, *off_serial, *off_par, bytes = 0;
+  int32_t *serial, *par;
+  int before = prism_get_num_threads();
+  json_t *keep = fixture_texts(4, &texts, &lens, &n);
+  char serial_error[512];
+  (void)state;
+  for (size_t i = 0; i < n; i++)
+    bytes += lens[i];
+  assert_true(bytes >= 65536); /* enough for the pool */
+  for (int threads = 2; threads <= 3; threads++) {
+    prism_set_num_threads(threads);
+    assert_ok(batch(&serial, &off_serial, &n_serial, texts, lens, n, 0));
+    assert_ok(batch(&par, &off_par, &n_par, texts, lens, n, PRISM_TOKENIZER_PARALLEL));
+    assert_int_equal(n_par, n_serial);
+    assert_memory_equal(off_par, off_serial, (n + 1) * sizeof *off_par);
+    assert_memory_equal(par, serial, n_serial * sizeof *par);
+    /* a short buffer: the needed count, as the serial path reports it */
+    assert_status(prism_tokenizer_encode_batch(par, n_serial - 1, &n_par, off_par, bart, texts,
+                                               lens, n, PRISM_TOKENIZER_PARALLEL),
+                  PRISM_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(n_par, n_serial);
+    free(serial);
+    free(par);
+    free(off_serial);
+    free(off_par);
+  }
+  /* Two bad texts, one in each half: the lowest is reported, in the serial path's words. */
+  texts[n - 2] = "bad \xed\xa0\x80";
+  lens[n - 2] = strlen(texts[n - 2]);
+  texts[n / 4] = "also \xff bad";
+  lens[n / 4] = strlen(texts[n / 4]);
+  assert_status(batch(&serial, &off_serial, &n_serial, texts, lens, n, 0), PRISM_ERR_INVALID_UTF8);
+  snprintf(serial_error, sizeof serial_error, "%s", prism_last_error());
+  free(off_serial);
+  assert_status(batch(&par, &off_par, &n_par, texts, lens, n, PRISM_TOKENIZER_PARALLEL),
+                PRISM_ERR_INVALID_UTF8);
+  assert_string_equal(prism_last_error(), serial_error);
+  free(off_par);
+  /* the flag is for batches only */
+  assert_status(prism_tokenizer_encode(NULL, 0, &n_par, bart, "x", 1, PRISM_TOKENIZER_PARALLEL),
+                PRISM_ERR_INVALID_ARGUMENT);
+  prism_set_num_threads(before);
+  free(texts);
+  free(lens);
+  json_decref(keep);
+}
+
+static void test_unicode_version(void **state)
+{
+  int major = 0, minor = -1, update = -1;
+  (void)state;
+  assert_int_equal(sscanf(prism_tokenizer_unicode_version(), "%d.%d.%d", &major, &minor, &update),
+                   3);
+  assert_true(major >= 13 && minor >= 0 && update >= 0);
+}
+
 static void test_alloc_failures(void **state)
 {
   static const char vocab[] = "{\"a\": 0, \"b\": 1, \"ab\": 2, \"<s>\": 3, \"</s>\": 4}";
@@ -457,6 +611,10 @@ int main(void)
     cmocka_unit_test(test_long_word),
     cmocka_unit_test(test_threads_share),
     cmocka_unit_test(test_cache_keeps_tokenizers_apart),
+    cmocka_unit_test(test_endoftext_by_vocabulary),
+    cmocka_unit_test(test_endoftext_gpt2),
+    cmocka_unit_test(test_parallel_batch),
+    cmocka_unit_test(test_unicode_version),
     cmocka_unit_test(test_alloc_failures),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -134,6 +134,80 @@ static void test_json_rstrip_and_prefix(void **state)
   json_decref(root);
 }
 
+/* Ids of `text` with PRISM_TOKENIZER_NO_SPECIAL appended at ids + n; returns the new count. */
+static size_t append_ids(const prism_tokenizer *tok, const char *text, int32_t *ids, size_t n)
+{
+  size_t k = 0;
+  assert_ok(prism_tokenizer_encode(ids + n, 256 - n, &k, tok, text, strlen(text),
+                                   PRISM_TOKENIZER_NO_SPECIAL));
+  return n + k;
+}
+
+/*
+ * What an lstrip token (<mask>) absorbs: U+001C..U+001F are whitespace to Python's
+ * str.isspace() (the slow tokenizer, vocab.json + merges.txt) but not to Rust's
+ * char::is_whitespace (tokenizers, which reads tokenizer.json).
+ */
+static void test_json_strip_follows_rust(void **state)
+{
+  char dir[1024];
+  prism_tokenizer *files = NULL, *json;
+  json_t *root = build_tokenizer_json(0, 0);
+  (void)state;
+  json = load_json(root);
+  assert_ok(prism_tokenizer_load(&files, fixture_path(dir, sizeof dir, "bart-vocab"), NULL));
+  for (char c = 0x1c; c <= 0x1f; c++) {
+    char text[32], left[8];
+    int32_t got[256], want[256];
+    size_t n_got = 0, n_want;
+    snprintf(text, sizeof text, "a%c <mask>b", c);
+    snprintf(left, sizeof left, "a%c", c);
+    /* tokenizer.json: the space goes, the control character stays */
+    n_want = append_ids(json, left, want, 0);
+    want[n_want++] = 50264;
+    n_want = append_ids(json, "b", want, n_want);
+    n_got = append_ids(json, text, got, 0);
+    assert_int_equal(n_got, n_want);
+    assert_memory_equal(got, want, n_got * sizeof *got);
+    /* vocab.json: both go, as str.rstrip() takes them */
+    n_want = append_ids(files, "a", want, 0);
+    want[n_want++] = 50264;
+    n_want = append_ids(files, "b", want, n_want);
+    n_got = append_ids(files, text, got, 0);
+    assert_int_equal(n_got, n_want);
+    assert_memory_equal(got, want, n_got * sizeof *got);
+  }
+  prism_tokenizer_free(files);
+  prism_tokenizer_free(json);
+  json_decref(root);
+}
+
+/* A tokenizer.json's specials are its added tokens marked special, and only those: BART's
+ * <|endoftext|> is ordinary there too; an added special <|endoftext|> is skipped. */
+static void test_json_specials_from_added_tokens(void **state)
+{
+  json_t *root = build_tokenizer_json(0, 0);
+  prism_tokenizer *tok = load_json(root);
+  int32_t eot = 50260;
+  char text[64];
+  size_t len = 0;
+  (void)state;
+  assert_ok(
+      prism_tokenizer_decode(text, sizeof text, &len, tok, &eot, 1, PRISM_TOKENIZER_SKIP_SPECIAL));
+  assert_string_equal(text, "<|endoftext|>");
+  prism_tokenizer_free(tok);
+  json_array_append_new(json_object_get(root, "added_tokens"),
+                        json_pack("{s:i, s:s, s:b, s:b, s:b, s:b, s:b}", "id", 50260, "content",
+                                  "<|endoftext|>", "single_word", 0, "lstrip", 0, "rstrip", 0,
+                                  "normalized", 0, "special", 1));
+  tok = load_json(root);
+  assert_ok(
+      prism_tokenizer_decode(text, sizeof text, &len, tok, &eot, 1, PRISM_TOKENIZER_SKIP_SPECIAL));
+  assert_int_equal(len, 0);
+  prism_tokenizer_free(tok);
+  json_decref(root);
+}
+
 /* Load a modified copy of a small valid tokenizer.json and expect `status` naming `needle`. */
 static void expect_json_error(const char *text, int status, const char *needle)
 {
@@ -190,6 +264,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_json_matches_files),
     cmocka_unit_test(test_json_rstrip_and_prefix),
+    cmocka_unit_test(test_json_strip_follows_rust),
+    cmocka_unit_test(test_json_specials_from_added_tokens),
     cmocka_unit_test(test_json_bad),
   };
   int rc;

@@ -14,13 +14,13 @@ from ._errors import PrismError, check
 from .bart import Bart, Session
 from .explain import Explainer, render_prompt
 from .ranker import Interactions, Ranker
-from .tokenizer import Tokenizer
+from .tokenizer import Tokenizer, unicode_version
 from .tokenizer_trainer import TokenizerTrainer, train_tokenizer
 
 __all__ = ["PrismError", "check", "Bart", "Session", "Tokenizer", "TokenizerTrainer", "train_tokenizer", "Interactions", "Ranker", "metrics",
            "Explainer", "render_prompt", "version", "version_number", "set_num_threads",
            "get_num_threads", "cpu_features", "set_log_handler", "get_limits", "set_limits",
-           "reset_limits"]
+           "reset_limits", "unicode_version"]
 
 
 def version():

@@ -149,6 +149,7 @@ class prism_tokenizer_params(ctypes.Structure):
 
 PRISM_TOKENIZER_NO_SPECIAL = 1 << 0
 PRISM_TOKENIZER_REPLACE_INVALID = 1 << 1
+PRISM_TOKENIZER_PARALLEL = 1 << 2
 PRISM_TOKENIZER_SKIP_SPECIAL = 1 << 0
 PRISM_TOKENIZER_CLEAN_UP_SPACES = 1 << 1
 PRISM_TOKENIZER_BOS, PRISM_TOKENIZER_EOS, PRISM_TOKENIZER_PAD = 0, 1, 2
@@ -182,6 +183,7 @@ prism_tokenizer_id_to_token = _fn("prism_tokenizer_id_to_token", c_int, POINTER(
                                   P_size, c_void_p, c_int32)
 prism_tokenizer_vocab_size = _fn("prism_tokenizer_vocab_size", c_int32, c_void_p)
 prism_tokenizer_special_id = _fn("prism_tokenizer_special_id", c_int32, c_void_p, c_int)
+prism_tokenizer_unicode_version = _fn("prism_tokenizer_unicode_version", c_char_p)
 
 
 # tokenizer_trainer.h

@@ -103,15 +103,20 @@ class Tokenizer(Handle):
         return self._ids(lambda buf, cap, n: C.prism_tokenizer_encode_pair(
             buf, cap, n, self.ptr, a, len(a), b, len(b), flags), len(a) + len(b) + 4)
 
-    def encode_batch(self, texts, special=True, replace_invalid=False):
-        """A list of id lists, one per text, encoded in one library call."""
+    def encode_batch(self, texts, special=True, replace_invalid=False, parallel=False):
+        """A list of id lists, one per text, encoded in one library call.
+
+        parallel=True spreads a large batch over the library's worker threads
+        (set_num_threads); the ids are the same.
+        """
         data = [utf8(t) for t in texts]
         if not data:
             return []
         ptrs = (ctypes.c_char_p * len(data))(*data)
         lens = (ctypes.c_size_t * len(data))(*(len(d) for d in data))
         offsets = (ctypes.c_size_t * (len(data) + 1))()
-        flags = _encode_flags(special, replace_invalid)
+        flags = _encode_flags(special, replace_invalid) | (C.PRISM_TOKENIZER_PARALLEL if parallel
+                                                            else 0)
         ids = self._ids(lambda buf, cap, n: C.prism_tokenizer_encode_batch(
             buf, cap, n, offsets, self.ptr, ptrs, lens, len(data), flags),
             sum(lens) + 2 * len(data))
@@ -169,3 +174,8 @@ class Tokenizer(Handle):
     pad_token_id = _special_id("pad")
     unk_token_id = _special_id("unk")
     mask_token_id = _special_id("mask")
+
+
+def unicode_version():
+    """The Unicode version of the character tables encoding uses (the system utf8proc's)."""
+    return C.prism_tokenizer_unicode_version().decode()

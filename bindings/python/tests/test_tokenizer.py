@@ -58,6 +58,20 @@ class TokenizerParityTest(unittest.TestCase):
                          [c["ids_no_special"] for c in self.cases[:5]])
         self.assertEqual(self.tok.encode_batch([]), [])
 
+    def test_parallel_batch(self):
+        # Enough text for the pool (64 KiB), on two threads: the same ids as the serial path.
+        texts = [c["text"] for c in self.cases] * 8
+        before = prism.get_num_threads()
+        prism.set_num_threads(2)
+        try:
+            self.assertEqual(self.tok.encode_batch(texts, parallel=True),
+                             self.tok.encode_batch(texts))
+        finally:
+            prism.set_num_threads(before)
+
+    def test_unicode_version(self):
+        self.assertRegex(prism.unicode_version(), r"^\d+\.\d+\.\d+$")
+
     def test_threads_share_one_tokenizer(self):
         got = [None] * len(self.cases)
 
