@@ -125,31 +125,74 @@ int prism__file_exists(const char *path)
   return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* A target that exists must be a regular file: renaming over a symlink, FIFO or device would
- * replace the link itself or surprise whoever reads from it. */
-static int check_target(const char *path)
+/* What a non-regular file is, for messages. */
+static const char *file_kind(mode_t mode)
 {
-  struct stat st;
-  if (lstat(path, &st) != 0)
-    return errno == ENOENT
-               ? PRISM_OK
-               : prism__error(PRISM_ERR_IO, "%s: cannot inspect: %s", path, strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    return prism__error(PRISM_ERR_IO,
-                        "%s: exists and is not a regular file (a symlink, directory, FIFO or "
-                        "device); refusing to replace it",
-                        path);
-  return PRISM_OK;
+  if (S_ISDIR(mode))
+    return "a directory";
+  if (S_ISFIFO(mode))
+    return "a FIFO or pipe";
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  if (S_ISLNK(mode))
+    return "a symbolic link";
+  return "an unknown kind of file";
+}
+
+static int refuse(const char *path, mode_t mode)
+{
+  return prism__error(PRISM_ERR_IO,
+                      "%s: is %s, not a regular file; files are only written to regular files "
+                      "(it was left alone)",
+                      path, file_kind(mode));
 }
 
 /*
- * Create "path.tmp.XXXXXXXX" with O_EXCL and mode 0666, so the kernel applies
- * the umask as for any new file (mkstemp would force 0600).
+ * The file a write to `path` replaces: `path` itself, or the regular file a
+ * symbolic link (chain) names, so the link survives. *existing receives the
+ * target's stat, or st_mode 0 when there is no file yet.
  */
-static int create_temp(const char *path, char **tmp_out, int *fd_out)
+static int write_target(const char *path, char **target, struct stat *existing)
+{
+  struct stat st, lst;
+  const char *name = path;
+  char *real = NULL;
+  memset(existing, 0, sizeof *existing);
+  if (stat(path, &st) != 0) {
+    if (errno == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+      return prism__error(PRISM_ERR_IO,
+                          "%s: is a symbolic link to a missing file, not a regular file; not "
+                          "written",
+                          path);
+    if (errno != ENOENT)
+      return prism__error(PRISM_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    return refuse(path, st.st_mode);
+  } else {
+    *existing = st;
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && !(name = real = realpath(path, NULL)))
+      return prism__error(PRISM_ERR_IO, "%s: cannot resolve the symbolic link: %s", path,
+                          strerror(errno));
+  }
+  *target = prism__strdup(name);
+  free(real);
+  return *target ? PRISM_OK : prism__error_prefix("%s: ", path);
+}
+
+/*
+ * Create "target.tmp.XXXXXXXX" next to the target with O_EXCL: a new file gets
+ * mode 0666 less the umask (the kernel applies it, as for any new file); a
+ * replaced file's owner (when permitted) and mode carry over.
+ */
+static int create_temp(const char *path, const char *target, const struct stat *existing,
+                       char **tmp_out, int *fd_out)
 {
   static atomic_uint counter;
-  size_t len = strlen(path) + 32;
+  size_t len = strlen(target) + 32;
   char *tmp = prism__malloc(len);
   struct timespec ts;
 
@@ -159,9 +202,15 @@ static int create_temp(const char *path, char **tmp_out, int *fd_out)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     unsigned x = (unsigned)getpid() * 2654435761u ^ (unsigned)ts.tv_nsec ^
                  atomic_fetch_add(&counter, 1) * 40503u;
-    snprintf(tmp, len, "%s.tmp.%08x", path, x);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    snprintf(tmp, len, "%s.tmp.%08x", target, x);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                  existing->st_mode ? 0600 : 0666);
     if (fd >= 0) {
+      if (existing->st_mode) {
+        if (existing->st_uid != geteuid() || existing->st_gid != getegid())
+          (void)!fchown(fd, existing->st_uid, existing->st_gid);
+        (void)fchmod(fd, existing->st_mode & 07777);
+      }
       *tmp_out = tmp;
       *fd_out = fd;
       return PRISM_OK;
@@ -178,19 +227,25 @@ static int create_temp(const char *path, char **tmp_out, int *fd_out)
 int prism__file_write_temp(const char *path, const void *data, size_t size, char **tmp_out)
 {
   const unsigned char *p = data;
-  char *tmp = NULL;
+  struct stat existing;
+  char *tmp = NULL, *target = NULL;
   int fd = -1, rc;
   size_t done = 0;
 
   *tmp_out = NULL;
-  if ((rc = check_target(path)) != PRISM_OK || (rc = create_temp(path, &tmp, &fd)) != PRISM_OK)
+  if ((rc = write_target(path, &target, &existing)) != PRISM_OK)
+    return rc;
+  rc = create_temp(path, target, &existing, &tmp, &fd);
+  prism__free(target);
+  if (rc != PRISM_OK)
     return rc;
   while (done < size) {
     ssize_t n = write(fd, p + done, size - done);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      rc = prism__error(PRISM_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+      rc = prism__error(PRISM_ERR_IO, "%s: write failed: %s", path,
+                        n < 0 ? strerror(errno) : "no progress");
       break;
     }
     done += (size_t)n;
@@ -208,15 +263,41 @@ int prism__file_write_temp(const char *path, const void *data, size_t size, char
   return PRISM_OK;
 }
 
+/* The rename is durable once the directory holding it is synced (best effort). */
+static void sync_parent(const char *target)
+{
+  const char *slash = strrchr(target, '/');
+  char *dir = slash == target ? prism__strdup("/")
+              : slash         ? prism__strndup(target, (size_t)(slash - target))
+                              : prism__strdup(".");
+  int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (fd >= 0) {
+    (void)fsync(fd);
+    close(fd);
+  }
+  prism__free(dir);
+}
+
 int prism__file_commit(char *tmp, const char *path)
 {
+  struct stat st;
   int rc = PRISM_OK;
   if (!tmp)
     return PRISM_OK;
-  if ((rc = check_target(path)) == PRISM_OK && rename(tmp, path) != 0)
+  /* The temporary is "<resolved target>.tmp.XXXXXXXX": rename onto that target, which must
+     still be a regular file or absent (never a link or FIFO planted since). */
+  char *target = prism__strndup(tmp, strlen(tmp) - strlen(".tmp.00000000"));
+  if (!target)
+    rc = prism__error_prefix("%s: ", path);
+  else if (lstat(target, &st) == 0 && !S_ISREG(st.st_mode))
+    rc = refuse(path, st.st_mode);
+  else if (rename(tmp, target) != 0)
     rc = prism__error(PRISM_ERR_IO, "%s: rename failed: %s", path, strerror(errno));
   if (rc != PRISM_OK)
     unlink(tmp);
+  else
+    sync_parent(target);
+  prism__free(target);
   prism__free(tmp);
   return rc;
 }

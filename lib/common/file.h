@@ -28,19 +28,22 @@ char *prism__path_join(const char *dir, const char *name);
 int prism__file_exists(const char *path);
 
 /*
- * Write `size` bytes atomically: to "path.tmp.XXXXXXXX" (created with mode
- * 0666 less the umask, like any new file), fsync, then rename over `path`.
- * An existing `path` that is not a regular file (a symlink, FIFO, device or
- * directory) is refused. On failure nothing is left behind and `path` is
- * untouched.
+ * Write `size` bytes atomically: to a temporary file next to the target,
+ * fsync, then rename over it. The target is `path`, or, when `path` is a
+ * symbolic link to a regular file, the file it names (the link is kept).
+ * Directories, FIFOs, devices, sockets and dangling links are refused
+ * (PRISM_ERR_IO) without touching them. A new file gets mode 0666 less the
+ * umask; a replaced file keeps its mode (and its owner when permitted). On
+ * failure nothing is left behind and the target is untouched.
  */
 int prism__file_write_atomic(const char *path, const void *data, size_t size);
 
 /*
  * The same in two steps, for writing several files that must appear together:
- * write_temp leaves the data in a temporary beside `path` (*tmp, owned);
- * commit renames it over `path` and frees it, discard removes it. Both take
- * NULL as a no-op.
+ * write_temp leaves the data in a temporary beside the target (*tmp, owned);
+ * commit renames it over the target (still a regular file or absent) and frees
+ * it, discard removes it. Both take NULL as a no-op. The target and the rules
+ * are those of prism__file_write_atomic.
  */
 int prism__file_write_temp(const char *path, const void *data, size_t size, char **tmp);
 int prism__file_commit(char *tmp, const char *path);

@@ -210,6 +210,118 @@ static void test_write_atomic_mode_and_targets(void **state)
   assert_int_equal(rmdir(dir), 0);
 }
 
+/* A fresh directory for the writer tests, removed by rm_tree. */
+static void make_dir(char *dir)
+{
+  strcpy(dir, "/tmp/prism-write-XXXXXX");
+  assert_non_null(mkdtemp(dir));
+}
+
+static void rm_tree(const char *dir)
+{
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+static void assert_contents(const char *path, const char *text)
+{
+  prism__file f;
+  assert_ok(prism__file_read(path, 0, &f));
+  assert_int_equal(f.size, strlen(text));
+  assert_memory_equal(f.data, text, f.size);
+  prism__file_close(&f);
+}
+
+/* Only the named files remain in dir (no temporary file left behind). */
+static void assert_dir_count(const char *dir, int expected)
+{
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq %d", dir, expected);
+  assert_int_equal(system(cmd), 0);
+}
+
+static void test_write_through_symlink_keeps_link(void **state)
+{
+  char dir[64], link[128], v1[128];
+  struct stat st;
+  (void)state;
+  make_dir(dir);
+  snprintf(v1, sizeof v1, "%s/v1.st", dir);
+  snprintf(link, sizeof link, "%s/latest.st", dir);
+  assert_ok(prism__file_write_atomic(v1, "one", 3));
+  assert_int_equal(symlink("v1.st", link), 0);
+  assert_ok(prism__file_write_atomic(link, "two", 3));
+  assert_int_equal(lstat(link, &st), 0);
+  assert_true(S_ISLNK(st.st_mode)); /* the deployment link survives */
+  assert_contents(v1, "two");       /* and the file it names was replaced */
+  assert_dir_count(dir, 2);
+
+  /* A link to a missing file is refused, and so is a directory. */
+  snprintf(link, sizeof link, "%s/dangling", dir);
+  assert_int_equal(symlink("missing.st", link), 0);
+  assert_status(prism__file_write_atomic(link, "x", 1), PRISM_ERR_IO);
+  assert_error_mentions("symbolic link to a missing file");
+  assert_status(prism__file_write_atomic(dir, "x", 1), PRISM_ERR_IO);
+  assert_error_mentions("is a directory");
+  assert_int_equal(lstat(link, &st), 0);
+  assert_true(S_ISLNK(st.st_mode));
+  assert_dir_count(dir, 3);
+  rm_tree(dir);
+}
+
+static void test_write_refuses_fifo_and_devices(void **state)
+{
+  char dir[64], fifo[128], dev[128];
+  struct stat st;
+  (void)state;
+  make_dir(dir);
+  snprintf(fifo, sizeof fifo, "%s/pipe", dir);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  assert_status(prism__file_write_atomic(fifo, "x", 1), PRISM_ERR_IO);
+  assert_error_mentions("a FIFO or pipe");
+  assert_int_equal(lstat(fifo, &st), 0);
+  assert_true(S_ISFIFO(st.st_mode));
+
+  /* A link to a device (as /dev/stdout is to a terminal) is neither replaced nor written. */
+  snprintf(dev, sizeof dev, "%s/null", dir);
+  assert_int_equal(symlink("/dev/null", dev), 0);
+  assert_status(prism__file_write_atomic(dev, "x", 1), PRISM_ERR_IO);
+  assert_error_mentions("a character device");
+  assert_int_equal(lstat(dev, &st), 0);
+  assert_true(S_ISLNK(st.st_mode));
+  assert_int_equal(stat("/dev/null", &st), 0);
+  assert_true(S_ISCHR(st.st_mode));
+  assert_dir_count(dir, 2);
+  rm_tree(dir);
+}
+
+static void test_write_honours_umask_and_keeps_mode(void **state)
+{
+  char dir[64], path[128];
+  struct stat st;
+  mode_t old = umask(022);
+  (void)state;
+  make_dir(dir);
+  snprintf(path, sizeof path, "%s/model.st", dir);
+  assert_ok(prism__file_write_atomic(path, "a", 1));
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0644);
+  unlink(path);
+  umask(077);
+  assert_ok(prism__file_write_atomic(path, "b", 1));
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0600);
+  /* A replaced file keeps its mode whatever the umask. */
+  assert_int_equal(chmod(path, 0640), 0);
+  assert_ok(prism__file_write_atomic(path, "c", 1));
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0640);
+  assert_contents(path, "c");
+  umask(old);
+  rm_tree(dir);
+}
+
 static void test_json_helpers(void **state)
 {
   json_t *root;
@@ -294,6 +406,9 @@ int main(void)
     cmocka_unit_test(test_alloc_failure_injection),
     cmocka_unit_test(test_file_errors_name_the_file),
     cmocka_unit_test(test_write_atomic_mode_and_targets),
+    cmocka_unit_test(test_write_through_symlink_keeps_link),
+    cmocka_unit_test(test_write_refuses_fifo_and_devices),
+    cmocka_unit_test(test_write_honours_umask_and_keeps_mode),
     cmocka_unit_test(test_json_helpers),
     cmocka_unit_test(test_parallel_for_covers_once),
   };
