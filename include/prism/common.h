@@ -48,7 +48,8 @@ typedef enum prism_status {
   PRISM_ERR_INTERNAL = -9,         /* a broken invariant inside libprism (a bug: please report) */
   PRISM_ERR_INVALID_UTF8 = -10,    /* text input is not valid UTF-8 */
   PRISM_ERR_LIMIT = -11,           /* a configured safety limit was exceeded */
-  PRISM_ERR_NOT_FOUND = -12        /* a named file, tensor, token or id does not exist */
+  PRISM_ERR_NOT_FOUND = -12,       /* a named file, tensor, token or id does not exist */
+  PRISM_ERR_NUMERIC = -13          /* a computation produced NaN or infinity (training diverged) */
 } prism_status;
 
 /*

@@ -27,6 +27,7 @@ static const struct {
   { PRISM_ERR_INVALID_UTF8, "PRISM_ERR_INVALID_UTF8", "invalid UTF-8" },
   { PRISM_ERR_LIMIT, "PRISM_ERR_LIMIT", "limit exceeded" },
   { PRISM_ERR_NOT_FOUND, "PRISM_ERR_NOT_FOUND", "not found" },
+  { PRISM_ERR_NUMERIC, "PRISM_ERR_NUMERIC", "numeric failure" },
 };
 
 static int status_index(int status)

@@ -40,6 +40,7 @@ typedef struct als_job {
   float alpha;
   double *row_loss; /* per row, NULL when no loss is wanted */
   atomic_int failed;
+  atomic_int *non_finite; /* set when a residual becomes NaN or infinity: the system diverged */
 } als_job;
 
 /* Scratch of one block: residuals, directions, products, squared norms. */
@@ -79,6 +80,8 @@ static void block_residual(const als_job *j, size_t b0, size_t nb, als_scratch *
     memcpy(s->P + i * F, r, (size_t)F * sizeof *r);
     s->rs[i] = prism__linalg_dot(r, r, F);
     s->active[i] = s->rs[i] >= 1e-20f;
+    if (!isfinite(s->rs[i]))
+      atomic_store(j->non_finite, 1);
   }
 }
 
@@ -102,6 +105,8 @@ static size_t block_cg_step(const als_job *j, size_t b0, size_t nb, als_scratch 
       p[k] = r[k] + (rsnew / s->rs[i]) * p[k];
     s->rs[i] = rsnew;
     s->active[i] = rsnew >= 1e-20f;
+    if (!isfinite(rsnew))
+      atomic_store(j->non_finite, 1);
     live += (size_t)s->active[i];
   }
   return live;
@@ -158,12 +163,13 @@ static void als_range(void *ctx, size_t begin, size_t end)
 static int solve_rows(float *X, const float *Y, const float *gram, const prism__ranker_csr *m,
                       int factors, float alpha, int cg_steps, double *loss)
 {
-  als_job j = { X, Y, gram, m, factors, cg_steps, alpha, loss, 0 };
+  atomic_int non_finite = 0;
+  als_job j = { X, Y, gram, m, factors, cg_steps, alpha, loss, 0, &non_finite };
   size_t blocks = ((size_t)m->rows + ALS_BLOCK - 1) / ALS_BLOCK;
   prism__parallel_for(blocks, 2, als_range, &j);
   if (atomic_load(&j.failed))
     return prism__error(PRISM_ERR_NO_MEMORY, "out of memory for the ALS solver's scratch");
-  return PRISM_OK;
+  return atomic_load(&non_finite) ? PRISM_ERR_NUMERIC : PRISM_OK;
 }
 
 int prism__ranker_als_solve_cg(float *X, const float *Y, const float *gram,
@@ -216,6 +222,10 @@ int prism__ranker_als_fit(prism_ranker *r, const prism__ranker_csr *ui, const pr
     prism__ranker_als_gram(gram, r->item_factors, iu->rows, F, hp->regularization);
     if (rc == PRISM_OK)
       rc = solve_rows(r->user_factors, r->item_factors, gram, ui, F, hp->alpha, hp->cg_steps, loss);
+    if (rc == PRISM_ERR_NUMERIC)
+      rc = prism__ranker_diverged(r, it, "conjugate-gradient residuals");
+    else if (rc == PRISM_OK)
+      rc = prism__ranker_check_diverged(r, it);
     if (rc != PRISM_OK || !params->progress)
       continue;
     double total = hp->regularization * sum_squares(r->item_factors, (size_t)iu->rows * F);

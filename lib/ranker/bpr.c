@@ -92,8 +92,10 @@ int prism__ranker_bpr_fit(prism_ranker *r, const prism__ranker_csr *ui,
                        hp->learning_rate, hp->regularization, 1);
       used++;
     }
-    if (params->progress && !params->progress(it, hp->iterations, used ? loss / (double)used : 0.0,
-                                              params->progress_payload))
+    rc = prism__ranker_check_diverged(r, it);
+    if (rc == PRISM_OK && params->progress &&
+        !params->progress(it, hp->iterations, used ? loss / (double)used : 0.0,
+                          params->progress_payload))
       rc = prism__error(PRISM_ERR_CANCELLED, "BPR training cancelled after iteration %d", it);
   }
   prism__free(row);

@@ -74,7 +74,9 @@ int prism__ranker_mf_fit(prism_ranker *r, const prism__ranker_csr *ui,
   for (int it = 1; it <= hp->iterations && rc == PRISM_OK; it++) {
     shuffle(&g, order, nnz);
     double rmse = mf_epoch(r, ui, row, order, nnz);
-    if (params->progress && !params->progress(it, hp->iterations, rmse, params->progress_payload))
+    rc = prism__ranker_check_diverged(r, it);
+    if (rc == PRISM_OK && params->progress &&
+        !params->progress(it, hp->iterations, rmse, params->progress_payload))
       rc = prism__error(PRISM_ERR_CANCELLED, "MF training cancelled after iteration %d", it);
   }
   prism__free(order);

@@ -140,15 +140,48 @@ static int all_finite(const float *a, size_t n)
   return 1;
 }
 
-int prism__ranker_finish(prism_ranker *r, const char *what)
+/* Which of r's parameters hold NaN or infinity, or NULL when all are finite. */
+static const char *non_finite_part(const prism_ranker *r)
 {
   int F = r->hp.factors;
-  if (!all_finite(r->user_factors, (size_t)r->num_users * F) ||
-      !all_finite(r->item_factors, (size_t)r->num_items * F) ||
-      (r->user_bias && !all_finite(r->user_bias, (size_t)r->num_users)) ||
-      (r->item_bias && !all_finite(r->item_bias, (size_t)r->num_items)) ||
-      !isfinite(r->global_bias))
-    return prism__error(PRISM_ERR_FORMAT, "%s: factors or biases are not finite", what);
+  if (!all_finite(r->user_factors, (size_t)r->num_users * F))
+    return "user factors";
+  if (!all_finite(r->item_factors, (size_t)r->num_items * F))
+    return "item factors";
+  if (r->user_bias && !all_finite(r->user_bias, (size_t)r->num_users))
+    return "user biases";
+  if (r->item_bias && !all_finite(r->item_bias, (size_t)r->num_items))
+    return "item biases";
+  return isfinite(r->global_bias) ? NULL : "global bias";
+}
+
+int prism__ranker_diverged(const prism_ranker *r, int iteration, const char *part)
+{
+  static const char *const names[] = { "ALS", "BPR", "MF" };
+  static const char *const advice[] = {
+    "a larger regularization, a smaller alpha or smaller values",
+    "a lower learning_rate or a larger regularization",
+    "a lower learning_rate or a larger regularization",
+  };
+  int a = r->hp.algorithm;
+  return prism__error(PRISM_ERR_NUMERIC,
+                      "%s training diverged at iteration %d: the %s are no longer finite "
+                      "numbers (try %s)",
+                      names[a], iteration, part, advice[a]);
+}
+
+int prism__ranker_check_diverged(const prism_ranker *r, int iteration)
+{
+  const char *part = non_finite_part(r);
+  return part ? prism__ranker_diverged(r, iteration, part) : PRISM_OK;
+}
+
+int prism__ranker_finish(prism_ranker *r, const char *what)
+{
+  const char *part = non_finite_part(r);
+  int F = r->hp.factors;
+  if (part)
+    return prism__error(PRISM_ERR_FORMAT, "%s: the %s are not finite", what, part);
   for (int32_t i = 0; i < r->num_items; i++) {
     const float *y = r->item_factors + (size_t)i * F;
     double s = 0.0;
@@ -223,7 +256,7 @@ static int train_owned(prism_ranker **out, prism__ranker_csr *ui, prism__ranker_
   if (rc == PRISM_OK) {
     r->seen = *ui;
     memset(ui, 0, sizeof *ui);
-    rc = prism__ranker_finish(r, "training diverged (try a lower learning_rate)");
+    rc = prism__ranker_finish(r, "the trained model");
   }
   if (rc != PRISM_OK) {
     prism_ranker_free(r);

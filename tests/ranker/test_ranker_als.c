@@ -396,6 +396,60 @@ static void test_als_loss_decreases(void **state)
   synth_free(&d);
 }
 
+/* Training that produces NaN or infinity stops at once with PRISM_ERR_NUMERIC naming the cause. */
+static int diverge_calls;
+
+static int count_progress(int iteration, int total, double loss, void *payload)
+{
+  (void)iteration;
+  (void)total;
+  (void)loss;
+  (void)payload;
+  diverge_calls++;
+  return 1;
+}
+
+static void test_divergence_is_numeric(void **state)
+{
+  (void)state;
+  synth_data d;
+  assert_int_equal(synth_generate(&d, 50, 200, 4, 10, 0.2, 3), 0);
+  float *huge = malloc(d.n_train * sizeof *huge);
+  assert_non_null(huge);
+  for (size_t e = 0; e < d.n_train; e++)
+    huge[e] = 3.0e38f;
+  for (int a = PRISM_RANKER_ALS; a <= PRISM_RANKER_MF; a++) {
+    prism_ranker_params p;
+    prism_ranker *r = (prism_ranker *)&d;
+    assert_ok(prism_ranker_params_init(&p, sizeof p));
+    p.algorithm = a;
+    p.iterations = 6;
+    p.progress = count_progress;
+    if (a == PRISM_RANKER_ALS)
+      p.alpha = 1.0e30f; /* confidences overflow to infinity */
+    else
+      p.learning_rate = 1.0e30f;
+    diverge_calls = 0;
+    assert_status(prism_ranker_train_coo(&r, d.users, d.items, d.n_train, d.train_user,
+                                         d.train_item, huge, &p),
+                  PRISM_ERR_NUMERIC);
+    assert_null(r);
+    assert_int_equal(diverge_calls, 0); /* stopped in the first iteration */
+    assert_error_begins("prism_ranker_train_coo: ");
+    assert_error_mentions(a == PRISM_RANKER_ALS   ? "ALS training diverged at iteration 1"
+                          : a == PRISM_RANKER_BPR ? "BPR training diverged at iteration 1"
+                                                  : "MF training diverged at iteration 1");
+    if (a == PRISM_RANKER_ALS) {
+      assert_null(strstr(prism_last_error(), "learning"));
+      assert_error_mentions("alpha");
+    } else {
+      assert_error_mentions("learning_rate");
+    }
+  }
+  free(huge);
+  synth_free(&d);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -409,6 +463,7 @@ int main(void)
     cmocka_unit_test(test_explain_sums_to_score),
     cmocka_unit_test(test_progress_and_cancel),
     cmocka_unit_test(test_als_loss_decreases),
+    cmocka_unit_test(test_divergence_is_numeric),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
