@@ -815,6 +815,21 @@ public:
     return Interactions(d);
   }
 
+  /* Any interactions file (TSV, CSV, a header, gzip); params nullptr: the defaults. */
+  static Interactions load(const std::string &path,
+                           const prism_interactions_load_params *params = nullptr)
+  {
+    prism_interactions *d = nullptr;
+    check(prism_interactions_load(&d, path.c_str(), params));
+    return Interactions(d);
+  }
+
+  /* Seconds since 1970-01-01 UTC of the i-th interaction; NaN when it has none. */
+  double timestamp(size_t i) const
+  {
+    return prism_interactions_timestamp(get(), i);
+  }
+
   void add(const std::string &user, const std::string &item, float value = 1.0f)
   {
     check(prism_interactions_add(get(), user.c_str(), item.c_str(), value));

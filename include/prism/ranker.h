@@ -35,24 +35,83 @@
 extern "C" {
 #endif
 
-/* ---- Interactions: (user, item, value) triples with string id maps ---- */
+/* ---- Interactions: (user, item, value[, timestamp]) with string id maps ---- */
 
 typedef struct prism_interactions prism_interactions;
 
 /* An empty set, to fill with prism_interactions_add. */
 PRISM_API int prism_interactions_create(prism_interactions **out);
 
+/* Whether the first line of an interactions file names its columns. */
+typedef enum prism_interactions_header {
+  PRISM_INTERACTIONS_HEADER_AUTO = 0,   /* a header when it names a user and an item column */
+  PRISM_INTERACTIONS_HEADER_NONE = 1,   /* every line is data */
+  PRISM_INTERACTIONS_HEADER_PRESENT = 2 /* the first line is a header, whatever it says */
+} prism_interactions_header;
+
+/* A column field that is not read: every value 1, or no timestamps. */
+#define PRISM_INTERACTIONS_NO_COLUMN (-1)
+
 /*
- * Load `user<TAB>item[<TAB>value[<TAB>timestamp]]` lines (MovieLens u.data
- * loads as is). A missing value is 1; the value must be a finite number and
- * the timestamp an integer. Empty lines are skipped. A malformed line fails
- * with PRISM_ERR_FORMAT naming the file and the line number.
+ * How an interactions file is read (see docs/formats.md). Columns are
+ * 0-based; PRISM_UNSET takes them from the header's names (user, item, value
+ * or rating, timestamp, ...) when it names the user and item columns, else
+ * user 0, item 1, value 2, timestamp 3. Columns past these are ignored.
  */
+typedef struct prism_interactions_load_params {
+  size_t struct_size;    /* sizeof(prism_interactions_load_params), set by _init */
+  const char *separator; /* 1 to 8 bytes; NULL (default): from the first line: tab, "::",
+                            comma or semicolon, in that order, else tab */
+  int header;            /* prism_interactions_header, default AUTO */
+  int user_column;       /* default PRISM_UNSET */
+  int item_column;       /* default PRISM_UNSET */
+  int value_column;      /* default PRISM_UNSET; PRISM_INTERACTIONS_NO_COLUMN: every value 1 */
+  int timestamp_column;  /* default PRISM_UNSET; PRISM_INTERACTIONS_NO_COLUMN: none kept */
+} prism_interactions_load_params;
+
+/* Fill the defaults; struct_size outside the sizes this library knows is refused. */
+PRISM_API int prism_interactions_load_params_init(prism_interactions_load_params *params,
+                                                  size_t struct_size);
+
+/*
+ * Load an interactions file: one interaction per line, fields split by the
+ * separator, an optional header line; gzip-compressed files (detected by their
+ * magic bytes) are decompressed first, within the max_file_bytes limit. A
+ * value must be a finite number (missing: 1); a timestamp is a number of
+ * seconds since 1970-01-01 UTC or an ISO-8601 date or date-time (without a
+ * zone: UTC), kept as seconds (missing or empty: none). With a separator other
+ * than a tab, fields may be double-quoted ("a,b", "say ""hi"""). Spaces around
+ * fields are dropped unless the separator is a space. Empty lines are
+ * skipped. `params` NULL means the defaults. A malformed line fails with
+ * PRISM_ERR_FORMAT naming the file and the line number.
+ */
+PRISM_API int prism_interactions_load(prism_interactions **out, const char *path,
+                                      const prism_interactions_load_params *params);
+
+/*
+ * prism_interactions_load on `size` bytes in memory (for example a standard
+ * input read whole); `name` (NULL: "<memory>") stands for the file in messages.
+ */
+PRISM_API int prism_interactions_load_memory(prism_interactions **out, const void *data,
+                                             size_t size, const char *name,
+                                             const prism_interactions_load_params *params);
+
+/* prism_interactions_load with the default params (MovieLens u.data loads as is). */
 PRISM_API int prism_interactions_load_tsv(prism_interactions **out, const char *path);
 
 /* Append one interaction; ids are UTF-8 strings without tabs or newlines, value finite. */
 PRISM_API int prism_interactions_add(prism_interactions *data, const char *user, const char *item,
                                      float value);
+
+/*
+ * prism_interactions_add with a timestamp: seconds since 1970-01-01 UTC,
+ * finite, or NaN for none.
+ */
+PRISM_API int prism_interactions_add_timed(prism_interactions *data, const char *user,
+                                           const char *item, float value, double timestamp);
+
+/* The timestamp of the i-th interaction in seconds since 1970-01-01 UTC; NaN when it has none. */
+PRISM_API double prism_interactions_timestamp(const prism_interactions *data, size_t i);
 
 PRISM_API void prism_interactions_free(prism_interactions *data);
 

@@ -1,17 +1,11 @@
-/* Interaction sets: the TSV loader and the public prism_interactions_* calls. */
-#include <errno.h>
+/* Interaction sets: the public prism_interactions_* calls (files are read by load.c). */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
 #include "common/error.h"
-#include "common/file.h"
 #include "common/utf8.h"
 #include "ranker_internal.h"
-
-/* Interaction files above this size are refused rather than read whole. */
-#define TSV_MAX_BYTES ((size_t)1 << 34)
 
 int prism_interactions_create(prism_interactions **out)
 {
@@ -29,6 +23,7 @@ void prism_interactions_free(prism_interactions *data)
   prism__free(data->user);
   prism__free(data->item);
   prism__free(data->value);
+  prism__free(data->time);
   prism__free(data);
 }
 
@@ -49,15 +44,36 @@ static int reserve(prism_interactions *d)
   if (!v)
     return PRISM_ERR_NO_MEMORY;
   d->value = v;
+  if (d->time) {
+    double *t = prism__realloc(d->time, cap * sizeof *t);
+    if (!t)
+      return PRISM_ERR_NO_MEMORY;
+    d->time = t;
+  }
   d->cap = cap;
   return PRISM_OK;
 }
 
-/* Validated ids and value; a failed add leaves the set as it was, except for interned ids. */
-static int add_checked(prism_interactions *d, const char *user, const char *item, float value)
+/* The timestamp column, created at the first timestamp: the interactions before it have none. */
+static int reserve_time(prism_interactions *d)
+{
+  if (d->time)
+    return PRISM_OK;
+  d->time = prism__mallocn(d->cap ? d->cap : 1, sizeof *d->time);
+  if (!d->time)
+    return PRISM_ERR_NO_MEMORY;
+  for (size_t k = 0; k < d->count; k++)
+    d->time[k] = NAN;
+  return PRISM_OK;
+}
+
+int prism__ranker_interactions_append(prism_interactions *d, const char *user, const char *item,
+                                      float value, double time)
 {
   int32_t u, i;
   int rc = reserve(d);
+  if (rc == PRISM_OK && !isnan(time))
+    rc = reserve_time(d);
   if (rc == PRISM_OK)
     rc = prism__ranker_idmap_intern(&d->users, user, &u);
   if (rc == PRISM_OK)
@@ -67,11 +83,13 @@ static int add_checked(prism_interactions *d, const char *user, const char *item
   d->user[d->count] = u;
   d->item[d->count] = i;
   d->value[d->count] = value;
+  if (d->time)
+    d->time[d->count] = time;
   d->count++;
   return PRISM_OK;
 }
 
-static int check_id(const char *id, const char *what)
+int prism__ranker_check_id(const char *id, const char *what)
 {
   size_t n = strlen(id);
   if (n == 0)
@@ -86,15 +104,19 @@ static int check_id(const char *id, const char *what)
   return PRISM_OK;
 }
 
-static int add(prism_interactions *data, const char *user, const char *item, float value)
+static int add(prism_interactions *data, const char *user, const char *item, float value,
+               double time)
 {
-  int rc = check_id(user, "user");
+  int rc = prism__ranker_check_id(user, "user");
   if (rc == PRISM_OK)
-    rc = check_id(item, "item");
+    rc = prism__ranker_check_id(item, "item");
   if (rc == PRISM_OK && !isfinite(value))
     rc = prism__error(PRISM_ERR_INVALID_ARGUMENT, "the value of (\"%s\", \"%s\") is not finite",
                       user, item);
-  return rc == PRISM_OK ? add_checked(data, user, item, value) : rc;
+  if (rc == PRISM_OK && isinf(time))
+    rc = prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                      "the timestamp of (\"%s\", \"%s\") is infinite (NaN means none)", user, item);
+  return rc == PRISM_OK ? prism__ranker_interactions_append(data, user, item, value, time) : rc;
 }
 
 int prism_interactions_add(prism_interactions *data, const char *user, const char *item,
@@ -103,100 +125,21 @@ int prism_interactions_add(prism_interactions *data, const char *user, const cha
   PRISM__CHECK_ARG(data != NULL, "data must not be NULL");
   PRISM__CHECK_ARG(user != NULL, "user must not be NULL");
   PRISM__CHECK_ARG(item != NULL, "item must not be NULL");
-  return prism__error_at(__func__, add(data, user, item, value));
+  return prism__error_at(__func__, add(data, user, item, value, NAN));
 }
 
-/* Split `line` (NUL-terminated, no newline) on tabs into at most 4 fields. */
-static int split_fields(char *line, char **field)
+int prism_interactions_add_timed(prism_interactions *data, const char *user, const char *item,
+                                 float value, double timestamp)
 {
-  int n = 0;
-  for (char *p = line;;) {
-    if (n == 4)
-      return 5;
-    field[n++] = p;
-    p = strchr(p, '\t');
-    if (!p)
-      return n;
-    *p++ = '\0';
-  }
+  PRISM__CHECK_ARG(data != NULL, "data must not be NULL");
+  PRISM__CHECK_ARG(user != NULL, "user must not be NULL");
+  PRISM__CHECK_ARG(item != NULL, "item must not be NULL");
+  return prism__error_at(__func__, add(data, user, item, value, timestamp));
 }
 
-static int parse_line(prism_interactions *d, char *line, const char *path, size_t lineno)
+double prism_interactions_timestamp(const prism_interactions *data, size_t i)
 {
-  char *f[4] = { NULL, NULL, NULL, NULL }, *end;
-  int n = split_fields(line, f);
-  float value = 1.0f;
-
-  if (n < 2 || n > 4)
-    return prism__error(PRISM_ERR_FORMAT, "%s:%zu: expected 2 to 4 tab-separated fields, got %s",
-                        path, lineno, n > 4 ? "more than 4" : "1");
-  if (!*f[0] || !*f[1])
-    return prism__error(PRISM_ERR_FORMAT, "%s:%zu: empty %s id", path, lineno,
-                        *f[0] ? "item" : "user");
-  for (int k = 0; k < 2; k++) {
-    size_t len = strlen(f[k]);
-    if (prism__utf8_check((const unsigned char *)f[k], len) < len)
-      return prism__error(PRISM_ERR_INVALID_UTF8, "%s:%zu: invalid UTF-8 in the %s id", path,
-                          lineno, k ? "item" : "user");
-  }
-  if (n >= 3) {
-    errno = 0;
-    double v = strtod(f[2], &end);
-    if (end == f[2] || *end || errno == ERANGE || !isfinite(v) || fabs(v) > 3.0e38)
-      return prism__error(PRISM_ERR_FORMAT, "%s:%zu: value \"%s\" is not a finite number", path,
-                          lineno, f[2]);
-    value = (float)v;
-  }
-  if (n == 4) {
-    errno = 0;
-    (void)strtoll(f[3], &end, 10);
-    if (end == f[3] || *end || errno == ERANGE)
-      return prism__error(PRISM_ERR_FORMAT, "%s:%zu: timestamp \"%s\" is not an integer", path,
-                          lineno, f[3]);
-  }
-  int rc = add_checked(d, f[0], f[1], value);
-  return rc == PRISM_OK ? rc : prism__error_prefix("%s:%zu: ", path, lineno);
-}
-
-static int load_tsv(prism_interactions **out, const char *path)
-{
-  prism__file file;
-  prism_interactions *d;
-  int rc = prism__file_read(path, TSV_MAX_BYTES, &file);
-  if (rc != PRISM_OK)
-    return rc;
-  d = prism__calloc(1, sizeof *d);
-  rc = d ? PRISM_OK : PRISM_ERR_NO_MEMORY;
-  char *text = (char *)file.data, *end = text + file.size;
-  size_t lineno = 0;
-  for (char *line = text; rc == PRISM_OK && line < end;) {
-    char *nl = memchr(line, '\n', (size_t)(end - line));
-    size_t len = (size_t)((nl ? nl : end) - line);
-    lineno++;
-    if (len > 0 && line[len - 1] == '\r')
-      len--;
-    line[len] = '\0';
-    if (memchr(line, '\0', len))
-      rc = prism__error(PRISM_ERR_FORMAT, "%s:%zu: NUL byte in line", path, lineno);
-    else if (len > 0)
-      rc = parse_line(d, line, path, lineno);
-    line = nl ? nl + 1 : end;
-  }
-  prism__file_close(&file);
-  if (rc != PRISM_OK) {
-    prism_interactions_free(d);
-    return rc;
-  }
-  *out = d;
-  return PRISM_OK;
-}
-
-int prism_interactions_load_tsv(prism_interactions **out, const char *path)
-{
-  PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
-  *out = NULL;
-  PRISM__CHECK_ARG(path != NULL, "path must not be NULL");
-  return prism__error_at(__func__, load_tsv(out, path));
+  return data && data->time && i < data->count ? data->time[i] : NAN;
 }
 
 size_t prism_interactions_count(const prism_interactions *data)

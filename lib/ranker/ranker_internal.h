@@ -49,8 +49,19 @@ struct prism_interactions {
   prism__ranker_idmap users, items;
   int32_t *user, *item;
   float *value;
+  double *time; /* seconds since the epoch, NaN for none; NULL until a first timestamp */
   size_t count, cap;
 };
+
+/*
+ * Append a validated interaction (time NaN: none); a failure leaves the set as
+ * it was, except for interned ids.
+ */
+int prism__ranker_interactions_append(prism_interactions *d, const char *user, const char *item,
+                                      float value, double time);
+
+/* PRISM_OK for an id that may be stored, else an error naming it as a `what` ("user"). */
+int prism__ranker_check_id(const char *id, const char *what);
 
 /* Compressed sparse rows: row r holds index[ptr[r] .. ptr[r+1]). */
 typedef struct prism__ranker_csr {
@@ -115,7 +126,8 @@ int prism__ranker_mf_fold_in(const prism_ranker *r, const prism__ranker_csr *his
 /*
  * One ALS half step: solve each row of X given Y (with Y'Y + reg*I = gram),
  * rows of `m` giving the interactions, by `cg_steps` conjugate-gradient steps
- * warm-started from X. Fails only when scratch cannot be allocated.
+ * warm-started from X. Fails when scratch cannot be allocated, and with
+ * PRISM_ERR_NUMERIC (no message set) when a residual is NaN or infinity.
  */
 int prism__ranker_als_solve_cg(float *X, const float *Y, const float *gram,
                                const prism__ranker_csr *m, int factors, float alpha, int cg_steps);
@@ -187,6 +199,15 @@ int prism__ranker_fold_in(float *factors, float *bias, prism__ranker_csr *h_out,
 
 /* Model index of a user (items 0) or item (items 1) id, -1 when unknown; sets no error. */
 int32_t prism__ranker_lookup(const prism_ranker *r, int items, const char *id);
+
+/*
+ * PRISM_ERR_NUMERIC naming the algorithm, the iteration and the parameters
+ * that are no longer finite; PRISM_OK while all are. The trainers call it after
+ * every iteration and stop at once.
+ */
+int prism__ranker_check_diverged(const prism_ranker *r, int iteration);
+/* The same error naming `part` ("conjugate-gradient residuals") as what is no longer finite. */
+int prism__ranker_diverged(const prism_ranker *r, int iteration, const char *part);
 
 /* Derived state (gram, norms) and a finiteness check once factors are final. */
 int prism__ranker_finish(prism_ranker *r, const char *what);

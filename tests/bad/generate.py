@@ -464,21 +464,40 @@ TOKENIZER = [
 
 TSV_GOOD = b"u1\ti1\t4\t881250949\nu1\ti2\t3\t881250950\nu2\ti1\t5\t881250951\n"
 
+CSV_GOOD = b"user,item,rating,timestamp\nu1,i1,4,2024-01-31T10:00:00Z\nu2,\"i,2\",3,1706695200\n"
+
+
+def gzipped(data, cut=None):
+    """gzip bytes with a fixed mtime (reproducible), optionally cut short or corrupted."""
+    import gzip
+    z = gzip.compress(data, mtime=0)
+    return z[:cut] if cut is not None else z
+
+
 TSV = [
-    ("one-field", TSV_GOOD + b"u3\n", FORMAT, ":4: expected 2 to 4 tab-separated fields, got 1"),
-    ("five-fields", TSV_GOOD + b"u3\ti1\t1\t2\t3\n", FORMAT, ":4: expected 2 to 4 tab-separated fields, got more than 4"),
-    ("empty-user", TSV_GOOD + b"\ti1\t1\n", FORMAT, ":4: empty user id"),
-    ("empty-item", b"u1\t\t1\n" + TSV_GOOD, FORMAT, ":1: empty item id"),
+    ("one-field", TSV_GOOD + b"u3\n", FORMAT, ":4: expected at least 2 fields separated by \"tab\""),
+    ("empty-user", TSV_GOOD + b"\ti1\t1\n", FORMAT, ":4: the user id is empty"),
+    ("empty-item", b"u1\t\t1\n" + TSV_GOOD, FORMAT, ":1: the item id is empty"),
     ("value-word", TSV_GOOD + b"u3\ti1\tfive\n", FORMAT, ":4: value \"five\" is not a finite number"),
     ("value-inf", TSV_GOOD + b"u3\ti1\tinf\n", FORMAT, "value \"inf\" is not a finite number"),
     ("value-nan", TSV_GOOD + b"u3\ti1\tnan\n", FORMAT, "value \"nan\" is not a finite number"),
     ("value-overflows-float", TSV_GOOD + b"u3\ti1\t1e39\n", FORMAT, "value \"1e39\" is not a finite number"),
     ("value-trailing-junk", TSV_GOOD + b"u3\ti1\t4stars\n", FORMAT, "value \"4stars\""),
-    ("timestamp-word", TSV_GOOD + b"u3\ti1\t4\tyesterday\n", FORMAT, "timestamp \"yesterday\" is not an integer"),
-    ("timestamp-overflow", TSV_GOOD + b"u3\ti1\t4\t99999999999999999999\n", FORMAT, "timestamp"),
-    ("invalid-utf8-user", TSV_GOOD + b"u\xff\ti1\n", INVALID_UTF8, ":4: invalid UTF-8 in the user id"),
-    ("invalid-utf8-item", TSV_GOOD + b"u3\ti\xc3\n", INVALID_UTF8, ":4: invalid UTF-8 in the item id"),
+    ("timestamp-word", TSV_GOOD + b"u3\ti1\t4\tyesterday\n", FORMAT,
+     "timestamp \"yesterday\" is neither a number of seconds nor an ISO-8601 date"),
+    ("timestamp-overflow", TSV_GOOD + b"u3\ti1\t4\t1e400\n", FORMAT, "timestamp \"1e400\""),
+    ("timestamp-bad-date", TSV_GOOD + b"u3\ti1\t4\t2023-02-29\n", FORMAT, "timestamp \"2023-02-29\""),
+    ("timestamp-bad-zone", TSV_GOOD + b"u3\ti1\t4\t2023-02-01T10:00+25:00\n", FORMAT, "timestamp"),
+    ("invalid-utf8-user", TSV_GOOD + b"u\xff\ti1\n", INVALID_UTF8, ":4: the user id is not valid UTF-8"),
+    ("invalid-utf8-item", TSV_GOOD + b"u3\ti\xc3\n", INVALID_UTF8, ":4: the item id is not valid UTF-8"),
     ("nul-byte", TSV_GOOD + b"u3\0\ti1\n", FORMAT, ":4: NUL byte in line"),
+    ("csv-unterminated-quote", CSV_GOOD + b"u3,\"i1,4\n", FORMAT, ":4: a quoted field has no closing quote"),
+    ("csv-text-after-quote", CSV_GOOD + b"u3,\"i1\"x,4\n", FORMAT, ":4: text follows a closing quote"),
+    ("csv-tab-in-id", CSV_GOOD + b"\"u\t3\",i1,4\n", FORMAT, "3\" contains a tab or a line break"),
+    ("gzip-truncated", gzipped(TSV_GOOD, cut=30), FORMAT, "the gzip data end early"),
+    ("gzip-corrupt", gzipped(TSV_GOOD)[:12] + b"\xff" * 20 + gzipped(TSV_GOOD)[32:], FORMAT, "corrupt gzip data"),
+    ("gzip-trailing-junk", gzipped(TSV_GOOD) + b"junk", FORMAT, "unexpected data after the gzip stream"),
+    ("gzip-bad-line", gzipped(TSV_GOOD + b"u3\ti1\tfive\n"), FORMAT, ":4: value \"five\""),
 ]
 
 

@@ -383,6 +383,12 @@ void test_ranker()
   CHECK(data.find_item(data.item_id(first.item)) == first.item);
   CHECK_THROWS(PRISM_ERR_NOT_FOUND, data.find_user("nobody"));
   CHECK_THROWS(PRISM_ERR_OUT_OF_RANGE, data.user_id(data.num_users()));
+  prism::Interactions same = prism::Interactions::load(demo + "/interactions.tsv");
+  CHECK(same.count() == data.count() && same.timestamp(0) == 1702978878.0);
+  prism_interactions_load_params lp;
+  prism_interactions_load_params_init(&lp, sizeof lp);
+  lp.separator = ",";
+  CHECK_THROWS(PRISM_ERR_FORMAT, prism::Interactions::load(demo + "/interactions.tsv", &lp));
 
   prism::RankerParams params;
   params.factors = 8;

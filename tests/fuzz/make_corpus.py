@@ -94,10 +94,19 @@ def ranker_model_seeds():
 
 
 def interactions_seeds():
-    yield "pairs", b"u1\ti1\nu1\ti2\nu2\ti1\n"
-    yield "values", b"196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n"
-    yield "crlf-blank", b"a\tb\t1.5\r\n\r\nc\td\t-2e3\r\n"
-    yield "unicode", "caf\u00e9\t\u4e2d\u6587\t1\n".encode()
+    # an options byte (see fuzz_interactions.c), then the file
+    import gzip
+    yield "pairs", b"\0u1\ti1\nu1\ti2\nu2\ti1\n"
+    yield "values", b"\0196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n"
+    yield "crlf-blank", b"\x40a\tb\t1.5\r\n\r\nc\td\t-2e3\r\n"
+    yield "unicode", b"\0" + "caf\u00e9\t\u4e2d\u6587\t1\n".encode()
+    yield "csv-header", (b"\0\xef\xbb\xbfuserId,movieId,rating,timestamp\r\n1,31,2.5,1260759144\r\n"
+                         b"2,\"a, \"\"b\"\"\",4,2024-01-31T12:34:56.5+02:00\r\n")
+    yield "ml-1m", b"\x03" + b"1::1193::5::978300760\n1::661::3::2000-12-31\n"
+    yield "columns", b"\x36\x39" + b"a|b|c\ni1|2024-01-01|u1|9\ni2||u2|x\n"
+    yield "gzip", b"\0" + gzip.compress(b"u1\ti1\t4\t881250949\nu2\ti2\t1\t2024-01-01 10:00Z\n" * 3,
+                                         mtime=0)
+    yield "gzip-members", b"\x40" + gzip.compress(b"a\tb\n", mtime=0) * 2
 
 
 def generate_seeds():

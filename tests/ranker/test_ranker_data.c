@@ -4,6 +4,7 @@
 
 #include "testutil.h"
 #include "common/alloc.h"
+#include "common/file.h"
 #include "ranker/ranker_internal.h"
 
 static char tmpdir[] = "/tmp/prism-ranker-data-XXXXXX";
@@ -84,21 +85,235 @@ static void test_malformed_lines(void **state)
 {
   (void)state;
   bad_tsv("1\t2\t3\n1 2 3\n", PRISM_ERR_FORMAT, "bad.tsv:2:");
-  bad_tsv("1\t2\n\n3\t4\t5\t6\t7\n", PRISM_ERR_FORMAT, ":3: expected 2 to 4");
+  bad_tsv("1\t2\n\n3\n", PRISM_ERR_FORMAT, ":3: expected at least 2 fields separated by \"tab\"");
   bad_tsv("1\t2\tabc\n", PRISM_ERR_FORMAT, ":1: value \"abc\"");
   bad_tsv("1\t2\t4\n1\t2\tnan\n", PRISM_ERR_FORMAT, ":2: value \"nan\" is not a finite number");
   bad_tsv("1\t2\tinf\n", PRISM_ERR_FORMAT, "not a finite number");
   bad_tsv("1\t2\t1e39\n", PRISM_ERR_FORMAT, "not a finite number");
-  bad_tsv("1\t2\t3\t12x\n", PRISM_ERR_FORMAT, ":1: timestamp \"12x\"");
-  bad_tsv("1\t2\t3\t\n", PRISM_ERR_FORMAT, "timestamp");
+  bad_tsv("1\t2\t3\t12x\n", PRISM_ERR_FORMAT, ":1: timestamp \"12x\" is neither a number");
+  bad_tsv("1\t2\t3\t2024-02-30\n", PRISM_ERR_FORMAT, "timestamp \"2024-02-30\"");
+  bad_tsv("1\t2\t3\t2024-01-01T25:00\n", PRISM_ERR_FORMAT, "timestamp");
+  bad_tsv("1\t2\t3\t1e400\n", PRISM_ERR_FORMAT, "timestamp");
+  bad_tsv("1\t2\t3\tnan\n", PRISM_ERR_FORMAT, "timestamp");
   bad_tsv("1\t2\t\n", PRISM_ERR_FORMAT, "value");
-  bad_tsv("\t2\t3\n", PRISM_ERR_FORMAT, ":1: empty user id");
-  bad_tsv("1\t\t3\n", PRISM_ERR_FORMAT, ":1: empty item id");
-  bad_tsv("ok\t1\nu\xff\t2\n", PRISM_ERR_INVALID_UTF8, ":2: invalid UTF-8 in the user id");
+  bad_tsv("\t2\t3\n", PRISM_ERR_FORMAT, ":1: the user id is empty");
+  bad_tsv("1\t\t3\n", PRISM_ERR_FORMAT, ":1: the item id is empty");
+  bad_tsv("ok\t1\nu\xff\t2\n", PRISM_ERR_INVALID_UTF8, ":2: the user id is not valid UTF-8");
   bad_tsv("ok\t\xed\xa0\x80\n", PRISM_ERR_INVALID_UTF8, "item id");
   prism_interactions *d;
   assert_status(prism_interactions_load_tsv(&d, "/nonexistent/x.tsv"), PRISM_ERR_NOT_FOUND);
   assert_error_begins("prism_interactions_load_tsv: /nonexistent/x.tsv: ");
+}
+
+/* Timestamps are doubles: compared exactly, not through cmocka's float comparison. */
+#define assert_time(d, i, expected) \
+  assert_true(prism_interactions_timestamp((d), (i)) == (expected))
+
+/* Lines past the ones the old loader knew: extra columns, empty and ISO-8601 timestamps. */
+static void test_extra_columns_and_timestamps(void **state)
+{
+  (void)state;
+  prism_interactions *d;
+  const char *path = write_tmp("times.tsv", "u1\ti1\t4\t881250949\textra\tcolumns\n"
+                                            "u1\ti2\t3\t\n"
+                                            "u2\ti1\t5\t2024-01-31\n"
+                                            "u2\ti3\t5\t2024-01-31T12:34:56.5+02:00\n"
+                                            "u3\ti1\t1\t2000-02-29 00:00Z\n"
+                                            "u3\ti2\t2\t1700000000.25\n"
+                                            "u4\ti9\n");
+  assert_ok(prism_interactions_load_tsv(&d, path));
+  assert_int_equal(prism_interactions_count(d), 7);
+  assert_time(d, 0, 881250949.0);
+  assert_true(isnan(prism_interactions_timestamp(d, 1)));
+  assert_time(d, 2, 1706659200.0);
+  assert_time(d, 3, 1706697296.5);
+  assert_time(d, 4, 951782400.0);
+  assert_time(d, 5, 1700000000.25);
+  assert_true(isnan(prism_interactions_timestamp(d, 6)));
+  assert_true(isnan(prism_interactions_timestamp(d, 7))); /* out of range */
+  assert_true(isnan(prism_interactions_timestamp(NULL, 0)));
+  prism_interactions_free(d);
+
+  /* add_timed keeps a timestamp; interactions added before the first have none. */
+  assert_ok(prism_interactions_create(&d));
+  assert_ok(prism_interactions_add(d, "a", "x", 1.0f));
+  assert_ok(prism_interactions_add_timed(d, "a", "y", 1.0f, 12.5));
+  assert_ok(prism_interactions_add_timed(d, "b", "y", 1.0f, NAN));
+  assert_status(prism_interactions_add_timed(d, "b", "z", 1.0f, INFINITY),
+                PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_interactions_add_timed: the timestamp of (\"b\", \"z\") is infinite");
+  assert_true(isnan(prism_interactions_timestamp(d, 0)));
+  assert_time(d, 1, 12.5);
+  assert_true(isnan(prism_interactions_timestamp(d, 2)));
+  assert_int_equal(prism_interactions_count(d), 3);
+  prism_interactions_free(d);
+}
+
+static prism_interactions *load_text(const char *text, const prism_interactions_load_params *p)
+{
+  prism_interactions *d = NULL;
+  assert_ok(prism_interactions_load_memory(&d, text, strlen(text), "test.csv", p));
+  return d;
+}
+
+static void assert_row(const prism_interactions *d, size_t i, const char *user, const char *item,
+                       float value)
+{
+  int32_t u, it;
+  float v;
+  assert_ok(prism_interactions_get(&u, &it, &v, d, i));
+  assert_string_equal(prism_interactions_user_id(d, u), user);
+  assert_string_equal(prism_interactions_item_id(d, it), item);
+  assert_float_equal(v, value, 0.0);
+}
+
+static void test_csv_headers_and_columns(void **state)
+{
+  (void)state;
+  prism_interactions_load_params p;
+  prism_interactions *d;
+  /* MovieLens ratings.csv: a header names the columns, commas separate them. */
+  d = load_text("\xef\xbb\xbfuserId,movieId,rating,timestamp\r\n1,31,2.5,1260759144\r\n"
+                "1,1029,3.0,1260759179\r\n",
+                NULL);
+  assert_int_equal(prism_interactions_count(d), 2);
+  assert_row(d, 1, "1", "1029", 3.0f);
+  assert_time(d, 0, 1260759144.0);
+  prism_interactions_free(d);
+  /* Named columns in any order; unnamed ones are not read. */
+  d = load_text("title;item_id;genre;user\n\"A; B\";i1;drama;u1\n\"Say \"\"hi\"\"\";i2;x; u2 \n",
+                NULL);
+  assert_int_equal(prism_interactions_count(d), 2);
+  assert_row(d, 0, "u1", "i1", 1.0f);
+  assert_row(d, 1, "u2", "i2", 1.0f);
+  prism_interactions_free(d);
+  /* MovieLens 1M: "::" separators, no header. */
+  d = load_text("1::1193::5::978300760\n1::661::3::978302109\n", NULL);
+  assert_row(d, 1, "1", "661", 3.0f);
+  assert_time(d, 1, 978302109.0);
+  prism_interactions_free(d);
+  /* Quoted ids keep their separators. */
+  d = load_text("user,item\n\"Doe, Jane\",\"x,y\"\n", NULL);
+  assert_row(d, 0, "Doe, Jane", "x,y", 1.0f);
+  prism_interactions_free(d);
+
+  /* Explicit separator, header and columns. */
+  assert_ok(prism_interactions_load_params_init(&p, sizeof p));
+  p.separator = "|";
+  p.header = PRISM_INTERACTIONS_HEADER_PRESENT;
+  p.user_column = 2;
+  p.item_column = 0;
+  p.value_column = PRISM_INTERACTIONS_NO_COLUMN;
+  p.timestamp_column = 1;
+  d = load_text("a|b|c\ni1|2024-01-01|u1|9\n", &p);
+  assert_int_equal(prism_interactions_count(d), 1);
+  assert_row(d, 0, "u1", "i1", 1.0f);
+  assert_time(d, 0, 1704067200.0);
+  prism_interactions_free(d);
+  /* A header the file does not have is not guessed away: HEADER_NONE keeps line 1. */
+  assert_ok(prism_interactions_load_params_init(&p, sizeof p));
+  p.header = PRISM_INTERACTIONS_HEADER_NONE;
+  p.value_column = PRISM_INTERACTIONS_NO_COLUMN;
+  d = load_text("user\titem\nu\ti\n", &p);
+  assert_int_equal(prism_interactions_count(d), 2);
+  assert_row(d, 0, "user", "item", 1.0f);
+  prism_interactions_free(d);
+
+  /* Bad params and malformed quoting are named. */
+  d = (prism_interactions *)&d;
+  p.separator = "";
+  assert_status(prism_interactions_load_memory(&d, "a\tb\n", 4, NULL, &p),
+                PRISM_ERR_INVALID_ARGUMENT);
+  assert_null(d);
+  assert_error_begins("prism_interactions_load_memory: the separator must be 1 to 8 bytes");
+  assert_ok(prism_interactions_load_params_init(&p, sizeof p));
+  p.user_column = 1;
+  p.item_column = 1;
+  assert_status(prism_interactions_load_memory(&d, "a\tb\n", 4, NULL, &p),
+                PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_mentions("user_column and item_column must differ");
+  p.item_column = PRISM_INTERACTIONS_NO_COLUMN;
+  assert_status(prism_interactions_load_memory(&d, "a\tb\n", 4, NULL, &p),
+                PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_mentions("item_column must be in [0, 256)");
+  p.struct_size = 3;
+  assert_status(prism_interactions_load(&d, "x", &p), PRISM_ERR_INVALID_ARGUMENT);
+  assert_error_begins("prism_interactions_load: params->struct_size is 3 bytes");
+  static const char unterminated[] = "u,i\n\"a,b\n";
+  assert_status(prism_interactions_load_memory(&d, unterminated, strlen(unterminated), NULL, NULL),
+                PRISM_ERR_FORMAT);
+  assert_error_begins("prism_interactions_load_memory: <memory>:2: a quoted field has no closing");
+  static const char after_quote[] = "u,i\n\"a\"b,c\n";
+  assert_status(
+      prism_interactions_load_memory(&d, after_quote, strlen(after_quote), "in.csv", NULL),
+      PRISM_ERR_FORMAT);
+  assert_error_mentions("in.csv:2: text follows a closing quote");
+  static const char tab_in_id[] = "u,i\n\"a\tb\",c\n";
+  assert_status(prism_interactions_load_memory(&d, tab_in_id, strlen(tab_in_id), "in.csv", NULL),
+                PRISM_ERR_FORMAT);
+  assert_error_mentions("in.csv:2: the user id \"a\tb\" contains a tab");
+}
+
+#include <zlib.h>
+
+static const char *write_gzip(const char *name, const char *text, int members)
+{
+  static char path[256];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  for (int m = 0; m < members; m++) {
+    unsigned char out[4096];
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (unsigned char *)text;
+    z.avail_in = (unsigned)strlen(text);
+    z.next_out = out;
+    z.avail_out = sizeof out;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    fwrite(out, 1, sizeof out - z.avail_out, f);
+    deflateEnd(&z);
+  }
+  fclose(f);
+  return path;
+}
+
+static void test_gzip_input(void **state)
+{
+  (void)state;
+  prism_interactions *d;
+  const char *path = write_gzip("u.data.gz", "196\t242\t3\t881250949\n186\t302\t3\t891717742\n", 2);
+  assert_ok(prism_interactions_load_tsv(&d, path));
+  assert_int_equal(prism_interactions_count(d), 4); /* both members */
+  assert_row(d, 3, "186", "302", 3.0f);
+  prism_interactions_free(d);
+
+  /* A truncated file and a decompression bomb past max_file_bytes are refused, by name. */
+  prism__file f;
+  assert_ok(prism__file_read(path, 0, &f));
+  assert_status(prism_interactions_load_memory(&d, f.data, f.size / 2 - 4, "cut.gz", NULL),
+                PRISM_ERR_FORMAT);
+  assert_error_mentions("cut.gz: ");
+  prism__file_close(&f);
+  char *big = malloc(1 << 20);
+  assert_non_null(big);
+  for (size_t k = 0; k < (1 << 20) - 1; k++)
+    big[k] = k % 8 == 7 ? '\n' : k % 8 == 1 ? '\t' : 'a';
+  big[(1 << 20) - 1] = '\0';
+  path = write_gzip("bomb.gz", big, 1);
+  free(big);
+  prism_limits lim, saved;
+  assert_ok(prism_limits_get(&saved, sizeof saved));
+  lim = saved;
+  lim.max_file_bytes = 100000;
+  assert_ok(prism_limits_set(&lim));
+  assert_status(prism_interactions_load_tsv(&d, path), PRISM_ERR_LIMIT);
+  assert_error_mentions("bomb.gz: the decompressed data exceed the limit of 100000 bytes");
+  assert_ok(prism_limits_set(&saved));
+  assert_ok(prism_interactions_load_tsv(&d, path));
+  assert_int_equal(prism_interactions_count(d), 131072);
+  prism_interactions_free(d);
 }
 
 static void test_add(void **state)
@@ -350,6 +565,9 @@ int main(void)
     cmocka_unit_test(test_load_tsv),
     cmocka_unit_test(test_malformed_lines),
     cmocka_unit_test(test_add),
+    cmocka_unit_test(test_extra_columns_and_timestamps),
+    cmocka_unit_test(test_csv_headers_and_columns),
+    cmocka_unit_test(test_gzip_input),
     cmocka_unit_test(test_csr_from_coo),
     cmocka_unit_test(test_train_inputs),
     cmocka_unit_test(test_struct_sizes),

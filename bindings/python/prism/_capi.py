@@ -238,15 +238,33 @@ class prism_ranker_metrics(ctypes.Structure):
                 ("ndcg", c_double), ("map", c_double), ("users", c_size_t)]
 
 
+class prism_interactions_load_params(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("separator", c_char_p), ("header", c_int),
+                ("user_column", c_int), ("item_column", c_int), ("value_column", c_int),
+                ("timestamp_column", c_int)]
+
+
+PRISM_INTERACTIONS_HEADER_AUTO, PRISM_INTERACTIONS_HEADER_NONE = 0, 1
+PRISM_INTERACTIONS_HEADER_PRESENT = 2
+PRISM_INTERACTIONS_NO_COLUMN = -1
+P_ilp = POINTER(prism_interactions_load_params)
 P_rp = POINTER(prism_ranker_params)
 P_rf = POINTER(prism_ranker_filter)
 P_rm = POINTER(prism_ranker_metrics)
 P_i64 = POINTER(c_int64)
 prism_interactions_create = _fn("prism_interactions_create", c_int, POINTER(c_void_p))
+prism_interactions_load_params_init = _fn("prism_interactions_load_params_init", c_int, P_ilp,
+                                          c_size_t)
+prism_interactions_load = _fn("prism_interactions_load", c_int, POINTER(c_void_p), c_char_p, P_ilp)
+prism_interactions_load_memory = _fn("prism_interactions_load_memory", c_int, POINTER(c_void_p),
+                                     c_void_p, c_size_t, c_char_p, P_ilp)
 prism_interactions_load_tsv = _fn("prism_interactions_load_tsv", c_int, POINTER(c_void_p),
                                   c_char_p)
 prism_interactions_add = _fn("prism_interactions_add", c_int, c_void_p, c_char_p, c_char_p,
                              c_float)
+prism_interactions_add_timed = _fn("prism_interactions_add_timed", c_int, c_void_p, c_char_p,
+                                   c_char_p, c_float, c_double)
+prism_interactions_timestamp = _fn("prism_interactions_timestamp", c_double, c_void_p, c_size_t)
 prism_interactions_free = _fn("prism_interactions_free", None, c_void_p)
 prism_interactions_count = _fn("prism_interactions_count", c_size_t, c_void_p)
 prism_interactions_num_users = _fn("prism_interactions_num_users", c_int32, c_void_p)
