@@ -194,17 +194,16 @@ static char *render_prompt(const demo *d, const int32_t *history, size_t n_histo
   return text;
 }
 
-static void explain_user(const demo *d, const char *user_id)
+static void explain_user(const demo *d, int32_t user)
 {
-  int32_t user, items[MAX_K], evidence[MAX_K][EVIDENCE], *history = NULL;
+  int32_t items[MAX_K], evidence[MAX_K][EVIDENCE], *history = NULL;
   float scores[MAX_K], contrib[MAX_K][EVIDENCE];
   size_t count = 0, n_ev[MAX_K], n_history;
   char *prompts[MAX_K];
   prism_text_batch *texts;
   int rc;
+  const char *user_id = prism_interactions_user_id(d->data, user);
 
-  if (prism_interactions_find_user(&user, d->data, user_id) != PRISM_OK)
-    cli_fatal("demo: unknown user \"%s\"", user_id);
   n_history = user_history(d->data, user, &history);
   rc = prism_ranker_recommend(items, scores, &count, d->ranker, user, d->k, NULL);
   if (rc != PRISM_OK)
@@ -240,25 +239,62 @@ static void explain_user(const demo *d, const char *user_id)
   free(history);
 }
 
+/*
+ * The users to explain, every one checked before anything is printed:
+ * --users names ids (a number is an id too, never a count); --first N takes
+ * the first N users of the data; neither: the first 3.
+ */
+static int32_t *demo_users(const prism_interactions *data, const char *ids, long first, size_t *n)
+{
+  int32_t total = prism_interactions_num_users(data);
+  size_t room = (size_t)total + 1;
+  for (const char *c = ids; c && *c; c++)
+    room += *c == ',';
+  int32_t *users = malloc(room * sizeof *users);
+  if (!users)
+    cli_fatal("out of memory");
+  *n = 0;
+  if (!ids) {
+    for (int32_t u = 0; u < first && u < total; u++)
+      users[(*n)++] = u;
+    return users;
+  }
+  char *list = strdup(ids), *save = NULL;
+  if (!list)
+    cli_fatal("out of memory");
+  for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+    if (prism_interactions_find_user(&users[(*n)++], data, tok) != PRISM_OK)
+      cli_fatal("demo: --users: unknown user \"%s\" (--users takes ids; --first N takes the first "
+                "N users)",
+                tok);
+  free(list);
+  if (*n == 0)
+    cli_fatal("demo: --users: expected a comma-separated list of user ids, got \"%s\"", ids);
+  return users;
+}
+
 static int run(const cli_args *args)
 {
   const char *data_dir = cli_str(args, "--data"), *model_dir = cli_str(args, "--model");
   const char *users = cli_str(args, "--users");
+  long first = cli_int(args, "--first");
   long k = cli_int(args, "--k");
-  char *path, *model_path, *list;
+  char *path, *model_path;
   prism_interactions *data;
   prism_ranker_params rp;
   prism_ranker *ranker;
+  int32_t *chosen;
+  size_t n_chosen;
   catalog cat;
   demo d;
   int rc;
 
+  if (users && cli_given(args, "--first"))
+    cli_fatal("demo: give --users ID,... or --first N, not both");
   cli_set_threads(args);
   if (!data_dir)
     data_dir = default_data_dir();
   model_path = model_dir ? strdup(model_dir) : join(data_dir, "model");
-  printf("libprism %s — rank and explain (cpu: %s, threads: %d)\n", prism_version_string(),
-         *prism_cpu_features() ? prism_cpu_features() : "portable", prism_get_num_threads());
 
   path = join(data_dir, "catalog.tsv");
   catalog_load(&cat, path);
@@ -266,6 +302,9 @@ static int run(const cli_args *args)
   path = join(data_dir, "interactions.tsv");
   if ((rc = prism_interactions_load_tsv(&data, path)) != PRISM_OK)
     cli_fatal_status(rc, "demo: cannot load the interactions");
+  chosen = demo_users(data, users, first, &n_chosen);
+  printf("libprism %s — rank and explain (cpu: %s, threads: %d)\n", prism_version_string(),
+         *prism_cpu_features() ? prism_cpu_features() : "portable", prism_get_num_threads());
   printf("data: %s (%zu items in the catalog, %d users, %zu interactions)\n", data_dir, cat.count,
          (int)prism_interactions_num_users(data), prism_interactions_count(data));
   free(path);
@@ -288,17 +327,9 @@ static int run(const cli_args *args)
     cli_fatal_status(rc, "demo: cannot load the explanation model");
   printf("explainer: %s\n", model_path);
 
-  /* --users: a count of users from the start of the data, or a comma-separated id list. */
-  list = strdup(users);
-  if (list && strspn(list, "0123456789") == strlen(list) && *list) {
-    int32_t n = (int32_t)atol(list);
-    for (int32_t u = 0; u < n && u < prism_interactions_num_users(data); u++)
-      explain_user(&d, prism_interactions_user_id(data, u));
-  } else if (list) {
-    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
-      explain_user(&d, tok);
-  }
-  free(list);
+  for (size_t i = 0; i < n_chosen; i++)
+    explain_user(&d, chosen[i]);
+  free(chosen);
 
   printf(
       "\nThis ran the demo student in %s: a tiny BART trained on rule-based explanations of an\n"
@@ -319,8 +350,10 @@ static const cli_option options[] = {
     "a folder with catalog.tsv and interactions.tsv", 0, 0, 0 },
   { "--model", CLI_DIR, "DIR", NULL, "DIR/model of --data",
     "the BART student (a HuggingFace folder with tokenizer files)", 0, 0, 0 },
-  { "--users", CLI_TEXT, "N|ID,...", "3", NULL,
-    "the first N users of the data, or a comma-separated list of user ids", 0, 0, 0 },
+  { "--users", CLI_TEXT, "ID,...", NULL, "the first 3 users",
+    "a comma-separated list of user ids (a number is an id, not a count)", 0, 0, 0 },
+  { "--first", CLI_INT, "N", "3", NULL, "the first N users of the data (instead of --users)", 1,
+    1000000, 0 },
   { "--k", CLI_INT, "N", "3", NULL, "items recommended and explained per user", 1, MAX_K, 0 },
   CLI_OPTION_THREADS,
   { NULL },

@@ -1,12 +1,71 @@
 /*
- * prism rank train | recommend | eval — the ranker over interactions TSV files
- * (user<TAB>item[<TAB>value[<TAB>timestamp]]). See docs/ranker.md.
+ * prism rank train | recommend | eval — the ranker over interactions files
+ * (user<TAB>item[<TAB>value[<TAB>timestamp]], CSV with a header, gzip, "-"
+ * for standard input). See docs/ranker.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+
+/* How interactions files are read: --sep S, --header or --no-header (default: detected). */
+static void interactions_options(const cli_args *args, prism_interactions_load_params *p)
+{
+  const char *sep = cli_str(args, "--sep");
+  int header = cli_flag(args, "--header"), no_header = cli_flag(args, "--no-header");
+  prism_interactions_load_params_init(p, sizeof *p);
+  if (sep && (strcmp(sep, "tab") == 0 || strcmp(sep, "\\t") == 0))
+    sep = "\t";
+  p->separator = sep;
+  if (header && no_header)
+    cli_fatal("give --header or --no-header, not both");
+  p->header = header      ? PRISM_INTERACTIONS_HEADER_PRESENT
+              : no_header ? PRISM_INTERACTIONS_HEADER_NONE
+                          : PRISM_INTERACTIONS_HEADER_AUTO;
+}
+
+/* All of standard input, read once. */
+static char *read_stdin(size_t *size)
+{
+  size_t cap = 1 << 16, n = 0, got;
+  char *buf = malloc(cap);
+  if (!buf)
+    cli_fatal("out of memory");
+  while ((got = fread(buf + n, 1, cap - n, stdin)) > 0) {
+    n += got;
+    if (n == cap) {
+      char *grown = cap < ((size_t)1 << 40) ? realloc(buf, cap *= 2) : NULL;
+      if (!grown)
+        cli_fatal("standard input is too large to read into memory");
+      buf = grown;
+    }
+  }
+  if (ferror(stdin))
+    cli_fatal("cannot read standard input");
+  *size = n;
+  return buf;
+}
+
+/* An interactions file, or standard input for "-"; `what` names it in a fatal error. */
+static prism_interactions *load_interactions(const char *path,
+                                             const prism_interactions_load_params *p,
+                                             const char *what)
+{
+  prism_interactions *d;
+  int rc;
+  if (strcmp(path, "-") == 0) {
+    size_t size;
+    char *text = read_stdin(&size);
+    rc = prism_interactions_load_memory(&d, text, size, "<stdin>", p);
+    free(text);
+  } else {
+    rc = prism_interactions_load(&d, path, p);
+  }
+  if (rc != PRISM_OK)
+    cli_fatal_status(rc, what);
+  return d;
+}
 
 /* Users per recommend_batch call: bounds the output buffers. */
 #define RANK_BATCH 1024
@@ -32,6 +91,7 @@ static int parse_algorithm(const char *name)
 static int rank_train(const cli_args *args)
 {
   const char *tsv = cli_str(args, "--interactions"), *out = cli_str(args, "--out");
+  prism_interactions_load_params lp;
   prism_ranker_params p;
   prism_interactions *data;
   prism_ranker *r;
@@ -53,9 +113,9 @@ static int rank_train(const cli_args *args)
   if (cli_given(args, "--seed"))
     p.seed = (uint64_t)cli_int(args, "--seed");
   p.progress = on_progress;
+  interactions_options(args, &lp);
   cli_set_threads(args);
-  if ((rc = prism_interactions_load_tsv(&data, tsv)) != PRISM_OK)
-    cli_fatal_status(rc, "cannot load interactions");
+  data = load_interactions(tsv, &lp, "cannot load interactions");
   fprintf(stderr, "%zu interactions, %d users, %d items\n", prism_interactions_count(data),
           prism_interactions_num_users(data), prism_interactions_num_items(data));
   rc = prism_ranker_train(&r, data, &p);
@@ -106,13 +166,11 @@ typedef struct exclusions {
   size_t *count;
 } exclusions;
 
-static void exclusions_load(const prism_ranker *r, const char *path, exclusions *ex)
+static void exclusions_load(const prism_ranker *r, const char *path,
+                            const prism_interactions_load_params *p, exclusions *ex)
 {
-  prism_interactions *d;
-  int rc = prism_interactions_load_tsv(&d, path);
+  prism_interactions *d = load_interactions(path, p, "cannot load --exclude-seen");
   int32_t nu = prism_ranker_num_users(r);
-  if (rc != PRISM_OK)
-    cli_fatal_status(rc, "cannot load --exclude-seen");
   ex->items = calloc((size_t)nu, sizeof *ex->items);
   ex->count = calloc((size_t)nu, sizeof *ex->count);
   if (!ex->items || !ex->count)
@@ -164,39 +222,56 @@ static void recommend_users(const prism_ranker *r, const int32_t *users, size_t 
   free(scores);
 }
 
+/*
+ * The model users --users names ("all" or absent: every user, in index
+ * order), every id checked before anything is written.
+ */
+static int32_t *selected_users(const prism_ranker *r, const char *which, size_t *n)
+{
+  int32_t nu = prism_ranker_num_users(r);
+  size_t room = (size_t)nu + 1;
+  for (const char *c = which; c && *c; c++)
+    room += *c == ',';
+  int32_t *users = malloc(room * sizeof *users);
+  if (!users)
+    cli_fatal("out of memory");
+  *n = 0;
+  if (!which || strcmp(which, "all") == 0) {
+    for (int32_t u = 0; u < nu; u++)
+      users[(*n)++] = u;
+    return users;
+  }
+  char *list = strdup(which), *save = NULL;
+  if (!list)
+    cli_fatal("out of memory");
+  for (char *id = strtok_r(list, ",", &save); id; id = strtok_r(NULL, ",", &save))
+    if (prism_ranker_find_user(&users[(*n)++], r, id) != PRISM_OK)
+      cli_fatal("--users: unknown user \"%s\" (the model has %d users; ids are the training "
+                "file's)",
+                id, (int)nu);
+  free(list);
+  if (*n == 0)
+    cli_fatal("--users: expected all or a comma-separated list of user ids, got \"%s\"", which);
+  return users;
+}
+
 static int rank_recommend(const cli_args *args)
 {
   prism_ranker *r = load_model(args);
   int k = (int)cli_int(args, "--k");
   const char *which = cli_str(args, "--users"), *seen = cli_str(args, "--exclude-seen");
+  prism_interactions_load_params lp;
   exclusions ex = { NULL, NULL };
+  size_t n;
+  interactions_options(args, &lp);
   /* No list is longer than the item count: the buffers need no more. */
   if (k > prism_ranker_num_items(r))
     k = (int)prism_ranker_num_items(r);
+  int32_t *users = selected_users(r, which, &n);
   if (seen)
-    exclusions_load(r, seen, &ex);
-  if (!which || strcmp(which, "all") == 0) {
-    int32_t nu = prism_ranker_num_users(r), *users = malloc((size_t)nu * sizeof *users);
-    if (!users)
-      cli_fatal("out of memory");
-    for (int32_t u = 0; u < nu; u++)
-      users[u] = u;
-    recommend_users(r, users, (size_t)nu, k, &ex);
-    free(users);
-  } else {
-    char *list = strdup(which), *save = NULL;
-    if (!list)
-      cli_fatal("out of memory");
-    for (char *id = strtok_r(list, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
-      int32_t u;
-      int rc = prism_ranker_find_user(&u, r, id);
-      if (rc != PRISM_OK)
-        cli_emit_last_error(rc);
-      else
-        recommend_users(r, &u, 1, k, &ex);
-    }
-    free(list);
-  }
+    exclusions_load(r, seen, &lp, &ex);
+  recommend_users(r, users, n, k, &ex);
+  free(users);
   for (int32_t u = 0; ex.items && u < prism_ranker_num_users(r); u++)
     free(ex.items[u]);
   free(ex.items);
@@ -210,13 +285,14 @@ static int rank_eval(const cli_args *args)
   prism_ranker *r = load_model(args);
   const char *path = cli_str(args, "--test");
   int k = (int)cli_int(args, "--k");
+  prism_interactions_load_params lp;
   prism_interactions *test;
   prism_ranker_metrics m;
   size_t skipped;
   int rc;
   m.struct_size = sizeof m;
-  if ((rc = prism_interactions_load_tsv(&test, path)) != PRISM_OK)
-    cli_fatal_status(rc, "cannot load the test set");
+  interactions_options(args, &lp);
+  test = load_interactions(path, &lp, "cannot load the test set");
   if ((rc = prism_ranker_evaluate(&m, &skipped, r, test, k, NULL)) != PRISM_OK)
     cli_fatal_status(rc, "evaluation failed");
   json_t *out = json_pack("{s:i, s:I, s:I, s:f, s:f, s:f, s:f}", "k", k, "users",
@@ -241,10 +317,31 @@ static int rank_eval(const cli_args *args)
     "--k", CLI_INT, "N", "10", NULL, "items per user", 1, 1000000, 0 \
   }
 
+/* How interactions files are read (docs/formats.md, "Interactions files"). */
+#define OPTION_SEP \
+  { \
+    "--sep", CLI_TEXT, "S", NULL, "detected: tab, ::, comma or semicolon", \
+        "field separator of interactions files (tab or \\t for a tab)", 0, 0, 0 \
+  }
+#define OPTION_HEADER \
+  { \
+    "--header", CLI_FLAG, NULL, NULL, "detected", \
+        "the first line of interactions files names the columns", 0, 0, 0 \
+  }
+#define OPTION_NO_HEADER \
+  { \
+    "--no-header", CLI_FLAG, NULL, NULL, "detected", \
+        "the first line of interactions files is data", 0, 0, 0 \
+  }
+
 static const cli_option train_options[] = {
-  { "--interactions", CLI_TEXT, "TSV", NULL, NULL,
-    "training interactions: user<TAB>item[<TAB>value[<TAB>timestamp]] per line", 0, 0, 1 },
-  { "--out", CLI_TEXT, "FILE", NULL, NULL, "where to save the model (safetensors)", 0, 0, 1 },
+  { "--interactions", CLI_TEXT, "FILE|-", NULL, NULL,
+    "training interactions (TSV or CSV, a header or not, gzip or not; - for standard input)", 0, 0,
+    1 },
+  { "--out", CLI_TEXT, "FILE", NULL, NULL,
+    "where to save the model (safetensors): a regular file or a link to one, never a FIFO or "
+    "device",
+    0, 0, 1 },
   { "--algo", CLI_TEXT, "als|bpr|mf", "als", NULL,
     "implicit ALS, BPR, or explicit matrix factorisation", 0, 0, 0 },
   { "--factors", CLI_INT, "N", NULL, "64", "latent dimensions", 1, 1024, 0 },
@@ -255,30 +352,40 @@ static const cli_option train_options[] = {
   { "--learning-rate", CLI_REAL, "X", NULL, "bpr 0.01, mf 0.005", "BPR and MF step size", 0, 0, 0 },
   { "--seed", CLI_INT, "N", NULL, "0", "initialisation and sampling seed", 0, 0x7fffffffL, 0 },
   CLI_OPTION_THREADS,
+  OPTION_SEP,
+  OPTION_HEADER,
+  OPTION_NO_HEADER,
   { NULL },
 };
 
 static const cli_option recommend_options[] = {
   { "--model", CLI_TEXT, "FILE", NULL, NULL, "a model saved by prism rank train", 0, 0, 1 },
   OPTION_K,
-  { "--users", CLI_TEXT, "all|ID,...", "all", NULL, "the users to recommend for", 0, 0, 0 },
-  { "--exclude-seen", CLI_TEXT, "TSV", NULL, "none",
+  { "--users", CLI_TEXT, "all|ID,...", "all", NULL,
+    "the users to recommend for, by id (all checked before any output)", 0, 0, 0 },
+  { "--exclude-seen", CLI_TEXT, "FILE|-", NULL, "none",
     "also exclude the pairs of this interactions file (the model's training interactions are "
     "always excluded)",
     0, 0, 0 },
+  OPTION_SEP,
+  OPTION_HEADER,
+  OPTION_NO_HEADER,
   { NULL },
 };
 
 static const cli_option eval_options[] = {
   { "--model", CLI_TEXT, "FILE", NULL, NULL, "a model saved by prism rank train", 0, 0, 1 },
-  { "--test", CLI_TEXT, "TSV", NULL, NULL, "held-out interactions", 0, 0, 1 },
+  { "--test", CLI_TEXT, "FILE|-", NULL, NULL, "held-out interactions", 0, 0, 1 },
   OPTION_K,
+  OPTION_SEP,
+  OPTION_HEADER,
+  OPTION_NO_HEADER,
   { NULL },
 };
 
 const cli_command cli_cmd_rank_train = {
   "rank train",
-  "train a ranker on an interactions TSV and save it",
+  "train a ranker on an interactions file and save it",
   NULL,
   "  Progress (one \"iteration i/n loss L\" line per iteration) goes to stderr.\n",
   "prism rank train --interactions examples/demo/interactions.tsv --out model.safetensors "
@@ -291,8 +398,8 @@ const cli_command cli_cmd_rank_recommend = {
   "rank recommend",
   "recommend the top items for users of a saved ranker",
   NULL,
-  "  out: {\"user\": ID, \"items\": [ID], \"scores\": [float]} per user; an unknown user gets "
-  "an error line\n",
+  "  out: {\"user\": ID, \"items\": [ID], \"scores\": [float]} per user; an unknown user in\n"
+  "  --users is an error before any output\n",
   "prism rank recommend --model model.safetensors --k 5 --users u001,u002",
   recommend_options,
   rank_recommend,

@@ -57,6 +57,18 @@ def main():
     check(r2.stdout.splitlines()[1:] == r.stdout.splitlines()[1:], "demo output is deterministic")
     r = run([prism, "demo", "--data", demo, "--users", "nobody"])
     check(r.returncode == 1 and "unknown user" in r.stderr, "demo refuses an unknown user")
+    # --users takes ids, never a count: "1" is the user with id 1 (the demo data has none).
+    r = run([prism, "demo", "--data", demo, "--users", "1"])
+    check(r.returncode == 1 and 'unknown user "1"' in r.stderr and r.stdout == "",
+          "demo --users 1 means the id 1, not the first user")
+    r = run([prism, "demo", "--data", demo, "--users", "u002,nosuch"])
+    check(r.returncode == 1 and r.stdout == "" and '"nosuch"' in r.stderr,
+          "demo checks every user before any output")
+    r = run([prism, "demo", "--data", demo, "--first", "2", "--k", "1"])
+    check(r.returncode == 0 and r.stdout.count("explanation: ") == 2
+          and "user u001" in r.stdout and "user u002" in r.stdout, "demo --first N: the first N users")
+    r = run([prism, "demo", "--data", demo, "--first", "2", "--users", "u001"])
+    check(r.returncode == 1 and "not both" in r.stderr, "demo refuses --first with --users")
     r = run([prism, "demo", "--data", "/nonexistent"])
     check(r.returncode == 1 and r.stderr.startswith("prism: error:"), "demo refuses a missing data dir")
     print(f"{len(failures)} failed")
