@@ -6,6 +6,12 @@
     explainer = prism.Explainer("model")
     print(explainer.explain([prism.render_prompt(history, item, evidence)]))
     print(prism.metrics.evaluate(references, explanations)["bleu4"])
+
+The rules every class follows (docs/python.md): users and items are ids (str, or an int meaning
+its decimal string) unless a call says indices=True; an object that borrows another keeps it
+alive (closing the lender is safe); Session and Explainer run one call at a time, the other
+classes run calls concurrently, and close() waits for the calls in flight; integers are never
+narrowed on their way to C (OverflowError).
 """
 import ctypes
 
@@ -35,7 +41,7 @@ def version_number():
 
 def set_num_threads(n=0):
     """Worker threads for libprism and OpenBLAS (process-wide); 0 = all CPUs. Returns the count."""
-    return _capi.prism_set_num_threads(int(n))
+    return _capi.prism_set_num_threads(_util.c_int(n, "n"))
 
 
 def get_num_threads():
@@ -98,6 +104,7 @@ def set_log_handler(handler, level=2):
         _log_callback = None
         return
     cb = _capi.prism_log_fn(lambda lvl, msg, _payload: handler(lvl, msg.decode("utf-8", "replace")))
+    level = _util.c_int(level, "level")
     _capi.prism_log_set(cb, None)
-    _capi.prism_log_set_level(int(level))
+    _capi.prism_log_set_level(level)
     _log_callback = cb

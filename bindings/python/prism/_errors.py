@@ -6,7 +6,8 @@ class PrismError(Exception):
 
     `code` is the negative status (e.g. -3), `name` its enumerator name
     ("PRISM_ERR_FORMAT"), `message` the library's detail naming the file,
-    tensor, line or byte at fault.
+    tensor, line or byte at fault. The codes are pinned (docs/api-conventions.md);
+    PRISM_ERR_NUMERIC (-13), for example, is training that diverged.
     """
 
     def __init__(self, code, name, message):

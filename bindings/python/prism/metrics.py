@@ -16,7 +16,6 @@ import ctypes
 import math
 import os
 import sys
-import threading
 import types
 
 from . import _capi as C
@@ -53,6 +52,7 @@ class TextMetrics(Handle):
     """
 
     _free = C.prism_metrics_free
+    _exclusive = True
 
     def __init__(self, feature_set=None, tokenize="whitespace", lowercase=False):
         super().__init__()
@@ -66,20 +66,19 @@ class TextMetrics(Handle):
             keep, array = _strings(list(feature_set), "feature")
             p.feature_set, p.feature_set_count = array, len(keep)
         check(C.prism_metrics_create(ctypes.byref(self._ptr), ctypes.byref(p)))
-        self._lock = threading.Lock()
 
     def add(self, reference, hypothesis, feature=None):
         """Score one pair; `feature` is its ground-truth feature (or None)."""
         ref, hyp = utf8(reference, "reference"), utf8(hypothesis, "hypothesis")
         fea = None if feature is None else utf8(feature, "feature")
-        with self._lock:
-            check(C.prism_metrics_add(self.ptr, ref, hyp, fea))
+        with self._use() as m:
+            check(C.prism_metrics_add(m, ref, hyp, fea))
 
     def result(self):
         """The figures over the pairs added so far, a dict (see FIGURES), plus "count"."""
         r = C.prism_metrics_result(struct_size=ctypes.sizeof(C.prism_metrics_result))
-        with self._lock:
-            check(C.prism_metrics_finish(ctypes.byref(r), self.ptr))
+        with self._use() as m:
+            check(C.prism_metrics_finish(ctypes.byref(r), m))
         out = {name: _defined(getattr(r, name)) for name in FIGURES}
         out["count"] = r.count
         return out
@@ -122,6 +121,7 @@ class Faithfulness(Handle):
     """
 
     _free = C.prism_faithfulness_free
+    _exclusive = True  # add() changes the totals: one call at a time
 
     def __init__(self, titles=None, catalog=None):
         super().__init__()
@@ -133,13 +133,13 @@ class Faithfulness(Handle):
         else:
             keep, array = _strings(list(titles), "title")
             check(C.prism_faithfulness_create(ctypes.byref(self._ptr), array, len(keep)))
-        self._lock = threading.Lock()
 
     @property
     def titles(self):
         """The distinct catalog titles (first spelling), in catalog order."""
-        n = C.prism_faithfulness_title_count(self.ptr)
-        return [C.prism_faithfulness_title(self.ptr, i).decode() for i in range(n)]
+        with self._use() as f:
+            n = C.prism_faithfulness_title_count(f)
+            return [C.prism_faithfulness_title(f, i).decode() for i in range(n)]
 
     def add(self, explanation, item, grounded=()):
         """Check one explanation; `item` is the recommended title, `grounded` the titles shown.
@@ -151,16 +151,16 @@ class Faithfulness(Handle):
         text, it = utf8(explanation, "explanation"), utf8(item, "item")
         sample = C.prism_faithfulness_sample(struct_size=ctypes.sizeof(C.prism_faithfulness_sample))
         capacity = 16
-        with self._lock:
+        with self._use() as f:
             while True:
                 titles = (ctypes.c_size_t * capacity)()
-                rc = C.prism_faithfulness_add(ctypes.byref(sample), titles, capacity, self.ptr,
+                rc = C.prism_faithfulness_add(ctypes.byref(sample), titles, capacity, f,
                                               text, it, array, len(keep))
                 if rc != -6 or sample.titles_named <= capacity:  # PRISM_ERR_BUFFER_TOO_SMALL
                     break
                 capacity = sample.titles_named
             check(rc)
-            names = [C.prism_faithfulness_title(self.ptr, titles[i]).decode()
+            names = [C.prism_faithfulness_title(f, titles[i]).decode()
                      for i in range(sample.titles_named)]
         return {"titles": names, "titles_named": sample.titles_named,
                 "titles_grounded": sample.titles_grounded, "names_item": bool(sample.names_item),
@@ -169,8 +169,8 @@ class Faithfulness(Handle):
     def result(self):
         """Totals and rates over the explanations added (grounded_share None if nothing named)."""
         r = C.prism_faithfulness_result(struct_size=ctypes.sizeof(C.prism_faithfulness_result))
-        with self._lock:
-            check(C.prism_faithfulness_finish(ctypes.byref(r), self.ptr))
+        with self._use() as f:
+            check(C.prism_faithfulness_finish(ctypes.byref(r), f))
         return {name: _defined(getattr(r, name)) for name, _ in r._fields_[1:]}
 
 

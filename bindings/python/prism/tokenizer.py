@@ -7,7 +7,7 @@ import numpy as np
 from . import _capi as C
 from ._errors import check
 from ._handle import Handle
-from ._util import i32, ptr, sized, utf8
+from ._util import c_int, i32, ptr, sized, utf8
 
 _SPECIALS = {"bos": C.PRISM_TOKENIZER_BOS, "eos": C.PRISM_TOKENIZER_EOS,
              "pad": C.PRISM_TOKENIZER_PAD, "unk": C.PRISM_TOKENIZER_UNK,
@@ -26,6 +26,9 @@ def _special_id(which):
 
 class Tokenizer(Handle):
     """A loaded vocabulary: read-only, any number of threads may use it at once.
+
+    Explainers made from it borrow it: close() then only marks it closed, and
+    its memory is released once they are closed too.
 
     Tokenizer(path) takes a model folder (vocab.json + merges.txt, else
     tokenizer.json) or a tokenizer.json file; the classmethods load explicit
@@ -77,31 +80,31 @@ class Tokenizer(Handle):
                    _loader=lambda out, p: C.prism_tokenizer_load_json_memory(out, j, len(j), p))
 
     def _ids(self, run, guess):
-        """Fill an int32 array through a sized encode call run(buf, capacity, n_ptr)."""
+        """Fill an int32 array through a sized encode call run(tokenizer, buf, capacity, n_ptr)."""
         out = {"buf": np.empty(guess, np.int32)}
         n = ctypes.c_size_t()
+        with self._use() as tok:
+            def call(capacity):
+                if capacity > out["buf"].size:
+                    out["buf"] = np.empty(capacity, np.int32)
+                return run(tok, ptr(out["buf"], ctypes.c_int32), capacity, ctypes.byref(n)), n.value
 
-        def call(capacity):
-            if capacity > out["buf"].size:
-                out["buf"] = np.empty(capacity, np.int32)
-            return run(ptr(out["buf"], ctypes.c_int32), capacity, ctypes.byref(n)), n.value
-
-        count = sized(call, guess)
+            count = sized(call, guess)
         return out["buf"][:count].tolist()
 
     def encode(self, text, special=True, replace_invalid=False):
         """Ids of text (str or UTF-8 bytes): "<s> text </s>" unless special=False."""
         t = utf8(text)
         flags = _encode_flags(special, replace_invalid)
-        return self._ids(lambda b, cap, n: C.prism_tokenizer_encode(b, cap, n, self.ptr, t, len(t),
-                                                                    flags), len(t) + 2)
+        return self._ids(lambda tok, b, cap, n: C.prism_tokenizer_encode(b, cap, n, tok, t, len(t),
+                                                                         flags), len(t) + 2)
 
     def encode_pair(self, text_a, text_b, special=True, replace_invalid=False):
         """Ids of a pair: "<s> a </s></s> b </s>" (or "a b" with special=False)."""
         a, b = utf8(text_a, "text_a"), utf8(text_b, "text_b")
         flags = _encode_flags(special, replace_invalid)
-        return self._ids(lambda buf, cap, n: C.prism_tokenizer_encode_pair(
-            buf, cap, n, self.ptr, a, len(a), b, len(b), flags), len(a) + len(b) + 4)
+        return self._ids(lambda tok, buf, cap, n: C.prism_tokenizer_encode_pair(
+            buf, cap, n, tok, a, len(a), b, len(b), flags), len(a) + len(b) + 4)
 
     def encode_batch(self, texts, special=True, replace_invalid=False, parallel=False):
         """A list of id lists, one per text, encoded in one library call.
@@ -109,6 +112,8 @@ class Tokenizer(Handle):
         parallel=True spreads a large batch over the library's worker threads
         (set_num_threads); the ids are the same.
         """
+        if isinstance(texts, (str, bytes)):
+            raise TypeError("encode_batch takes a list of texts; use encode() for one text")
         data = [utf8(t) for t in texts]
         if not data:
             return []
@@ -117,34 +122,38 @@ class Tokenizer(Handle):
         offsets = (ctypes.c_size_t * (len(data) + 1))()
         flags = _encode_flags(special, replace_invalid) | (C.PRISM_TOKENIZER_PARALLEL if parallel
                                                             else 0)
-        ids = self._ids(lambda buf, cap, n: C.prism_tokenizer_encode_batch(
-            buf, cap, n, offsets, self.ptr, ptrs, lens, len(data), flags),
+        ids = self._ids(lambda tok, buf, cap, n: C.prism_tokenizer_encode_batch(
+            buf, cap, n, offsets, tok, ptrs, lens, len(data), flags),
             sum(lens) + 2 * len(data))
         return [ids[offsets[i]:offsets[i + 1]] for i in range(len(data))]
 
     def decode(self, ids, skip_special=False, clean_up=False):
-        """The text of ids (HF decode with skip_special_tokens / clean_up_tokenization_spaces)."""
-        arr = i32(ids).reshape(-1)
+        """The text of ids (HF decode with skip_special_tokens / clean_up_tokenization_spaces).
+
+        Ids must be integers: a float raises TypeError, one beyond int32 OverflowError."""
+        arr = i32(ids, "ids").reshape(-1)
         flags = ((C.PRISM_TOKENIZER_SKIP_SPECIAL if skip_special else 0)
                  | (C.PRISM_TOKENIZER_CLEAN_UP_SPACES if clean_up else 0))
         out = {"buf": ctypes.create_string_buffer(16 * arr.size + 1)}
         n = ctypes.c_size_t()
 
-        def call(capacity):
-            if capacity > len(out["buf"]):
-                out["buf"] = ctypes.create_string_buffer(capacity)
-            rc = C.prism_tokenizer_decode(out["buf"], capacity, ctypes.byref(n), self.ptr,
-                                          ptr(arr, ctypes.c_int32), arr.size, flags)
-            return rc, n.value + 1  # the NUL needs a byte too
+        with self._use() as tok:
+            def call(capacity):
+                if capacity > len(out["buf"]):
+                    out["buf"] = ctypes.create_string_buffer(capacity)
+                rc = C.prism_tokenizer_decode(out["buf"], capacity, ctypes.byref(n), tok,
+                                              ptr(arr, ctypes.c_int32), arr.size, flags)
+                return rc, n.value + 1  # the NUL needs a byte too
 
-        length = sized(call, len(out["buf"])) - 1
+            length = sized(call, len(out["buf"])) - 1
         return out["buf"].raw[:length].decode("utf-8")
 
     def token_to_id(self, token):
         """The id of a token in its vocabulary spelling ("Ġworld"), or None when absent."""
         t = utf8(token, "token")
         out = ctypes.c_int32()
-        rc = C.prism_tokenizer_token_to_id(ctypes.byref(out), self.ptr, t, len(t))
+        with self._use() as tok:
+            rc = C.prism_tokenizer_token_to_id(ctypes.byref(out), tok, t, len(t))
         if rc == -12:  # PRISM_ERR_NOT_FOUND: absence is an answer, not a failure
             return None
         check(rc)
@@ -153,20 +162,23 @@ class Tokenizer(Handle):
     def id_to_token(self, token_id):
         """The vocabulary spelling of an id; PrismError PRISM_ERR_OUT_OF_RANGE if none."""
         p, n = ctypes.c_void_p(), ctypes.c_size_t()
-        check(C.prism_tokenizer_id_to_token(ctypes.byref(p), ctypes.byref(n), self.ptr,
-                                            int(token_id)))
-        return ctypes.string_at(p, n.value).decode("utf-8")
+        token_id = c_int(token_id, "token_id")
+        with self._use() as tok:
+            check(C.prism_tokenizer_id_to_token(ctypes.byref(p), ctypes.byref(n), tok, token_id))
+            return ctypes.string_at(p, n.value).decode("utf-8")
 
     @property
     def vocab_size(self):
         """One more than the largest id (50265 for BART)."""
-        return C.prism_tokenizer_vocab_size(self.ptr)
+        with self._use() as tok:
+            return C.prism_tokenizer_vocab_size(tok)
 
     def __len__(self):
         return self.vocab_size
 
     def _special(self, which):
-        sid = C.prism_tokenizer_special_id(self.ptr, _SPECIALS[which])
+        with self._use() as tok:
+            sid = C.prism_tokenizer_special_id(tok, _SPECIALS[which])
         return None if sid < 0 else sid
 
     bos_token_id = _special_id("bos")

@@ -6,47 +6,19 @@
 """
 import ctypes
 import os
-import threading
 
 from . import _capi as C
 from ._errors import check
 from ._handle import Handle
-from ._util import utf8
+from ._util import Callback, c_int, utf8
 
 BART_SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
 _BATCH = 4096  # texts per feed call
 _STAGES = {C.PRISM_TOKENIZER_TRAINER_WORDS: "words", C.PRISM_TOKENIZER_TRAINER_MERGES: "merges"}
 
 
-def _int32(value, name):
-    value = int(value)
-    if not -2**31 <= value < 2**31:
-        raise OverflowError(f"{name}={value} does not fit a 32-bit integer")
-    return value
-
-
-class _Progress:
-    """A C progress callback around fn(stage, done, total) -> False cancels.
-
-    An exception raised by fn cancels training and is re-raised once the library returns.
-    """
-
-    def __init__(self, fn):
-        self.fn, self.error = fn, None
-        self.c_fn = (C.prism_tokenizer_trainer_progress_fn(self._call) if fn
-                     else C.prism_tokenizer_trainer_progress_fn())
-
-    def _call(self, stage, done, total, _payload):
-        try:
-            return 0 if self.fn(_STAGES.get(stage, str(stage)), done, total) is False else 1
-        except BaseException as exc:  # noqa: B036 — KeyboardInterrupt must cancel too
-            self.error = exc
-            return 0
-
-    def check(self, rc):
-        if self.error is not None:
-            raise self.error
-        return check(rc)
+def _progress_call(fn, stage, done, total, _payload):
+    return fn(_STAGES.get(stage, str(stage)), done, total)
 
 
 class TokenizerTrainer(Handle):
@@ -60,17 +32,17 @@ class TokenizerTrainer(Handle):
     """
 
     _free = C.prism_tokenizer_trainer_free
+    _exclusive = True
 
     def __init__(self, vocab_size=30000, min_frequency=2, special_tokens=BART_SPECIAL_TOKENS,
                  limit_alphabet=None, corpus_alphabet=False):
         super().__init__()
-        self._lock = threading.Lock()
         p = C.prism_tokenizer_trainer_params()
         check(C.prism_tokenizer_trainer_params_init(ctypes.byref(p), ctypes.sizeof(p)))
-        p.vocab_size = _int32(vocab_size, "vocab_size")
-        p.min_frequency = _int32(min_frequency, "min_frequency")
+        p.vocab_size = c_int(vocab_size, "vocab_size")
+        p.min_frequency = c_int(min_frequency, "min_frequency")
         p.limit_alphabet = (C.PRISM_UNSET if limit_alphabet is None
-                            else _int32(limit_alphabet, "limit_alphabet"))
+                            else c_int(limit_alphabet, "limit_alphabet"))
         p.corpus_alphabet = 1 if corpus_alphabet else 0
         specials = [utf8(s, "special token") for s in special_tokens]
         array = (ctypes.c_char_p * (len(specials) + 1))(*specials)  # +1: never a NULL pointer
@@ -92,17 +64,16 @@ class TokenizerTrainer(Handle):
     def _feed(self, batch):
         arr = (ctypes.c_char_p * len(batch))(*batch)
         lens = (ctypes.c_size_t * len(batch))(*map(len, batch))
-        with self._lock:
-            check(C.prism_tokenizer_trainer_feed(self.ptr, arr, lens, len(batch)))
+        with self._use() as t:
+            check(C.prism_tokenizer_trainer_feed(t, arr, lens, len(batch)))
 
     def feed_file(self, path, fields=None):
         """Count a file: plain text (each line with its ending is a text), or JSON Lines whose
         `fields` (e.g. ["source", "target"]) are the texts."""
         names = [utf8(f, "field") for f in (fields or ())]
         arr = (ctypes.c_char_p * (len(names) + 1))(*names)
-        with self._lock:
-            check(C.prism_tokenizer_trainer_feed_file(self.ptr, os.fsencode(path), arr,
-                                                      len(names)))
+        with self._use() as t:
+            check(C.prism_tokenizer_trainer_feed_file(t, os.fsencode(path), arr, len(names)))
 
     def train(self, out_dir, progress=None):
         """Learn merges and write out_dir/vocab.json and out_dir/merges.txt (out_dir is created
@@ -110,10 +81,10 @@ class TokenizerTrainer(Handle):
         cancels. Returns the stats as a dict."""
         os.makedirs(out_dir, exist_ok=True)
         stats = C.prism_tokenizer_trainer_stats(ctypes.sizeof(C.prism_tokenizer_trainer_stats))
-        prog = _Progress(progress)
-        with self._lock:
-            rc = C.prism_tokenizer_trainer_train(ctypes.byref(stats), self.ptr,
-                                                 os.fsencode(out_dir), prog.c_fn, None)
+        prog = Callback(C.prism_tokenizer_trainer_progress_fn, progress, _progress_call)
+        with self._use() as t:
+            rc = C.prism_tokenizer_trainer_train(ctypes.byref(stats), t, os.fsencode(out_dir),
+                                                 prog.c_fn, None)
         prog.check(rc)
         return {name: getattr(stats, name) for name, _ in stats._fields_[1:]}
 

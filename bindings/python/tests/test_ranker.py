@@ -94,13 +94,13 @@ class RankerTest(unittest.TestCase):
 
     def test_recommend_matches_numpy(self):
         for user in (0, 17, 149):
-            items, scores = self.ranker.recommend(user, k=10, as_ids=False)
+            items, scores = self.ranker.recommend(user, k=10, indices=True)
             want = top_k(self.U[user] @ self.V.T, 10, set(self.hist[user]))
             self.assertEqual(items.tolist(), want)
             np.testing.assert_allclose(scores, (self.U[user] @ self.V.T)[want], rtol=1e-4,
                                        atol=1e-5)
-            self.assertAlmostEqual(self.ranker.predict(user, int(items[0])), float(scores[0]),
-                                   places=4)
+            self.assertAlmostEqual(self.ranker.predict(user, int(items[0]), indices=True),
+                                   float(scores[0]), places=4)
 
     def test_recommend_string_ids_and_filters(self):
         items, scores = self.ranker.recommend("u001", k=5)
@@ -119,28 +119,32 @@ class RankerTest(unittest.TestCase):
         self.assertEqual(len(with_seen), 80)
 
     def test_recommend_batch_equals_single(self):
-        users = ["u001", "u002", 5, "u150"]
-        items, scores = self.ranker.recommend_batch(users, k=6, as_ids=False)
+        users = ["u001", "u002", "u006", "u150"]
+        items, scores = self.ranker.recommend_batch(users, k=6)
         self.assertEqual(items.shape, (4, 6))
         for row, user in enumerate(users):
-            one_items, one_scores = self.ranker.recommend(user, k=6, as_ids=False)
+            one_items, one_scores = self.ranker.recommend(user, k=6)
             self.assertEqual(items[row].tolist(), one_items.tolist())
             np.testing.assert_allclose(scores[row], one_scores, rtol=1e-5, atol=1e-6)
-        cands = [1, 2, 3]
-        items, scores = self.ranker.recommend_batch([0, 1], k=5, candidates=cands,
+        index_rows, _ = self.ranker.recommend_batch([self.ranker.find_user(u) for u in users],
+                                                    k=6, indices=True)
+        self.assertEqual([[self.ranker.item_id(i) for i in row] for row in index_rows],
+                         items.tolist())
+        cands = ["b02", "b03", "b04"]
+        items, scores = self.ranker.recommend_batch(["u001", "u002"], k=5, candidates=cands,
                                                     exclude_seen=False)
-        self.assertEqual(sorted(items[0][:3]), sorted(self.ranker.item_id(i) for i in cands))
+        self.assertEqual(sorted(items[0][:3]), cands)
         self.assertEqual(list(items[0][3:]), [None, None])
         self.assertTrue(np.isnan(scores[0][3:]).all())
 
     def test_threads_share_one_ranker(self):
         users = list(range(0, 150, 3))
-        want = [self.ranker.recommend(u, k=5, as_ids=False)[0].tolist() for u in users]
+        want = [self.ranker.recommend(u, k=5, indices=True)[0].tolist() for u in users]
         got = [None] * len(users)
 
         def work(part):
             for i in range(part, len(users), 4):
-                got[i] = self.ranker.recommend(users[i], k=5, as_ids=False)[0].tolist()
+                got[i] = self.ranker.recommend(users[i], k=5, indices=True)[0].tolist()
         threads = [threading.Thread(target=work, args=(p,)) for p in range(4)]
         for t in threads:
             t.start()
@@ -151,10 +155,13 @@ class RankerTest(unittest.TestCase):
     def test_fold_in_and_history(self):
         hist = self.hist[3]
         items, values = list(hist), list(hist.values())
-        factors, bias = self.ranker.fold_in(items, values)
+        factors, bias = self.ranker.fold_in(items, values, indices=True)
         self.assertIsNone(bias)
         self.assertEqual(factors.shape, (16,))
-        rec, scores = self.ranker.recommend_history(items, k=8, values=values, as_ids=False)
+        rec, scores = self.ranker.recommend_history(items, k=8, values=values, indices=True)
+        by_id, _ = self.ranker.recommend_history([self.ranker.item_id(i) for i in items], k=8,
+                                                 values=values)
+        self.assertEqual(list(by_id), [self.ranker.item_id(i) for i in rec])
         want = top_k(factors @ self.V.T, 8, set(items))
         self.assertEqual(rec.tolist(), want)
         np.testing.assert_allclose(scores, (factors @ self.V.T)[want], rtol=1e-4, atol=1e-5)
@@ -165,18 +172,18 @@ class RankerTest(unittest.TestCase):
     def test_explain_sums_to_exact_score(self):
         user = 9
         hist = self.hist[user]
-        target = int(self.ranker.recommend(user, k=1, as_ids=False)[0][0])
-        items, contrib = self.ranker.explain(user, target, n=len(hist), as_ids=False)
+        target = int(self.ranker.recommend(user, k=1, indices=True)[0][0])
+        items, contrib = self.ranker.explain(user, target, n=len(hist), indices=True)
         self.assertEqual(sorted(items.tolist()), sorted(hist))
         self.assertTrue(np.all(np.diff(contrib) <= 1e-7))
-        factors, _ = self.ranker.fold_in(list(hist), list(hist.values()))
+        factors, _ = self.ranker.fold_in(list(hist), list(hist.values()), indices=True)
         self.assertAlmostEqual(float(contrib.sum()), float(factors @ self.V[target]), places=3)
         top, _ = self.ranker.explain(self.ranker.user_id(user), self.ranker.item_id(target), n=2)
         self.assertEqual(list(top), [self.ranker.item_id(i) for i in items[:2]])
 
     def test_similar_items_cosine(self):
         norm = self.V / np.linalg.norm(self.V, axis=1, keepdims=True)
-        items, scores = self.ranker.similar_items(4, k=5, as_ids=False)
+        items, scores = self.ranker.similar_items(4, k=5, indices=True)
         want = top_k(norm @ norm[4], 5, {4})
         self.assertEqual(items.tolist(), want)
         np.testing.assert_allclose(scores, (norm @ norm[4])[want], atol=1e-4)
@@ -231,24 +238,28 @@ class RankerTest(unittest.TestCase):
     def test_huge_k(self):
         """k beyond the item count (even beyond a C int) asks for every eligible item."""
         r, big = self.ranker, 2**40
-        for call in (lambda k: r.recommend(3, k=k, as_ids=False),
-                     lambda k: r.recommend_history([1, 2, 3], k=k, as_ids=False),
-                     lambda k: r.similar_items(4, k=k, as_ids=False),
-                     lambda k: r.explain(3, 7, n=k, as_ids=False)):
+        for call in (lambda k: r.recommend(3, k=k, indices=True),
+                     lambda k: r.recommend_history([1, 2, 3], k=k, indices=True),
+                     lambda k: r.similar_items(4, k=k, indices=True),
+                     lambda k: r.explain(3, 7, n=k, indices=True)):
             items, scores = call(big)
             want_items, want_scores = call(r.num_items)
             self.assertEqual(items.tolist(), want_items.tolist())
             self.assertEqual(scores.tolist(), want_scores.tolist())
-        items, _ = r.recommend_batch([0, 1], k=r.num_items + 3, as_ids=False)
-        self.assertEqual(items.shape, (2, r.num_items + 3))
-        self.assertEqual(items[0, :-3].tolist()[:5], r.recommend(0, k=5, as_ids=False)[0].tolist())
-        self.assertTrue((items[:, -3:] == -1).all())
+        # recommend_batch rows are min(k, num_items) wide: k never sizes memory.
+        for k in (r.num_items + 3, big):
+            items, scores = r.recommend_batch([0, 1], k=k, indices=True)
+            self.assertEqual(items.shape, (2, r.num_items))
+            self.assertEqual(scores.shape, (2, r.num_items))
+            self.assertEqual(items[0].tolist()[:5], r.recommend(0, k=5, indices=True)[0].tolist())
+            seen = len(self.hist[0])
+            self.assertTrue((items[0, r.num_items - seen:] == -1).all())
 
     def test_no_silent_narrowing(self):
         """An integer C cannot hold raises OverflowError instead of wrapping around."""
         for call in (lambda: self.ranker.evaluate(TSV, k=2**32 + 5),
-                     lambda: self.ranker.recommend(0, k=-2**32 + 5),
-                     lambda: self.ranker.predict(2**32, 0),
+                     lambda: self.ranker.recommend(0, k=-2**32 + 5, indices=True),
+                     lambda: self.ranker.predict(2**32, 0, indices=True),
                      lambda: self.ranker.user_id(2**32),
                      lambda: self.data.item_id(-2**40),
                      lambda: prism.metrics([1], [1], k=2**31)):
@@ -262,19 +273,19 @@ class RankerTest(unittest.TestCase):
         self.assertTrue(ctx.exception.message.startswith("prism_ranker_find_user: "),
                         ctx.exception.message)
         with self.assertRaises(prism.PrismError) as ctx:
-            self.ranker.recommend(0, k=0)
+            self.ranker.recommend("u001", k=0)
         self.assertEqual(ctx.exception.name, "PRISM_ERR_INVALID_ARGUMENT")
         self.assertEqual(ctx.exception.message, "prism_ranker_recommend: k must be at least 1")
-        for call in (lambda: self.ranker.recommend(0, k=-3),
-                     lambda: self.ranker.recommend_batch([0, 1], k=-1),
-                     lambda: self.ranker.similar_items(0, k=-1)):
+        for call in (lambda: self.ranker.recommend("u001", k=-3),
+                     lambda: self.ranker.recommend_batch([0, 1], k=-1, indices=True),
+                     lambda: self.ranker.similar_items("b01", k=-1)):
             with self.assertRaises(prism.PrismError) as ctx:
                 call()
             self.assertEqual(ctx.exception.name, "PRISM_ERR_INVALID_ARGUMENT")
         with self.assertRaises(prism.PrismError):
-            self.ranker.recommend(0, exclude=[10_000])
+            self.ranker.recommend(0, exclude=[10_000], indices=True)
         with self.assertRaises(prism.PrismError):
-            self.ranker.predict(0, 80)
+            self.ranker.predict(0, 80, indices=True)
         with self.assertRaises(TypeError):
             prism.Ranker.train(self.data, factor=3)
         with self.assertRaises(ValueError):
