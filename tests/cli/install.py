@@ -58,7 +58,7 @@ def main():
         r = run([prism, "version"], env=clean, cwd=tmp)
         check(r.returncode == 0 and r.stdout.startswith("libprism "),
               "the installed prism runs without LD_LIBRARY_PATH", r.stderr)
-        r = run([prism, "demo", "--data", demo, "--users", "1", "--k", "1"], env=clean, cwd=tmp)
+        r = run([prism, "demo", "--data", demo, "--first", "1", "--k", "1"], env=clean, cwd=tmp)
         check(r.returncode == 0 and "explanation: " in r.stdout,
               "the installed prism demo runs on the installed demo data", r.stderr)
 
