@@ -560,9 +560,10 @@ static int write_files(const tok_learned *l, const char *dir)
           PRISM_OK) {
     rc = prism__file_commit(tmp_vocab, vocab);
     tmp_vocab = NULL;
-    if (rc == PRISM_OK)
+    if (rc == PRISM_OK) {
       rc = prism__file_commit(tmp_merges, merges);
-    tmp_merges = NULL;
+      tmp_merges = NULL;
+    }
   }
   prism__file_discard(tmp_vocab);
   prism__file_discard(tmp_merges);
