@@ -354,6 +354,10 @@ class Ranker(Handle):
                             "Ranker.load()")
         rc = _train(ctypes.byref(self._ptr))
         (_progress.check if _progress else check)(rc)
+        with self._use() as r:  # a model is immutable: read its shape once
+            self._shape = (C.prism_ranker_num_users(r), C.prism_ranker_num_items(r),
+                           C.prism_ranker_num_factors(r), C.prism_ranker_algorithm_of(r),
+                           C.prism_ranker_item_id(r, 0) is not None)
 
     @classmethod
     def _fit(cls, algorithm, progress, params, call):
@@ -448,32 +452,31 @@ class Ranker(Handle):
             check(C.prism_ranker_save(r, path))
 
     # ---- inspection
-    def _get(self, fn):
-        with self._use() as r:
-            return fn(r)
+    def _get(self, field):
+        with self._use():  # ValueError once closed
+            return self._shape[field]
 
     @property
     def algorithm(self):
-        return _ALGORITHM_NAMES[self._get(C.prism_ranker_algorithm_of)]
+        return _ALGORITHM_NAMES[self._get(3)]
 
     @property
     def num_users(self):
-        return self._get(C.prism_ranker_num_users)
+        return self._get(0)
 
     @property
     def num_items(self):
-        return self._get(C.prism_ranker_num_items)
+        return self._get(1)
 
     @property
     def num_factors(self):
-        return self._get(C.prism_ranker_num_factors)
+        return self._get(2)
 
     @property
     def has_ids(self):
         """True when the model keeps string ids (trained from Interactions, a file or a
         DataFrame); without them its ids are its indices."""
-        with self._use() as r:
-            return C.prism_ranker_item_id(r, 0) is not None
+        return self._get(4)
 
     def user_id(self, index):
         """The id of a user index (None when out of range or the model has no id map)."""
@@ -504,8 +507,7 @@ class Ranker(Handle):
 
     def _factors(self, fn, rows):
         with self._use() as r:
-            p = fn(r)
-            return np.ctypeslib.as_array(p, shape=(rows, self.num_factors)).copy()
+            return np.ctypeslib.as_array(fn(r), shape=(rows, self._shape[2])).copy()
 
     @property
     def user_factors(self):
@@ -535,7 +537,9 @@ class Ranker(Handle):
     def _out_items(self, idx, indices):
         if indices or not self.has_ids:
             return idx
-        return np.array([self.item_id(i) if i >= 0 else None for i in idx.reshape(-1)],
+        with self._use() as r:
+            ids = [C.prism_ranker_item_id(r, int(i)) if i >= 0 else None for i in idx.reshape(-1)]
+        return np.array([None if s is None else s.decode() for s in ids],
                         dtype=object).reshape(idx.shape)
 
     def _filter(self, exclude_seen, exclude, candidates, indices):
