@@ -31,18 +31,21 @@ static size_t byte_symbol(unsigned b, char *out)
 /* Specials 0..3, the 256 byte symbols as ids 4..259, <mask> 260, no merges. */
 static int setup(void **state)
 {
-  char *vocab = malloc(16384), sym[4];
+  enum { CAP = 16384 };
+  char *vocab = malloc(CAP), sym[4];
   const char *merges = "#version: 0.2\n";
   size_t len = 0;
   char path[512];
   (void)state;
-  len += (size_t)sprintf(vocab, "{\"<s>\":0,\"<pad>\":1,\"</s>\":2,\"<unk>\":3");
+  assert_non_null(vocab);
+  len += (size_t)snprintf(vocab, CAP, "{\"<s>\":0,\"<pad>\":1,\"</s>\":2,\"<unk>\":3");
   for (unsigned b = 0; b < 256; b++) {
     size_t k = byte_symbol(b, sym);
-    len += (size_t)sprintf(vocab + len, ",\"%s%.*s\":%u", b == '"' || b == '\\' ? "\\" : "", (int)k,
-                           sym, b + 4);
+    len += (size_t)snprintf(vocab + len, CAP - len, ",\"%s%.*s\":%u",
+                            b == '"' || b == '\\' ? "\\" : "", (int)k, sym, b + 4);
   }
-  len += (size_t)sprintf(vocab + len, ",\"<mask>\":260}");
+  len += (size_t)snprintf(vocab + len, CAP - len, ",\"<mask>\":260}");
+  assert_true(len < CAP);
   assert_ok(prism_tokenizer_load_memory(&tok, vocab, len, merges, strlen(merges), NULL));
   free(vocab);
   assert_ok(prism_bart_load(&model, fixture_path(path, sizeof path, "tiny-bart-copy"), NULL));
