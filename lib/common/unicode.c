@@ -41,26 +41,15 @@ const char *prism__unicode_version(void)
 
 int prism__unicode_is_word(uint32_t cp)
 {
+  utf8proc_category_t cat;
   if (cp < 0x80)
     return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
            cp == '_';
-  switch (utf8proc_category((utf8proc_int32_t)cp)) {
-  case UTF8PROC_CATEGORY_LU:
-  case UTF8PROC_CATEGORY_LL:
-  case UTF8PROC_CATEGORY_LT:
-  case UTF8PROC_CATEGORY_LM:
-  case UTF8PROC_CATEGORY_LO:
-  case UTF8PROC_CATEGORY_MN:
-  case UTF8PROC_CATEGORY_MC:
-  case UTF8PROC_CATEGORY_ME:
-  case UTF8PROC_CATEGORY_ND:
-  case UTF8PROC_CATEGORY_NL:
-  case UTF8PROC_CATEGORY_NO:
-  case UTF8PROC_CATEGORY_PC:
+  if (prism__unicode_class(cp) != PRISM__UNICODE_OTHER)
     return 1;
-  default:
-    return 0;
-  }
+  cat = utf8proc_category((utf8proc_int32_t)cp);
+  return cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC ||
+         cat == UTF8PROC_CATEGORY_ME || cat == UTF8PROC_CATEGORY_PC;
 }
 
 /* Make *buf hold at least `need` bytes. */
