@@ -33,9 +33,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 DEFAULT_MODEL = "/tmp/prism-bench-bart-base"
 ORT_DIR = os.path.join(HERE, "ort")
-# The ORT peer's session options (ort_bart.mjs): the fastest found on this machine's tuning run
-# (docs/performance.md); --ort-args replaces them.
-ORT_DEFAULT_ARGS = "--opt all --arena on --decoder split --beam-scores topk"
+# The ORT peer's session options (ort_bart.mjs): the fastest found by the tuning runs in
+# docs/performance.md (spinning intra-op threads cost 1.2-3x on this shared 2-core machine; the
+# merged decoder is as fast as the split pair and holds the decoder weights once); --ort-args
+# replaces them.
+ORT_DEFAULT_ARGS = ("--opt all --arena on --decoder merged --beam-scores topk --prealloc off "
+                    "--config session.intra_op.allow_spinning=0")
 ORT_GRAPHS = ("encoder_model.onnx", "decoder_model.onnx", "decoder_with_past_model.onnx",
               "decoder_model_merged.onnx", "log_softmax.onnx", "beam_topk.onnx")
 SEQ_LEN = 64

@@ -25,14 +25,30 @@ import readline from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import ort from 'onnxruntime-node';
 
-const USAGE = `usage: node ort_bart.mjs serve|verify --model DIR [--onnx DIR] [--reference FILE]
-       [--threads N] [--opt disabled|basic|extended|layout|all] [--arena on|off]
-       [--mem-pattern on|off] [--decoder split|merged] [--prealloc on|off]
-       [--beam-scores topk|ort|js] [--config KEY=VALUE]... [--tolerance X]`;
+const USAGE = `usage: node ort_bart.mjs serve|verify --model DIR [options]
+
+  serve                 JSON Lines on stdin/stdout, as \`prism generate --timing\`
+  verify                compare the graphs with export_onnx.py's reference.json
+
+  --model DIR           HF BART folder (config.json, generation_config.json)
+  --onnx DIR            its ONNX graphs (default: MODEL/onnx)
+  --reference FILE      verify: torch's values (default: none, required)
+  --tolerance X         verify: largest allowed |difference| (default: 1e-4)
+  --threads N           intraOpNumThreads (default: 2); interOpNumThreads is 1
+  --opt LEVEL           disabled|basic|extended|layout|all (default: all)
+  --arena on|off        CPU memory arena (default: on)
+  --mem-pattern on|off  memory pattern planning (default: on)
+  --decoder KIND        split|merged (default: split)
+  --prealloc on|off     hand ORT a preallocated logits buffer (default: off)
+  --beam-scores HOW     topk|ort|js (default: topk)
+  --config KEY=VALUE    a session config entry, repeatable (default: none)
+
+example: echo '{"input_ids": [[0, 17, 42, 99, 5, 2]]}' |
+  node ort_bart.mjs serve --model tests/fixtures/tiny-bart-copy --onnx /tmp/tiny-onnx`;
 
 function parseArgs(argv) {
   const o = { cmd: argv[0], threads: 2, opt: 'all', arena: 'on', memPattern: 'on',
-              decoder: 'split', prealloc: 'on', beamScores: 'topk', config: {}, tolerance: 1e-4 };
+              decoder: 'split', prealloc: 'off', beamScores: 'topk', config: {}, tolerance: 1e-4 };
   const keys = { '--model': 'model', '--onnx': 'onnx', '--reference': 'reference',
                  '--threads': 'threads', '--opt': 'opt', '--arena': 'arena',
                  '--mem-pattern': 'memPattern', '--decoder': 'decoder',
@@ -52,6 +68,7 @@ function parseArgs(argv) {
     }
   }
   if (!['serve', 'verify'].includes(o.cmd) || !o.model) throw new Error(USAGE);
+  if (o.cmd === 'verify' && !o.reference) throw new Error('verify needs --reference FILE');
   o.threads = Number(o.threads);
   o.tolerance = Number(o.tolerance);
   o.onnx = o.onnx || path.join(o.model, 'onnx');
@@ -120,6 +137,7 @@ class Model {
       m.crossNames.push(`${i}.encoder.key`, `${i}.encoder.value`);
     }
     m.logitsBuf = new Float32Array(0);
+    m.kvBufs = [];
     return m;
   }
 
@@ -533,14 +551,13 @@ class Request {
     let identity = true;
     for (let r = 0; r < rows; r++) if (src[r] !== r) { identity = false; break; }
     if (identity) return;
-    if (!this.kvBufs) this.kvBufs = [];
+    // One buffer per cache tensor, kept by the model across requests. Overwriting it is safe: it
+    // was last step's input, already read, and the rows come from the binding's fresh outputs.
+    const bufs = this.model.kvBufs;
     this.self = this.self.map((t, i) => {
       const data = t.data, block = data.length / rows;
-      if (!this.kvBufs[i] || this.kvBufs[i].length < data.length)
-        this.kvBufs[i] = new Float32Array(data.length * 2);
-      // the tensor handed to ORT last step may not be reused while its data is read: the
-      // present tensors are fresh arrays from the binding, so one buffer per layer suffices
-      const dst = this.kvBufs[i].subarray(0, data.length);
+      if (!bufs[i] || bufs[i].length < data.length) bufs[i] = new Float32Array(data.length * 2);
+      const dst = bufs[i].subarray(0, data.length);
       for (let r = 0; r < rows; r++)
         dst.set(data.subarray(src[r] * block, (src[r] + 1) * block), r * block);
       return new ort.Tensor('float32', dst, t.dims);
