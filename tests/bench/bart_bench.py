@@ -1,23 +1,29 @@
 #!/usr/bin/python3
-"""BART decoding benchmark: libprism's `prism generate --timing` vs the PyTorch peer.
+"""BART decoding benchmark: libprism's `prism generate --timing` vs ONNX Runtime and PyTorch.
 
     /usr/bin/python3 tests/bench/bart_bench.py [--model DIR] [--prism PATH] [--threads 2]
                                                [--repeats 3] [--workloads a,b,...]
+                                               [--peers prism,ort,torch] [--ort-args "..."]
+                                               [--ort-variant NAME="..."]...
 
-Both sides run as JSON Lines servers following the `prism generate` contract
-(docs/performance.md): libprism's CLI, and this script's `--serve-peer` mode
-wrapping torch_bart.Bart. They load the same checkpoint (default: a seeded
-bart-base-shaped one written by make_bart_checkpoint.py), get the same inputs,
-and are called alternately, one request each in turn, so machine noise hits
-both alike. `--candidate PATH` adds a second libprism build to the rotation, to
-measure what one optimisation buys. Prints one JSON object: per workload the median ms, ms per decode
-step, the ratio to the peer, the ratio to the floor (decoder bytes streamed per
-step / measured read bandwidth), whether the sequences agree; and per side the
-load time and peak RSS.
+Every side runs as a JSON Lines server following the `prism generate` contract
+(docs/performance.md): libprism's CLI; ONNX Runtime through ort/ort_bart.mjs
+(onnxruntime-node, on the graphs ort/export_onnx.py writes into MODEL/onnx); and
+this script's `--serve-peer` mode wrapping torch_bart.Bart. They load the same
+checkpoint (default: a seeded bart-base-shaped one written by
+make_bart_checkpoint.py), get the same inputs, and are called alternately, one
+request each in turn, so machine noise hits them alike. `--candidate PATH` adds
+a second libprism build to the rotation, to measure what one optimisation buys;
+`--ort-variant NAME="ARGS"` adds ORT servers with other session options (tuning
+the peer in one interleaved run). Prints one JSON object: per workload and side
+the median ms, ms per decode step, each peer's time over libprism's, the ratio
+to the floor (decoder bytes streamed per step / measured read bandwidth),
+whether the sequences agree; and per side the load time and peak RSS.
 """
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -26,6 +32,15 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 DEFAULT_MODEL = "/tmp/prism-bench-bart-base"
+ORT_DIR = os.path.join(HERE, "ort")
+# The ORT peer's session options (ort_bart.mjs): the fastest found by the tuning runs in
+# docs/performance.md (spinning intra-op threads cost 1.2-3x on this shared 2-core machine; the
+# merged decoder is as fast as the split pair and holds the decoder weights once); --ort-args
+# replaces them.
+ORT_DEFAULT_ARGS = ("--opt all --arena on --decoder merged --beam-scores topk --prealloc off "
+                    "--config session.intra_op.allow_spinning=0")
+ORT_GRAPHS = ("encoder_model.onnx", "decoder_model.onnx", "decoder_with_past_model.onnx",
+              "decoder_model_merged.onnx", "log_softmax.onnx", "beam_topk.onnx")
 SEQ_LEN = 64
 GEN_LEN = 32
 
@@ -182,10 +197,52 @@ def run_workload(name, servers, repeats, seed):
         ms = enc if name.startswith("encoder") else statistics.median(walls[s.name])
         result[s.name] = {"ms": ms, "encode_ms": enc, "decode_ms": dec, "steps": steps,
                           "ms_per_step": dec / steps, "wall_ms": statistics.median(walls[s.name])}
+        # the ORT peer's decode split: session runs, search (scores, top-k), beam reordering
+        parts = {k: statistics.median(x[k] for x in t) / steps
+                 for k in ("run_ms", "search_ms", "reorder_ms") if k in t[0]}
+        if parts:
+            result[s.name]["per_step"] = parts
     if len(seqs) > 1:
         first = next(iter(seqs.values()))
         result["sequences_equal"] = all(v == first for v in seqs.values())
+        ref = seqs.get("prism", first)
+        result["sequences_differ"] = [k for k, v in seqs.items() if v != ref]
     return result
+
+
+def add_ratios(r, servers, floor_ms):
+    """Per libprism side: the floor ratio and each peer's time over its own (> 1: libprism is
+    faster); the best ORT variant is the ORT figure."""
+    names = [s.name for s in servers]
+    ort = [n for n in names if n == "ort" or n.startswith("ort:")]
+    if ort:
+        best = min(ort, key=lambda n: r[n]["ms"])
+        r["ort_best"] = best
+    for n in names:
+        if n not in ("prism", "candidate"):
+            continue
+        r[n]["ratio_to_floor"] = r[n]["ms_per_step"] / floor_ms
+        ratios = {}
+        if ort:
+            ratios["ort"] = r[r["ort_best"]]["ms"] / r[n]["ms"]
+            for o in ort:
+                ratios[o] = r[o]["ms"] / r[n]["ms"]
+        if "torch" in r:
+            ratios["torch"] = r["torch"]["ms"] / r[n]["ms"]
+        r[n]["peer_over_self"] = ratios
+
+
+def ort_ready(model):
+    """Checks onnxruntime-node is installed; exports the graphs if MODEL/onnx lacks them."""
+    if not os.path.isdir(os.path.join(ORT_DIR, "node_modules", "onnxruntime-node")):
+        sys.exit(f"bart_bench: the ORT peer is not installed: run\n"
+                 f"  (cd {os.path.relpath(ORT_DIR)} && ONNXRUNTIME_NODE_INSTALL=skip npm ci)\n"
+                 f"or leave it out with --peers prism,torch")
+    onnx_dir = os.path.join(model, "onnx")
+    if not all(os.path.exists(os.path.join(onnx_dir, g)) for g in ORT_GRAPHS):
+        print(f"bart_bench: exporting {model} to ONNX (export_onnx.py)", file=sys.stderr)
+        subprocess.run([sys.executable, os.path.join(ORT_DIR, "export_onnx.py"), model],
+                       check=True, stdout=sys.stderr)
 
 
 def main():
@@ -201,18 +258,28 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
-    ap.add_argument("--no-peer", action="store_true", help="libprism only")
-    ap.add_argument("--no-prism", action="store_true", help="the peer only")
+    ap.add_argument("--peers", default="prism,ort,torch",
+                    help="sides to run, comma-separated, of prism, ort, torch (default: all)")
+    ap.add_argument("--ort-args", default=ORT_DEFAULT_ARGS,
+                    help="session options for ort_bart.mjs serve (default: %(default)r)")
+    ap.add_argument("--ort-variant", action="append", default=[], metavar='NAME="ARGS"',
+                    help="an ORT server 'ort:NAME' with these ort_bart.mjs options instead of "
+                    "--ort-args; repeatable (tuning: all variants run interleaved)")
     ap.add_argument("--serve-peer", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if os.path.isdir(args.prism):
         args.prism = os.path.join(args.prism, "prism")
     if args.serve_peer:
         return serve_peer(args.model, args.threads)
+    peers = set(args.peers.split(","))
+    if peers - {"prism", "ort", "torch"} or not peers:
+        ap.error("--peers: a comma-separated list of prism, ort, torch")
 
     if not os.path.exists(os.path.join(args.model, "model.safetensors")):
         subprocess.run([sys.executable, os.path.join(HERE, "make_bart_checkpoint.py"), args.model],
                        check=True, stdout=subprocess.DEVNULL)
+    if "ort" in peers:
+        ort_ready(args.model)
     env_threads = {"OMP_NUM_THREADS": str(args.threads), "OPENBLAS_NUM_THREADS": str(args.threads)}
     os.environ.update(env_threads)
     gbs, membw = measure_bandwidth(args.membw, args.threads)
@@ -224,36 +291,41 @@ def main():
               "repeats": args.repeats, "membw": membw, "decode_bytes_per_step": step_bytes,
               "floor_ms_per_step": floor_ms,
               "weights_file_mib": os.path.getsize(os.path.join(args.model, "model.safetensors"))
-              / 2**20}
-    if not args.no_prism:
+              / 2**20, "load_ms": {}, "peak_rss_mib": {}}
+    if "prism" in peers:
         if args.candidate and os.path.isdir(args.candidate):
             args.candidate = os.path.join(args.candidate, "prism")
         extra = ["--bf16-weights"] if args.candidate_bf16 else []
         builds = [("prism", args.prism, [])]
         builds += [("candidate", args.candidate, extra)] if args.candidate else []
         for name, path, opts in builds:
-            report[f"{name}_load_ms"] = prism_load_ms(path, args.model, args.threads, 3, opts)
+            report["load_ms"][name] = prism_load_ms(path, args.model, args.threads, 3, opts)
             servers.append(Server(name, [path, "generate", "--model", args.model, "--threads",
                                          str(args.threads), "--timing", *opts],
                                   expect_ready=False))
-    if not args.no_peer:
-        servers.append(Server("peer", [sys.executable, os.path.abspath(__file__), "--serve-peer",
-                                       "--model", args.model, "--threads", str(args.threads)],
-                              expect_ready=True))
-        report["peer_load_ms"] = servers[-1].load_ms
+    if "ort" in peers:
+        variants = [v.split("=", 1) for v in args.ort_variant] or [("", args.ort_args)]
+        for label, opts in variants:
+            name = f"ort:{label}" if label else "ort"
+            argv = ["node", os.path.join(ORT_DIR, "ort_bart.mjs"), "serve", "--model", args.model,
+                    "--threads", str(args.threads), *shlex.split(opts)]
+            servers.append(Server(name, argv, expect_ready=True))
+            report["load_ms"][name] = servers[-1].load_ms
+            report.setdefault("ort_args", {})[name] = opts
+    if "torch" in peers:
+        servers.append(Server("torch", [sys.executable, os.path.abspath(__file__),
+                                        "--serve-peer", "--model", args.model,
+                                        "--threads", str(args.threads)], expect_ready=True))
+        report["load_ms"]["torch"] = servers[-1].load_ms
     try:
         report["workloads"] = {}
         for name in args.workloads.split(","):
             r = run_workload(name, servers, args.repeats, args.seed)
-            for s in servers:
-                if s.name != "peer":
-                    r[s.name]["ratio_to_floor"] = r[s.name]["ms_per_step"] / floor_ms
-                    if "peer" in r:
-                        r[s.name]["speedup_vs_peer"] = r["peer"]["ms"] / r[s.name]["ms"]
+            add_ratios(r, servers, floor_ms)
             report["workloads"][name] = r
             print(json.dumps({name: r}), file=sys.stderr, flush=True)  # survives an interrupted run
         for s in servers:
-            report[f"{s.name}_peak_rss_mib"] = s.peak_rss_mib()
+            report["peak_rss_mib"][s.name] = s.peak_rss_mib()
     finally:
         for s in servers:
             s.close()
