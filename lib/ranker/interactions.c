@@ -18,8 +18,8 @@ void prism_interactions_free(prism_interactions *data)
 {
   if (!data)
     return;
-  prism__ranker_idmap_free(&data->users);
-  prism__ranker_idmap_free(&data->items);
+  prism__idmap_free(&data->users);
+  prism__idmap_free(&data->items);
   prism__free(data->user);
   prism__free(data->item);
   prism__free(data->value);
@@ -75,9 +75,9 @@ int prism__ranker_interactions_append(prism_interactions *d, const char *user, c
   if (rc == PRISM_OK && !isnan(time))
     rc = reserve_time(d);
   if (rc == PRISM_OK)
-    rc = prism__ranker_idmap_intern(&d->users, user, &u);
+    rc = prism__idmap_intern(&d->users, user, &u);
   if (rc == PRISM_OK)
-    rc = prism__ranker_idmap_intern(&d->items, item, &i);
+    rc = prism__idmap_intern(&d->items, item, &i);
   if (rc != PRISM_OK)
     return rc;
   d->user[d->count] = u;
@@ -176,12 +176,12 @@ int prism_interactions_get(int32_t *user, int32_t *item, float *value,
 
 const char *prism_interactions_user_id(const prism_interactions *data, int32_t user)
 {
-  return data ? prism__ranker_idmap_name(&data->users, user) : NULL;
+  return data ? prism__idmap_name(&data->users, user) : NULL;
 }
 
 const char *prism_interactions_item_id(const prism_interactions *data, int32_t item)
 {
-  return data ? prism__ranker_idmap_name(&data->items, item) : NULL;
+  return data ? prism__idmap_name(&data->items, item) : NULL;
 }
 
 int prism_interactions_find_user(int32_t *out, const prism_interactions *data, const char *id)
@@ -189,7 +189,7 @@ int prism_interactions_find_user(int32_t *out, const prism_interactions *data, c
   PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
   PRISM__CHECK_ARG(data != NULL, "data must not be NULL");
   PRISM__CHECK_ARG(id != NULL, "id must not be NULL");
-  return prism__error_at(__func__, prism__ranker_idmap_lookup(&data->users, id, "user", out));
+  return prism__error_at(__func__, prism__idmap_lookup(&data->users, id, "user", out));
 }
 
 int prism_interactions_find_item(int32_t *out, const prism_interactions *data, const char *id)
@@ -197,5 +197,5 @@ int prism_interactions_find_item(int32_t *out, const prism_interactions *data, c
   PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
   PRISM__CHECK_ARG(data != NULL, "data must not be NULL");
   PRISM__CHECK_ARG(id != NULL, "id must not be NULL");
-  return prism__error_at(__func__, prism__ranker_idmap_lookup(&data->items, id, "item", out));
+  return prism__error_at(__func__, prism__idmap_lookup(&data->items, id, "item", out));
 }

@@ -62,7 +62,7 @@ static int meta_real(meta_out *m, const char *key, float v)
 }
 
 /* JSON array of the ids; jansson's allocation is outside the failure hooks, so copy it. */
-static char *ids_json(const prism__ranker_idmap *ids)
+static char *ids_json(const prism__idmap *ids)
 {
   json_t *a = json_array();
   for (int32_t i = 0; a && i < ids->count; i++)
@@ -334,7 +334,7 @@ static int load_seen(const prism__st_file *f, prism_ranker *r)
   return rc;
 }
 
-static int load_ids(const prism__st_file *f, const char *key, int32_t count, prism__ranker_idmap *m)
+static int load_ids(const prism__st_file *f, const char *key, int32_t count, prism__idmap *m)
 {
   const char *s;
   json_t *a = NULL;
@@ -352,7 +352,7 @@ static int load_ids(const prism__st_file *f, const char *key, int32_t count, pri
       rc = prism__error(PRISM_ERR_FORMAT,
                         "%s: %s[%d] is not a non-empty string without tabs or newlines", f->what,
                         key, i);
-    else if ((rc = prism__ranker_idmap_intern(m, id, &got)) == PRISM_OK && got != i)
+    else if ((rc = prism__idmap_intern(m, id, &got)) == PRISM_OK && got != i)
       rc = prism__error(PRISM_ERR_FORMAT, "%s: %s[%d] \"%s\" repeats %s[%d]", f->what, key, i, id,
                         key, got);
   }

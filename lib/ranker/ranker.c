@@ -127,8 +127,8 @@ void prism_ranker_free(prism_ranker *r)
   prism__free(r->item_gram);
   prism__free(r->item_norms);
   prism__ranker_csr_free(&r->seen);
-  prism__ranker_idmap_free(&r->user_ids);
-  prism__ranker_idmap_free(&r->item_ids);
+  prism__idmap_free(&r->user_ids);
+  prism__idmap_free(&r->item_ids);
   prism__free(r);
 }
 
@@ -356,9 +356,9 @@ static int train_data(prism_ranker **out, const prism_interactions *data,
   int rc = train_coo(&r, data->users.count, data->items.count, data->count, data->user, data->item,
                      data->value, p);
   if (rc == PRISM_OK) {
-    rc = prism__ranker_idmap_copy(&r->user_ids, &data->users);
+    rc = prism__idmap_copy(&r->user_ids, &data->users);
     if (rc == PRISM_OK)
-      rc = prism__ranker_idmap_copy(&r->item_ids, &data->items);
+      rc = prism__idmap_copy(&r->item_ids, &data->items);
     r->has_ids = 1;
   }
   if (rc != PRISM_OK) {
@@ -416,19 +416,19 @@ const float *prism_ranker_item_factors(const prism_ranker *r)
 
 const char *prism_ranker_user_id(const prism_ranker *r, int32_t user)
 {
-  return r && r->has_ids ? prism__ranker_idmap_name(&r->user_ids, user) : NULL;
+  return r && r->has_ids ? prism__idmap_name(&r->user_ids, user) : NULL;
 }
 
 const char *prism_ranker_item_id(const prism_ranker *r, int32_t item)
 {
-  return r && r->has_ids ? prism__ranker_idmap_name(&r->item_ids, item) : NULL;
+  return r && r->has_ids ? prism__idmap_name(&r->item_ids, item) : NULL;
 }
 
 /* Without an id map a model names its rows by their decimal index. */
 int32_t prism__ranker_lookup(const prism_ranker *r, int items, const char *id)
 {
   if (r->has_ids)
-    return prism__ranker_idmap_find(items ? &r->item_ids : &r->user_ids, id);
+    return prism__idmap_find(items ? &r->item_ids : &r->user_ids, id);
   char *end;
   long v = strtol(id, &end, 10);
   if (end == id || *end || v < 0 || v >= (items ? r->num_items : r->num_users))

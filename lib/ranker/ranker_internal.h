@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/idmap.h"
 #include "common/rng.h"
 #include "prism/ranker.h"
 
@@ -23,30 +24,8 @@
 /* Users ranked together by one GEMM; evaluation chunks its users by whole tiles. */
 #define PRISM__RANKER_TILE_USERS 64
 
-/* String <-> dense index map (open addressing over owned copies). */
-typedef struct prism__ranker_idmap {
-  char **names; /* index -> id */
-  int32_t count;
-  int32_t *slots;  /* hash slot -> index + 1 (0 empty) */
-  size_t capacity; /* power of two */
-  size_t names_cap;
-} prism__ranker_idmap;
-
-void prism__ranker_idmap_free(prism__ranker_idmap *m);
-/* Index of `id`, -1 when absent. */
-int32_t prism__ranker_idmap_find(const prism__ranker_idmap *m, const char *id);
-/* Index of `id`, inserting a copy when new. */
-int prism__ranker_idmap_intern(prism__ranker_idmap *m, const char *id, int32_t *out);
-/* Index of `id` or PRISM_ERR_NOT_FOUND naming it as a `what` ("user", "item"). */
-int prism__ranker_idmap_lookup(const prism__ranker_idmap *m, const char *id, const char *what,
-                               int32_t *out);
-/* Id of index i (borrowed), NULL when out of range. */
-const char *prism__ranker_idmap_name(const prism__ranker_idmap *m, int32_t i);
-/* Copy `src` into an empty map. */
-int prism__ranker_idmap_copy(prism__ranker_idmap *dst, const prism__ranker_idmap *src);
-
 struct prism_interactions {
-  prism__ranker_idmap users, items;
+  prism__idmap users, items;
   int32_t *user, *item;
   float *value;
   double *time; /* seconds since the epoch, NaN for none; NULL until a first timestamp */
@@ -103,7 +82,7 @@ struct prism_ranker {
   float *item_gram;       /* ALS: Y'Y + reg*I, for exact solves (fold-in, explain) */
   float *item_norms;      /* |y_i|, for cosine similarity */
   int has_ids;
-  prism__ranker_idmap user_ids, item_ids;
+  prism__idmap user_ids, item_ids;
 };
 
 /* Allocation of an empty ranker with factor (and bias) storage. */

@@ -374,8 +374,8 @@ static void test_evaluate(void **state)
   float uf[2] = { 1, 1 }, vf[4] = { 1, 2, 3, 4 };
   int32_t su[4] = { 0, 1, 1, 0 }, si[4] = { 0, 1, 2, 3 };
   r = make_model(PRISM_RANKER_ALS, 2, 4, 1, uf, vf, NULL, NULL, 4, su, si);
-  assert_ok(prism__ranker_idmap_copy(&r->user_ids, &train->users));
-  assert_ok(prism__ranker_idmap_copy(&r->item_ids, &train->items));
+  assert_ok(prism__idmap_copy(&r->user_ids, &train->users));
+  assert_ok(prism__idmap_copy(&r->item_ids, &train->items));
   r->has_ids = 1;
   assert_ok(prism_interactions_create(&test));
   assert_ok(prism_interactions_add(test, "u0", "c", 1));    /* u0 gets [c, b]: hit at 1 */

@@ -1,9 +1,9 @@
-/* String id <-> dense index maps for users and items. */
+/* String id <-> dense index maps: the users and items of the ranker, the items of a catalog. */
 #include <string.h>
 
-#include "common/alloc.h"
-#include "common/error.h"
-#include "ranker_internal.h"
+#include "alloc.h"
+#include "error.h"
+#include "idmap.h"
 
 static uint64_t hash_str(const char *s)
 {
@@ -13,7 +13,7 @@ static uint64_t hash_str(const char *s)
   return h;
 }
 
-void prism__ranker_idmap_free(prism__ranker_idmap *m)
+void prism__idmap_free(prism__idmap *m)
 {
   if (!m)
     return;
@@ -24,7 +24,7 @@ void prism__ranker_idmap_free(prism__ranker_idmap *m)
   memset(m, 0, sizeof *m);
 }
 
-int32_t prism__ranker_idmap_find(const prism__ranker_idmap *m, const char *id)
+int32_t prism__idmap_find(const prism__idmap *m, const char *id)
 {
   if (!m->capacity)
     return -1;
@@ -39,7 +39,7 @@ int32_t prism__ranker_idmap_find(const prism__ranker_idmap *m, const char *id)
 }
 
 /* Keep the table at most half full so probes stay short. */
-static int grow_slots(prism__ranker_idmap *m)
+static int grow_slots(prism__idmap *m)
 {
   size_t cap = m->capacity ? m->capacity * 2 : 64;
   int32_t *slots = prism__calloc(cap, sizeof *slots);
@@ -57,9 +57,9 @@ static int grow_slots(prism__ranker_idmap *m)
   return PRISM_OK;
 }
 
-int prism__ranker_idmap_intern(prism__ranker_idmap *m, const char *id, int32_t *out)
+int prism__idmap_intern(prism__idmap *m, const char *id, int32_t *out)
 {
-  int32_t found = prism__ranker_idmap_find(m, id);
+  int32_t found = prism__idmap_find(m, id);
   if (found >= 0) {
     *out = found;
     return PRISM_OK;
@@ -88,30 +88,29 @@ int prism__ranker_idmap_intern(prism__ranker_idmap *m, const char *id, int32_t *
   return PRISM_OK;
 }
 
-int prism__ranker_idmap_copy(prism__ranker_idmap *dst, const prism__ranker_idmap *src)
+int prism__idmap_copy(prism__idmap *dst, const prism__idmap *src)
 {
   memset(dst, 0, sizeof *dst);
   for (int32_t i = 0; i < src->count; i++) {
     int32_t idx;
-    if (prism__ranker_idmap_intern(dst, src->names[i], &idx) != PRISM_OK) {
-      prism__ranker_idmap_free(dst);
+    if (prism__idmap_intern(dst, src->names[i], &idx) != PRISM_OK) {
+      prism__idmap_free(dst);
       return PRISM_ERR_NO_MEMORY;
     }
   }
   return PRISM_OK;
 }
 
-int prism__ranker_idmap_lookup(const prism__ranker_idmap *m, const char *id, const char *what,
-                               int32_t *out)
+int prism__idmap_lookup(const prism__idmap *m, const char *id, const char *what, int32_t *out)
 {
-  int32_t i = prism__ranker_idmap_find(m, id);
+  int32_t i = prism__idmap_find(m, id);
   if (i < 0)
     return prism__error(PRISM_ERR_NOT_FOUND, "unknown %s id \"%s\"", what, id);
   *out = i;
   return PRISM_OK;
 }
 
-const char *prism__ranker_idmap_name(const prism__ranker_idmap *m, int32_t i)
+const char *prism__idmap_name(const prism__idmap *m, int32_t i)
 {
   return i >= 0 && i < m->count ? m->names[i] : NULL;
 }
