@@ -11,8 +11,8 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
-#include "common/file.h"
 #include "common/params.h"
+#include "common/tsv.h"
 #include "common/unicode.h"
 #include "common/utf8.h"
 #include "metrics_internal.h"
@@ -237,104 +237,44 @@ PRISM_API int prism_faithfulness_create(prism_faithfulness **out, const char *co
   return PRISM_OK;
 }
 
-/* The next line of buf[*at, size) without its \n or \r\n; 0 at the end. */
-static int next_line(char *buf, size_t size, size_t *at, char **line, size_t *len)
+/* The titles of a catalog TSV (common/tsv.h): its `title` column, every other column ignored. */
+static int load_catalog(prism_faithfulness *f, const char *path)
 {
-  size_t start = *at, end;
-  if (start >= size)
-    return 0;
-  end = start;
-  while (end < size && buf[end] != '\n')
-    end++;
-  *at = end + 1;
-  *len = end - start;
-  if (*len && buf[start + *len - 1] == '\r')
-    (*len)--;
-  buf[start + *len] = 0;
-  *line = buf + start;
-  return 1;
-}
-
-/* The `column`-th tab-separated field of a NUL-terminated line (NUL-terminated in place). */
-static char *field(char *line, size_t column)
-{
-  for (size_t c = 0; c < column; c++) {
-    line = strchr(line, '\t');
-    if (!line)
-      return NULL;
-    line++;
+  prism__tsv t;
+  size_t column;
+  int rc = prism__tsv_open(&t, path, CATALOG_MAX_BYTES, 0);
+  if (rc != PRISM_OK)
+    return rc;
+  column = prism__tsv_column(&t, "title");
+  if (column == SIZE_MAX)
+    rc = prism__error(PRISM_ERR_FORMAT, "%s:1: the header line has no \"title\" column", path);
+  while (rc == PRISM_OK && (rc = prism__tsv_next(&t)) == 1) {
+    if (t.count <= column)
+      rc = prism__error(PRISM_ERR_FORMAT, "%s:%zu: no field %zu (\"title\")", path, t.line,
+                        column + 1);
+    else if ((rc = add_title(f, t.field[column], "the title", PRISM_ERR_FORMAT)) != PRISM_OK)
+      prism__error_prefix("%s:%zu: ", path, t.line);
   }
-  char *tab = strchr(line, '\t');
-  if (tab)
-    *tab = 0;
-  return line;
-}
-
-static int parse_catalog(prism_faithfulness *f, const char *path, char *buf, size_t size)
-{
-  size_t at = 0, len, lineno = 1, column = 0, n;
-  char *line, *title;
-  int found = 0, rc;
-  if (size >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-    at = 3; /* a UTF-8 byte order mark */
-  if (!next_line(buf, size, &at, &line, &len))
-    return prism__error(PRISM_ERR_FORMAT,
-                        "%s: empty file: expected a header line with a "
-                        "\"title\" column",
-                        path);
-  for (char *p = line; !found; column++) {
-    char *tab = strchr(p, '\t');
-    n = tab ? (size_t)(tab - p) : strlen(p);
-    found = n == 5 && memcmp(p, "title", 5) == 0;
-    if (!found && !tab)
-      return prism__error(PRISM_ERR_FORMAT, "%s:1: the header line has no \"title\" column", path);
-    p = tab ? tab + 1 : p;
-  }
-  column--;
-  while (next_line(buf, size, &at, &line, &len)) {
-    lineno++;
-    if (len == 0)
-      continue;
-    if (prism__utf8_check((const unsigned char *)line, len) != len)
-      return prism__error(PRISM_ERR_FORMAT, "%s:%zu: not valid UTF-8 (byte %zu of the line)", path,
-                          lineno, prism__utf8_check((const unsigned char *)line, len));
-    if (!(title = field(line, column)))
-      return prism__error(PRISM_ERR_FORMAT, "%s:%zu: no field %zu (\"title\")", path, lineno,
-                          column + 1);
-    rc = add_title(f, title, "the title", PRISM_ERR_FORMAT);
-    if (rc != PRISM_OK) {
-      prism__error_prefix("%s:%zu: ", path, lineno);
-      return rc;
-    }
-  }
-  return PRISM_OK;
+  prism__tsv_close(&t);
+  return rc;
 }
 
 PRISM_API int prism_faithfulness_load_catalog(prism_faithfulness **out, const char *path)
 {
-  prism__file file;
   prism_faithfulness *f;
   int rc;
   PRISM__CHECK_ARG(out != NULL, "out must not be NULL");
   PRISM__CHECK_ARG(path != NULL, "path must not be NULL");
-  rc = prism__file_read(path, CATALOG_MAX_BYTES, &file);
-  if (rc != PRISM_OK) {
-    prism__error_prefix("%s: ", __func__);
-    return rc;
-  }
   rc = new_matcher(&f);
   if (rc == PRISM_OK) {
-    rc = parse_catalog(f, path, (char *)file.owned, file.size);
+    rc = load_catalog(f, path);
     if (rc == PRISM_OK)
       rc = finish_catalog(f);
     if (rc != PRISM_OK)
       prism_faithfulness_free(f);
   }
-  prism__file_close(&file);
-  if (rc != PRISM_OK) {
-    prism__error_prefix("%s: ", __func__);
-    return rc;
-  }
+  if (rc != PRISM_OK)
+    return prism__error_at(__func__, rc);
   *out = f;
   return PRISM_OK;
 }

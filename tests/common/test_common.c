@@ -9,6 +9,7 @@
 #include "common/file.h"
 #include "common/json.h"
 #include "common/pool.h"
+#include "common/tsv.h"
 
 static void test_status_codes_pinned(void **state)
 {
@@ -322,6 +323,71 @@ static void test_write_honours_umask_and_keeps_mode(void **state)
   rm_tree(dir);
 }
 
+/* A temporary file holding `text`; the path is in a static buffer. */
+static const char *tsv_file(const char *text, size_t len)
+{
+  static char path[64];
+  snprintf(path, sizeof path, "/tmp/prism-tsv-%ld.tsv", (long)getpid());
+  FILE *fp = fopen(path, "wb");
+  assert_non_null(fp);
+  assert_int_equal(fwrite(text, 1, len, fp), len);
+  fclose(fp);
+  return path;
+}
+
+#define TSV(literal) tsv_file(literal, sizeof literal - 1)
+
+static void test_tsv_reader(void **state)
+{
+  prism__tsv t;
+  const char *path;
+  (void)state;
+  /* A byte order mark, \r\n endings, empty lines skipped, line numbers counted. */
+  path = TSV("\xEF\xBB\xBFitem_id\ttitle\tgenre\r\nb1\tOne\tdrama\r\n\r\nb2\t\tx\n");
+  assert_ok(prism__tsv_open(&t, path, 0, PRISM__TSV_EXACT));
+  assert_int_equal(t.columns, 3);
+  assert_string_equal(t.header[0], "item_id");
+  assert_int_equal(prism__tsv_column(&t, "genre"), 2);
+  assert_int_equal(prism__tsv_column(&t, "pages"), SIZE_MAX);
+  assert_int_equal(prism__tsv_next(&t), 1);
+  assert_int_equal(t.line, 2);
+  assert_string_equal(t.field[1], "One");
+  assert_string_equal(t.field[2], "drama");
+  assert_int_equal(prism__tsv_next(&t), 1);
+  assert_int_equal(t.line, 4);
+  assert_string_equal(t.field[1], "");
+  assert_int_equal(prism__tsv_next(&t), 0);
+  prism__tsv_close(&t);
+
+  /* The column count is checked only when asked. */
+  path = TSV("a\tb\n1\t2\t3\n1\n");
+  assert_ok(prism__tsv_open(&t, path, 0, 0));
+  assert_int_equal(prism__tsv_next(&t), 1);
+  assert_int_equal(t.count, 3);
+  assert_int_equal(prism__tsv_next(&t), 1);
+  assert_int_equal(t.count, 1);
+  prism__tsv_close(&t);
+  assert_ok(prism__tsv_open(&t, path, 0, PRISM__TSV_EXACT));
+  assert_status(prism__tsv_next(&t), PRISM_ERR_FORMAT);
+  assert_error_mentions(":2: 3 tab-separated fields, but the header names 2 columns");
+  prism__tsv_close(&t);
+
+  /* Bad bytes name their line; an empty file has no header. */
+  assert_ok(prism__tsv_open(&t, TSV("a\nok\nb\xc3(\n"), 0, 0));
+  assert_int_equal(prism__tsv_next(&t), 1);
+  assert_status(prism__tsv_next(&t), PRISM_ERR_FORMAT);
+  assert_error_mentions(":3: not valid UTF-8 (byte 2 of the line)");
+  prism__tsv_close(&t);
+  assert_ok(prism__tsv_open(&t, TSV("a\nx\0y\n"), 0, 0));
+  assert_status(prism__tsv_next(&t), PRISM_ERR_FORMAT);
+  assert_error_mentions(":2: a NUL byte in the line");
+  prism__tsv_close(&t);
+  assert_status(prism__tsv_open(&t, TSV(""), 0, 0), PRISM_ERR_FORMAT);
+  assert_error_mentions(":1: expected a header line");
+  assert_status(prism__tsv_open(&t, TSV("a\tb\n1\t2\n"), 4, 0), PRISM_ERR_LIMIT);
+  unlink(path);
+}
+
 static void test_json_helpers(void **state)
 {
   json_t *root;
@@ -409,6 +475,7 @@ int main(void)
     cmocka_unit_test(test_write_through_symlink_keeps_link),
     cmocka_unit_test(test_write_refuses_fifo_and_devices),
     cmocka_unit_test(test_write_honours_umask_and_keeps_mode),
+    cmocka_unit_test(test_tsv_reader),
     cmocka_unit_test(test_json_helpers),
     cmocka_unit_test(test_parallel_for_covers_once),
   };
