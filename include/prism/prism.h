@@ -12,6 +12,7 @@
 #include "explain.h"
 #include "generate.h"
 #include "metrics.h"
+#include "pipeline.h"
 #include "ranker.h"
 #include "tokenizer.h"
 #include "tokenizer_trainer.h"

@@ -7,8 +7,8 @@
  *
  * Thread safety: that of the C API (see prism.h). Tokenizer, Bart and a
  * trained Ranker may be shared by threads; a Session, an Explainer, a
- * TokenizerTrainer and an Interactions set being filled belong to one thread
- * at a time. Callbacks run
+ * TokenizerTrainer, a Pipeline and an Interactions set or Catalog being filled
+ * belong to one thread at a time. Callbacks run
  * on the calling thread. An exception thrown by a callback cancels the C call
  * and is rethrown once the C call has returned: it never unwinds C frames.
  *
@@ -1354,6 +1354,216 @@ private:
   {
   }
   detail::Handle<prism_explainer, prism_explainer_free> h_;
+};
+
+/* ---- the pipeline: rank, evidence, prompt and explanation in one call ---- */
+
+struct CatalogParams : prism_catalog_params {
+  CatalogParams()
+  {
+    check(prism_catalog_params_init(this, sizeof(prism_catalog_params)));
+  }
+};
+
+/* Item id -> title and features; read-only once filled, so it may be shared by threads. */
+class Catalog
+{
+public:
+  /* An empty catalog to fill with add(). */
+  Catalog()
+  {
+    prism_catalog *c = nullptr;
+    check(prism_catalog_create(&c));
+    h_ = Handle(c);
+  }
+
+  /* A catalog TSV: a header naming item_id, title and feature columns. */
+  static Catalog load_tsv(const std::string &path, const prism_catalog_params *params = nullptr)
+  {
+    prism_catalog *c = nullptr;
+    check(prism_catalog_load_tsv(&c, path.c_str(), params));
+    return Catalog(c);
+  }
+
+  void add(const std::string &item, const std::string &title, const std::string &features = "")
+  {
+    check(prism_catalog_add(get(), item.c_str(), title.c_str(), features.c_str()));
+  }
+
+  size_t count() const
+  {
+    return prism_catalog_count(get());
+  }
+
+  /* The entry of an item id into *out; false when the catalog lacks it. */
+  bool find(const std::string &item, PromptItem *out) const
+  {
+    prism_prompt_item it;
+    int rc = prism_catalog_find(&it, get(), item.c_str());
+    if (rc == PRISM_ERR_NOT_FOUND)
+      return false;
+    check(rc);
+    *out = PromptItem(it.title, it.features);
+    return true;
+  }
+
+  prism_catalog *get() const noexcept
+  {
+    return h_.get();
+  }
+
+private:
+  typedef detail::Handle<prism_catalog, prism_catalog_free> Handle;
+  explicit Catalog(prism_catalog *c) : h_(c)
+  {
+  }
+  Handle h_;
+};
+
+/* Per call: k (3), evidence (3), filter and generation params (nullptr: defaults). */
+struct PipelineParams : prism_pipeline_params {
+  PipelineParams()
+  {
+    check(prism_pipeline_params_init(this, sizeof(prism_pipeline_params)));
+  }
+};
+
+/* A history or evidence item; in_catalog false: no title, and the prompt left it out. */
+struct PipelineEntry {
+  std::string item;
+  bool in_catalog;
+  std::string title;
+  std::string features;
+  float weight;
+};
+
+/* One recommendation; without a catalog entry it has no prompt and no explanation. */
+struct PipelineItem {
+  std::string item;
+  bool in_catalog;
+  std::string title;
+  std::string features;
+  float score;
+  std::vector<PipelineEntry> evidence;
+  std::string prompt;
+  std::string explanation;
+};
+
+/* One user of a call: status PRISM_OK, or why there are no items (error says more). */
+struct PipelineUser {
+  std::string user;
+  int status;
+  std::string error;
+  std::vector<PipelineEntry> history; /* oldest first */
+  std::vector<PipelineItem> items;    /* best first */
+  std::vector<std::string> missing;   /* the item ids the catalog lacked */
+};
+
+namespace detail
+{
+inline std::string str(const char *s)
+{
+  return s ? std::string(s) : std::string();
+}
+
+inline PipelineEntry pipeline_entry(const prism_pipeline_entry &e)
+{
+  PipelineEntry out;
+  out.item = e.item;
+  out.in_catalog = e.title != nullptr;
+  out.title = str(e.title);
+  out.features = str(e.features);
+  out.weight = e.weight;
+  return out;
+}
+
+inline PipelineUser pipeline_user(const prism_pipeline_result *r, size_t u)
+{
+  PipelineUser out;
+  prism_pipeline_user pu;
+  pu.struct_size = sizeof pu;
+  check(prism_pipeline_result_user(&pu, r, u));
+  out.user = pu.user;
+  out.status = pu.status;
+  out.error = str(pu.error);
+  for (size_t j = 0; j < pu.history_count; j++) {
+    prism_pipeline_entry e;
+    e.struct_size = sizeof e;
+    check(prism_pipeline_result_history(&e, r, u, j));
+    out.history.push_back(pipeline_entry(e));
+  }
+  for (size_t j = 0; j < pu.item_count; j++) {
+    prism_pipeline_item it;
+    it.struct_size = sizeof it;
+    check(prism_pipeline_result_item(&it, r, u, j));
+    PipelineItem item;
+    item.item = it.item;
+    item.in_catalog = it.title != nullptr;
+    item.title = str(it.title);
+    item.features = str(it.features);
+    item.score = it.score;
+    item.prompt = str(it.prompt);
+    item.explanation = str(it.explanation);
+    for (size_t k = 0; k < it.evidence_count; k++) {
+      prism_pipeline_entry e;
+      e.struct_size = sizeof e;
+      check(prism_pipeline_result_evidence(&e, r, u, j, k));
+      item.evidence.push_back(pipeline_entry(e));
+    }
+    out.items.push_back(item);
+  }
+  for (size_t j = 0; j < pu.missing_count; j++)
+    out.missing.push_back(prism_pipeline_result_missing(r, u, j));
+  return out;
+}
+} // namespace detail
+
+/*
+ * Recommend, take the evidence, render and explain for a batch of users in one
+ * call. Borrows the ranker, catalog, histories and explainer (they must
+ * outlive it); one thread at a time (it uses the explainer).
+ */
+class Pipeline
+{
+public:
+  /* `histories` nullptr: empty histories; `explainer` nullptr: prompts only. */
+  static Pipeline create(const Ranker &ranker, const Catalog &catalog,
+                         const Interactions *histories, Explainer *explainer,
+                         const prism_prompt_format *format = nullptr)
+  {
+    prism_pipeline *p = nullptr;
+    check(prism_pipeline_create(&p, ranker.get(), catalog.get(),
+                                histories ? histories->get() : nullptr,
+                                explainer ? explainer->get() : nullptr, format));
+    return Pipeline(p);
+  }
+
+  /* One entry per user id, in order; every prompt of the call explained in one batch. */
+  std::vector<PipelineUser> run(const std::vector<std::string> &users,
+                                const prism_pipeline_params *params = nullptr)
+  {
+    std::vector<const char *> ids(users.size());
+    for (size_t i = 0; i < users.size(); i++)
+      ids[i] = users[i].c_str();
+    prism_pipeline_result *r = nullptr;
+    check(prism_pipeline_run(&r, get(), ids.data(), ids.size(), params));
+    detail::Handle<prism_pipeline_result, prism_pipeline_result_free> owned(r);
+    std::vector<PipelineUser> out;
+    for (size_t u = 0; u < prism_pipeline_result_count(r); u++)
+      out.push_back(detail::pipeline_user(r, u));
+    return out;
+  }
+
+  prism_pipeline *get() const noexcept
+  {
+    return h_.get();
+  }
+
+private:
+  explicit Pipeline(prism_pipeline *p) : h_(p)
+  {
+  }
+  detail::Handle<prism_pipeline, prism_pipeline_free> h_;
 };
 
 /* ---- explanation quality ---- */

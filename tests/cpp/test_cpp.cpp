@@ -542,6 +542,43 @@ void test_explain()
   std::printf("explanation: %s\n", a[0].c_str());
 }
 
+void test_pipeline()
+{
+  prism::Interactions data = prism::Interactions::load_tsv(demo + "/interactions.tsv");
+  prism::RankerParams params;
+  params.factors = 8;
+  params.seed = 3;
+  prism::Ranker ranker = prism::Ranker::train(data, &params);
+  prism::Catalog catalog = prism::Catalog::load_tsv(demo + "/catalog.tsv");
+  prism::PromptItem entry;
+  CHECK(catalog.count() == 80 && catalog.find("b01", &entry) && entry.title == "Winter Hours");
+  CHECK(!catalog.find("nope", &entry));
+  prism::Explainer explainer = prism::Explainer::load(demo + "/model");
+  prism::Pipeline pipeline = prism::Pipeline::create(ranker, catalog, &data, &explainer);
+  prism::PipelineParams pp;
+  pp.k = 2;
+  std::vector<prism::PipelineUser> users = pipeline.run({ "u001", "nobody" }, &pp);
+  CHECK(users.size() == 2 && users[0].status == PRISM_OK && users[0].items.size() == 2);
+  CHECK(users[1].status == PRISM_ERR_NOT_FOUND && !users[1].error.empty());
+  const prism::PipelineItem &top = users[0].items[0];
+  CHECK(top.in_catalog && !top.title.empty() && top.evidence.size() == 3);
+  CHECK(top.prompt.find(" | item: " + top.title + " (") != std::string::npos);
+  // The pipeline's explanation is the explainer's for the same prompt.
+  CHECK(explainer.run({ top.prompt }) == std::vector<std::string>{ top.explanation });
+  CHECK(!users[0].history.empty() && users[0].missing.empty());
+
+  // A catalog filled by hand that lacks the top item: no prompt, reported missing.
+  prism::Catalog partial;
+  partial.add("b01", "Winter Hours", "literary drama");
+  CHECK_THROWS(PRISM_ERR_INVALID_ARGUMENT, partial.add("b01", "Again"));
+  prism::Pipeline prompts_only = prism::Pipeline::create(ranker, partial, nullptr, nullptr);
+  std::vector<prism::PipelineUser> p = prompts_only.run({ "u001" }, &pp);
+  CHECK(p[0].items[0].item == top.item && !p[0].items[0].in_catalog &&
+        p[0].items[0].prompt.empty());
+  CHECK(!p[0].missing.empty() && p[0].history.empty());
+  CHECK_THROWS(PRISM_ERR_NOT_FOUND, prism::Catalog::load_tsv(demo + "/no-such-catalog.tsv"));
+}
+
 } // namespace
 
 void test_metrics()
@@ -583,6 +620,7 @@ int main()
     test_streaming();
     test_ranker();
     test_explain();
+    test_pipeline();
     test_metrics();
   } catch (const std::exception &e) {
     std::fprintf(stderr, "unexpected exception: %s\n", e.what());

@@ -157,6 +157,16 @@ def catalog_seeds():
     yield "bad-line", b"item_id\ttitle\nb1\n"
 
 
+def pipeline_catalog_seeds():
+    with open(os.path.join(HERE, "..", "..", "examples", "demo", "catalog.tsv"), "rb") as f:
+        yield "demo", f.read()
+    yield "crlf-bom", b"\xef\xbb\xbfitem_id\ttitle\tgenre\r\nb01\tA Book\tdrama\r\n\r\nb02\tB\tx\r\n"
+    yield "columns-reordered", "genre\ttitle\titem_id\nsf\tStra\u00dfe der Zeit\tb03\n\n".encode()
+    yield "missing-items", b"item_id\ttitle\n1\tOne {item}\n"
+    yield "bad-count", b"item_id\ttitle\tgenre\nb01\tA\n"
+    yield "duplicate", b"item_id\ttitle\nb01\tA\nb01\tB\n"
+
+
 def eval_text_seeds():
     yield "text", b'{"reference": "the food was great", "hypothesis": "good food", "feature": "food"}'
     yield "faithfulness", (b'{"hypothesis": "Like Winter Hours, The Glass Road is calm.", '
@@ -177,6 +187,7 @@ SEEDS = {
     "interactions": interactions_seeds,
     "json": json_seeds,
     "metrics": metrics_seeds,
+    "pipeline_catalog": pipeline_catalog_seeds,
     "ranker_model": ranker_model_seeds,
     "safetensors": safetensors_seeds,
     "tokenizer_files": tokenizer_files_seeds,

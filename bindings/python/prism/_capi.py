@@ -412,4 +412,66 @@ prism_text_batch_count = _fn("prism_text_batch_count", c_size_t, c_void_p)
 prism_text_batch_get = _fn("prism_text_batch_get", c_void_p, c_void_p, c_size_t, P_size)
 prism_text_batch_free = _fn("prism_text_batch_free", None, c_void_p)
 
+# pipeline.h
+class prism_catalog_params(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("feature_columns", c_char_p),
+                ("feature_separator", c_char_p)]
+
+
+class prism_pipeline_params(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("k", c_int32), ("evidence", c_int32),
+                ("filter", POINTER(prism_ranker_filter)),
+                ("generate", POINTER(prism_generate_params))]
+
+
+class prism_pipeline_user(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("user", c_char_p), ("status", c_int),
+                ("error", c_char_p), ("item_count", c_size_t), ("history_count", c_size_t),
+                ("missing_count", c_size_t)]
+
+
+class prism_pipeline_item(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("item", c_char_p), ("title", c_char_p),
+                ("features", c_char_p), ("score", c_float), ("evidence_count", c_size_t),
+                ("prompt", c_char_p), ("explanation", c_char_p)]
+
+
+class prism_pipeline_entry(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("item", c_char_p), ("title", c_char_p),
+                ("features", c_char_p), ("weight", c_float)]
+
+
+prism_catalog_params_init = _fn("prism_catalog_params_init", c_int, POINTER(prism_catalog_params),
+                                c_size_t)
+prism_catalog_create = _fn("prism_catalog_create", c_int, POINTER(c_void_p))
+prism_catalog_load_tsv = _fn("prism_catalog_load_tsv", c_int, POINTER(c_void_p), c_char_p,
+                             POINTER(prism_catalog_params))
+prism_catalog_add = _fn("prism_catalog_add", c_int, c_void_p, c_char_p, c_char_p, c_char_p)
+prism_catalog_free = _fn("prism_catalog_free", None, c_void_p)
+prism_catalog_count = _fn("prism_catalog_count", c_size_t, c_void_p)
+prism_catalog_find = _fn("prism_catalog_find", c_int, P_item, c_void_p, c_char_p)
+prism_catalog_get = _fn("prism_catalog_get", c_int, POINTER(c_char_p), P_item, c_void_p,
+                        c_size_t)
+prism_pipeline_create = _fn("prism_pipeline_create", c_int, POINTER(c_void_p), c_void_p,
+                            c_void_p, c_void_p, c_void_p, POINTER(prism_prompt_format))
+prism_pipeline_free = _fn("prism_pipeline_free", None, c_void_p)
+prism_pipeline_params_init = _fn("prism_pipeline_params_init", c_int,
+                                 POINTER(prism_pipeline_params), c_size_t)
+prism_pipeline_run = _fn("prism_pipeline_run", c_int, POINTER(c_void_p), c_void_p,
+                         POINTER(c_char_p), c_size_t, POINTER(prism_pipeline_params))
+prism_pipeline_result_count = _fn("prism_pipeline_result_count", c_size_t, c_void_p)
+prism_pipeline_result_user = _fn("prism_pipeline_result_user", c_int,
+                                 POINTER(prism_pipeline_user), c_void_p, c_size_t)
+prism_pipeline_result_item = _fn("prism_pipeline_result_item", c_int,
+                                 POINTER(prism_pipeline_item), c_void_p, c_size_t, c_size_t)
+prism_pipeline_result_evidence = _fn("prism_pipeline_result_evidence", c_int,
+                                     POINTER(prism_pipeline_entry), c_void_p, c_size_t, c_size_t,
+                                     c_size_t)
+prism_pipeline_result_history = _fn("prism_pipeline_result_history", c_int,
+                                    POINTER(prism_pipeline_entry), c_void_p, c_size_t, c_size_t)
+prism_pipeline_result_missing = _fn("prism_pipeline_result_missing", c_char_p, c_void_p, c_size_t,
+                                    c_size_t)
+prism_pipeline_result_free = _fn("prism_pipeline_result_free", None, c_void_p)
+
+
 __all__ = [n for n in dir() if n.startswith("prism_")]

@@ -132,7 +132,9 @@ class StructLayoutTest(unittest.TestCase):
                (C.prism_prompt_format, C.prism_prompt_format_init),
                (C.prism_tokenizer_params, C.prism_tokenizer_params_init),
                (C.prism_tokenizer_trainer_params, C.prism_tokenizer_trainer_params_init),
-               (C.prism_metrics_params, C.prism_metrics_params_init)]
+               (C.prism_metrics_params, C.prism_metrics_params_init),
+               (C.prism_catalog_params, C.prism_catalog_params_init),
+               (C.prism_pipeline_params, C.prism_pipeline_params_init)]
         for struct, init in end:
             with self.subTest(struct=struct.__name__):
                 self.assert_minimum(struct, by_ref(init), last_field_end(struct))
