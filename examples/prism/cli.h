@@ -123,6 +123,6 @@ int cli_generate_params(const json_t *value, prism_generate_params *p);
 /* The commands. */
 extern const cli_command cli_cmd_version, cli_cmd_demo, cli_cmd_generate, cli_cmd_tokenize,
     cli_cmd_detokenize, cli_cmd_tokenizer_train, cli_cmd_explain, cli_cmd_rank_train,
-    cli_cmd_rank_recommend, cli_cmd_rank_eval, cli_cmd_eval_text;
+    cli_cmd_rank_recommend, cli_cmd_rank_eval, cli_cmd_eval_text, cli_cmd_run;
 
 #endif
