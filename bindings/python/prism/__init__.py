@@ -6,6 +6,8 @@
     explainer = prism.Explainer("model")
     print(explainer.explain([prism.render_prompt(history, item, evidence)]))
     print(prism.metrics.evaluate(references, explanations)["bleu4"])
+    pipeline = prism.Pipeline(ranker, "catalog.tsv", "interactions.tsv", "model")
+    print(pipeline.run(["u001"], k=3)[0]["items"][0]["explanation"])
 
 The rules every class follows (docs/python.md): users and items are ids (str, or an int meaning
 its decimal string) unless a call says indices=True; an object that borrows another keeps it
@@ -19,12 +21,13 @@ from . import _capi, _util, metrics
 from ._errors import PrismError, check
 from .bart import Bart, Session
 from .explain import Explainer, render_prompt
+from .pipeline import Catalog, Pipeline
 from .ranker import Interactions, Ranker
 from .tokenizer import Tokenizer, unicode_version
 from .tokenizer_trainer import TokenizerTrainer, train_tokenizer
 
 __all__ = ["PrismError", "check", "Bart", "Session", "Tokenizer", "TokenizerTrainer", "train_tokenizer", "Interactions", "Ranker", "metrics",
-           "Explainer", "render_prompt", "version", "version_number", "set_num_threads",
+           "Explainer", "render_prompt", "Catalog", "Pipeline", "version", "version_number", "set_num_threads",
            "get_num_threads", "cpu_features", "set_log_handler", "get_limits", "set_limits",
            "reset_limits", "unicode_version"]
 

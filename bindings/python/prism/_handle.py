@@ -120,6 +120,11 @@ class Handle:
         for lender in lenders:
             lender._release()
 
+    def __reduce__(self):
+        # A C handle is an address in this process: it cannot travel to another one.
+        raise TypeError(f"{type(self).__name__} holds a libprism handle and cannot be pickled; "
+                        "load it in each process (prism.dask loads one per worker)")
+
     def __enter__(self):
         return self
 
