@@ -101,7 +101,9 @@ typedef struct prism_pipeline_result prism_pipeline_result;
  * history in the prompts) and an explainer (NULL: prompts only, no
  * explanations). `format` NULL: the demo student's format. A user's history
  * is oldest first: by timestamp when every interaction of the user has one
- * (ties in insertion order), else in insertion order.
+ * (ties in insertion order), else in insertion order. Histories and catalog
+ * entries are indexed here: what is added to them later is not seen (make a
+ * new pipeline), and they must not be added to while a run is in progress.
  *
  * With an explainer, every catalog title and features text and the format's
  * own text must encode in the explainer's vocabulary without <unk>: a model

@@ -31,7 +31,8 @@ struct prism_pipeline {
   int32_t *ranker_entry, *ranker_missing;
   int32_t *history_entry, *history_missing;
   prism__idmap missing;  /* the distinct item ids the catalog lacks */
-  size_t *history_start; /* [histories users + 1] into history_order */
+  int32_t history_users; /* users of the histories when the pipeline was made */
+  size_t *history_start; /* [history_users + 1] into history_order */
   size_t *history_order; /* interaction positions, each user's oldest first */
 };
 
@@ -159,6 +160,7 @@ static int order_histories(prism_pipeline *p)
 {
   const prism_interactions *h = p->histories;
   size_t count = prism_interactions_count(h), users = (size_t)prism_interactions_num_users(h);
+  p->history_users = (int32_t)users;
   size_t *fill = prism__calloc(users + 1, sizeof *fill);
   timed *scratch = NULL;
   int rc = PRISM_OK;
@@ -370,7 +372,9 @@ static int add_history(run *x, prism__pipeline_user *u, size_t *n)
   int32_t hu;
   *n = 0;
   u->history = x->r->n_entries;
-  if (!p->histories || prism_interactions_find_user(&hu, p->histories, u->user) != PRISM_OK)
+  /* A user added to the histories after the pipeline was made has none in it. */
+  if (!p->histories || prism_interactions_find_user(&hu, p->histories, u->user) != PRISM_OK ||
+      hu >= p->history_users)
     return PRISM_OK; /* no history: the prompt says so */
   for (size_t k = p->history_start[hu]; k < p->history_start[hu + 1]; k++) {
     int32_t item;

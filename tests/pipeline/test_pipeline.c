@@ -442,6 +442,17 @@ static void test_history_order_and_gaps(void **state)
     found += strcmp(prism_pipeline_result_missing(r, 1, j), "zz9") == 0;
   assert_int_equal(found, 1);
   prism_pipeline_result_free(r);
+
+  /* What is added to the histories after the pipeline was made is not in them. */
+  assert_ok(prism_interactions_add(h, "u003", "b05", 1.0f));
+  assert_ok(prism_interactions_add(h, "u001", "b06", 1.0f));
+  const char *later[] = { "u003", "u001" };
+  assert_ok(prism_pipeline_run(&r, p, later, 2, NULL));
+  assert_ok(prism_pipeline_result_user(&pu, r, 0));
+  assert_int_equal(pu.history_count, 0);
+  assert_ok(prism_pipeline_result_user(&pu, r, 1));
+  assert_int_equal(pu.history_count, 3);
+  prism_pipeline_result_free(r);
   prism_pipeline_free(p);
   prism_catalog_free(c);
   prism_interactions_free(h);
