@@ -76,7 +76,8 @@ def model_config(vocab_size, args):
 
 def generation_config(args):
     """Decoding defaults; beam-only keys only with beams (HF warns otherwise)."""
-    gen = {"num_beams": args.num_beams, "max_length": args.max_length, "_from_model_config": False}
+    gen = {"num_beams": args.num_beams, "max_length": args.max_length, "_from_model_config": False,
+           "no_repeat_ngram_size": args.no_repeat_ngram_size}
     if args.num_beams > 1:
         gen.update(early_stopping=True, length_penalty=1.0)
     return gen
@@ -192,6 +193,10 @@ def parse_args(argv):
     ap.add_argument("--max-positions", type=int, default=256)
     ap.add_argument("--num-beams", type=int, default=1)
     ap.add_argument("--max-length", type=int, default=64)
+    ap.add_argument("--no-repeat-ngram-size", type=int, default=5,
+                    help="decoding default: no 5-gram twice, which stops a degenerate loop "
+                         "('The The The ...' on titles the model never saw) and leaves every "
+                         "held-out explanation unchanged")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads; one is fastest for a model this small")
     ap.add_argument("--samples", type=int, default=6)

@@ -265,6 +265,8 @@ class ModelTest(unittest.TestCase):
         self.assertEqual(gen["forced_eos_token_id"], 2)
         self.assertIn(gen["num_beams"], (1, 2))
         self.assertGreaterEqual(gen["max_length"], 48)
+        # Ends a degenerate loop on unseen titles; changes no held-out explanation.
+        self.assertEqual(gen["no_repeat_ngram_size"], 5)
 
 
 class StudentTest(unittest.TestCase):

@@ -4,8 +4,10 @@
 usage: cli_explain.py PRISM DEMO_DIR
 """
 import json
+import os
 import subprocess
 import sys
+import tempfile
 
 PROMPT = ("history: The Glass Letters (literary drama); Witness at Ashby Hall (mystery); Winter Hours "
           "(literary drama) | item: Orchard in August (literary drama) | evidence: Winter Hours "
@@ -24,6 +26,33 @@ def check(cond, what):
 
 def run(args, stdin=""):
     return subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=300)
+
+
+def write_movie_data(folder):
+    """A few MovieLens titles and 20 readers: on these, a student that may repeat itself
+    writes "The The The The ..." for users 2, 4 and others."""
+    import random
+    rng = random.Random(3)
+    movies = [("1", "Toy Story (1995)", "Animation|Children's|Comedy"),
+              ("2", "GoldenEye (1995)", "Action|Adventure|Thriller"),
+              ("3", "Four Rooms (1995)", "Thriller"), ("4", "Get Shorty (1995)", "Action|Comedy|Drama"),
+              ("5", "Copycat (1995)", "Crime|Drama|Thriller"),
+              ("6", "Shanghai Triad (Yao a yao yao dao waipo qiao) (1995)", "Drama"),
+              ("7", "Twelve Monkeys (1995)", "Drama|Sci-Fi"),
+              ("8", "Babe (1995)", "Children's|Comedy|Drama"), ("9", "Dead Man Walking (1995)", "Drama"),
+              ("10", "Richard III (1995)", "Drama|War"), ("11", "Seven (Se7en) (1995)", "Crime|Thriller"),
+              ("12", "Usual Suspects, The (1995)", "Crime|Thriller"),
+              ("13", "Mighty Aphrodite (1995)", "Comedy"), ("14", "Postino, Il (1994)", "Drama|Romance"),
+              ("15", "Mr. Holland's Opus (1995)", "Drama")]
+    with open(os.path.join(folder, "catalog.tsv"), "w") as f:
+        f.write("item_id\ttitle\tgenres\n")
+        f.writelines("\t".join(m) + "\n" for m in movies)
+    with open(os.path.join(folder, "interactions.tsv"), "w") as f:
+        t = 881250949
+        for u in range(1, 21):
+            for m in rng.sample(movies, 8):
+                t += rng.randint(-100000, 100000)
+                f.write(f"{u}\t{m[0]}\t{rng.randint(1, 5)}\t{t}\n")
 
 
 def main():
@@ -69,6 +98,18 @@ def main():
           and "user u001" in r.stdout and "user u002" in r.stdout, "demo --first N: the first N users")
     r = run([prism, "demo", "--data", demo, "--first", "2", "--users", "u001"])
     check(r.returncode == 1 and "not both" in r.stderr, "demo refuses --first with --users")
+    r = run([prism, "demo", "--data", demo, "--first", "1", "--k", "1"])
+    check(r.returncode == 0 and "warning" not in r.stderr, "no warning on the demo data")
+
+    # The demo student on a catalog it was not trained for: a plain warning, and no runaway loop.
+    with tempfile.TemporaryDirectory() as tmp:
+        write_movie_data(tmp)
+        r = run([prism, "demo", "--data", tmp, "--model", model, "--first", "20", "--k", "2"])
+        check(r.returncode == 0 and "warning: --model is the demo student" in r.stderr
+              and "fluent nonsense" in r.stderr, "demo warns: the demo student on another catalog")
+        texts = [line for line in r.stdout.splitlines() if "explanation: " in line]
+        check(len(texts) == 40 and not any("The The The The The The" in t for t in texts),
+              "no explanation repeats itself without end (no_repeat_ngram_size 5)")
     r = run([prism, "demo", "--data", "/nonexistent"])
     check(r.returncode == 1 and r.stderr.startswith("prism: error:"), "demo refuses a missing data dir")
     print(f"{len(failures)} failed")
