@@ -8,8 +8,9 @@
 Explains the top 3 items of N users (default: all 150 demo users) with the demo student and
 prints one JSON object: users/s and explanations/s of
 
-- `prism demo` (its own ranker training included: a few hundredths of a second), which explains
-  the k items of one user per decode;
+- `prism demo` (its own ranker training included: a few hundredths of a second); it prints over
+  the pipeline, batched as `prism run` is (before, it explained one user's k items per decode,
+  which `--batch 1` reproduces);
 - `prism run` with 1 and 2 threads, its default batching (32 // k users per decode), and with
   `--batch 1` (one user per decode, as the demo does);
 - `prism.dask.run` on a LocalCluster of 1 and 2 worker processes (one thread each), timed after a
