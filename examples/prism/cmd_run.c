@@ -201,10 +201,11 @@ static json_t *evidence_json(const prism_pipeline_result *r, size_t u, size_t j,
 /* {"user", "items": [{"item", "title", "score", "evidence", "prompt", "explanation"}]} */
 static json_t *user_json(const prism_pipeline_result *r, size_t u, const prism_pipeline_user *pu)
 {
-  json_t *items = json_array(), *line;
+  json_t *items, *line;
   if (pu->status != PRISM_OK)
     return json_pack("{s:s, s:{s:s, s:s}}", "user", pu->user, "error", "code",
                      prism_status_name(pu->status), "message", pu->error);
+  items = json_array();
   for (size_t j = 0; j < pu->item_count; j++) {
     prism_pipeline_item it = { .struct_size = sizeof it };
     if (prism_pipeline_result_item(&it, r, u, j) != PRISM_OK)
