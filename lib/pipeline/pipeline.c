@@ -417,15 +417,18 @@ static int render(run *x, size_t at, size_t n_history, size_t n_shown)
   prism__pipeline_item *it = &x->r->items[at];
   prism_prompt_item item = { it->title, it->features };
   const prism_prompt_format *f = &x->p->format;
+  /* Empty lists go as NULL: x->shown is NULL until something was shown. */
+  const prism_prompt_item *history = n_history ? x->shown : NULL;
+  const prism_prompt_item *evidence = n_shown > n_history ? x->shown + n_history : NULL;
   size_t len;
   char *text;
-  int rc = prism_prompt_render(NULL, 0, &len, f, x->shown, n_history, &item, x->shown + n_history,
+  int rc = prism_prompt_render(NULL, 0, &len, f, history, n_history, &item, evidence,
                                n_shown - n_history);
   if (rc != PRISM_OK)
     return rc;
   if (!(text = prism__pipeline_result_alloc(x->r, len + 1)))
     return PRISM_ERR_NO_MEMORY;
-  rc = prism_prompt_render(text, len + 1, &len, f, x->shown, n_history, &item, x->shown + n_history,
+  rc = prism_prompt_render(text, len + 1, &len, f, history, n_history, &item, evidence,
                            n_shown - n_history);
   it->prompt = text;
   return rc == PRISM_OK ? add_prompt(x, text, at) : rc;
