@@ -37,6 +37,12 @@ typedef struct cli_option {
   int required;
 } cli_option;
 
+/* The end of an option table. */
+#define CLI_OPTIONS_END \
+  { \
+    .name = NULL \
+  }
+
 #define CLI_STR_(x) #x
 #define CLI_STR(x) CLI_STR_(x)
 

@@ -274,7 +274,7 @@ static const cli_option options[] = {
     1000000, 0 },
   { "--k", CLI_INT, "N", "3", NULL, "items recommended and explained per user", 1, MAX_K, 0 },
   CLI_OPTION_THREADS,
-  { NULL },
+  CLI_OPTIONS_END,
 };
 
 const cli_command cli_cmd_demo = {

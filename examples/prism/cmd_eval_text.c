@@ -247,7 +247,7 @@ static const cli_option options[] = {
     "a catalog with a \"title\" column: score faithfulness too", 0, 0, 0 },
   { "--samples", CLI_TEXT, "FILE", NULL, "none",
     "with --catalog: write one JSON line per explanation with the titles it names", 0, 0, 0 },
-  { NULL },
+  CLI_OPTIONS_END,
 };
 
 const cli_command cli_cmd_eval_text = {

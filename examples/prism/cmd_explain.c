@@ -106,7 +106,7 @@ static const cli_option options[] = {
     "tokenizer.json)",
     0, 0, 1 },
   CLI_OPTION_THREADS,
-  { NULL },
+  CLI_OPTIONS_END,
 };
 
 const cli_command cli_cmd_explain = {

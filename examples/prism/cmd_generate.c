@@ -177,7 +177,7 @@ static const cli_option options[] = {
     0 },
   { "--bf16-weights", CLI_FLAG, NULL, NULL, NULL,
     "decoder steps stream bfloat16 weights (half the bytes, reduced precision)", 0, 0, 0 },
-  { NULL },
+  CLI_OPTIONS_END,
 };
 
 const cli_command cli_cmd_generate = {

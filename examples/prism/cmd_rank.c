@@ -355,7 +355,7 @@ static const cli_option train_options[] = {
   OPTION_SEP,
   OPTION_HEADER,
   OPTION_NO_HEADER,
-  { NULL },
+  CLI_OPTIONS_END,
 };
 
 static const cli_option recommend_options[] = {
@@ -370,7 +370,7 @@ static const cli_option recommend_options[] = {
   OPTION_SEP,
   OPTION_HEADER,
   OPTION_NO_HEADER,
-  { NULL },
+  CLI_OPTIONS_END,
 };
 
 static const cli_option eval_options[] = {
@@ -380,7 +380,7 @@ static const cli_option eval_options[] = {
   OPTION_SEP,
   OPTION_HEADER,
   OPTION_NO_HEADER,
-  { NULL },
+  CLI_OPTIONS_END,
 };
 
 const cli_command cli_cmd_rank_train = {

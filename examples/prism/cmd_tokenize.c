@@ -121,14 +121,14 @@ static const cli_option tokenize_options[] = {
   OPTION_TOKENIZER,
   { "--no-special", CLI_FLAG, NULL, NULL, NULL, "do not add <s> ... </s> around the text", 0, 0,
     0 },
-  { NULL },
+  CLI_OPTIONS_END,
 };
 
 static const cli_option detokenize_options[] = {
   OPTION_TOKENIZER,
   { "--skip-special", CLI_FLAG, NULL, NULL, NULL,
     "leave special tokens (<s>, </s>, <pad>, ...) out of the text", 0, 0, 0 },
-  { NULL },
+  CLI_OPTIONS_END,
 };
 
 const cli_command cli_cmd_tokenize = {

@@ -147,7 +147,7 @@ static const cli_option options[] = {
   { "--corpus-alphabet", CLI_FLAG, NULL, NULL, "off: all 256",
     "only the byte symbols the texts contain", 0, 0, 0 },
   CLI_OPTION_THREADS,
-  { NULL },
+  CLI_OPTIONS_END,
 };
 
 const cli_command cli_cmd_tokenizer_train = {

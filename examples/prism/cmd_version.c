@@ -3,7 +3,7 @@
 
 #include "cli.h"
 
-static const cli_option options[] = { { NULL } };
+static const cli_option options[] = { CLI_OPTIONS_END };
 
 static int run(const cli_args *args)
 {

@@ -418,14 +418,16 @@ static void check_pair(const int *r, size_t m, const int *h, size_t n)
   prism__metrics_scratch s = { 0 };
   prism__metrics_tokens ref = { 0 }, hyp = { 0 };
   prism__metrics_pair got;
-  char *rt = malloc(8 * m + 1), *ht = malloc(8 * n + 1);
-  size_t len = 0;
+  /* "w" + an int + " ": at most 13 bytes a word */
+  size_t rcap = 16 * m + 1, hcap = 16 * n + 1, len = 0;
+  char *rt = malloc(rcap), *ht = malloc(hcap);
+  assert_true(rt && ht);
   rt[0] = ht[0] = 0;
   for (size_t i = 0; i < m; i++)
-    len += (size_t)sprintf(rt + len, "w%d ", r[i]);
+    len += (size_t)snprintf(rt + len, rcap - len, "w%d ", r[i]);
   len = 0;
   for (size_t i = 0; i < n; i++)
-    len += (size_t)sprintf(ht + len, "w%d ", h[i]);
+    len += (size_t)snprintf(ht + len, hcap - len, "w%d ", h[i]);
   assert_ok(prism__metrics_tokenize(&ref, rt, strlen(rt), 0, 0));
   assert_ok(prism__metrics_tokenize(&hyp, ht, strlen(ht), 0, 0));
   assert_ok(prism__metrics_score_pair(&got, &s, &ref, &hyp));
