@@ -156,6 +156,31 @@ static int read_dims(const json_t *root, const char *what, prism__bart_config *c
   return rc;
 }
 
+/*
+ * The training fields (HF BartConfig defaults when absent). Inference does not
+ * use them, so a value that is not a number does not fail a load: it reads as
+ * NaN, which a trainer refuses.
+ */
+static void read_training_fields(const json_t *root, prism__bart_config *c)
+{
+  const struct {
+    const char *key;
+    double def;
+    double *dst;
+  } fields[] = {
+    { "dropout", 0.1, &c->dropout },
+    { "attention_dropout", 0.0, &c->attention_dropout },
+    { "activation_dropout", 0.0, &c->activation_dropout },
+    { "encoder_layerdrop", 0.0, &c->encoder_layerdrop },
+    { "decoder_layerdrop", 0.0, &c->decoder_layerdrop },
+    { "init_std", 0.02, &c->init_std },
+  };
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    const json_t *v = json_object_get(root, fields[i].key);
+    *fields[i].dst = !v ? fields[i].def : json_is_number(v) ? json_number_value(v) : NAN;
+  }
+}
+
 int prism__bart_json_object(const char *text, size_t len, const char *what, json_t **root)
 {
   int rc = prism__json_parse(text, len, 0, what, root);
@@ -188,6 +213,8 @@ int prism__bart_parse_config(const char *config_json, size_t config_len, const c
     rc = PRISM_OK;
   if (rc == PRISM_OK)
     rc = read_activation(root, what, cfg);
+  if (rc == PRISM_OK)
+    read_training_fields(root, cfg);
   json_decref(root);
   return rc;
 }

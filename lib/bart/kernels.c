@@ -19,7 +19,13 @@ void prism__bart_linear_fwd(const prism__bart_linear *l, const float *x, size_t 
       y[i] *= scale;
 }
 
-static void layer_norm_row(float *x, size_t d, const prism__bart_norm *norm)
+/*
+ * LayerNorm of one row in place (mean and variance in double, as BART's
+ * reference); xhat and rstd, when non-NULL, keep the normalised row and 1/std
+ * for the backward pass. Both paths round identically.
+ */
+static void layer_norm_row(float *x, size_t d, const prism__bart_norm *norm, float *xhat,
+                           float *rstd)
 {
   double mean = 0.0, var = 0.0;
   float inv;
@@ -29,20 +35,47 @@ static void layer_norm_row(float *x, size_t d, const prism__bart_norm *norm)
   for (size_t j = 0; j < d; j++)
     var += ((double)x[j] - mean) * ((double)x[j] - mean);
   inv = (float)(1.0 / sqrt(var / (double)d + LAYER_NORM_EPS));
-  for (size_t j = 0; j < d; j++)
-    x[j] = ((x[j] - (float)mean) * inv) * norm->w[j] + norm->b[j];
+  if (rstd)
+    *rstd = inv;
+  for (size_t j = 0; j < d; j++) {
+    float h = (x[j] - (float)mean) * inv;
+    if (xhat)
+      xhat[j] = h;
+    x[j] = h * norm->w[j] + norm->b[j];
+  }
 }
 
 void prism__bart_add_norm(float *x, const float *add, size_t n, size_t d,
-                          const prism__bart_norm *norm)
+                          const prism__bart_norm *norm, float *xhat, float *rstd)
 {
   for (size_t i = 0; i < n; i++) {
     float *row = x + i * d;
     if (add)
       for (size_t j = 0; j < d; j++)
         row[j] += add[i * d + j];
-    layer_norm_row(row, d, norm);
+    layer_norm_row(row, d, norm, xhat ? xhat + i * d : NULL, rstd ? rstd + i : NULL);
   }
+}
+
+/* The activations, one element each; inference and training share them. */
+static inline float gelu(float x)
+{
+  return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2));
+}
+
+static inline float gelu_new_inner(float x)
+{
+  return 0.7978845608028654f * (x + 0.044715f * x * x * x);
+}
+
+static inline float gelu_new(float x)
+{
+  return 0.5f * x * (1.0f + tanhf(gelu_new_inner(x)));
+}
+
+static inline float silu(float x)
+{
+  return x / (1.0f + expf(-x));
 }
 
 void prism__bart_activate(float *x, size_t count, prism__bart_act act)
@@ -50,30 +83,63 @@ void prism__bart_activate(float *x, size_t count, prism__bart_act act)
   switch (act) {
   case PRISM__BART_ACT_GELU:
     for (size_t i = 0; i < count; i++)
-      x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+      x[i] = gelu(x[i]);
     break;
   case PRISM__BART_ACT_RELU:
     for (size_t i = 0; i < count; i++)
       x[i] = x[i] > 0.0f ? x[i] : 0.0f;
     break;
   case PRISM__BART_ACT_GELU_NEW:
-    for (size_t i = 0; i < count; i++) {
-      float u = 0.7978845608028654f * (x[i] + 0.044715f * x[i] * x[i] * x[i]);
-      x[i] = 0.5f * x[i] * (1.0f + tanhf(u));
-    }
+    for (size_t i = 0; i < count; i++)
+      x[i] = gelu_new(x[i]);
     break;
   case PRISM__BART_ACT_SILU:
     for (size_t i = 0; i < count; i++)
-      x[i] = x[i] / (1.0f + expf(-x[i]));
+      x[i] = silu(x[i]);
+    break;
+  }
+}
+
+void prism__bart_activate_grad(float *x, float *deriv, size_t count, prism__bart_act act)
+{
+  switch (act) {
+  case PRISM__BART_ACT_GELU:
+    for (size_t i = 0; i < count; i++) {
+      float v = x[i];
+      float cdf = 0.5f * (1.0f + erff(v * (float)M_SQRT1_2));
+      deriv[i] = cdf + v * 0.3989422804014327f * expf(-0.5f * v * v);
+      x[i] = gelu(v);
+    }
+    break;
+  case PRISM__BART_ACT_RELU:
+    for (size_t i = 0; i < count; i++) {
+      deriv[i] = x[i] > 0.0f ? 1.0f : 0.0f;
+      x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    }
+    break;
+  case PRISM__BART_ACT_GELU_NEW:
+    for (size_t i = 0; i < count; i++) {
+      float v = x[i], t = tanhf(gelu_new_inner(v));
+      deriv[i] = 0.5f * (1.0f + t) +
+                 0.5f * v * (1.0f - t * t) * 0.7978845608028654f * (1.0f + 0.134145f * v * v);
+      x[i] = gelu_new(v);
+    }
+    break;
+  case PRISM__BART_ACT_SILU:
+    for (size_t i = 0; i < count; i++) {
+      float v = x[i], sig = 1.0f / (1.0f + expf(-v));
+      deriv[i] = sig * (1.0f + v * (1.0f - sig));
+      x[i] = silu(v);
+    }
     break;
   }
 }
 
 void prism__bart_embed(const prism_bart *m, const prism__bart_stack *stack, const int32_t *ids,
-                       size_t n, size_t first, size_t period, float *x)
+                       size_t n, size_t first, size_t period, float *x, float *xhat, float *rstd)
 {
   size_t d = (size_t)m->cfg.d_model;
-  float scale = m->cfg.scale_embedding ? sqrtf((float)d) : 1.0f;
+  float scale = prism__bart_embed_scale(m);
   for (size_t i = 0; i < n; i++) {
     size_t pos = first + (period ? i % period : 0) + PRISM__BART_POSITION_OFFSET;
     const float *tok = m->shared + (size_t)ids[i] * d;
@@ -81,7 +147,12 @@ void prism__bart_embed(const prism_bart *m, const prism__bart_stack *stack, cons
     for (size_t j = 0; j < d; j++)
       x[i * d + j] = tok[j] * scale + p[j];
   }
-  prism__bart_add_norm(x, NULL, n, d, &stack->ln_embedding);
+  prism__bart_add_norm(x, NULL, n, d, &stack->ln_embedding, xhat, rstd);
+}
+
+float prism__bart_embed_scale(const prism_bart *m)
+{
+  return m->cfg.scale_embedding ? sqrtf((float)m->cfg.d_model) : 1.0f;
 }
 
 /*

@@ -50,6 +50,8 @@ PRISM_API void prism_bart_free(prism_bart *model)
     prism__free(model->owned[i]);
   prism__free(model->owned);
   prism__free(model->bf16);
+  prism__aligned_free(model->arena);
+  prism__free(model->params);
   for (size_t i = 0; i < model->n_shards; i++)
     prism__st_close(&model->shards[i]);
   prism__free(model->shards);
@@ -63,7 +65,7 @@ PRISM_API void prism_bart_free(prism_bart *model)
 }
 
 /* Keep a configuration file's text and where it came from, for prism_bart_config_text. */
-static int keep_text(prism__bart_text *t, const char *text, size_t len, const char *source)
+int prism__bart_keep_text(prism__bart_text *t, const char *text, size_t len, const char *source)
 {
   t->text = prism__malloc(len ? len : 1);
   t->source = prism__strdup(source);
@@ -86,12 +88,12 @@ static int load_config_text(prism_bart *m, const char *config, size_t config_len
   json_t *root = NULL;
   int rc = prism__bart_parse_config(config, config_len, config_what, &m->cfg);
   if (rc == PRISM_OK)
-    rc = keep_text(&m->config, config, config_len, config_what);
+    rc = prism__bart_keep_text(&m->config, config, config_len, config_what);
   if (rc == PRISM_OK && generation)
     rc = prism__bart_json_object(generation, generation_len, generation_what, &root);
   json_decref(root);
   if (rc == PRISM_OK && generation)
-    rc = keep_text(&m->generation, generation, generation_len, generation_what);
+    rc = prism__bart_keep_text(&m->generation, generation, generation_len, generation_what);
   return rc;
 }
 

@@ -357,7 +357,7 @@ static void attention_block(prism_bart_session *s, const prism__bart_attn *a,
   job->head_dim = a->head_dim;
   prism__bart_attention(job);
   prism__bart_linear_fwd(&a->o, s->ctx, job->n, 1.0f, s->tmp);
-  prism__bart_add_norm(s->x, s->tmp, job->n, d, ln);
+  prism__bart_add_norm(s->x, s->tmp, job->n, d, ln, NULL, NULL);
 }
 
 static void ffn_block(prism_bart_session *s, const prism__bart_layer *layer, size_t n)
@@ -365,7 +365,8 @@ static void ffn_block(prism_bart_session *s, const prism__bart_layer *layer, siz
   prism__bart_linear_fwd(&layer->fc1, s->x, n, 1.0f, s->ffn);
   prism__bart_activate(s->ffn, n * layer->fc1.out, s->model->cfg.activation);
   prism__bart_linear_fwd(&layer->fc2, s->ffn, n, 1.0f, s->tmp);
-  prism__bart_add_norm(s->x, s->tmp, n, (size_t)s->model->cfg.d_model, &layer->final_ln);
+  prism__bart_add_norm(s->x, s->tmp, n, (size_t)s->model->cfg.d_model, &layer->final_ln, NULL,
+                       NULL);
 }
 
 static void encoder_layer(prism_bart_session *s, const prism__bart_layer *layer, size_t n)
@@ -436,7 +437,7 @@ PRISM_API int prism_bart_session_encode(prism_bart_session *s, const int32_t *in
     return rc;
   s->batch = batch;
   s->src_len = src_len;
-  prism__bart_embed(m, &m->encoder, input_ids, n, 0, src_len, s->x);
+  prism__bart_embed(m, &m->encoder, input_ids, n, 0, src_len, s->x, NULL, NULL);
   for (size_t l = 0; l < m->encoder.n_layers; l++)
     encoder_layer(s, &m->encoder.layers[l], n);
   if (hidden)
@@ -563,7 +564,7 @@ PRISM_API int prism_bart_session_decoder_step(prism_bart_session *s, const int32
   if (rc != PRISM_OK)
     return rc;
   m = s->model;
-  prism__bart_embed(m, &m->decoder, tokens, s->rows, s->cur_len, 0, s->x);
+  prism__bart_embed(m, &m->decoder, tokens, s->rows, s->cur_len, 0, s->x, NULL, NULL);
   for (size_t l = 0; l < m->decoder.n_layers; l++) {
     const prism__bart_layer *layer = &m->decoder.layers[l];
     decoder_self_attention(s, l, layer);

@@ -14,8 +14,6 @@
 #include "common/pool.h"
 #include "linalg/linalg.h"
 
-#define NAME_MAX_LEN 256
-
 typedef struct binder {
   prism_bart *m;
   const char *what; /* the weights file or index, for "missing" messages */
@@ -25,7 +23,7 @@ typedef struct binder {
 /* Tensor names appear with the "model." prefix (BartForConditionalGeneration) or without (BartModel). */
 static const prism__st_tensor *find(const prism_bart *m, const char *name, const char **file)
 {
-  char prefixed[NAME_MAX_LEN + 8];
+  char prefixed[PRISM__BART_NAME_MAX + 8];
   snprintf(prefixed, sizeof prefixed, "model.%s", name);
   for (int pass = 0; pass < 2; pass++) {
     for (size_t i = 0; i < m->n_shards; i++) {
@@ -89,137 +87,171 @@ static int to_float(binder *b, const prism__st_tensor *t, const float **out)
   return PRISM_OK;
 }
 
-/* Bind the tensor named by one of `names` (first found wins) with the given shape. */
-static int bind_any(binder *b, const float **out, int optional, int ndim, const uint64_t *shape,
-                    const char *const *names, size_t n_names)
+/* ---- the walk: every weight slot of a model in one fixed order ------------------------ */
+
+typedef struct walker {
+  prism_bart *m;
+  prism__bart_slot_fn fn;
+  void *ctx;
+  size_t index;
+} walker;
+
+static int visit(walker *w, const float **ptr, prism__bart_wkind kind, uint64_t d0, uint64_t d1,
+                 const char *const *names, size_t n_names)
 {
-  const prism__st_tensor *t = NULL;
-  const char *file = NULL;
-  int rc;
-  for (size_t i = 0; i < n_names && !t; i++)
-    t = find(b->m, names[i], &file);
-  if (!t) {
-    if (optional) {
-      *out = NULL;
-      return PRISM_OK;
-    }
-    return prism__error(PRISM_ERR_NOT_FOUND, "%s: tensor model.%s is missing", b->what, names[0]);
-  }
-  rc = check_tensor(t, file, ndim, shape);
-  return rc == PRISM_OK ? to_float(b, t, out) : rc;
+  prism__bart_slot slot;
+  slot.ptr = ptr;
+  slot.names = names;
+  slot.n_names = n_names;
+  slot.ndim = d1 ? 2 : 1;
+  slot.shape[0] = d0;
+  slot.shape[1] = d1;
+  slot.kind = kind;
+  slot.index = w->index++;
+  return w->fn(w->ctx, &slot);
 }
 
-static int bind(binder *b, const float **out, uint64_t d0, uint64_t d1, const char *fmt, ...)
-    PRISM__PRINTF(5, 6);
+static int visit_named(walker *w, const float **ptr, prism__bart_wkind kind, uint64_t d0,
+                       uint64_t d1, const char *fmt, ...) PRISM__PRINTF(6, 7);
 
-/* Bind one tensor: shape [d0] when d1 is 0, else [d0, d1]. */
-static int bind(binder *b, const float **out, uint64_t d0, uint64_t d1, const char *fmt, ...)
+/* One tensor named by a format: shape [d0] when d1 is 0, else [d0, d1]. */
+static int visit_named(walker *w, const float **ptr, prism__bart_wkind kind, uint64_t d0,
+                       uint64_t d1, const char *fmt, ...)
 {
-  char name[NAME_MAX_LEN];
+  char name[PRISM__BART_NAME_MAX];
   const char *names[1] = { name };
-  uint64_t shape[2] = { d0, d1 };
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(name, sizeof name, fmt, ap);
   va_end(ap);
-  return bind_any(b, out, 0, d1 ? 2 : 1, shape, names, 1);
+  return visit(w, ptr, kind, d0, d1, names, 1);
 }
 
-static int bind_linear(binder *b, prism__bart_linear *l, const char *prefix, size_t out, size_t in)
+static int walk_linear(walker *w, prism__bart_linear *l, const char *prefix, size_t out, size_t in)
 {
-  int rc = bind(b, &l->w, out, in, "%s.weight", prefix);
-  if (rc == PRISM_OK)
-    rc = bind(b, &l->b, out, 0, "%s.bias", prefix);
+  int rc;
   l->out = out;
   l->in = in;
-  return rc;
+  rc = visit_named(w, &l->w, PRISM__BART_W_LINEAR, out, in, "%s.weight", prefix);
+  return rc == PRISM_OK ? visit_named(w, &l->b, PRISM__BART_W_BIAS, out, 0, "%s.bias", prefix) : rc;
 }
 
-static int bind_norm(binder *b, prism__bart_norm *n, const char *prefix, size_t d)
+static int walk_norm(walker *w, prism__bart_norm *n, const char *prefix, size_t d)
 {
-  int rc = bind(b, &n->w, d, 0, "%s.weight", prefix);
-  return rc == PRISM_OK ? bind(b, &n->b, d, 0, "%s.bias", prefix) : rc;
+  int rc = visit_named(w, &n->w, PRISM__BART_W_NORM_GAIN, d, 0, "%s.weight", prefix);
+  return rc == PRISM_OK ? visit_named(w, &n->b, PRISM__BART_W_NORM_BIAS, d, 0, "%s.bias", prefix)
+                        : rc;
 }
 
-static int bind_attn(binder *b, prism__bart_attn *a, const char *prefix, size_t d, size_t heads)
+static int walk_attn(walker *w, prism__bart_attn *a, const char *prefix, size_t d, size_t heads)
 {
   static const char *const proj[4] = { "q_proj", "k_proj", "v_proj", "out_proj" };
   prism__bart_linear *lin[4] = { &a->q, &a->k, &a->v, &a->o };
-  char name[NAME_MAX_LEN];
+  char name[PRISM__BART_NAME_MAX];
   int rc = PRISM_OK;
-  for (int i = 0; i < 4 && rc == PRISM_OK; i++) {
-    snprintf(name, sizeof name, "%s.%s", prefix, proj[i]);
-    rc = bind_linear(b, lin[i], name, d, d);
-  }
   a->heads = heads;
   a->head_dim = d / heads;
+  for (int i = 0; i < 4 && rc == PRISM_OK; i++) {
+    snprintf(name, sizeof name, "%s.%s", prefix, proj[i]);
+    rc = walk_linear(w, lin[i], name, d, d);
+  }
   return rc;
 }
 
 /* One layer "encoder.layers.N" or "decoder.layers.N" (the latter with cross-attention). */
-static int bind_layer(binder *b, prism__bart_layer *layer, const char *stack, size_t index,
+static int walk_layer(walker *w, prism__bart_layer *layer, const char *stack, size_t index,
                       int is_decoder)
 {
-  const prism__bart_config *c = &b->m->cfg;
+  const prism__bart_config *c = &w->m->cfg;
   size_t d = (size_t)c->d_model;
   size_t heads = (size_t)(is_decoder ? c->decoder_heads : c->encoder_heads);
   size_t ffn = (size_t)(is_decoder ? c->decoder_ffn_dim : c->encoder_ffn_dim);
-  char prefix[64], name[NAME_MAX_LEN];
+  char prefix[64], name[PRISM__BART_NAME_MAX];
   int rc;
   snprintf(prefix, sizeof prefix, "%s.layers.%zu", stack, index);
 #define SUB(s) (snprintf(name, sizeof name, "%s.%s", prefix, (s)), name)
-  rc = bind_attn(b, &layer->self_attn, SUB("self_attn"), d, heads);
+  rc = walk_attn(w, &layer->self_attn, SUB("self_attn"), d, heads);
   if (rc == PRISM_OK)
-    rc = bind_norm(b, &layer->self_attn_ln, SUB("self_attn_layer_norm"), d);
+    rc = walk_norm(w, &layer->self_attn_ln, SUB("self_attn_layer_norm"), d);
   if (rc == PRISM_OK && is_decoder)
-    rc = bind_attn(b, &layer->cross_attn, SUB("encoder_attn"), d, heads);
+    rc = walk_attn(w, &layer->cross_attn, SUB("encoder_attn"), d, heads);
   if (rc == PRISM_OK && is_decoder)
-    rc = bind_norm(b, &layer->cross_attn_ln, SUB("encoder_attn_layer_norm"), d);
+    rc = walk_norm(w, &layer->cross_attn_ln, SUB("encoder_attn_layer_norm"), d);
   if (rc == PRISM_OK)
-    rc = bind_linear(b, &layer->fc1, SUB("fc1"), ffn, d);
+    rc = walk_linear(w, &layer->fc1, SUB("fc1"), ffn, d);
   if (rc == PRISM_OK)
-    rc = bind_linear(b, &layer->fc2, SUB("fc2"), d, ffn);
+    rc = walk_linear(w, &layer->fc2, SUB("fc2"), d, ffn);
   if (rc == PRISM_OK)
-    rc = bind_norm(b, &layer->final_ln, SUB("final_layer_norm"), d);
+    rc = walk_norm(w, &layer->final_ln, SUB("final_layer_norm"), d);
 #undef SUB
   return rc;
 }
 
-static int bind_stack(binder *b, prism__bart_stack *s, const char *name, size_t n_layers,
+static int walk_stack(walker *w, prism__bart_stack *s, const char *name, size_t n_layers,
                       int is_decoder)
 {
-  const prism__bart_config *c = &b->m->cfg;
-  char prefix[NAME_MAX_LEN];
+  const prism__bart_config *c = &w->m->cfg;
+  char prefix[PRISM__BART_NAME_MAX];
   int rc;
-  s->layers = prism__calloc(n_layers ? n_layers : 1, sizeof *s->layers);
-  if (!s->layers)
+  if (!s->layers && !(s->layers = prism__calloc(n_layers ? n_layers : 1, sizeof *s->layers)))
     return PRISM_ERR_NO_MEMORY;
   s->n_layers = n_layers;
-  rc = bind(b, &s->positions, (uint64_t)c->max_position_embeddings + PRISM__BART_POSITION_OFFSET,
-            (uint64_t)c->d_model, "%s.embed_positions.weight", name);
+  rc = visit_named(w, &s->positions, PRISM__BART_W_EMBEDDING,
+                   (uint64_t)c->max_position_embeddings + PRISM__BART_POSITION_OFFSET,
+                   (uint64_t)c->d_model, "%s.embed_positions.weight", name);
   snprintf(prefix, sizeof prefix, "%s.layernorm_embedding", name);
   if (rc == PRISM_OK)
-    rc = bind_norm(b, &s->ln_embedding, prefix, (size_t)c->d_model);
+    rc = walk_norm(w, &s->ln_embedding, prefix, (size_t)c->d_model);
   for (size_t i = 0; i < n_layers && rc == PRISM_OK; i++)
-    rc = bind_layer(b, &s->layers[i], name, i, is_decoder);
+    rc = walk_layer(w, &s->layers[i], name, i, is_decoder);
   return rc;
 }
 
-/* The tied embedding / LM head may be stored under any one of its aliases. */
-static int bind_shared(binder *b)
+int prism__bart_walk(prism_bart *m, prism__bart_slot_fn fn, void *ctx)
 {
-  static const char *const aliases[] = {
+  /* The tied embedding / LM head may be stored under any one of its aliases. */
+  static const char *const shared[] = {
     "shared.weight",
     "encoder.embed_tokens.weight",
     "decoder.embed_tokens.weight",
     "lm_head.weight",
   };
-  const prism__bart_config *c = &b->m->cfg;
-  uint64_t shape[2] = { (uint64_t)c->vocab_size, (uint64_t)c->d_model };
-  uint64_t bias_shape[2] = { 1, (uint64_t)c->vocab_size };
   static const char *const bias[] = { "final_logits_bias" };
-  int rc = bind_any(b, &b->m->shared, 0, 2, shape, aliases, 4);
-  return rc == PRISM_OK ? bind_any(b, &b->m->final_logits_bias, 1, 2, bias_shape, bias, 1) : rc;
+  const prism__bart_config *c = &m->cfg;
+  walker w = { m, fn, ctx, 0 };
+  int rc = visit(&w, &m->shared, PRISM__BART_W_EMBEDDING, (uint64_t)c->vocab_size,
+                 (uint64_t)c->d_model, shared, 4);
+  if (rc == PRISM_OK)
+    rc =
+        visit(&w, &m->final_logits_bias, PRISM__BART_W_BUFFER, 1, (uint64_t)c->vocab_size, bias, 1);
+  if (rc == PRISM_OK)
+    rc = walk_stack(&w, &m->encoder, "encoder", (size_t)c->encoder_layers, 0);
+  if (rc == PRISM_OK)
+    rc = walk_stack(&w, &m->decoder, "decoder", (size_t)c->decoder_layers, 1);
+  return rc;
+}
+
+/* ---- binding checkpoint tensors --------------------------------------------------------- */
+
+/* Bind the tensor named by one of the slot's names (first found wins); final_logits_bias is optional. */
+static int bind_slot(void *ctx, const prism__bart_slot *slot)
+{
+  binder *b = ctx;
+  const prism__st_tensor *t = NULL;
+  const char *file = NULL;
+  int rc;
+  for (size_t i = 0; i < slot->n_names && !t; i++)
+    t = find(b->m, slot->names[i], &file);
+  if (!t) {
+    if (slot->kind == PRISM__BART_W_BUFFER) {
+      *slot->ptr = NULL;
+      return PRISM_OK;
+    }
+    return prism__error(PRISM_ERR_NOT_FOUND, "%s: tensor model.%s is missing", b->what,
+                        slot->names[0]);
+  }
+  rc = check_tensor(t, file, slot->ndim, slot->shape);
+  return rc == PRISM_OK ? to_float(b, t, slot->ptr) : rc;
 }
 
 /* An upper bound on the tensors bound: each may need a converted copy. */
@@ -231,16 +263,10 @@ static size_t tensor_count(const prism__bart_config *c)
 int prism__bart_bind_weights(prism_bart *model, const char *what)
 {
   binder b = { model, what, tensor_count(&model->cfg) };
-  int rc;
   model->owned = prism__calloc(b.owned_cap, sizeof *model->owned);
   if (!model->owned)
     return PRISM_ERR_NO_MEMORY;
-  rc = bind_shared(&b);
-  if (rc == PRISM_OK)
-    rc = bind_stack(&b, &model->encoder, "encoder", (size_t)model->cfg.encoder_layers, 0);
-  if (rc == PRISM_OK)
-    rc = bind_stack(&b, &model->decoder, "decoder", (size_t)model->cfg.decoder_layers, 1);
-  return rc;
+  return prism__bart_walk(model, bind_slot, &b);
 }
 
 /* ---- PRISM_BART_LOAD_BF16_WEIGHTS ------------------------------------------------------- */

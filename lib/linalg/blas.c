@@ -35,6 +35,13 @@ void prism__linalg_sgemm_nn(size_t M, size_t N, size_t K, float alpha, const flo
               B, (int)ldb, beta, C, (int)ldc);
 }
 
+void prism__linalg_sgemm_tn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                            const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
+              B, (int)ldb, beta, C, (int)ldc);
+}
+
 void prism__linalg_ssyrk_t(size_t N, size_t K, float alpha, const float *A, size_t lda, float beta,
                            float *C, size_t ldc)
 {

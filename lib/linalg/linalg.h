@@ -22,6 +22,13 @@ void prism__linalg_sgemv(size_t N, size_t K, float alpha, const float *W, size_t
 void prism__linalg_sgemm_nn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
                             const float *B, size_t ldb, float beta, float *C, size_t ldc);
 
+/*
+ * C[M,N] = alpha * A[K,M]^T * B[K,N] + beta * C: the weight gradient of a
+ * Linear layer, dW[out,in] += dY[n,out]^T X[n,in].
+ */
+void prism__linalg_sgemm_tn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                            const float *B, size_t ldb, float beta, float *C, size_t ldc);
+
 /* C[N,N] (upper and lower) = alpha * A[K,N]^T * A[K,N] + beta * C  (Gram matrix). */
 void prism__linalg_ssyrk_t(size_t N, size_t K, float alpha, const float *A, size_t lda, float beta,
                            float *C, size_t ldc);
