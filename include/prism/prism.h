@@ -16,5 +16,6 @@
 #include "ranker.h"
 #include "tokenizer.h"
 #include "tokenizer_trainer.h"
+#include "train.h"
 
 #endif /* PRISM_H */

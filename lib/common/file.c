@@ -1,11 +1,13 @@
+#include <dirent.h>
 #include <errno.h>
-#include <stdatomic.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -224,43 +226,69 @@ static int create_temp(const char *path, const char *target, const struct stat *
   return rc;
 }
 
-int prism__file_write_temp(const char *path, const void *data, size_t size, char **tmp_out)
+static int write_all(int fd, const char *path, const void *data, size_t size)
 {
   const unsigned char *p = data;
-  struct stat existing;
-  char *tmp = NULL, *target = NULL;
-  int fd = -1, rc;
   size_t done = 0;
-
-  *tmp_out = NULL;
-  if ((rc = write_target(path, &target, &existing)) != PRISM_OK)
-    return rc;
-  rc = create_temp(path, target, &existing, &tmp, &fd);
-  prism__free(target);
-  if (rc != PRISM_OK)
-    return rc;
   while (done < size) {
     ssize_t n = write(fd, p + done, size - done);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0) {
-      rc = prism__error(PRISM_ERR_IO, "%s: write failed: %s", path,
-                        n < 0 ? strerror(errno) : "no progress");
-      break;
-    }
+    if (n <= 0)
+      return prism__error(PRISM_ERR_IO, "%s: write failed: %s", path,
+                          n < 0 ? strerror(errno) : "no progress");
     done += (size_t)n;
   }
+  return PRISM_OK;
+}
+
+/* A temporary beside the target of `path`, open for writing (prism__file_write_temp's first half). */
+static int open_temp(const char *path, char **tmp, int *fd)
+{
+  struct stat existing;
+  char *target = NULL;
+  int rc = write_target(path, &target, &existing);
+  if (rc != PRISM_OK)
+    return rc;
+  rc = create_temp(path, target, &existing, tmp, fd);
+  prism__free(target);
+  return rc;
+}
+
+/* fsync and close the temporary after `rc`; on failure it is removed and *tmp freed. */
+static int close_temp(const char *path, int fd, int rc, char **tmp)
+{
   if (rc == PRISM_OK && fsync(fd) != 0)
     rc = prism__error(PRISM_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
   if (close(fd) != 0 && rc == PRISM_OK)
     rc = prism__error(PRISM_ERR_IO, "%s: close failed: %s", path, strerror(errno));
   if (rc != PRISM_OK) {
-    unlink(tmp);
-    prism__free(tmp);
-    return rc;
+    unlink(*tmp);
+    prism__free(*tmp);
+    *tmp = NULL;
   }
-  *tmp_out = tmp;
-  return PRISM_OK;
+  return rc;
+}
+
+static int write_temp_parts(const char *path, const prism__file_part *parts, size_t n_parts,
+                            char **tmp_out)
+{
+  char *tmp = NULL;
+  int fd = -1, rc;
+  *tmp_out = NULL;
+  if ((rc = open_temp(path, &tmp, &fd)) != PRISM_OK)
+    return rc;
+  for (size_t i = 0; i < n_parts && rc == PRISM_OK; i++)
+    rc = write_all(fd, path, parts[i].data, parts[i].size);
+  if ((rc = close_temp(path, fd, rc, &tmp)) == PRISM_OK)
+    *tmp_out = tmp;
+  return rc;
+}
+
+int prism__file_write_temp(const char *path, const void *data, size_t size, char **tmp_out)
+{
+  prism__file_part part = { data, size };
+  return write_temp_parts(path, &part, 1, tmp_out);
 }
 
 /* The rename is durable once the directory holding it is synced (best effort). */
@@ -315,4 +343,200 @@ int prism__file_write_atomic(const char *path, const void *data, size_t size)
   char *tmp;
   int rc = prism__file_write_temp(path, data, size, &tmp);
   return rc == PRISM_OK ? prism__file_commit(tmp, path) : rc;
+}
+
+int prism__file_write_parts(const char *path, const prism__file_part *parts, size_t n_parts)
+{
+  char *tmp;
+  int rc = write_temp_parts(path, parts, n_parts, &tmp);
+  return rc == PRISM_OK ? prism__file_commit(tmp, path) : rc;
+}
+
+int prism__file_copy_atomic(const char *from, const char *to)
+{
+  enum { CHUNK = 1 << 20 };
+  unsigned char *buf = prism__malloc(CHUNK);
+  char *tmp = NULL;
+  int in = -1, out = -1, rc = buf ? PRISM_OK : PRISM_ERR_NO_MEMORY;
+  if (rc == PRISM_OK && (in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
+    rc = prism__error(PRISM_ERR_IO, "%s: cannot open: %s", from, strerror(errno));
+  if (rc == PRISM_OK)
+    rc = open_temp(to, &tmp, &out);
+  /* Through a small buffer: a mapping of a large file would count in the process's memory. */
+  while (rc == PRISM_OK) {
+    ssize_t n = read(in, buf, CHUNK);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      rc = prism__error(PRISM_ERR_IO, "%s: read failed: %s", from, strerror(errno));
+    if (n <= 0)
+      break;
+    rc = write_all(out, to, buf, (size_t)n);
+  }
+  if (out >= 0)
+    rc = close_temp(to, out, rc, &tmp);
+  if (rc == PRISM_OK)
+    rc = prism__file_commit(tmp, to);
+  if (in >= 0)
+    close(in);
+  prism__free(buf);
+  return rc;
+}
+
+/* ---- directories ------------------------------------------------------------------------ */
+
+int prism__dir_fsync(const char *dir)
+{
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = PRISM_OK;
+  if (fd < 0)
+    return prism__error(PRISM_ERR_IO, "%s: cannot open: %s", dir, strerror(errno));
+  if (fsync(fd) != 0 && errno != EINVAL)
+    rc = prism__error(PRISM_ERR_IO, "%s: fsync failed: %s", dir, strerror(errno));
+  close(fd);
+  return rc;
+}
+
+/* The folder that holds `path` ("." for a bare name), in a new allocation. */
+static char *parent_of(const char *path)
+{
+  size_t len = strlen(path);
+  while (len > 1 && path[len - 1] == '/')
+    len--;
+  while (len > 0 && path[len - 1] != '/')
+    len--;
+  while (len > 1 && path[len - 1] == '/')
+    len--;
+  return len ? prism__strndup(path, len) : prism__strdup(".");
+}
+
+int prism__dir_state(const char *path)
+{
+  struct stat st;
+  if (lstat(path, &st) != 0)
+    return errno == ENOENT ? PRISM__DIR_ABSENT : PRISM__DIR_OTHER;
+  if (S_ISLNK(st.st_mode))
+    return PRISM__DIR_SYMLINK;
+  return S_ISDIR(st.st_mode) ? PRISM__DIR_DIRECTORY : PRISM__DIR_OTHER;
+}
+
+int prism__dir_temp(const char *target, char **tmp_out)
+{
+  char *tmp = prism__malloc(strlen(target) + 16);
+  if (!tmp)
+    return prism__error_prefix("%s: ", target);
+  sprintf(tmp, "%s.tmp-XXXXXX", target);
+  if (!mkdtemp(tmp)) {
+    int rc = prism__error(PRISM_ERR_IO, "%s: cannot create a temporary folder beside it: %s",
+                          target, strerror(errno));
+    prism__free(tmp);
+    return rc;
+  }
+  *tmp_out = tmp;
+  return PRISM_OK;
+}
+
+int prism__dir_remove(const char *dir)
+{
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  int rc = PRISM_OK;
+  if (!d)
+    return errno == ENOENT
+               ? PRISM_OK
+               : prism__error(PRISM_ERR_IO, "%s: cannot open: %s", dir, strerror(errno));
+  while ((e = readdir(d)) != NULL) {
+    char *path;
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    if (!(path = prism__path_join(dir, e->d_name))) {
+      rc = prism__error_prefix("%s: ", dir);
+      break;
+    }
+    /* Only files: a folder inside is not something this library wrote. */
+    if (unlink(path) != 0 && rc == PRISM_OK)
+      rc = prism__error(PRISM_ERR_IO, "%s: cannot remove: %s", path, strerror(errno));
+    prism__free(path);
+  }
+  closedir(d);
+  if (rc == PRISM_OK && rmdir(dir) != 0)
+    rc = prism__error(PRISM_ERR_IO, "%s: cannot remove: %s", dir, strerror(errno));
+  return rc;
+}
+
+static int is_empty_dir(const char *path)
+{
+  DIR *d = opendir(path);
+  struct dirent *e;
+  int empty = 1;
+  if (!d)
+    return 0;
+  while (empty && (e = readdir(d)) != NULL)
+    empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+  closedir(d);
+  return empty;
+}
+
+int prism__dir_check_target(const char *target, int (*is_ours)(const char *dir))
+{
+  switch (prism__dir_state(target)) {
+  case PRISM__DIR_ABSENT:
+    return PRISM_OK;
+  case PRISM__DIR_SYMLINK:
+    return prism__error(PRISM_ERR_IO, "%s: is a symbolic link; refusing to replace it", target);
+  case PRISM__DIR_OTHER:
+    return prism__error(PRISM_ERR_IO, "%s: exists and is not a folder; refusing to replace it",
+                        target);
+  default:
+    if (is_empty_dir(target) || (is_ours && is_ours(target)))
+      return PRISM_OK;
+    return prism__error(
+        PRISM_ERR_IO, "%s: is a folder this library did not write; refusing to replace it", target);
+  }
+}
+
+/* Swap two paths in one step where the kernel can (renameat2 RENAME_EXCHANGE). */
+static int exchange(const char *a, const char *b)
+{
+#if defined(__linux__) && defined(SYS_renameat2)
+  return (int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 1 /* RENAME_EXCHANGE */);
+#else
+  (void)a;
+  (void)b;
+  errno = EINVAL;
+  return -1;
+#endif
+}
+
+int prism__dir_publish(const char *tmp, const char *target, int (*is_ours)(const char *dir))
+{
+  char *parent = parent_of(target);
+  int rc = parent ? prism__dir_check_target(target, is_ours) : prism__error_prefix("%s: ", target);
+  if (rc == PRISM_OK)
+    rc = prism__dir_fsync(tmp);
+  if (rc == PRISM_OK && prism__dir_state(target) == PRISM__DIR_ABSENT) {
+    if (rename(tmp, target) != 0)
+      rc = prism__error(PRISM_ERR_IO, "%s: rename failed: %s", target, strerror(errno));
+  } else if (rc == PRISM_OK && exchange(tmp, target) == 0) {
+    rc = prism__dir_remove(tmp); /* now the old folder */
+  } else if (rc == PRISM_OK) {
+    /* No atomic exchange: the old folder steps aside first, so one of the two always exists. */
+    char *old = prism__malloc(strlen(target) + 16);
+    if (!old)
+      rc = prism__error_prefix("%s: ", target);
+    else {
+      sprintf(old, "%s.old-XXXXXX", target);
+      if (!mkdtemp(old) || rename(target, old) != 0)
+        rc = prism__error(PRISM_ERR_IO, "%s: cannot move aside: %s", target, strerror(errno));
+      else if (rename(tmp, target) != 0) {
+        rc = prism__error(PRISM_ERR_IO, "%s: rename failed: %s", target, strerror(errno));
+        rename(old, target);
+      } else
+        rc = prism__dir_remove(old);
+      prism__free(old);
+    }
+  }
+  if (rc == PRISM_OK)
+    rc = prism__dir_fsync(parent);
+  prism__free(parent);
+  return rc;
 }

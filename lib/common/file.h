@@ -49,4 +49,36 @@ int prism__file_write_temp(const char *path, const void *data, size_t size, char
 int prism__file_commit(char *tmp, const char *path);
 void prism__file_discard(char *tmp);
 
+/* Copy a file to `to` atomically, as prism__file_write_atomic writes (a small buffer, no mapping). */
+int prism__file_copy_atomic(const char *from, const char *to);
+
+/* One piece of a file written by prism__file_write_parts. */
+typedef struct prism__file_part {
+  const void *data;
+  size_t size;
+} prism__file_part;
+
+/* prism__file_write_atomic from pieces written in order (no image of the whole file in memory). */
+int prism__file_write_parts(const char *path, const prism__file_part *parts, size_t n_parts);
+
+/*
+ * Folders written whole: build one with prism__dir_temp (an empty folder
+ * "target.tmp-XXXXXX" beside the target), write its files, then
+ * prism__dir_publish puts it in place in one step (renameat2 RENAME_EXCHANGE
+ * where the kernel has it, then the old folder is removed), fsyncing the
+ * folder and its parent. A target is replaced only if it is absent, an empty
+ * folder, or a folder `is_ours` recognises; never a symbolic link or a file.
+ * On failure the target is untouched; the caller removes its temporary folder.
+ */
+enum { PRISM__DIR_ABSENT, PRISM__DIR_DIRECTORY, PRISM__DIR_SYMLINK, PRISM__DIR_OTHER };
+
+int prism__dir_state(const char *path); /* lstat: one of PRISM__DIR_* */
+int prism__dir_temp(const char *target, char **tmp_out);
+int prism__dir_check_target(const char *target, int (*is_ours)(const char *dir));
+int prism__dir_publish(const char *tmp, const char *target, int (*is_ours)(const char *dir));
+int prism__dir_fsync(const char *dir);
+
+/* Remove a folder of files this library wrote (its files, then the folder; no recursion). */
+int prism__dir_remove(const char *dir);
+
 #endif

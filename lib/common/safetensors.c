@@ -383,34 +383,34 @@ int prism__st_write(const char *path, const prism__st_out *tensors, size_t count
                     const prism__st_metadata *meta, size_t n_meta)
 {
   char *header = NULL;
-  unsigned char *image;
-  size_t header_len = 0, data_len = 0, total, pos;
+  unsigned char len_bytes[8];
+  prism__file_part *parts;
+  size_t header_len = 0, data_len = 0;
   int rc;
 
   if ((rc = build_header(tensors, count, meta, n_meta, &header, &header_len, &data_len)) !=
       PRISM_OK)
     return prism__error_prefix("%s: ", path);
-  total = 8 + header_len + data_len;
-  if (!(image = prism__malloc(total))) {
+  /* Written from the tensors in place: no image of the whole file in memory. */
+  if (!(parts = prism__mallocn(count + 2, sizeof *parts))) {
     prism__free(header);
     return prism__error_prefix("%s: ", path);
   }
   for (int i = 0; i < 8; i++)
-    image[i] = (unsigned char)((uint64_t)header_len >> (8 * i));
-  memcpy(image + 8, header, header_len);
-  pos = 8 + header_len;
+    len_bytes[i] = (unsigned char)((uint64_t)header_len >> (8 * i));
+  parts[0].data = len_bytes;
+  parts[0].size = 8;
+  parts[1].data = header;
+  parts[1].size = header_len;
   for (size_t i = 0; i < count; i++) {
     uint64_t numel = 1;
-    size_t bytes;
     for (int d = 0; d < tensors[i].ndim; d++)
       numel *= tensors[i].shape[d];
-    bytes = (size_t)numel * prism__st_dtype_size(tensors[i].dtype);
-    if (bytes)
-      memcpy(image + pos, tensors[i].data, bytes);
-    pos += bytes;
+    parts[i + 2].data = tensors[i].data;
+    parts[i + 2].size = (size_t)numel * prism__st_dtype_size(tensors[i].dtype);
   }
-  rc = prism__file_write_atomic(path, image, total);
-  prism__free(image);
+  rc = prism__file_write_parts(path, parts, count + 2);
+  prism__free(parts);
   prism__free(header);
   return rc;
 }

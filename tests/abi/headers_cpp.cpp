@@ -6,6 +6,7 @@
 #include <prism/metrics.h>
 #include <prism/tokenizer.h>
 #include <prism/ranker.h>
+#include <prism/train.h>
 #include <prism/prism.hpp>
 
 #include <cstdio>

@@ -474,4 +474,71 @@ prism_pipeline_result_missing = _fn("prism_pipeline_result_missing", c_char_p, c
 prism_pipeline_result_free = _fn("prism_pipeline_result_free", None, c_void_p)
 
 
+# train.h
+PRISM_PAIRS_PAIRS, PRISM_PAIRS_BATCHES = 0, 1
+PRISM_TRAIN_LINEAR, PRISM_TRAIN_COSINE, PRISM_TRAIN_CONSTANT = 0, 1, 2
+
+
+class prism_pairs_params(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("format", c_int32), ("max_source_len", c_uint32),
+                ("max_target_len", c_uint32), ("truncate", c_int32)]
+
+
+class prism_train_params(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t)] + [(n, c_double) for n in (
+        "learning_rate", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon",
+        "max_grad_norm", "label_smoothing", "dropout", "attention_dropout",
+        "activation_dropout")] + [("schedule", c_int32)] + [(n, c_uint32) for n in (
+            "warmup_steps", "batch_size", "grad_accum", "epochs", "max_steps", "eval_every",
+            "eval_batch_size", "patience", "save_every")] + [
+        ("group_by_length", c_int32), ("seed", c_uint64), ("output_dir", c_char_p),
+        ("tokenizer_dir", c_char_p)]
+
+
+class prism_train_progress(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("step", c_uint64), ("total_steps", c_uint64),
+                ("epoch", c_double), ("loss", c_double), ("learning_rate", c_double),
+                ("grad_norm", c_double), ("tokens_per_second", c_double), ("evaluated", c_int32),
+                ("best", c_int32), ("eval_loss", c_double), ("eval_accuracy", c_double),
+                ("checkpoint", c_char_p)]
+
+
+class prism_train_state(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("step", c_uint64), ("total_steps", c_uint64),
+                ("epoch", c_double), ("best_eval_loss", c_double), ("best_step", c_uint64),
+                ("stopped_early", c_int32)]
+
+
+prism_train_progress_fn = CFUNCTYPE(c_int, POINTER(prism_train_progress), c_void_p)
+P_pp = POINTER(prism_pairs_params)
+P_tp = POINTER(prism_train_params)
+prism_pairs_params_init = _fn("prism_pairs_params_init", c_int, P_pp, c_size_t)
+prism_pairs_create = _fn("prism_pairs_create", c_int, POINTER(c_void_p), P_pp)
+prism_pairs_free = _fn("prism_pairs_free", None, c_void_p)
+prism_pairs_add = _fn("prism_pairs_add", c_int, c_void_p, P_i32, c_size_t, P_i32, c_size_t)
+prism_pairs_add_text = _fn("prism_pairs_add_text", c_int, c_void_p, c_void_p, c_char_p, c_size_t,
+                           c_char_p, c_size_t)
+prism_pairs_add_batch = _fn("prism_pairs_add_batch", c_int, c_void_p, P_i32, P_i32, c_size_t,
+                            c_size_t, P_i32, c_size_t)
+prism_pairs_load = _fn("prism_pairs_load", c_int, POINTER(c_void_p), c_char_p, c_void_p, P_pp)
+prism_pairs_parse = _fn("prism_pairs_parse", c_int, POINTER(c_void_p), c_char_p, c_size_t,
+                        c_char_p, c_void_p, P_pp)
+prism_pairs_count = _fn("prism_pairs_count", c_size_t, c_void_p)
+prism_pairs_truncated = _fn("prism_pairs_truncated", c_size_t, c_void_p)
+prism_train_params_init = _fn("prism_train_params_init", c_int, P_tp, c_size_t)
+prism_trainer_create = _fn("prism_trainer_create", c_int, POINTER(c_void_p), c_void_p, P_tp)
+prism_trainer_create_from_config = _fn("prism_trainer_create_from_config", c_int,
+                                       POINTER(c_void_p), c_char_p, c_size_t, c_char_p, c_size_t,
+                                       P_tp)
+prism_trainer_resume = _fn("prism_trainer_resume", c_int, POINTER(c_void_p), c_char_p, P_tp)
+prism_trainer_free = _fn("prism_trainer_free", None, c_void_p)
+prism_trainer_train = _fn("prism_trainer_train", c_int, c_void_p, c_void_p, c_void_p,
+                          prism_train_progress_fn, c_void_p)
+prism_trainer_evaluate = _fn("prism_trainer_evaluate", c_int, POINTER(c_double), POINTER(c_double),
+                             c_void_p, c_void_p)
+prism_trainer_save = _fn("prism_trainer_save", c_int, c_void_p, c_char_p)
+prism_trainer_model = _fn("prism_trainer_model", c_void_p, c_void_p)
+prism_trainer_get_state = _fn("prism_trainer_get_state", c_int, c_void_p,
+                              POINTER(prism_train_state))
+
 __all__ = [n for n in dir() if n.startswith("prism_")]

@@ -18,7 +18,8 @@ HEADERS = os.path.join(ROOT, "include", "prism")
 SCALARS = {"int": ctypes.c_int, "unsigned": ctypes.c_uint, "int32_t": ctypes.c_int32,
            "uint32_t": ctypes.c_uint32, "int64_t": ctypes.c_int64, "uint64_t": ctypes.c_uint64,
            "size_t": ctypes.c_size_t, "float": ctypes.c_float, "double": ctypes.c_double}
-FUNCTION_TYPES = {"prism_log_fn", "prism_generate_stream_fn", "prism_tokenizer_trainer_progress_fn"}
+FUNCTION_TYPES = {"prism_log_fn", "prism_generate_stream_fn", "prism_tokenizer_trainer_progress_fn",
+                  "prism_train_progress_fn"}
 
 
 def library_path():
@@ -134,7 +135,9 @@ class StructLayoutTest(unittest.TestCase):
                (C.prism_tokenizer_trainer_params, C.prism_tokenizer_trainer_params_init),
                (C.prism_metrics_params, C.prism_metrics_params_init),
                (C.prism_catalog_params, C.prism_catalog_params_init),
-               (C.prism_pipeline_params, C.prism_pipeline_params_init)]
+               (C.prism_pipeline_params, C.prism_pipeline_params_init),
+               (C.prism_pairs_params, C.prism_pairs_params_init),
+               (C.prism_train_params, C.prism_train_params_init)]
         for struct, init in end:
             with self.subTest(struct=struct.__name__):
                 self.assert_minimum(struct, by_ref(init), last_field_end(struct))
