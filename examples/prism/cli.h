@@ -53,7 +53,7 @@ typedef struct cli_option {
         "worker threads for libprism and OpenBLAS, at most " CLI_STR(PRISM_MAX_THREADS), 0, 0, 0 \
   }
 
-#define CLI_MAX_OPTIONS 16
+#define CLI_MAX_OPTIONS 48
 
 struct cli_args;
 
@@ -129,6 +129,6 @@ int cli_generate_params(const json_t *value, prism_generate_params *p);
 /* The commands. */
 extern const cli_command cli_cmd_version, cli_cmd_demo, cli_cmd_generate, cli_cmd_tokenize,
     cli_cmd_detokenize, cli_cmd_tokenizer_train, cli_cmd_explain, cli_cmd_rank_train,
-    cli_cmd_rank_recommend, cli_cmd_rank_eval, cli_cmd_eval_text, cli_cmd_run;
+    cli_cmd_rank_recommend, cli_cmd_rank_eval, cli_cmd_eval_text, cli_cmd_run, cli_cmd_train;
 
 #endif

@@ -159,9 +159,10 @@ int prism__bart_pack_bf16(prism_bart *model);
 /*
  * y[n, out] = x[n, in] W^T + b, optionally times `scale` after the bias (q_proj);
  * through the bfloat16 copy of W when there is one and n is a skinny product.
+ * flags: PRISM__LINALG_* (training passes PRISM__LINALG_FIXED).
  */
 void prism__bart_linear_fwd(const prism__bart_linear *l, const float *x, size_t n, float scale,
-                            float *y);
+                            float *y, unsigned flags);
 
 /*
  * x[i] = LayerNorm(x[i] + add[i]) over rows of d (add may be NULL); eps 1e-5 as

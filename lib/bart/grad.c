@@ -53,8 +53,9 @@ void prism__bart_linear_bwd(const prism__bart_linear *l, const float *x, const f
                             float *dx, float dx_beta, float *gw, float *gb)
 {
   if (dx)
-    prism__linalg_sgemm_nn(n, l->in, l->out, 1.0f, dy, l->out, l->w, l->in, dx_beta, dx, l->in);
-  prism__linalg_sgemm_tn(l->out, l->in, n, 1.0f, dy, l->out, x, l->in, 1.0f, gw, l->in);
+    prism__linalg_sgemm_fixed(0, 0, n, l->in, l->out, 1.0f, dy, l->out, l->w, l->in, dx_beta, dx,
+                              l->in);
+  prism__linalg_sgemm_fixed(1, 0, l->out, l->in, n, 1.0f, dy, l->out, x, l->in, 1.0f, gw, l->in);
   prism__bart_colsum(gb, dy, NULL, n, l->out);
 }
 

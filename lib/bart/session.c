@@ -349,22 +349,22 @@ static void attention_block(prism_bart_session *s, const prism__bart_attn *a,
                             const prism__bart_norm *ln, prism__bart_attn_job *job)
 {
   size_t d = (size_t)s->model->cfg.d_model;
-  prism__bart_linear_fwd(&a->q, s->x, job->n, query_scale(a), s->q);
+  prism__bart_linear_fwd(&a->q, s->x, job->n, query_scale(a), s->q, 0);
   job->q = s->q;
   job->out = s->ctx;
   job->d = d;
   job->heads = a->heads;
   job->head_dim = a->head_dim;
   prism__bart_attention(job);
-  prism__bart_linear_fwd(&a->o, s->ctx, job->n, 1.0f, s->tmp);
+  prism__bart_linear_fwd(&a->o, s->ctx, job->n, 1.0f, s->tmp, 0);
   prism__bart_add_norm(s->x, s->tmp, job->n, d, ln, NULL, NULL);
 }
 
 static void ffn_block(prism_bart_session *s, const prism__bart_layer *layer, size_t n)
 {
-  prism__bart_linear_fwd(&layer->fc1, s->x, n, 1.0f, s->ffn);
+  prism__bart_linear_fwd(&layer->fc1, s->x, n, 1.0f, s->ffn, 0);
   prism__bart_activate(s->ffn, n * layer->fc1.out, s->model->cfg.activation);
-  prism__bart_linear_fwd(&layer->fc2, s->ffn, n, 1.0f, s->tmp);
+  prism__bart_linear_fwd(&layer->fc2, s->ffn, n, 1.0f, s->tmp, 0);
   prism__bart_add_norm(s->x, s->tmp, n, (size_t)s->model->cfg.d_model, &layer->final_ln, NULL,
                        NULL);
 }
@@ -373,8 +373,8 @@ static void encoder_layer(prism_bart_session *s, const prism__bart_layer *layer,
 {
   size_t d = (size_t)s->model->cfg.d_model;
   prism__bart_attn_job job = { 0 };
-  prism__bart_linear_fwd(&layer->self_attn.k, s->x, n, 1.0f, s->k);
-  prism__bart_linear_fwd(&layer->self_attn.v, s->x, n, 1.0f, s->v);
+  prism__bart_linear_fwd(&layer->self_attn.k, s->x, n, 1.0f, s->k, 0);
+  prism__bart_linear_fwd(&layer->self_attn.v, s->x, n, 1.0f, s->v, 0);
   job.n = n;
   job.k = s->k;
   job.v = s->v;
@@ -406,9 +406,9 @@ static void project_cross_kv(prism_bart_session *s)
   size_t n = s->batch * s->src_len;
   for (size_t l = 0; l < m->decoder.n_layers; l++) {
     const prism__bart_attn *a = &m->decoder.layers[l].cross_attn;
-    prism__bart_linear_fwd(&a->k, s->x, n, 1.0f, s->tmp);
+    prism__bart_linear_fwd(&a->k, s->x, n, 1.0f, s->tmp, 0);
     split_heads(s->tmp, n, s->src_len, a->heads, a->head_dim, s->cross_k + l * cross_layer_size(s));
-    prism__bart_linear_fwd(&a->v, s->x, n, 1.0f, s->tmp);
+    prism__bart_linear_fwd(&a->v, s->x, n, 1.0f, s->tmp, 0);
     split_heads(s->tmp, n, s->src_len, a->heads, a->head_dim, s->cross_v + l * cross_layer_size(s));
   }
 }
@@ -499,8 +499,8 @@ static void decoder_self_attention(prism_bart_session *s, size_t l, const prism_
 {
   const prism__bart_attn *a = &layer->self_attn;
   prism__bart_attn_job job = { 0 };
-  prism__bart_linear_fwd(&a->k, s->x, s->rows, 1.0f, s->k);
-  prism__bart_linear_fwd(&a->v, s->x, s->rows, 1.0f, s->v);
+  prism__bart_linear_fwd(&a->k, s->x, s->rows, 1.0f, s->k, 0);
+  prism__bart_linear_fwd(&a->v, s->x, s->rows, 1.0f, s->v, 0);
   cache_append(s, l, a);
   job.n = s->rows;
   job.k = s->self_k + l * self_layer_size(s);

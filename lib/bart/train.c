@@ -310,15 +310,15 @@ static void attn_fwd(prism__bart_ws *ws, const prism__bart_attn *a, attn_acts *a
   size_t nq = ws->B * tq, nk = ws->B * tk;
   prism__bart_attn_train job = attn_job(ws, a, acts, key_mask, causal, tq, tk);
   uint64_t stream;
-  prism__bart_linear_fwd(&a->q, xq, nq, query_scale(a), acts->q);
-  prism__bart_linear_fwd(&a->k, xkv, nk, 1.0f, acts->k);
-  prism__bart_linear_fwd(&a->v, xkv, nk, 1.0f, acts->v);
+  prism__bart_linear_fwd(&a->q, xq, nq, query_scale(a), acts->q, PRISM__LINALG_FIXED);
+  prism__bart_linear_fwd(&a->k, xkv, nk, 1.0f, acts->k, PRISM__LINALG_FIXED);
+  prism__bart_linear_fwd(&a->v, xkv, nk, 1.0f, acts->v, PRISM__LINALG_FIXED);
   stream = next_site(ws);
   if (job.pmask)
     prism__bart_dropout_mask(acts->pmask, ws->B * a->heads * tq, tk, job.pdrop, ws->opts->seed,
                              stream);
   prism__bart_attention_train(&job);
-  prism__bart_linear_fwd(&a->o, acts->ctx, nq, 1.0f, ws->tmp);
+  prism__bart_linear_fwd(&a->o, acts->ctx, nq, 1.0f, ws->tmp, PRISM__LINALG_FIXED);
 }
 
 /* na->y = LN(x + dropout(ws->tmp)). */
@@ -337,10 +337,10 @@ static void ffn_fwd(prism__bart_ws *ws, const prism__bart_layer *layer, layer_ac
 {
   size_t ffn = layer->fc1.out;
   ew_job job = { la->a, NULL, 0.0f, (int)ws->m->cfg.activation, la->g };
-  prism__bart_linear_fwd(&layer->fc1, x, rows, 1.0f, la->a);
+  prism__bart_linear_fwd(&layer->fc1, x, rows, 1.0f, la->a, PRISM__LINALG_FIXED);
   prism__parallel_for(rows * ffn, 4096, act_range, &job);
   drop(ws, la->a, la->amask, rows, ffn, ws->opts->dropout.activation);
-  prism__bart_linear_fwd(&layer->fc2, la->a, rows, 1.0f, ws->tmp);
+  prism__bart_linear_fwd(&layer->fc2, la->a, rows, 1.0f, ws->tmp, PRISM__LINALG_FIXED);
 }
 
 static void embed_fwd(prism__bart_ws *ws, const prism__bart_stack *stack, norm_acts *emb,
@@ -465,7 +465,7 @@ static void lm_head(prism__bart_ws *ws, const float *x, const int32_t *labels, f
     return;
   }
   prism__linalg_linear(na, V, d, ws->x_act, d, m->shared, d, m->final_logits_bias, ws->logits, V,
-                       0);
+                       PRISM__LINALG_FIXED);
   if (grad)
     job.coef = ws->opts->grad_scale / (float)na;
   prism__parallel_for(na, 1, loss_range, &job);
@@ -481,9 +481,9 @@ static void lm_head(prism__bart_ws *ws, const float *x, const int32_t *labels, f
   if (!grad)
     return;
   /* dX = dZ W, dW += dZ^T X; rows without a label get no gradient. */
-  prism__linalg_sgemm_nn(na, d, V, 1.0f, ws->logits, V, m->shared, d, 0.0f, ws->gq, d);
-  prism__linalg_sgemm_tn(V, d, na, 1.0f, ws->logits, V, ws->x_act, d, 1.0f, gw(ws, grad, m->shared),
-                         d);
+  prism__linalg_sgemm_fixed(0, 0, na, d, V, 1.0f, ws->logits, V, m->shared, d, 0.0f, ws->gq, d);
+  prism__linalg_sgemm_fixed(1, 0, V, d, na, 1.0f, ws->logits, V, ws->x_act, d, 1.0f,
+                            gw(ws, grad, m->shared), d);
   memset(ws->gdec, 0, ws->rows * d * sizeof *ws->gdec);
   for (size_t k = 0; k < na; k++)
     memcpy(ws->gdec + (size_t)ws->active[k] * d, ws->gq + k * d, d * sizeof(float));

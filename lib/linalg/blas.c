@@ -42,6 +42,27 @@ void prism__linalg_sgemm_tn(size_t M, size_t N, size_t K, float alpha, const flo
               B, (int)ldb, beta, C, (int)ldc);
 }
 
+/*
+ * OpenBLAS cuts a long K into blocks whose sizes depend on its thread count,
+ * which changes how each output is rounded; a K of at most
+ * PRISM__LINALG_FIXED_K is one block for any thread count. Longer products
+ * are summed here in such blocks, in order.
+ */
+void prism__linalg_sgemm_fixed(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+                               const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                               float *C, size_t ldc)
+{
+  size_t k0 = 0;
+  do {
+    size_t kb = K - k0 < PRISM__LINALG_FIXED_K ? K - k0 : PRISM__LINALG_FIXED_K;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)kb, alpha,
+                trans_a ? A + k0 * lda : A + k0, (int)lda, trans_b ? B + k0 : B + k0 * ldb,
+                (int)ldb, k0 ? 1.0f : beta, C, (int)ldc);
+    k0 += kb;
+  } while (k0 < K);
+}
+
 void prism__linalg_ssyrk_t(size_t N, size_t K, float alpha, const float *A, size_t lda, float beta,
                            float *C, size_t ldc)
 {

@@ -29,6 +29,17 @@ void prism__linalg_sgemm_nn(size_t M, size_t N, size_t K, float alpha, const flo
 void prism__linalg_sgemm_tn(size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
                             const float *B, size_t ldb, float beta, float *C, size_t ldc);
 
+/*
+ * C[M,N] = alpha * op(A) op(B) + beta * C (op: transposed when trans_* is
+ * nonzero; A is [M,K] or [K,M], B [K,N] or [N,K]) with K summed in blocks of
+ * PRISM__LINALG_FIXED_K: the result is the same for any thread count, which
+ * OpenBLAS alone does not give for every K. Training uses it.
+ */
+#define PRISM__LINALG_FIXED_K 256
+void prism__linalg_sgemm_fixed(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+                               const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                               float *C, size_t ldc);
+
 /* C[N,N] (upper and lower) = alpha * A[K,N]^T * A[K,N] + beta * C  (Gram matrix). */
 void prism__linalg_ssyrk_t(size_t N, size_t K, float alpha, const float *A, size_t lda, float beta,
                            float *C, size_t ldc);
@@ -84,6 +95,7 @@ void prism__linalg_cholesky_solve(const float *L, int n, float *b);
  */
 enum {
   PRISM__LINALG_SKINNY_ACCUMULATE = 1 << 0, /* Y += X W^T (+ bias) instead of Y = ... */
+  PRISM__LINALG_FIXED = 1 << 1, /* prism__linalg_linear: SGEMM through prism__linalg_sgemm_fixed */
 };
 
 /*

@@ -120,8 +120,12 @@ void prism__linalg_linear(size_t M, size_t N, size_t K, const float *X, size_t l
     prism__linalg_skinny_gemm(M, N, K, X, ldx, W, ldw, bias, Y, ldy, flags);
     return;
   }
-  prism__linalg_sgemm_nt(M, N, K, 1.0f, X, ldx, W, ldw,
-                         (flags & PRISM__LINALG_SKINNY_ACCUMULATE) ? 1.0f : 0.0f, Y, ldy);
+  if (flags & PRISM__LINALG_FIXED)
+    prism__linalg_sgemm_fixed(0, 1, M, N, K, 1.0f, X, ldx, W, ldw,
+                              (flags & PRISM__LINALG_SKINNY_ACCUMULATE) ? 1.0f : 0.0f, Y, ldy);
+  else
+    prism__linalg_sgemm_nt(M, N, K, 1.0f, X, ldx, W, ldw,
+                           (flags & PRISM__LINALG_SKINNY_ACCUMULATE) ? 1.0f : 0.0f, Y, ldy);
   if (bias)
     for (size_t m = 0; m < M; m++)
       for (size_t n = 0; n < N; n++)

@@ -537,13 +537,14 @@ static int run_step(prism_trainer *t, const prism_pairs *train, step_report *rep
   rep->grad_norm = prism__train_grad_norm(&t->optim, t->grad);
   if (!isfinite(rep->loss) || !isfinite(rep->grad_norm)) {
     memset(t->grad, 0, t->count * sizeof *t->grad);
-    return prism__error(
-        PRISM_ERR_OUT_OF_RANGE,
-        "step %" PRIu64 ": the %s is %s; training stopped with the parameters of "
-        "step %" PRIu64 "%s%s",
-        t->step + 1, isfinite(rep->loss) ? "gradient norm" : "loss",
-        isnan(isfinite(rep->loss) ? rep->grad_norm : rep->loss) ? "NaN" : "infinite", t->step,
-        t->last_ckpt ? " (last checkpoint: " : "", t->last_ckpt ? t->last_ckpt : "");
+    return prism__error(PRISM_ERR_OUT_OF_RANGE,
+                        "step %" PRIu64 ": the %s is %s; training stopped with the parameters of "
+                        "step %" PRIu64 "%s%s%s",
+                        t->step + 1, isfinite(rep->loss) ? "gradient norm" : "loss",
+                        isnan(isfinite(rep->loss) ? rep->grad_norm : rep->loss) ? "NaN"
+                                                                                : "infinite",
+                        t->step, t->last_ckpt ? " (the last checkpoint is " : "",
+                        t->last_ckpt ? t->last_ckpt : "", t->last_ckpt ? ")" : "");
   }
   rep->lr = prism__train_lr(&t->p, t->step, t->total_steps);
   a.lr = rep->lr;

@@ -589,6 +589,44 @@ static void test_matches_session(void **state)
   free_batch(&b);
 }
 
+/*
+ * The step's loss and gradient do not depend on the thread count, bit for bit:
+ * with dropout, enough rows for SGEMM, and a vocabulary of 1000 (OpenBLAS
+ * alone rounds a K like that differently on 1 and 2 threads).
+ */
+static void test_thread_count(void **state)
+{
+  prism_bart *m = trainable_fixture("tiny-bart");
+  prism__bart_step_opts o = dropout_opts(0.1f, 3);
+  batch_data b = { NULL, NULL, NULL, 8, 12, 9 };
+  float *g1, *g2;
+  size_t count;
+  double l1, l2;
+  (void)state;
+  b.ids = malloc(b.B * b.S * sizeof *b.ids);
+  b.mask = malloc(b.B * b.S * sizeof *b.mask);
+  b.labels = malloc(b.B * b.T * sizeof *b.labels);
+  assert_true(b.ids && b.mask && b.labels);
+  for (size_t i = 0; i < b.B * b.S; i++) {
+    b.ids[i] = (int32_t)((i * 7919) % 990 + 3);
+    b.mask[i] = i % b.S < b.S - i / b.S % 4;
+  }
+  for (size_t i = 0; i < b.B * b.T; i++)
+    b.labels[i] = i % b.T < b.T - i / b.T % 3 ? (int32_t)((i * 104729) % 997 + 3) : -100;
+  prism__bart_arena(m, &count);
+  prism_set_num_threads(1);
+  l1 = run_step(m, &b, &o, &g1);
+  prism_set_num_threads(2);
+  l2 = run_step(m, &b, &o, &g2);
+  prism_set_num_threads(0);
+  assert_true(l1 == l2);
+  assert_memory_equal(g1, g2, count * sizeof *g1);
+  free(g1);
+  free(g2);
+  prism_bart_free(m);
+  free_batch(&b);
+}
+
 static void test_fixture_gradients(void **state)
 {
   char path[1024];
@@ -660,6 +698,7 @@ int main(void)
     cmocka_unit_test(test_dropout_seeded),
     cmocka_unit_test(test_dropout_gradient),
     cmocka_unit_test(test_matches_session),
+    cmocka_unit_test(test_thread_count),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
