@@ -177,6 +177,20 @@ def eval_text_seeds():
     yield "not-object", b'["reference", "hypothesis"]'
 
 
+def pairs_seeds():
+    # The first byte: 1 micro-batches, 2 truncate, 4 tokenizer, 8/16/24 a limit of 4/16/64 tokens.
+    yield "ids", b"\0" + b'{"input_ids": [0, 5, 9, 2], "labels": [0, 7, 2]}\n\n' \
+        b'{"input_ids": [0, 2], "labels": [0, -100, 2]}\r\n'
+    yield "text", b"\4" + '{"source": "Hello world", "target": "caf\u00e9 \u4e2d"}\n'.encode() \
+        + b'{"input_ids": [0, 1, 2], "labels": [0, 2], "id": 7}\n'
+    yield "truncate", b"\x0a" + b'{"input_ids": [0, 5, 6, 7, 8, 9, 2], "labels": [0, 1, 2, 3, 4, 2]}\n'
+    yield "refuse", b"\x08" + b'{"input_ids": [0, 5, 6, 7, 8, 9, 2], "labels": [0, 2]}\n'
+    yield "batches", b"\1" + b'{"input_ids": [[0, 5, 2], [0, 2, 1]], "labels": [[0, 2], [0, -100]], ' \
+        b'"attention_mask": [[1, 1, 1], [1, 1, 0]]}\n{"input_ids": [[0, 9, 2]], "labels": [[2, 2]]}\n'
+    yield "ragged", b"\1" + b'{"input_ids": [[0, 5, 2], [0, 2]], "labels": [[0, 2], [0, 2]]}\n'
+    yield "bad-line", b"\0" + b'{"input_ids": [0, 5, 2], "labels": [0, 2]}\n{"source": 1}\n'
+
+
 SEEDS = {
     "bart_config": bart_config_seeds,
     "catalog": catalog_seeds,
@@ -187,6 +201,7 @@ SEEDS = {
     "interactions": interactions_seeds,
     "json": json_seeds,
     "metrics": metrics_seeds,
+    "pairs": pairs_seeds,
     "pipeline_catalog": pipeline_catalog_seeds,
     "ranker_model": ranker_model_seeds,
     "safetensors": safetensors_seeds,
