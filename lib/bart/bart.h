@@ -92,8 +92,9 @@ typedef struct prism__bart_step_result {
  */
 typedef struct prism__bart_ws prism__bart_ws;
 
+/* `dropout`: the kinds of dropout the steps will use (rates > 0 get mask room; NULL: none). */
 int prism__bart_ws_create(prism__bart_ws **out, const prism_bart *m, size_t batch, size_t src_len,
-                          size_t tgt_len, int with_dropout);
+                          size_t tgt_len, const prism__bart_dropout *dropout);
 void prism__bart_ws_free(prism__bart_ws *ws);
 size_t prism__bart_ws_bytes(const prism__bart_ws *ws);
 

@@ -224,11 +224,13 @@ typedef struct prism__bart_attn_train {
   float pdrop;
   int causal;
   size_t batch, tq, tk, d, heads, head_dim;
+  float *scratch; /* batch * heads * prism__bart_attention_scratch(tq, tk, head_dim) */
   /* Backward: dctx in; dq [batch * tq, d], dk and dv [batch * tk, d] out (overwritten). */
   const float *dctx;
   float *dq, *dk, *dv;
-  float *scratch; /* [batch * heads * tk] */
 } prism__bart_attn_train;
+
+size_t prism__bart_attention_scratch(size_t tq, size_t tk, size_t head_dim);
 
 void prism__bart_attention_train(const prism__bart_attn_train *job);
 void prism__bart_attention_bwd(const prism__bart_attn_train *job);

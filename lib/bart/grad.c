@@ -17,6 +17,9 @@
 /* Column blocks of the row reductions: fixed, so the summation order is too. */
 #define COL_BLOCK 64
 
+/* Elements a pool part should have at least: smaller work runs on the caller alone. */
+#define PAR_MIN 32768
+
 /* ---- Linear ------------------------------------------------------------------------------ */
 
 typedef struct colsum_job {
@@ -46,16 +49,17 @@ static void colsum_range(void *ctx, size_t begin, size_t end)
 void prism__bart_colsum(float *dst, const float *a, const float *b, size_t rows, size_t cols)
 {
   colsum_job job = { dst, a, b, rows, cols };
-  prism__parallel_for((cols + COL_BLOCK - 1) / COL_BLOCK, 1, colsum_range, &job);
+  prism__parallel_for((cols + COL_BLOCK - 1) / COL_BLOCK, 1 + PAR_MIN / (rows * COL_BLOCK + 1),
+                      colsum_range, &job);
 }
 
 void prism__bart_linear_bwd(const prism__bart_linear *l, const float *x, const float *dy, size_t n,
                             float *dx, float dx_beta, float *gw, float *gb)
 {
   if (dx)
-    prism__linalg_sgemm_fixed(0, 0, n, l->in, l->out, 1.0f, dy, l->out, l->w, l->in, dx_beta, dx,
-                              l->in);
-  prism__linalg_sgemm_fixed(1, 0, l->out, l->in, n, 1.0f, dy, l->out, x, l->in, 1.0f, gw, l->in);
+    prism__linalg_gemm_tiles(0, 0, n, l->in, l->out, 1.0f, dy, l->out, l->w, l->in, dx_beta, dx,
+                             l->in);
+  prism__linalg_gemm_tiles(1, 0, l->out, l->in, n, 1.0f, dy, l->out, x, l->in, 1.0f, gw, l->in);
   prism__bart_colsum(gb, dy, NULL, n, l->out);
 }
 
@@ -95,7 +99,7 @@ void prism__bart_norm_bwd(const float *dy, const float *xhat, const float *rstd,
   /* The parameter sums read dy before an in-place dx overwrites it. */
   prism__bart_colsum(gw, dy, xhat, n, d);
   prism__bart_colsum(gb, dy, NULL, n, d);
-  prism__parallel_for(n, 16, norm_range, &job);
+  prism__parallel_for(n, 1 + PAR_MIN / d, norm_range, &job);
 }
 
 /* ---- dropout ----------------------------------------------------------------------------- */
@@ -124,7 +128,7 @@ void prism__bart_dropout_mask(uint8_t *mask, size_t rows, size_t cols, float p, 
                               uint64_t stream)
 {
   mask_job job = { mask, cols, p, seed, stream };
-  prism__parallel_for(rows, 16, mask_range, &job);
+  prism__parallel_for(rows, 1 + PAR_MIN / (cols + 1), mask_range, &job);
 }
 
 void prism__bart_dropout_apply(float *x, const uint8_t *mask, size_t count, float p)
@@ -136,41 +140,64 @@ void prism__bart_dropout_apply(float *x, const uint8_t *mask, size_t count, floa
 
 /* ---- attention --------------------------------------------------------------------------- */
 
+/*
+ * Each (batch row, head) is one task; its six products go to SGEMM on the
+ * thread that runs the task (OpenBLAS on one thread, see prism__bart_train_step),
+ * with K in fixed blocks, so no result depends on the thread count.
+ */
+
 static int allowed(const prism__bart_attn_train *job, size_t b, size_t i, size_t j)
 {
   return (!job->key_mask || job->key_mask[b * job->tk + j]) && (!job->causal || j <= i);
 }
 
-/* The dropped-out probability the context used. */
-static float kept(const prism__bart_attn_train *job, size_t at, float p)
+/* Scratch floats one task uses: the dropped-out probabilities and the gradient of them. */
+size_t prism__bart_attention_scratch(size_t tq, size_t tk, size_t head_dim)
 {
-  if (!job->pmask)
-    return p;
-  return job->pmask[at] ? p * (1.0f / (1.0f - job->pdrop)) : 0.0f;
+  (void)head_dim;
+  return 2 * tq * tk;
 }
 
-/* softmax over the allowed keys of one query row (all masked: uniform, as HF's additive mask). */
-static void softmax_row(const prism__bart_attn_train *job, size_t b, size_t h, size_t i,
-                        const float *q, float *p)
+/* C = op(A) op(B) (beta 0), row-major with leading dimensions. */
+static void gemm(int ta, int tb, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                 const float *b, size_t ldb, float *c, size_t ldc)
 {
-  size_t hd = job->head_dim, d = job->d;
-  const float *k = job->k + b * job->tk * d + h * hd;
-  float max = -INFINITY, sum = 0.0f;
-  int any = 0;
-  for (size_t j = 0; j < job->tk; j++) {
-    if (!allowed(job, b, i, j))
-      continue;
-    p[j] = prism__linalg_dot(q, k + j * d, hd);
-    max = p[j] > max ? p[j] : max;
-    any = 1;
+  prism__linalg_sgemm_fixed(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+}
+
+/* The probabilities the context used: p, or p * mask / (1 - pdrop) with attention dropout. */
+static const float *used_probs(const prism__bart_attn_train *job, size_t task, float *buf)
+{
+  size_t n = job->tq * job->tk;
+  const float *p = job->p + task * n;
+  const uint8_t *mask = job->pmask ? job->pmask + task * n : NULL;
+  float scale = 1.0f / (1.0f - job->pdrop);
+  if (!mask)
+    return p;
+  for (size_t i = 0; i < n; i++)
+    buf[i] = mask[i] ? p[i] * scale : 0.0f;
+  return buf;
+}
+
+/* Scores to probabilities in place, row by row (no key allowed: uniform, as HF's additive mask). */
+static void softmax_rows(const prism__bart_attn_train *job, size_t b, float *p)
+{
+  size_t tk = job->tk;
+  for (size_t i = 0; i < job->tq; i++) {
+    float *row = p + i * tk, max = -INFINITY, sum = 0.0f;
+    int any = 0;
+    for (size_t j = 0; j < tk; j++)
+      if (allowed(job, b, i, j)) {
+        max = row[j] > max ? row[j] : max;
+        any = 1;
+      }
+    for (size_t j = 0; j < tk; j++) {
+      row[j] = any ? (allowed(job, b, i, j) ? expf(row[j] - max) : 0.0f) : 1.0f;
+      sum += row[j];
+    }
+    for (size_t j = 0; j < tk; j++)
+      row[j] /= sum;
   }
-  for (size_t j = 0; j < job->tk; j++) {
-    float e = any ? (allowed(job, b, i, j) ? expf(p[j] - max) : 0.0f) : 1.0f;
-    p[j] = e;
-    sum += e;
-  }
-  for (size_t j = 0; j < job->tk; j++)
-    p[j] /= sum;
 }
 
 static void attn_fwd_range(void *ctx, size_t begin, size_t end)
@@ -179,19 +206,13 @@ static void attn_fwd_range(void *ctx, size_t begin, size_t end)
   size_t d = job->d, hd = job->head_dim, tq = job->tq, tk = job->tk;
   for (size_t task = begin; task < end; task++) {
     size_t b = task / job->heads, h = task % job->heads;
-    for (size_t i = 0; i < tq; i++) {
-      size_t row = (task * tq + i) * tk;
-      const float *q = job->q + (b * tq + i) * d + h * hd;
-      const float *v = job->v + b * tk * d + h * hd;
-      float *p = job->p + row, *out = job->ctx + (b * tq + i) * d + h * hd;
-      softmax_row(job, b, h, i, q, p);
-      memset(out, 0, hd * sizeof *out);
-      for (size_t j = 0; j < tk; j++) {
-        float w = kept(job, row + j, p[j]);
-        if (w != 0.0f)
-          prism__linalg_saxpy(out, w, v + j * d, hd);
-      }
-    }
+    size_t off_q = b * tq * d + h * hd, off_k = b * tk * d + h * hd;
+    float *p = job->p + task * tq * tk;
+    float *scratch = job->scratch + task * prism__bart_attention_scratch(tq, tk, hd);
+    gemm(0, 1, tq, tk, hd, job->q + off_q, d, job->k + off_k, d, p, tk); /* scores */
+    softmax_rows(job, b, p);
+    gemm(0, 0, tq, hd, tk, used_probs(job, task, scratch), tk, job->v + off_k, d, job->ctx + off_q,
+         d);
   }
 }
 
@@ -200,46 +221,41 @@ void prism__bart_attention_train(const prism__bart_attn_train *job)
   prism__parallel_for(job->batch * job->heads, 1, attn_fwd_range, (void *)job);
 }
 
+/* dS = P * (dP - rowsum(P * dP)) in place over dP, dP first taken through the dropout mask. */
+static void softmax_bwd(const prism__bart_attn_train *job, size_t task, float *dp)
+{
+  size_t tq = job->tq, tk = job->tk;
+  const float *p = job->p + task * tq * tk;
+  const uint8_t *mask = job->pmask ? job->pmask + task * tq * tk : NULL;
+  float scale = 1.0f / (1.0f - job->pdrop);
+  for (size_t i = 0; i < tq; i++) {
+    float *row = dp + i * tk;
+    const float *pr = p + i * tk;
+    double c = 0.0;
+    for (size_t j = 0; j < tk; j++) {
+      if (mask)
+        row[j] = mask[i * tk + j] ? row[j] * scale : 0.0f;
+      c += (double)pr[j] * row[j];
+    }
+    for (size_t j = 0; j < tk; j++)
+      row[j] = pr[j] * (row[j] - (float)c);
+  }
+}
+
 static void attn_bwd_range(void *ctx, size_t begin, size_t end)
 {
   const prism__bart_attn_train *job = ctx;
   size_t d = job->d, hd = job->head_dim, tq = job->tq, tk = job->tk;
   for (size_t task = begin; task < end; task++) {
     size_t b = task / job->heads, h = task % job->heads;
-    const float *k = job->k + b * tk * d + h * hd, *v = job->v + b * tk * d + h * hd;
-    float *dk = job->dk + b * tk * d + h * hd, *dv = job->dv + b * tk * d + h * hd;
-    float *dp = job->scratch + task * tk;
-    for (size_t j = 0; j < tk; j++) {
-      memset(dk + j * d, 0, hd * sizeof *dk);
-      memset(dv + j * d, 0, hd * sizeof *dv);
-    }
-    for (size_t i = 0; i < tq; i++) {
-      size_t row = (task * tq + i) * tk;
-      const float *p = job->p + row, *q = job->q + (b * tq + i) * d + h * hd;
-      const float *dc = job->dctx + (b * tq + i) * d + h * hd;
-      float *dq = job->dq + (b * tq + i) * d + h * hd;
-      double c = 0.0;
-      for (size_t j = 0; j < tk; j++) {
-        float w = kept(job, row + j, p[j]);
-        if (p[j] == 0.0f) {
-          dp[j] = 0.0f;
-          continue;
-        }
-        dp[j] = prism__linalg_dot(dc, v + j * d, hd);
-        if (w != 0.0f)
-          prism__linalg_saxpy(dv + j * d, w, dc, hd);
-        dp[j] = kept(job, row + j, dp[j]); /* through the dropout mask, as the probability */
-        c += (double)p[j] * dp[j];
-      }
-      memset(dq, 0, hd * sizeof *dq);
-      for (size_t j = 0; j < tk; j++) {
-        float ds = p[j] * (dp[j] - (float)c);
-        if (ds == 0.0f)
-          continue;
-        prism__linalg_saxpy(dq, ds, k + j * d, hd);
-        prism__linalg_saxpy(dk + j * d, ds, q, hd);
-      }
-    }
+    size_t off_q = b * tq * d + h * hd, off_k = b * tk * d + h * hd;
+    float *s1 = job->scratch + task * prism__bart_attention_scratch(tq, tk, hd), *s2 = s1 + tq * tk;
+    const float *dc = job->dctx + off_q;
+    gemm(1, 0, tk, hd, tq, used_probs(job, task, s1), tk, dc, d, job->dv + off_k, d); /* P'^T dC */
+    gemm(0, 1, tq, tk, hd, dc, d, job->v + off_k, d, s2, tk);                         /* dC V^T */
+    softmax_bwd(job, task, s2);
+    gemm(0, 0, tq, hd, tk, s2, tk, job->k + off_k, d, job->dq + off_q, d); /* dS K */
+    gemm(1, 0, tk, hd, tq, s2, tk, job->q + off_q, d, job->dk + off_k, d); /* dS^T Q */
   }
 }
 
@@ -291,5 +307,6 @@ void prism__bart_embed_bwd(const prism_bart *m, const int32_t *ids, size_t n, si
                     (size_t)m->cfg.d_model,
                     m->cfg.pad_token_id,
                     prism__bart_embed_scale(m) };
-  prism__parallel_for((job.d + COL_BLOCK - 1) / COL_BLOCK, 1, embed_range, &job);
+  prism__parallel_for((job.d + COL_BLOCK - 1) / COL_BLOCK, 1 + PAR_MIN / (n * COL_BLOCK + 1),
+                      embed_range, &job);
 }

@@ -45,16 +45,37 @@ static void layer_norm_row(float *x, size_t d, const prism__bart_norm *norm, flo
   }
 }
 
+typedef struct norm_job {
+  float *x;
+  const float *add;
+  size_t d;
+  const prism__bart_norm *norm;
+  float *xhat, *rstd;
+} norm_job;
+
+static void norm_range(void *ctx, size_t begin, size_t end)
+{
+  const norm_job *job = ctx;
+  size_t d = job->d;
+  for (size_t i = begin; i < end; i++) {
+    float *row = job->x + i * d;
+    if (job->add)
+      for (size_t j = 0; j < d; j++)
+        row[j] += job->add[i * d + j];
+    layer_norm_row(row, d, job->norm, job->xhat ? job->xhat + i * d : NULL,
+                   job->rstd ? job->rstd + i : NULL);
+  }
+}
+
+/* Rows are independent: split over the pool when there are enough, the same result either way. */
 void prism__bart_add_norm(float *x, const float *add, size_t n, size_t d,
                           const prism__bart_norm *norm, float *xhat, float *rstd)
 {
-  for (size_t i = 0; i < n; i++) {
-    float *row = x + i * d;
-    if (add)
-      for (size_t j = 0; j < d; j++)
-        row[j] += add[i * d + j];
-    layer_norm_row(row, d, norm, xhat ? xhat + i * d : NULL, rstd ? rstd + i : NULL);
-  }
+  norm_job job = { x, add, d, norm, xhat, rstd };
+  if (n * d < 16384)
+    norm_range(&job, 0, n);
+  else
+    prism__parallel_for(n, 16384 / d + 1, norm_range, &job);
 }
 
 /* The activations, one element each; inference and training share them. */

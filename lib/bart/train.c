@@ -53,7 +53,7 @@ typedef struct stack_acts {
 struct prism__bart_ws {
   const prism_bart *m;
   size_t cap_batch, cap_src, cap_tgt;
-  int with_dropout;
+  prism__bart_dropout masks; /* the kinds of dropout masks the arena has room for (> 0) */
   char *arena;
   size_t bytes;
   /* The current step: dimensions, options, and where everything is. */
@@ -126,23 +126,24 @@ static void layout(prism__bart_ws *ws, bump *b, size_t B, size_t S, size_t T)
   size_t d = (size_t)c->d_model, V = (size_t)c->vocab_size;
   size_t He = (size_t)c->encoder_heads, Hd = (size_t)c->decoder_heads;
   size_t n = B * S, r = B * T, mx = max2(n, r);
-  int drop = ws->with_dropout;
+  int drop = ws->masks.hidden > 0.0f, pdrop = ws->masks.attention > 0.0f;
+  int adrop = ws->masks.activation > 0.0f;
   lay_norm(b, &ws->enc.emb, n, d, drop);
   for (size_t l = 0; l < ws->m->encoder.n_layers; l++) {
     layer_acts *la = &ws->enc.layers[l];
-    lay_attn(b, &la->self, n, n, B * He * S * S, d, drop);
+    lay_attn(b, &la->self, n, n, B * He * S * S, d, pdrop);
     lay_norm(b, &la->n1, n, d, drop);
-    lay_ffn(b, la, n, (size_t)c->encoder_ffn_dim, drop);
+    lay_ffn(b, la, n, (size_t)c->encoder_ffn_dim, adrop);
     lay_norm(b, &la->n3, n, d, drop);
   }
   lay_norm(b, &ws->dec.emb, r, d, drop);
   for (size_t l = 0; l < ws->m->decoder.n_layers; l++) {
     layer_acts *la = &ws->dec.layers[l];
-    lay_attn(b, &la->self, r, r, B * Hd * T * T, d, drop);
+    lay_attn(b, &la->self, r, r, B * Hd * T * T, d, pdrop);
     lay_norm(b, &la->n1, r, d, drop);
-    lay_attn(b, &la->cross, r, n, B * Hd * T * S, d, drop);
+    lay_attn(b, &la->cross, r, n, B * Hd * T * S, d, pdrop);
     lay_norm(b, &la->n2, r, d, drop);
-    lay_ffn(b, la, r, (size_t)c->decoder_ffn_dim, drop);
+    lay_ffn(b, la, r, (size_t)c->decoder_ffn_dim, adrop);
     lay_norm(b, &la->n3, r, d, drop);
   }
   ws->src_mask = BYTES(b, n);
@@ -161,11 +162,13 @@ static void layout(prism__bart_ws *ws, bump *b, size_t B, size_t S, size_t T)
   ws->gv = FLOATS(b, mx * d);
   ws->gctx = FLOATS(b, mx * d);
   ws->gffn = FLOATS(b, mx * max2((size_t)c->encoder_ffn_dim, (size_t)c->decoder_ffn_dim));
-  ws->gscr = FLOATS(b, B * max2(He, Hd) * max2(S, T));
+  ws->gscr =
+      FLOATS(b, B * max2(He, Hd) *
+                    prism__bart_attention_scratch(max2(S, T), max2(S, T), d / (He < Hd ? He : Hd)));
 }
 
 int prism__bart_ws_create(prism__bart_ws **out, const prism_bart *m, size_t batch, size_t src_len,
-                          size_t tgt_len, int with_dropout)
+                          size_t tgt_len, const prism__bart_dropout *dropout)
 {
   prism__bart_ws *ws = prism__calloc(1, sizeof *ws);
   bump b = { NULL, 0, 0.0 };
@@ -175,7 +178,8 @@ int prism__bart_ws_create(prism__bart_ws **out, const prism_bart *m, size_t batc
   ws->cap_batch = batch;
   ws->cap_src = src_len;
   ws->cap_tgt = tgt_len;
-  ws->with_dropout = with_dropout;
+  if (dropout)
+    ws->masks = *dropout;
   ws->enc.layers = prism__calloc(m->encoder.n_layers + 1, sizeof *ws->enc.layers);
   ws->dec.layers = prism__calloc(m->decoder.n_layers + 1, sizeof *ws->dec.layers);
   if (!ws->enc.layers || !ws->dec.layers) {
@@ -273,7 +277,7 @@ static void mul_range(void *ctx, size_t begin, size_t end)
 static void mul(float *x, const float *y, float s, size_t count)
 {
   ew_job job = { x, y, s, 0, NULL };
-  prism__parallel_for(count, 8192, mul_range, &job);
+  prism__parallel_for(count, 32768, mul_range, &job);
 }
 
 /* ---- forward ----------------------------------------------------------------------------- */
@@ -299,6 +303,7 @@ static prism__bart_attn_train attn_job(const prism__bart_ws *ws, const prism__ba
   job.d = dmodel(ws);
   job.heads = a->heads;
   job.head_dim = a->head_dim;
+  job.scratch = ws->gscr;
   return job;
 }
 
@@ -338,7 +343,7 @@ static void ffn_fwd(prism__bart_ws *ws, const prism__bart_layer *layer, layer_ac
   size_t ffn = layer->fc1.out;
   ew_job job = { la->a, NULL, 0.0f, (int)ws->m->cfg.activation, la->g };
   prism__bart_linear_fwd(&layer->fc1, x, rows, 1.0f, la->a, PRISM__LINALG_FIXED);
-  prism__parallel_for(rows * ffn, 4096, act_range, &job);
+  prism__parallel_for(rows * ffn, 16384, act_range, &job);
   drop(ws, la->a, la->amask, rows, ffn, ws->opts->dropout.activation);
   prism__bart_linear_fwd(&layer->fc2, la->a, rows, 1.0f, ws->tmp, PRISM__LINALG_FIXED);
 }
@@ -468,7 +473,7 @@ static void lm_head(prism__bart_ws *ws, const float *x, const int32_t *labels, f
                        PRISM__LINALG_FIXED);
   if (grad)
     job.coef = ws->opts->grad_scale / (float)na;
-  prism__parallel_for(na, 1, loss_range, &job);
+  prism__parallel_for(na, 1 + 32768 / V, loss_range, &job);
   for (size_t k = 0; k < na; k++) {
     nll += ws->row_nll[k];
     smooth += ws->row_smooth[k];
@@ -481,9 +486,9 @@ static void lm_head(prism__bart_ws *ws, const float *x, const int32_t *labels, f
   if (!grad)
     return;
   /* dX = dZ W, dW += dZ^T X; rows without a label get no gradient. */
-  prism__linalg_sgemm_fixed(0, 0, na, d, V, 1.0f, ws->logits, V, m->shared, d, 0.0f, ws->gq, d);
-  prism__linalg_sgemm_fixed(1, 0, V, d, na, 1.0f, ws->logits, V, ws->x_act, d, 1.0f,
-                            gw(ws, grad, m->shared), d);
+  prism__linalg_gemm_tiles(0, 0, na, d, V, 1.0f, ws->logits, V, m->shared, d, 0.0f, ws->gq, d);
+  prism__linalg_gemm_tiles(1, 0, V, d, na, 1.0f, ws->logits, V, ws->x_act, d, 1.0f,
+                           gw(ws, grad, m->shared), d);
   memset(ws->gdec, 0, ws->rows * d * sizeof *ws->gdec);
   for (size_t k = 0; k < na; k++)
     memcpy(ws->gdec + (size_t)ws->active[k] * d, ws->gq + k * d, d * sizeof(float));
@@ -521,7 +526,6 @@ static void attn_bwd(prism__bart_ws *ws, const prism__bart_attn *a, attn_acts *a
   job.dq = ws->gq;
   job.dk = ws->gk;
   job.dv = ws->gv;
-  job.scratch = ws->gscr;
   prism__bart_attention_bwd(&job);
   mul(ws->gq, NULL, query_scale(a), nq * dmodel(ws));
   linear_bwd(ws, &a->q, xq, ws->gq, nq, gq_x, 1.0f, grad);
@@ -602,9 +606,11 @@ static int check_batch(const prism__bart_ws *ws, const prism__bart_batch *b,
                         "bart: a batch of %zu x %zu source and %zu target tokens does not fit the "
                         "workspace (%zu x %zu, %zu)",
                         b->batch, b->src_len, b->tgt_len, ws->cap_batch, ws->cap_src, ws->cap_tgt);
-  if (!ws->with_dropout &&
-      (o->dropout.hidden > 0.0f || o->dropout.attention > 0.0f || o->dropout.activation > 0.0f))
-    return prism__error(PRISM_ERR_INTERNAL, "bart: dropout on a workspace made without it");
+  if ((o->dropout.hidden > 0.0f && !(ws->masks.hidden > 0.0f)) ||
+      (o->dropout.attention > 0.0f && !(ws->masks.attention > 0.0f)) ||
+      (o->dropout.activation > 0.0f && !(ws->masks.activation > 0.0f)))
+    return prism__error(PRISM_ERR_INTERNAL,
+                        "bart: dropout on a workspace made without room for it");
   for (size_t i = 0; i < b->batch * b->src_len; i++) {
     if (b->input_ids[i] < 0 || b->input_ids[i] >= V)
       return prism__error(PRISM_ERR_OUT_OF_RANGE,
@@ -645,6 +651,8 @@ int prism__bart_train_step(prism__bart_ws *ws, const prism__bart_batch *batch,
     ws->src_mask[i] = (uint8_t)(batch->attention_mask ? batch->attention_mask[i]
                                                       : batch->input_ids[i] != c->pad_token_id);
   shift_labels(ws, batch->labels);
+  /* Every GEMM below is split over the pool, each piece on one OpenBLAS thread. */
+  prism__linalg_blas_serial(1);
   enc = encoder_fwd(ws, batch->input_ids);
   dec = decoder_fwd(ws, enc);
   lm_head(ws, dec, batch->labels, grad, out);
@@ -652,5 +660,6 @@ int prism__bart_train_step(prism__bart_ws *ws, const prism__bart_batch *batch,
     decoder_bwd(ws, enc, grad);
     encoder_bwd(ws, batch->input_ids, grad);
   }
+  prism__linalg_blas_serial(0);
   return PRISM_OK;
 }

@@ -9,6 +9,7 @@
 
 #define POOL_MAX_THREADS PRISM_MAX_THREADS
 #define SPIN_ITERATIONS 20000 /* ~tens of microseconds before a worker sleeps */
+#define WAIT_SPINS 2000       /* the caller's pauses before it yields to a late part */
 
 typedef struct pool_job {
   prism__range_fn fn;
@@ -171,12 +172,15 @@ void prism__parallel_for(size_t n, size_t grain, prism__range_fn fn, void *ctx)
   pthread_mutex_unlock(&pool_lock);
 
   claim_parts(gen);
-  while (atomic_load_explicit(&parts_done, memory_order_acquire) < parts) {
+  /* A part still running elsewhere: spin a little, then let the scheduler run its thread. */
+  for (int spins = 0; atomic_load_explicit(&parts_done, memory_order_acquire) < parts; spins++) {
 #if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#else
-    sched_yield();
+    if (spins < WAIT_SPINS) {
+      __builtin_ia32_pause();
+      continue;
+    }
 #endif
+    sched_yield();
   }
   pthread_mutex_unlock(&pool_busy);
 }

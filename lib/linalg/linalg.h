@@ -40,6 +40,23 @@ void prism__linalg_sgemm_fixed(int trans_a, int trans_b, size_t M, size_t N, siz
                                const float *A, size_t lda, const float *B, size_t ldb, float beta,
                                float *C, size_t ldc);
 
+/*
+ * The same product on the worker pool: C in blocks of rows or columns fixed by
+ * the shape, each through prism__linalg_sgemm_fixed on the thread that claims
+ * it. The blocks do not depend on the thread count, so neither does the
+ * result. Meant to run with OpenBLAS on one thread (prism__linalg_blas_serial),
+ * so that the pool's threads are the only ones working.
+ */
+void prism__linalg_gemm_tiles(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+                              const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                              float *C, size_t ldc);
+
+/*
+ * OpenBLAS on one thread (serial nonzero) or back on prism_get_num_threads():
+ * a caller that spreads GEMM tiles over the pool sets it for its duration.
+ */
+void prism__linalg_blas_serial(int serial);
+
 /* C[N,N] (upper and lower) = alpha * A[K,N]^T * A[K,N] + beta * C  (Gram matrix). */
 void prism__linalg_ssyrk_t(size_t N, size_t K, float alpha, const float *A, size_t lda, float beta,
                            float *C, size_t ldc);
@@ -95,7 +112,7 @@ void prism__linalg_cholesky_solve(const float *L, int n, float *b);
  */
 enum {
   PRISM__LINALG_SKINNY_ACCUMULATE = 1 << 0, /* Y += X W^T (+ bias) instead of Y = ... */
-  PRISM__LINALG_FIXED = 1 << 1, /* prism__linalg_linear: SGEMM through prism__linalg_sgemm_fixed */
+  PRISM__LINALG_FIXED = 1 << 1, /* prism__linalg_linear: SGEMM through prism__linalg_gemm_tiles */
 };
 
 /*

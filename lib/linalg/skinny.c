@@ -121,8 +121,8 @@ void prism__linalg_linear(size_t M, size_t N, size_t K, const float *X, size_t l
     return;
   }
   if (flags & PRISM__LINALG_FIXED)
-    prism__linalg_sgemm_fixed(0, 1, M, N, K, 1.0f, X, ldx, W, ldw,
-                              (flags & PRISM__LINALG_SKINNY_ACCUMULATE) ? 1.0f : 0.0f, Y, ldy);
+    prism__linalg_gemm_tiles(0, 1, M, N, K, 1.0f, X, ldx, W, ldw,
+                             (flags & PRISM__LINALG_SKINNY_ACCUMULATE) ? 1.0f : 0.0f, Y, ldy);
   else
     prism__linalg_sgemm_nt(M, N, K, 1.0f, X, ldx, W, ldw,
                            (flags & PRISM__LINALG_SKINNY_ACCUMULATE) ? 1.0f : 0.0f, Y, ldy);

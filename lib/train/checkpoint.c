@@ -154,15 +154,9 @@ static int write_weights(const prism_bart *m, const char *dir)
 static int copy_file(const char *from_dir, const char *to_dir, const char *name)
 {
   char *from = prism__path_join(from_dir, name), *to = prism__path_join(to_dir, name);
-  prism__file f;
   int rc = from && to ? PRISM_OK : PRISM_ERR_NO_MEMORY;
-  if (rc == PRISM_OK && prism__file_exists(from)) {
-    rc = prism__file_map(from, 0, &f);
-    if (rc == PRISM_OK) {
-      rc = prism__file_write_atomic(to, f.data, f.size);
-      prism__file_close(&f);
-    }
-  }
+  if (rc == PRISM_OK && prism__file_exists(from))
+    rc = prism__file_copy_atomic(from, to);
   prism__free(from);
   prism__free(to);
   return rc;

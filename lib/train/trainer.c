@@ -89,7 +89,7 @@ struct prism_trainer {
   /* Per train() call. */
   prism__bart_ws *ws;
   size_t ws_rows, ws_src, ws_tgt;
-  int ws_dropout;
+  prism__bart_dropout ws_dropout;
   prism__train_batch_buf buf;
   int32_t *eval_order;
   size_t eval_cap;
@@ -184,7 +184,7 @@ static int new_trainer(prism_trainer **out, prism_bart *model, const prism_train
 {
   prism_trainer *t = prism__calloc(1, sizeof *t);
   const prism__bart_param *ps;
-  size_t n, bytes;
+  size_t n;
   int rc = t ? PRISM__PARAMS_READ(&t->p, params, &train_defaults, TRAIN_PARAMS_V1_SIZE, fn)
              : PRISM_ERR_NO_MEMORY;
   if (!t) {
@@ -206,24 +206,34 @@ static int new_trainer(prism_trainer **out, prism_bart *model, const prism_train
     ps = prism__bart_params(model, &n);
     rc = prism__train_optim_init(&t->optim, ps, n);
   }
-  if (rc == PRISM_OK && !prism__mul_ok(t->count ? t->count : 1, sizeof(float), &bytes))
-    rc = PRISM_ERR_NO_MEMORY;
-  if (rc == PRISM_OK) {
-    t->grad = prism__aligned_alloc(bytes);
-    t->m = prism__aligned_alloc(bytes);
-    t->v = prism__aligned_alloc(bytes);
-    if (!t->grad || !t->m || !t->v)
-      rc = PRISM_ERR_NO_MEMORY;
-  }
   if (rc != PRISM_OK) {
     prism_trainer_free(t);
     return rc;
   }
-  memset(t->grad, 0, bytes);
-  memset(t->m, 0, bytes);
-  memset(t->v, 0, bytes);
   *out = t;
   return PRISM_OK;
+}
+
+/*
+ * The gradient and the AdamW moments, zero, made when first needed: by then a
+ * caller has usually freed the model it started from, whose mapped file would
+ * otherwise be resident beside them. calloc's fresh pages cost nothing until used.
+ */
+static int ensure_state(prism_trainer *t)
+{
+  size_t n = t->count ? t->count : 1;
+  if (t->grad)
+    return PRISM_OK;
+  t->grad = prism__calloc(n, sizeof *t->grad);
+  t->m = prism__calloc(n, sizeof *t->m);
+  t->v = prism__calloc(n, sizeof *t->v);
+  if (t->grad && t->m && t->v)
+    return PRISM_OK;
+  prism__free(t->grad);
+  prism__free(t->m);
+  prism__free(t->v);
+  t->grad = t->m = t->v = NULL;
+  return PRISM_ERR_NO_MEMORY;
 }
 
 PRISM_API int prism_trainer_create(prism_trainer **out, const prism_bart *init,
@@ -283,9 +293,9 @@ PRISM_API void prism_trainer_free(prism_trainer *t)
     return;
   free_run(t);
   prism__train_optim_free(&t->optim);
-  prism__aligned_free(t->grad);
-  prism__aligned_free(t->m);
-  prism__aligned_free(t->v);
+  prism__free(t->grad);
+  prism__free(t->m);
+  prism__free(t->v);
   prism__free(t->order);
   prism__free(t->best_ckpt);
   prism__free(t->last_ckpt);
@@ -386,7 +396,8 @@ static int grow_buffers(prism_trainer *t, size_t rows, size_t src, size_t tgt)
 static int prepare(prism_trainer *t, const prism_pairs *train, const prism_pairs *eval)
 {
   size_t rows = 0, src = 0, tgt = 0;
-  int drop = t->p.dropout > 0.0 || t->p.attention_dropout > 0.0 || t->p.activation_dropout > 0.0;
+  prism__bart_dropout drop = { (float)t->p.dropout, (float)t->p.attention_dropout,
+                               (float)t->p.activation_dropout };
   int rc;
   if (train)
     set_dims(train, t->p.batch_size, &rows, &src, &tgt);
@@ -401,11 +412,11 @@ static int prepare(prism_trainer *t, const prism_pairs *train, const prism_pairs
   }
   if ((rc = grow_buffers(t, rows, src, tgt)) != PRISM_OK)
     return rc;
-  if (t->ws && rows <= t->ws_rows && src <= t->ws_src && tgt <= t->ws_tgt && drop <= t->ws_dropout)
+  if (t->ws && rows <= t->ws_rows && src <= t->ws_src && tgt <= t->ws_tgt)
     return PRISM_OK;
   prism__bart_ws_free(t->ws);
   t->ws = NULL;
-  if ((rc = prism__bart_ws_create(&t->ws, t->model, rows, src, tgt, drop)) != PRISM_OK)
+  if ((rc = prism__bart_ws_create(&t->ws, t->model, rows, src, tgt, &drop)) != PRISM_OK)
     return rc;
   t->ws_rows = rows;
   t->ws_src = src;
@@ -665,7 +676,9 @@ static int write_optimizer(const prism_trainer *t, const char *dir)
 static int save_checkpoint(prism_trainer *t, const char *dir)
 {
   char *tmp = NULL;
-  int rc = prism__dir_check_target(dir, prism__train_is_ours);
+  int rc = ensure_state(t);
+  if (rc == PRISM_OK)
+    rc = prism__dir_check_target(dir, prism__train_is_ours);
   if (rc == PRISM_OK)
     rc = prism__dir_temp(dir, &tmp);
   if (rc == PRISM_OK)
@@ -902,6 +915,8 @@ static int resume(prism_trainer **out, const char *dir, const prism_train_params
   if (rc == PRISM_OK)
     rc = read_state(t, j, path);
   if (rc == PRISM_OK)
+    rc = ensure_state(t);
+  if (rc == PRISM_OK)
     rc = read_optimizer(t, dir);
   if (rc == PRISM_OK && !(t->last_ckpt = prism__strdup(dir)))
     rc = PRISM_ERR_NO_MEMORY;
@@ -1016,6 +1031,8 @@ static int start(prism_trainer *t, const prism_pairs *train, const prism_pairs *
   }
   if (!t->order && !(t->order = prism__mallocn(train->n, sizeof *t->order)))
     return PRISM_ERR_NO_MEMORY;
+  if ((rc = ensure_state(t)) != PRISM_OK)
+    return rc;
   if ((rc = prepare(t, train, eval)) != PRISM_OK)
     return rc;
   return t->output_dir ? claim_output(t) : PRISM_OK;

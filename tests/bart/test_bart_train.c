@@ -69,7 +69,7 @@ static double run_step(prism_bart *m, const batch_data *d, const prism__bart_ste
     grad = calloc(count, sizeof *grad);
     assert_non_null(grad);
   }
-  assert_ok(prism__bart_ws_create(&ws, m, d->B, d->S, d->T, 1));
+  assert_ok(prism__bart_ws_create(&ws, m, d->B, d->S, d->T, &o->dropout));
   assert_ok(prism__bart_train_step(ws, &b, o, grad, &res));
   prism__bart_ws_free(ws);
   if (grad_out)

@@ -42,10 +42,15 @@ def _activation(name):
     return acts[name]
 
 
+def _rate(cfg, key):
+    """A dropout probability of config.json (BartConfig's defaults when absent)."""
+    return float(cfg.get(key, {"dropout": 0.1}.get(key, 0.0)))
+
+
 class Attention(nn.Module):
-    def __init__(self, d, heads):
+    def __init__(self, d, heads, dropout=0.0):
         super().__init__()
-        self.heads, self.head_dim = heads, d // heads
+        self.heads, self.head_dim, self.dropout = heads, d // heads, dropout
         self.scaling = self.head_dim ** -0.5
         self.q_proj, self.k_proj = nn.Linear(d, d), nn.Linear(d, d)
         self.v_proj, self.out_proj = nn.Linear(d, d), nn.Linear(d, d)
@@ -63,7 +68,8 @@ class Attention(nn.Module):
         w = torch.matmul(q, kv[0].transpose(-1, -2))
         if mask is not None:
             w = w + mask
-        ctx = torch.matmul(torch.softmax(w, dim=-1), kv[1])
+        p = F.dropout(torch.softmax(w, dim=-1), p=self.dropout, training=self.training)
+        ctx = torch.matmul(p, kv[1])
         b, _, t, _ = ctx.shape
         return self.out_proj(ctx.transpose(1, 2).reshape(b, t, -1))
 
@@ -72,39 +78,51 @@ class EncoderLayer(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         d = cfg["d_model"]
-        self.self_attn = Attention(d, cfg["encoder_attention_heads"])
+        self.self_attn = Attention(d, cfg["encoder_attention_heads"], _rate(cfg, "attention_dropout"))
         self.self_attn_layer_norm = nn.LayerNorm(d)
         self.fc1 = nn.Linear(d, cfg["encoder_ffn_dim"])
         self.fc2 = nn.Linear(cfg["encoder_ffn_dim"], d)
         self.final_layer_norm = nn.LayerNorm(d)
         self.act = _activation(cfg["activation_function"])
+        self.dropout, self.act_dropout = _rate(cfg, "dropout"), _rate(cfg, "activation_dropout")
+
+    def _drop(self, x, p):
+        return F.dropout(x, p=p, training=self.training)
+
+    def ffn(self, x):
+        return self._drop(self.fc2(self._drop(self.act(self.fc1(x)), self.act_dropout)),
+                          self.dropout)
 
     def forward(self, x, mask):
-        x = self.self_attn_layer_norm(x + self.self_attn(x, self.self_attn.project_kv(x), mask))
-        return self.final_layer_norm(x + self.fc2(self.act(self.fc1(x))))
+        attn = self.self_attn(x, self.self_attn.project_kv(x), mask)
+        x = self.self_attn_layer_norm(x + self._drop(attn, self.dropout))
+        return self.final_layer_norm(x + self.ffn(x))
 
 
-class DecoderLayer(nn.Module):
+class DecoderLayer(EncoderLayer):
     def __init__(self, cfg):
-        super().__init__()
+        nn.Module.__init__(self)
         d, heads = cfg["d_model"], cfg["decoder_attention_heads"]
-        self.self_attn = Attention(d, heads)
+        self.self_attn = Attention(d, heads, _rate(cfg, "attention_dropout"))
         self.self_attn_layer_norm = nn.LayerNorm(d)
-        self.encoder_attn = Attention(d, heads)
+        self.encoder_attn = Attention(d, heads, _rate(cfg, "attention_dropout"))
         self.encoder_attn_layer_norm = nn.LayerNorm(d)
         self.fc1 = nn.Linear(d, cfg["decoder_ffn_dim"])
         self.fc2 = nn.Linear(cfg["decoder_ffn_dim"], d)
         self.final_layer_norm = nn.LayerNorm(d)
         self.act = _activation(cfg["activation_function"])
+        self.dropout, self.act_dropout = _rate(cfg, "dropout"), _rate(cfg, "activation_dropout")
 
     def forward(self, x, self_kv, self_mask, cross_kv, cross_mask):
         """self_kv: this layer's cache (k, v) or None; returns (x, new cache)."""
         k, v = self.self_attn.project_kv(x)
         if self_kv is not None:
             k, v = torch.cat([self_kv[0], k], dim=2), torch.cat([self_kv[1], v], dim=2)
-        x = self.self_attn_layer_norm(x + self.self_attn(x, (k, v), self_mask))
-        x = self.encoder_attn_layer_norm(x + self.encoder_attn(x, cross_kv, cross_mask))
-        x = self.final_layer_norm(x + self.fc2(self.act(self.fc1(x))))
+        x = self.self_attn_layer_norm(x + self._drop(self.self_attn(x, (k, v), self_mask),
+                                                     self.dropout))
+        x = self.encoder_attn_layer_norm(x + self._drop(self.encoder_attn(x, cross_kv, cross_mask),
+                                                        self.dropout))
+        x = self.final_layer_norm(x + self.ffn(x))
         return x, (k, v)
 
 
@@ -119,11 +137,12 @@ class Stack(nn.Module):
         self.layernorm_embedding = nn.LayerNorm(d)
         self.layers = nn.ModuleList(layer_cls(cfg) for _ in range(n_layers))
         self.embed_scale = math.sqrt(d) if cfg.get("scale_embedding", False) else 1.0
+        self.dropout = _rate(cfg, "dropout")
 
     def embed(self, ids, past_len=0):
         pos = torch.arange(past_len + 2, past_len + 2 + ids.shape[1], device=ids.device)
         x = self.embed_tokens(ids) * self.embed_scale + self.embed_positions(pos)
-        return self.layernorm_embedding(x)
+        return F.dropout(self.layernorm_embedding(x), p=self.dropout, training=self.training)
 
 
 def _padding_mask(attention_mask, dtype):
@@ -145,7 +164,8 @@ class Bart(nn.Module):
         self.config = dict(cfg)
         self.generation_config = dict(gen_cfg or {})
         self.model = nn.Module()
-        self.model.shared = nn.Embedding(cfg["vocab_size"], cfg["d_model"])
+        self.model.shared = nn.Embedding(cfg["vocab_size"], cfg["d_model"],
+                                         padding_idx=cfg.get("pad_token_id"))
         self.model.encoder = Stack(cfg, self.model.shared, EncoderLayer, cfg["encoder_layers"])
         self.model.decoder = Stack(cfg, self.model.shared, DecoderLayer, cfg["decoder_layers"])
         self.register_buffer("final_logits_bias", torch.zeros(1, cfg["vocab_size"]))
@@ -261,7 +281,8 @@ class Bart(nn.Module):
         return dec.masked_fill(dec == -100, self.config["pad_token_id"])
 
     def training_step(self, input_ids, attention_mask, labels):
-        """Training-mode forward (dropout off): (logits, mean cross-entropy over labels != -100)."""
+        """Training-mode forward (dropout as config.json says, in train() mode): (logits, mean
+        cross-entropy over labels != -100)."""
         logits = self.forward(input_ids, attention_mask, self.shift_labels(labels))
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
                                ignore_index=-100)
