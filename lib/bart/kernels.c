@@ -121,15 +121,15 @@ void prism__bart_activate(float *x, size_t count, prism__bart_act act)
   }
 }
 
+/* The forward values are the expressions of the functions above, with erf/tanh/exp taken once. */
 void prism__bart_activate_grad(float *x, float *deriv, size_t count, prism__bart_act act)
 {
   switch (act) {
   case PRISM__BART_ACT_GELU:
     for (size_t i = 0; i < count; i++) {
-      float v = x[i];
-      float cdf = 0.5f * (1.0f + erff(v * (float)M_SQRT1_2));
-      deriv[i] = cdf + v * 0.3989422804014327f * expf(-0.5f * v * v);
-      x[i] = gelu(v);
+      float v = x[i], e = erff(v * (float)M_SQRT1_2);
+      deriv[i] = 0.5f * (1.0f + e) + v * 0.3989422804014327f * expf(-0.5f * v * v);
+      x[i] = 0.5f * v * (1.0f + e);
     }
     break;
   case PRISM__BART_ACT_RELU:
@@ -143,14 +143,14 @@ void prism__bart_activate_grad(float *x, float *deriv, size_t count, prism__bart
       float v = x[i], t = tanhf(gelu_new_inner(v));
       deriv[i] = 0.5f * (1.0f + t) +
                  0.5f * v * (1.0f - t * t) * 0.7978845608028654f * (1.0f + 0.134145f * v * v);
-      x[i] = gelu_new(v);
+      x[i] = 0.5f * v * (1.0f + t);
     }
     break;
   case PRISM__BART_ACT_SILU:
     for (size_t i = 0; i < count; i++) {
-      float v = x[i], sig = 1.0f / (1.0f + expf(-v));
+      float v = x[i], e = expf(-v), sig = 1.0f / (1.0f + e);
       deriv[i] = sig * (1.0f + v * (1.0f - sig));
-      x[i] = silu(v);
+      x[i] = v / (1.0f + e);
     }
     break;
   }

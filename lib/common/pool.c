@@ -9,7 +9,7 @@
 
 #define POOL_MAX_THREADS PRISM_MAX_THREADS
 #define SPIN_ITERATIONS 20000 /* ~tens of microseconds before a worker sleeps */
-#define WAIT_SPINS 2000       /* the caller's pauses before it yields to a late part */
+#define WAIT_SPINS 20000      /* the caller's pauses before it yields to a late part */
 
 typedef struct pool_job {
   prism__range_fn fn;
