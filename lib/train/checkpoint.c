@@ -14,8 +14,6 @@
 #include "common/safetensors.h"
 #include "train_internal.h"
 
-#define STATE_FORMAT "prism-train"
-
 static const char *const tokenizer_files[] = {
   "vocab.json",
   "merges.txt",
@@ -35,7 +33,7 @@ int prism__train_is_ours(const char *dir)
   if (path && prism__file_exists(path) && prism__file_read(path, 1 << 26, &f) == PRISM_OK) {
     if (prism__json_parse(f.data, f.size, 0, path, &root) == PRISM_OK &&
         prism__json_str(root, "format", path, 0, &format) == PRISM_OK)
-      ours = strcmp(format, STATE_FORMAT) == 0;
+      ours = strcmp(format, PRISM__TRAIN_STATE_FORMAT) == 0;
     json_decref(root);
     prism__file_close(&f);
   }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "bart/bart.h"
 #include "prism/train.h"
 
@@ -106,6 +108,52 @@ void prism__train_adamw_step(const prism__train_optim *o, const prism__train_ada
 
 /* The learning rate of the step after `done` steps (HF get_scheduler, LambdaLR). */
 double prism__train_lr(const prism_train_params *p, uint64_t done, uint64_t total);
+
+/* ---- trainer.c: a trainer ---- */
+
+struct prism_trainer {
+  prism_train_params p; /* resolved: dropouts are the rates in use; strings below */
+  prism__bart_train_config cfg;
+  char *output_dir, *tokenizer_dir;
+  prism_bart *model;
+  float *w, *grad, *m, *v; /* w: the model's arena */
+  size_t count;
+  prism__train_optim optim;
+  /* Where training is. */
+  uint64_t step, total_steps, epoch, pos, micro;
+  uint64_t n_train, fingerprint; /* 0 until train() first sees its data */
+  uint64_t per_epoch;            /* micro-batches per epoch of that data */
+  int given;                     /* the data is ready micro-batches */
+  int32_t *order;
+  int have_order;
+  double best_loss;
+  uint64_t best_step;
+  uint32_t bad_evals;
+  int stopped;
+  char *best_ckpt, *last_ckpt;
+  /* Per train() call. */
+  prism__bart_ws *ws;
+  size_t ws_rows, ws_src, ws_tgt;
+  prism__bart_dropout ws_dropout;
+  prism__train_batch_buf buf;
+  int32_t *eval_order;
+  size_t eval_cap;
+};
+
+/* ---- state.c: the training state of a checkpoint ---- */
+
+#define PRISM__TRAIN_STATE_FORMAT "prism-train"
+
+/* trainer_state.json's object (`kind`: "checkpoint" or "output"). */
+json_t *prism__train_state_json(const prism_trainer *t, const char *kind);
+
+/* optimizer.safetensors in `dir`: the AdamW moments by parameter name, and the epoch's order. */
+int prism__train_write_optimizer(const prism_trainer *t, const char *dir);
+
+/* Reading them back (errors name `what`, the file). */
+int prism__train_read_settings(const json_t *s, const char *what, prism_train_params *p);
+int prism__train_read_state(prism_trainer *t, const json_t *j, const char *what);
+int prism__train_read_optimizer(prism_trainer *t, const char *dir);
 
 /* ---- checkpoint.c ---- */
 

@@ -30,10 +30,7 @@
 #include "common/safetensors.h"
 #include "train_internal.h"
 
-#define STATE_FORMAT "prism-train"
-#define STATE_VERSION 1
 #define STATE_FILE "trainer_state.json"
-#define OPTIM_FILE "optimizer.safetensors"
 
 /* The first released layouts (frozen in tests/abi). */
 #define TRAIN_PARAMS_V1_SIZE PRISM__LAYOUT_SIZE(prism_train_params, tokenizer_dir)
@@ -66,33 +63,6 @@ static const prism_train_params train_defaults = {
   .seed = 42,
   .output_dir = NULL,
   .tokenizer_dir = NULL,
-};
-
-struct prism_trainer {
-  prism_train_params p; /* resolved: dropouts are the rates in use; strings below */
-  prism__bart_train_config cfg;
-  char *output_dir, *tokenizer_dir;
-  prism_bart *model;
-  float *w, *grad, *m, *v; /* w: the model's arena */
-  size_t count;
-  prism__train_optim optim;
-  /* Where training is. */
-  uint64_t step, total_steps, epoch, pos, micro;
-  uint64_t n_train, fingerprint; /* 0 until train() first sees its data */
-  int32_t *order;
-  int have_order;
-  double best_loss;
-  uint64_t best_step;
-  uint32_t bad_evals;
-  int stopped;
-  char *best_ckpt, *last_ckpt;
-  /* Per train() call. */
-  prism__bart_ws *ws;
-  size_t ws_rows, ws_src, ws_tgt;
-  prism__bart_dropout ws_dropout;
-  prism__train_batch_buf buf;
-  int32_t *eval_order;
-  size_t eval_cap;
 };
 
 PRISM_API int prism_train_params_init(prism_train_params *params, size_t struct_size)
@@ -486,12 +456,14 @@ static double now_seconds(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static double epoch_done(const prism_trainer *t, const prism_pairs *train)
+/* Epochs done, fractional (0 before the trainer has seen its data). */
+static double epoch_done(const prism_trainer *t)
 {
-  uint64_t per = micro_per_epoch(t, train);
-  if (given(train))
-    return (double)t->micro / (double)per;
-  return (double)t->epoch + (double)t->pos / (double)per;
+  if (!t->per_epoch)
+    return 0.0;
+  if (t->given)
+    return (double)t->micro / (double)t->per_epoch;
+  return (double)t->epoch + (double)t->pos / (double)t->per_epoch;
 }
 
 /* The next micro-batch of the current epoch (pairs), or of the cycle (batches). */
@@ -579,51 +551,6 @@ static int run_step(prism_trainer *t, const prism_pairs *train, step_report *rep
   return PRISM_OK;
 }
 
-/* ---- training state --------------------------------------------------------------------- */
-
-static const char *schedule_name(int32_t s)
-{
-  return s == PRISM_TRAIN_COSINE ? "cosine" : s == PRISM_TRAIN_CONSTANT ? "constant" : "linear";
-}
-
-static json_t *settings_json(const prism_train_params *p)
-{
-  return json_pack(
-      "{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:I, s:I, s:I, s:I, "
-      "s:I, s:I, s:I, s:I, s:I, s:b, s:I}",
-      "learning_rate", p->learning_rate, "weight_decay", p->weight_decay, "adam_beta1",
-      p->adam_beta1, "adam_beta2", p->adam_beta2, "adam_epsilon", p->adam_epsilon, "max_grad_norm",
-      p->max_grad_norm, "label_smoothing", p->label_smoothing, "dropout", p->dropout,
-      "attention_dropout", p->attention_dropout, "activation_dropout", p->activation_dropout,
-      "schedule", schedule_name(p->schedule), "warmup_steps", (json_int_t)p->warmup_steps,
-      "batch_size", (json_int_t)p->batch_size, "grad_accum", (json_int_t)p->grad_accum, "epochs",
-      (json_int_t)p->epochs, "max_steps", (json_int_t)p->max_steps, "eval_every",
-      (json_int_t)p->eval_every, "eval_batch_size", (json_int_t)p->eval_batch_size, "patience",
-      (json_int_t)p->patience, "save_every", (json_int_t)p->save_every, "group_by_length",
-      p->group_by_length != 0, "seed", (json_int_t)p->seed);
-}
-
-static json_t *state_json(const prism_trainer *t, const char *kind)
-{
-  char fp[32];
-  json_t *j;
-  snprintf(fp, sizeof fp, "%016" PRIx64, t->fingerprint);
-  j = json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:s, s:o, s:I, s:I, s:b, "
-                "s:o, s:o, s:o}",
-                "format", STATE_FORMAT, "version", STATE_VERSION, "kind", kind, "global_step",
-                (json_int_t)t->step, "total_steps", (json_int_t)t->total_steps, "epoch_index",
-                (json_int_t)t->epoch, "epoch_position", (json_int_t)t->pos, "micro_batches",
-                (json_int_t)t->micro, "has_order", t->have_order, "train_pairs",
-                (json_int_t)t->n_train, "train_fingerprint", fp, "best_metric",
-                isnan(t->best_loss) ? json_null() : json_real(t->best_loss), "best_step",
-                (json_int_t)t->best_step, "bad_evals", (json_int_t)t->bad_evals, "stopped_early",
-                t->stopped, "best_model_checkpoint",
-                t->best_ckpt ? json_string(t->best_ckpt) : json_null(), "last_checkpoint",
-                t->last_ckpt ? json_string(t->last_ckpt) : json_null(), "settings",
-                settings_json(&t->p));
-  return j;
-}
-
 static int write_json_file(const char *dir, const char *name, json_t *value)
 {
   char *dump = value ? json_dumps(value, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) : NULL;
@@ -632,43 +559,6 @@ static int write_json_file(const char *dir, const char *name, json_t *value)
   free(dump);
   prism__free(path);
   json_decref(value);
-  return rc;
-}
-
-/* optimizer.safetensors: the AdamW moments by parameter name, and the epoch's order. */
-static int write_optimizer(const prism_trainer *t, const char *dir)
-{
-  size_t n;
-  const prism__bart_param *ps = prism__bart_params(t->model, &n);
-  prism__st_out *out = prism__calloc(2 * n + 1, sizeof *out);
-  char(*names)[sizeof ps->name + 16] = prism__calloc(2 * n, sizeof *names);
-  char *path = prism__path_join(dir, OPTIM_FILE);
-  size_t count = 0;
-  int rc = out && names && path ? PRISM_OK : PRISM_ERR_NO_MEMORY;
-  for (size_t i = 0; rc == PRISM_OK && i < 2 * n; i++) {
-    const prism__bart_param *p = &ps[i % n];
-    snprintf(names[i], sizeof names[i], "%s.%s", i < n ? "exp_avg" : "exp_avg_sq", p->name);
-    out[count].name = names[i];
-    out[count].dtype = PRISM__ST_F32;
-    out[count].ndim = p->ndim;
-    out[count].shape[0] = p->shape[0];
-    out[count].shape[1] = p->shape[1];
-    out[count].data = (i < n ? t->m : t->v) + p->offset;
-    count++;
-  }
-  if (rc == PRISM_OK && t->have_order) {
-    out[count].name = "data_order";
-    out[count].dtype = PRISM__ST_I32;
-    out[count].ndim = 1;
-    out[count].shape[0] = t->n_train;
-    out[count].data = t->order;
-    count++;
-  }
-  if (rc == PRISM_OK)
-    rc = prism__st_write(path, out, count, NULL, 0);
-  prism__free(out);
-  prism__free(names);
-  prism__free(path);
   return rc;
 }
 
@@ -684,9 +574,9 @@ static int save_checkpoint(prism_trainer *t, const char *dir)
   if (rc == PRISM_OK)
     rc = prism__train_write_model(t->model, tmp, t->tokenizer_dir);
   if (rc == PRISM_OK)
-    rc = write_optimizer(t, tmp);
+    rc = prism__train_write_optimizer(t, tmp);
   if (rc == PRISM_OK)
-    rc = write_json_file(tmp, STATE_FILE, state_json(t, "checkpoint"));
+    rc = write_json_file(tmp, STATE_FILE, prism__train_state_json(t, "checkpoint"));
   if (rc == PRISM_OK)
     rc = prism__dir_publish(tmp, dir, prism__train_is_ours);
   if (rc != PRISM_OK && tmp)
@@ -700,173 +590,6 @@ PRISM_API int prism_trainer_save(prism_trainer *trainer, const char *dir)
   PRISM__CHECK_ARG(trainer != NULL, "trainer must not be NULL");
   PRISM__CHECK_ARG(dir != NULL, "dir must not be NULL");
   return prism__error_at(__func__, save_checkpoint(trainer, dir));
-}
-
-/* ---- reading a checkpoint back ---------------------------------------------------------- */
-
-static int read_u64(const json_t *o, const char *key, const char *what, uint64_t *out)
-{
-  long long v = 0;
-  int rc = prism__json_int(o, key, what, 1, LLONG_MIN, LLONG_MAX, &v);
-  *out = (uint64_t)v;
-  return rc;
-}
-
-static int read_u32(const json_t *o, const char *key, const char *what, uint32_t *out)
-{
-  long long v = 0;
-  int rc = prism__json_int(o, key, what, 1, 0, UINT32_MAX, &v);
-  *out = (uint32_t)v;
-  return rc;
-}
-
-static int read_settings(const json_t *s, const char *what, prism_train_params *p)
-{
-  const struct {
-    const char *key;
-    double *dst;
-  } reals[] = {
-    { "learning_rate", &p->learning_rate },
-    { "weight_decay", &p->weight_decay },
-    { "adam_beta1", &p->adam_beta1 },
-    { "adam_beta2", &p->adam_beta2 },
-    { "adam_epsilon", &p->adam_epsilon },
-    { "max_grad_norm", &p->max_grad_norm },
-    { "label_smoothing", &p->label_smoothing },
-    { "dropout", &p->dropout },
-    { "attention_dropout", &p->attention_dropout },
-    { "activation_dropout", &p->activation_dropout },
-  };
-  const struct {
-    const char *key;
-    uint32_t *dst;
-  } ints[] = {
-    { "warmup_steps", &p->warmup_steps },
-    { "batch_size", &p->batch_size },
-    { "grad_accum", &p->grad_accum },
-    { "epochs", &p->epochs },
-    { "max_steps", &p->max_steps },
-    { "eval_every", &p->eval_every },
-    { "eval_batch_size", &p->eval_batch_size },
-    { "patience", &p->patience },
-    { "save_every", &p->save_every },
-  };
-  const char *schedule = NULL;
-  int rc = PRISM_OK, group = 1;
-  if (!json_is_object(s))
-    return prism__error(PRISM_ERR_FORMAT, "%s: \"settings\" must be an object", what);
-  for (size_t i = 0; rc == PRISM_OK && i < sizeof reals / sizeof *reals; i++)
-    rc = prism__json_real(s, reals[i].key, what, 1, reals[i].dst);
-  for (size_t i = 0; rc == PRISM_OK && i < sizeof ints / sizeof *ints; i++)
-    rc = read_u32(s, ints[i].key, what, ints[i].dst);
-  if (rc == PRISM_OK)
-    rc = read_u64(s, "seed", what, &p->seed);
-  if (rc == PRISM_OK)
-    rc = prism__json_bool(s, "group_by_length", what, 1, &group);
-  if (rc == PRISM_OK)
-    rc = prism__json_str(s, "schedule", what, 1, &schedule);
-  if (rc != PRISM_OK)
-    return rc;
-  p->group_by_length = group;
-  if (strcmp(schedule, "linear") == 0)
-    p->schedule = PRISM_TRAIN_LINEAR;
-  else if (strcmp(schedule, "cosine") == 0)
-    p->schedule = PRISM_TRAIN_COSINE;
-  else if (strcmp(schedule, "constant") == 0)
-    p->schedule = PRISM_TRAIN_CONSTANT;
-  else
-    return prism__error(PRISM_ERR_FORMAT, "%s: unknown schedule \"%s\"", what, schedule);
-  return PRISM_OK;
-}
-
-static int read_state(prism_trainer *t, const json_t *j, const char *what)
-{
-  const char *format = NULL, *fp = NULL, *best = NULL;
-  long long version = 0;
-  int has_order = 0, stopped = 0;
-  const json_t *metric = json_object_get(j, "best_metric");
-  int rc = prism__json_str(j, "format", what, 1, &format);
-  if (rc == PRISM_OK && strcmp(format, STATE_FORMAT) != 0)
-    rc = prism__error(PRISM_ERR_FORMAT, "%s: not a training state written by libprism", what);
-  if (rc == PRISM_OK)
-    rc = prism__json_int(j, "version", what, 1, 1, STATE_VERSION, &version);
-  if (rc == PRISM_OK)
-    rc = read_u64(j, "global_step", what, &t->step);
-  if (rc == PRISM_OK)
-    rc = read_u64(j, "total_steps", what, &t->total_steps);
-  if (rc == PRISM_OK)
-    rc = read_u64(j, "epoch_index", what, &t->epoch);
-  if (rc == PRISM_OK)
-    rc = read_u64(j, "epoch_position", what, &t->pos);
-  if (rc == PRISM_OK)
-    rc = read_u64(j, "micro_batches", what, &t->micro);
-  if (rc == PRISM_OK)
-    rc = read_u64(j, "train_pairs", what, &t->n_train);
-  if (rc == PRISM_OK)
-    rc = read_u64(j, "best_step", what, &t->best_step);
-  if (rc == PRISM_OK)
-    rc = read_u32(j, "bad_evals", what, &t->bad_evals);
-  if (rc == PRISM_OK)
-    rc = prism__json_bool(j, "has_order", what, 1, &has_order);
-  if (rc == PRISM_OK)
-    rc = prism__json_bool(j, "stopped_early", what, 1, &stopped);
-  if (rc == PRISM_OK)
-    rc = prism__json_str(j, "train_fingerprint", what, 1, &fp);
-  if (rc == PRISM_OK && metric && !json_is_null(metric))
-    rc = prism__json_real(j, "best_metric", what, 1, &t->best_loss);
-  if (rc == PRISM_OK && json_is_string(json_object_get(j, "best_model_checkpoint")))
-    rc = prism__json_str(j, "best_model_checkpoint", what, 1, &best);
-  if (rc == PRISM_OK && best && !(t->best_ckpt = prism__strdup(best)))
-    rc = PRISM_ERR_NO_MEMORY;
-  if (rc != PRISM_OK)
-    return rc;
-  t->have_order = has_order;
-  t->stopped = stopped;
-  t->fingerprint = strtoull(fp, NULL, 16);
-  return PRISM_OK;
-}
-
-static int read_tensor(const prism__st_file *f, const char *name, prism__st_dtype dtype,
-                       size_t count, void *dst)
-{
-  const prism__st_tensor *t = prism__st_find(f, name);
-  if (!t)
-    return prism__error(PRISM_ERR_NOT_FOUND, "%s: tensor %s is missing", f->what, name);
-  if (t->dtype != dtype || t->numel != count)
-    return prism__error(PRISM_ERR_FORMAT, "%s: tensor %s has %llu %s values, expected %zu %s",
-                        f->what, name, (unsigned long long)t->numel, prism__st_dtype_name(t->dtype),
-                        count, prism__st_dtype_name(dtype));
-  if (dtype == PRISM__ST_F32)
-    return prism__st_to_f32(t, dst);
-  memcpy(dst, t->data, count * prism__st_dtype_size(dtype));
-  return PRISM_OK;
-}
-
-static int read_optimizer(prism_trainer *t, const char *dir)
-{
-  char *path = prism__path_join(dir, OPTIM_FILE), name[sizeof((prism__bart_param *)0)->name + 16];
-  prism__st_file f;
-  size_t n;
-  const prism__bart_param *ps = prism__bart_params(t->model, &n);
-  int rc = path ? prism__st_open(path, 0, &f) : PRISM_ERR_NO_MEMORY;
-  prism__free(path);
-  if (rc != PRISM_OK)
-    return rc;
-  for (size_t i = 0; rc == PRISM_OK && i < 2 * n; i++) {
-    snprintf(name, sizeof name, "%s.%s", i < n ? "exp_avg" : "exp_avg_sq", ps[i % n].name);
-    rc = read_tensor(&f, name, PRISM__ST_F32, ps[i % n].count,
-                     (i < n ? t->m : t->v) + ps[i % n].offset);
-  }
-  if (rc == PRISM_OK && t->n_train && !(t->order = prism__mallocn(t->n_train, sizeof *t->order)))
-    rc = PRISM_ERR_NO_MEMORY;
-  if (rc == PRISM_OK && t->have_order)
-    rc = read_tensor(&f, "data_order", PRISM__ST_I32, t->n_train, t->order);
-  for (size_t i = 0; rc == PRISM_OK && t->have_order && i < t->n_train; i++)
-    if (t->order[i] < 0 || (uint64_t)t->order[i] >= t->n_train)
-      rc = prism__error(PRISM_ERR_FORMAT, "%s: data_order[%zu] = %d is not a pair index", f.what, i,
-                        (int)t->order[i]);
-  prism__st_close(&f);
-  return rc;
 }
 
 /* The parent folder of a checkpoint (its output_dir when none is given). */
@@ -897,7 +620,7 @@ static int resume(prism_trainer **out, const char *dir, const prism_train_params
   if (rc == PRISM_OK)
     rc = PRISM__PARAMS_READ(&p, params, &train_defaults, TRAIN_PARAMS_V1_SIZE, fn);
   if (rc == PRISM_OK)
-    rc = read_settings(json_object_get(j, "settings"), path, &p);
+    rc = prism__train_read_settings(json_object_get(j, "settings"), path, &p);
   if (rc == PRISM_OK)
     rc = prism_bart_load(&loaded, dir, NULL);
   if (rc == PRISM_OK)
@@ -913,11 +636,11 @@ static int resume(prism_trainer **out, const char *dir, const prism_train_params
     prism__free(parent);
   }
   if (rc == PRISM_OK)
-    rc = read_state(t, j, path);
+    rc = prism__train_read_state(t, j, path);
   if (rc == PRISM_OK)
     rc = ensure_state(t);
   if (rc == PRISM_OK)
-    rc = read_optimizer(t, dir);
+    rc = prism__train_read_optimizer(t, dir);
   if (rc == PRISM_OK && !(t->last_ckpt = prism__strdup(dir)))
     rc = PRISM_ERR_NO_MEMORY;
   json_decref(j);
@@ -949,7 +672,7 @@ static int claim_output(prism_trainer *t)
     return prism__error(PRISM_ERR_IO, "%s: cannot create: %s", t->output_dir, strerror(errno));
   if ((rc = prism__dir_check_target(t->output_dir, prism__train_is_ours)) != PRISM_OK)
     return rc;
-  return write_json_file(t->output_dir, STATE_FILE, state_json(t, "output"));
+  return write_json_file(t->output_dir, STATE_FILE, prism__train_state_json(t, "output"));
 }
 
 /* checkpoint-<digits> */
@@ -1000,7 +723,7 @@ static int save_step(prism_trainer *t, int best)
   if ((rc = save_checkpoint(t, dir)) != PRISM_OK)
     return rc;
   prune(t);
-  return write_json_file(t->output_dir, STATE_FILE, state_json(t, "output"));
+  return write_json_file(t->output_dir, STATE_FILE, prism__train_state_json(t, "output"));
 }
 
 /* ---- the loop --------------------------------------------------------------------------- */
@@ -1029,6 +752,8 @@ static int start(prism_trainer *t, const prism_pairs *train, const prism_pairs *
     t->fingerprint = fp;
     t->total_steps = steps;
   }
+  t->per_epoch = per;
+  t->given = given(train);
   if (!t->order && !(t->order = prism__mallocn(train->n, sizeof *t->order)))
     return PRISM_ERR_NO_MEMORY;
   if ((rc = ensure_state(t)) != PRISM_OK)
@@ -1049,7 +774,7 @@ static int report(prism_trainer *t, const prism_pairs *train, const step_report 
   p.struct_size = sizeof p;
   p.step = t->step;
   p.total_steps = t->total_steps;
-  p.epoch = epoch_done(t, train);
+  p.epoch = epoch_done(t);
   p.loss = r->loss;
   p.learning_rate = r->lr;
   p.grad_norm = r->grad_norm;
@@ -1103,7 +828,7 @@ static int finish(prism_trainer *t)
     return PRISM_OK;
   if ((rc = prism__train_copy_model(from, t->output_dir)) != PRISM_OK)
     return rc;
-  return write_json_file(t->output_dir, STATE_FILE, state_json(t, "output"));
+  return write_json_file(t->output_dir, STATE_FILE, prism__train_state_json(t, "output"));
 }
 
 static int train_loop(prism_trainer *t, const prism_pairs *train, const prism_pairs *eval,
@@ -1159,14 +884,7 @@ PRISM_API int prism_trainer_get_state(const prism_trainer *trainer, prism_train_
   s.struct_size = sizeof s;
   s.step = trainer->step;
   s.total_steps = trainer->total_steps;
-  s.epoch = trainer->n_train
-                ? (trainer->order && trainer->micro
-                       ? (double)trainer->epoch +
-                             (double)trainer->pos /
-                                 (double)((trainer->n_train + trainer->p.batch_size - 1) /
-                                          trainer->p.batch_size)
-                       : 0.0)
-                : 0.0;
+  s.epoch = epoch_done(trainer);
   s.best_eval_loss = trainer->best_loss;
   s.best_step = trainer->best_step;
   s.stopped_early = trainer->stopped;
