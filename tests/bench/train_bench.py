@@ -12,7 +12,9 @@ it: forward, backward, clip_grad_norm_, optimizer.step(), zero_grad(). libprism 
 Python bindings (the same library `prism train` uses).
 
 Both run as servers that take one optimiser step per request, and are asked in turn, so noise
-from other work on the machine falls on both alike. Each step is timed inside its process. Per
+from other work on the machine falls on both alike; before each request the driver waits 0.3 s, so
+that the idle threads of the side that just ran (OpenBLAS's spin for about 0.1 s) do not slow the
+other. Each step is timed inside its process. Per
 side: target tokens per second (median over the steps after the first two), ms per step, and
 the peak RSS of a whole process (for libprism, of `prism train` on the same work); the ratios
 libprism/peer. --profile also times every SGEMM call (the gemm_timer.so shim) for each side's
@@ -36,6 +38,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 BASE_MODEL = "/tmp/prism-bench-bart-base"
+SETTLE_S = 0.3
 SETTINGS = {"learning_rate": 1e-4, "weight_decay": 0.01, "max_grad_norm": 1.0}
 
 WORKLOADS = {
@@ -207,6 +210,9 @@ def run_workload(args, name, wl, tmp):
     try:
         for _ in range(args.steps):
             for s in servers:  # in turn, so machine noise falls on both
+                # The other side's idle threads spin for a while after its step (OpenBLAS's for
+                # about 0.1 s): let them settle first, so neither side times the other's spinning.
+                time.sleep(SETTLE_S)
                 r = s.step()
                 rates[s.name].append(r["tokens_per_second"])
                 peer_rss = r.get("peak_rss_mib", peer_rss)
