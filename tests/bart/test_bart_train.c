@@ -669,8 +669,6 @@ static void test_fixture_gradients(void **state)
       scale = fmax(scale, fabs(g[k]));
       diff = fmax(diff, fabs((double)g[k] - grad[params[i].offset + k]));
     }
-    if (getenv("GRAD_DEBUG"))
-      print_message("%-60s diff %.3g scale %.3g\n", params[i].name, diff, scale);
     if (diff > GRAD_ABS && diff / scale > worst) {
       worst = diff / scale;
       worst_name = params[i].name;

@@ -70,9 +70,6 @@ static void run_fixture(const char *name)
     double norm = json_number_value(json_object_get(step, "grad_norm"));
     if (r.lr[i] != lr)
       fail_msg("%s step %zu: lr %.17g, HF %.17g", name, i + 1, r.lr[i], lr);
-    if (getenv("STEP_DEBUG"))
-      print_message("step %zu: loss %.9g (HF %.9g) norm %.9g (HF %.9g)\n", i + 1, r.loss[i], loss,
-                    r.grad_norm[i], norm);
     lr_sum += lr;
     loss_err = fmax(loss_err, fabs(r.loss[i] - loss) / loss);
     norm_err = fmax(norm_err, fabs(r.grad_norm[i] - norm) / norm);
