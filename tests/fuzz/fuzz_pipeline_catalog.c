@@ -21,7 +21,8 @@ static const prism_ranker *small_ranker(prism_interactions **data)
     if (prism_interactions_create(&d) != PRISM_OK)
       __builtin_trap();
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-      if (prism_interactions_add_timed(d, rows[i][0], rows[i][1], 1.0f, (double)(10 - i)) != PRISM_OK)
+      if (prism_interactions_add_timed(d, rows[i][0], rows[i][1], 1.0f, (double)(10 - i)) !=
+          PRISM_OK)
         __builtin_trap();
     if (prism_ranker_train(&ranker, d, &p) != PRISM_OK)
       __builtin_trap();
