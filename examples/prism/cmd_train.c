@@ -40,6 +40,19 @@ static void log_step(FILE *log, const prism_train_progress *p)
     json_object_set_new(line, "eval_loss", json_real(p->eval_loss));
     json_object_set_new(line, "eval_accuracy", json_real(p->eval_accuracy));
   }
+  if (p->eval_text) {
+    const prism_metrics_result *m = p->eval_text;
+    json_object_set_new(line, "eval_generated", json_integer((json_int_t)p->eval_generated));
+    json_object_set_new(line, "eval_exact_match", json_real(p->eval_exact_match));
+    json_object_set_new(line, "eval_bleu1", json_real(m->bleu1));
+    json_object_set_new(line, "eval_bleu4", json_real(m->bleu4));
+    json_object_set_new(line, "eval_rouge_1_f", json_real(m->rouge_1_f_score));
+    json_object_set_new(line, "eval_rouge_2_f", json_real(m->rouge_2_f_score));
+    json_object_set_new(line, "eval_rouge_l_f", json_real(m->rouge_l_f_score));
+    json_object_set_new(line, "eval_usr", json_real(m->usr));
+  }
+  if (p->evaluated)
+    json_object_set_new(line, "best", json_boolean(p->best));
   if (p->checkpoint)
     json_object_set_new(line, "checkpoint", json_string(p->checkpoint));
   s = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(17));
@@ -61,15 +74,23 @@ static void show(const train_ctx *c, const prism_train_progress *p)
             (unsigned long long)p->total_steps, p->epoch, p->loss, p->learning_rate,
             p->tokens_per_second);
     if (p->evaluated)
-      fprintf(stderr, "\n  eval loss %.4f  accuracy %.4f%s\n", p->eval_loss, p->eval_accuracy,
-              p->best ? "  (best)" : "");
+      fprintf(stderr, "\n  eval loss %.4f  accuracy %.4f", p->eval_loss, p->eval_accuracy);
+    if (p->eval_text)
+      fprintf(stderr, "  exact %.4f  BLEU-4 %.2f  ROUGE-L F %.2f", p->eval_exact_match,
+              p->eval_text->bleu4, p->eval_text->rouge_l_f_score);
+    if (p->evaluated)
+      fprintf(stderr, "%s\n", p->best ? "  (best)" : "");
   } else {
     fprintf(stderr, "step %llu/%llu epoch %.3f loss %.6f lr %.6g grad_norm %.4f tok/s %.0f",
             (unsigned long long)p->step, (unsigned long long)p->total_steps, p->epoch, p->loss,
             p->learning_rate, p->grad_norm, p->tokens_per_second);
     if (p->evaluated)
-      fprintf(stderr, " eval_loss %.6f eval_accuracy %.4f%s", p->eval_loss, p->eval_accuracy,
-              p->best ? " best" : "");
+      fprintf(stderr, " eval_loss %.6f eval_accuracy %.4f", p->eval_loss, p->eval_accuracy);
+    if (p->eval_text)
+      fprintf(stderr, " exact_match %.4f bleu4 %.2f rouge_l_f %.2f", p->eval_exact_match,
+              p->eval_text->bleu4, p->eval_text->rouge_l_f_score);
+    if (p->evaluated && p->best)
+      fputs(" best", stderr);
     fputc('\n', stderr);
   }
   fflush(stderr);
@@ -103,7 +124,8 @@ static char *read_text(const char *path, size_t *len)
 }
 
 typedef struct train_opts {
-  const char *train, *eval, *init, *config, *tokenizer, *resume, *out, *log, *batching;
+  const char *train, *eval, *init, *config, *generation, *tokenizer, *resume, *out, *log,
+      *batching;
   long max_source, max_target;
   int truncate, quiet;
 } train_opts;
@@ -129,6 +151,8 @@ static const char *const fixed_settings[] = {
   "--patience",
   "--save-every",
   "--batching",
+  "--eval-generate",
+  "--best-metric",
 };
 
 static uint32_t u32(const cli_args *args, const char *name, uint32_t current)
@@ -158,6 +182,9 @@ static void read_params(const cli_args *args, prism_train_params *p, const train
   p->eval_batch_size = u32(args, "--eval-batch-size", p->eval_batch_size);
   p->patience = u32(args, "--patience", p->patience);
   p->save_every = u32(args, "--save-every", p->save_every);
+  p->eval_generate = u32(args, "--eval-generate", p->eval_generate);
+  if (cli_given(args, "--best-metric"))
+    p->best_metric = cli_str(args, "--best-metric");
   p->learning_rate = real(args, "--lr", p->learning_rate);
   p->weight_decay = real(args, "--weight-decay", p->weight_decay);
   p->max_grad_norm = real(args, "--max-grad-norm", p->max_grad_norm);
@@ -199,10 +226,12 @@ static prism_trainer *make_trainer(const train_opts *o, prism_train_params *p)
     if (rc != PRISM_OK)
       cli_fatal_status(rc, "train: cannot start training");
   } else {
-    size_t len;
+    size_t len, gen_len = 0;
     char *text = read_text(o->config, &len);
-    rc = prism_trainer_create_from_config(&t, text, len, NULL, 0, p);
+    char *gen = o->generation ? read_text(o->generation, &gen_len) : NULL;
+    rc = prism_trainer_create_from_config(&t, text, len, gen, gen_len, p);
     free(text);
+    free(gen);
     if (rc != PRISM_OK)
       cli_fatal_status(rc, "train: cannot start training");
   }
@@ -253,11 +282,17 @@ static void summary(const prism_trainer *t, const train_opts *o)
   memset(&s, 0, sizeof s);
   s.struct_size = sizeof s;
   prism_trainer_get_state(t, &s);
-  cli_emit(json_pack("{s:I, s:I, s:f, s:o, s:I, s:b, s:s}", "steps", (json_int_t)s.step,
+  cli_emit(json_pack("{s:I, s:I, s:f, s:o, s:o, s:I, s:b, s:s}", "steps", (json_int_t)s.step,
                      "total_steps", (json_int_t)s.total_steps, "epoch", s.epoch, "best_eval_loss",
                      isnan(s.best_eval_loss) ? json_null() : json_real(s.best_eval_loss),
+                     "best_metric", isnan(s.best_metric) ? json_null() : json_real(s.best_metric),
                      "best_step", (json_int_t)s.best_step, "stopped_early", s.stopped_early,
                      "output_dir", o->out));
+}
+
+static int p_needs_eval(const cli_args *args)
+{
+  return cli_given(args, "--eval-generate") || cli_given(args, "--best-metric");
 }
 
 static void read_options(const cli_args *args, train_opts *o)
@@ -267,6 +302,7 @@ static void read_options(const cli_args *args, train_opts *o)
   o->eval = cli_str(args, "--eval");
   o->init = cli_str(args, "--init");
   o->config = cli_str(args, "--config");
+  o->generation = cli_str(args, "--generation-config");
   o->tokenizer = cli_str(args, "--tokenizer");
   o->resume = cli_str(args, "--resume");
   o->out = cli_str(args, "--out");
@@ -278,6 +314,10 @@ static void read_options(const cli_args *args, train_opts *o)
   o->quiet = cli_flag(args, "--quiet");
   if (!!o->init + !!o->config + !!o->resume != 1)
     cli_fatal("train: give exactly one of --init DIR, --config FILE or --resume CHECKPOINT");
+  if (o->generation && !o->config)
+    cli_fatal("train: --generation-config goes with --config (a model folder has its own)");
+  if ((p_needs_eval(args)) && !o->eval)
+    cli_fatal("train: --eval-generate and --best-metric need --eval");
   if (o->config && !o->tokenizer)
     fprintf(stderr, "prism: --config without --tokenizer: only id pairs can be read and no "
                     "tokenizer files go into the checkpoints\n");
@@ -351,12 +391,22 @@ static const cli_option options[] = {
   { "--init", CLI_DIR, "DIR", NULL, "none", "fine-tune this HuggingFace BART folder", 0, 0, 0 },
   { "--config", CLI_TEXT, "FILE", NULL, "none",
     "or train a new model from this config.json (HF _init_weights, --seed)", 0, 0, 0 },
+  { "--generation-config", CLI_TEXT, "FILE", NULL, "HF's defaults from config.json",
+    "with --config: the new model's generation_config.json (decoding defaults)", 0, 0, 0 },
   { "--resume", CLI_DIR, "CHECKPOINT", NULL, "none",
     "or continue a run from DIR/checkpoint-N, with its settings", 0, 0, 0 },
   { "--tokenizer", CLI_DIR, "DIR", NULL, "the --init folder",
     "tokenizer for text pairs, copied into checkpoints", 0, 0, 0 },
   { "--eval", CLI_TEXT, "FILE", NULL, "none",
     "held-out pairs: loss and token accuracy at evaluations", 0, 0, 0 },
+  { "--eval-generate", CLI_INT, "N", NULL, "0: none",
+    "at evaluations, decode the first N --eval pairs greedily and score them: exact match, "
+    "BLEU-1/4, ROUGE-1/2/L, USR (with the model's generation settings, one beam)",
+    0, UINT32_MAX, 0 },
+  { "--best-metric", CLI_TEXT, "NAME", NULL, "loss",
+    "what picks the best checkpoint and drives --patience: loss, accuracy, or with "
+    "--eval-generate exact_match, bleu1, bleu4, rouge_{1,2,l}_{f,p,r}, usr",
+    0, 0, 0 },
   { "--batching", CLI_TEXT, "MODE", "bucket", NULL,
     "bucket (grouped by length), shuffle, or given (each line one micro-batch, in order)", 0, 0,
     0 },
@@ -396,7 +446,8 @@ static const cli_option options[] = {
     "stop after step N, saving a checkpoint to --resume from", 1, LONG_MAX, 0 },
   { "--log", CLI_TEXT, "FILE", NULL, "none",
     "one JSON line per optimiser step (appended): step, epoch, lr, loss, grad_norm before "
-    "clipping, tokens_per_second, eval_loss, eval_accuracy, checkpoint",
+    "clipping, tokens_per_second, eval_loss, eval_accuracy, the eval_* figures of "
+    "--eval-generate, best, checkpoint",
     0, 0, 0 },
   { "--quiet", CLI_FLAG, NULL, NULL, "progress on stderr", "no progress on stderr", 0, 0, 0 },
   CLI_OPTION_THREADS,

@@ -32,6 +32,7 @@
 
 #include "bart.h"
 #include "common.h"
+#include "metrics.h"
 #include "tokenizer.h"
 
 #ifdef __cplusplus
@@ -138,12 +139,20 @@ typedef struct prism_train_params {
   uint32_t max_steps;        /* optimiser steps; 0: from epochs */
   uint32_t eval_every;       /* evaluate every N steps; 0: after each epoch */
   uint32_t eval_batch_size;  /* 0: batch_size */
-  uint32_t patience;         /* stop after N evaluations without a better loss; 0: never */
+  uint32_t patience;         /* stop after N evaluations without a better best_metric; 0: never */
   uint32_t save_every;       /* a checkpoint every N steps; 0: at evaluations and the end */
   int32_t group_by_length;   /* batches of similar lengths (less padding); 1 */
   uint64_t seed;             /* data order and dropout; 42 */
   const char *output_dir;    /* checkpoints and the final model; NULL: none written */
-  const char *tokenizer_dir; /* tokenizer files copied into checkpoints; NULL: the model's folder */
+  const char *tokenizer_dir; /* tokenizer files copied into checkpoints, and the tokenizer of
+                                eval_generate; NULL: the model's folder */
+  uint32_t eval_generate;    /* at each evaluation, decode the first N evaluation pairs greedily
+                                (the model's generation settings, one beam, no sampling) and score
+                                them against their targets (<prism/metrics.h>); 0: none */
+  const char *best_metric;   /* what picks the best checkpoint and drives early stopping: "loss"
+                                (NULL, the default; lower is better), "accuracy", or on generated
+                                text (needs eval_generate) "exact_match", "bleu1", "bleu4",
+                                "rouge_{1,2,l}_{f,p,r}", "usr" (higher is better) */
 } prism_train_params;
 
 PRISM_API int prism_train_params_init(prism_train_params *params, size_t struct_size);
@@ -163,6 +172,11 @@ typedef struct prism_train_progress {
   double eval_loss;         /* mean loss over the evaluation tokens; NaN when not evaluated */
   double eval_accuracy;     /* share of evaluation tokens predicted (argmax); NaN likewise */
   const char *checkpoint;   /* the checkpoint written after this step, or NULL */
+  /* Evaluation on generated text (eval_generate), when it ran after this step: */
+  uint64_t eval_generated;                /* pairs generated; 0 when not evaluated */
+  double eval_exact_match;                /* share of outputs equal to their target; NaN */
+  const prism_metrics_result *eval_text;  /* BLEU, ROUGE, USR of the outputs; NULL */
+  double eval_metric;                     /* the value of best_metric at this evaluation; NaN */
 } prism_train_progress;
 
 /* Called after every optimiser step; return 0 to stop (PRISM_ERR_CANCELLED), nonzero to go on. */
@@ -231,9 +245,10 @@ typedef struct prism_train_state {
   uint64_t step;         /* optimiser steps done */
   uint64_t total_steps;  /* 0 until train has seen its data */
   double epoch;          /* epochs done, fractional */
-  double best_eval_loss; /* NaN before any evaluation */
-  uint64_t best_step;    /* the step of best_eval_loss */
+  double best_eval_loss; /* the evaluation loss of the best step; NaN before any evaluation */
+  uint64_t best_step;    /* the best evaluation's step (by best_metric) */
   int32_t stopped_early; /* 1 when patience ran out */
+  double best_metric;    /* the best value of best_metric; NaN before any evaluation */
 } prism_train_state;
 
 PRISM_API int prism_trainer_get_state(const prism_trainer *trainer, prism_train_state *state);

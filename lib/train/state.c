@@ -26,9 +26,10 @@ static const char *schedule_name(int32_t s)
   return s == PRISM_TRAIN_COSINE ? "cosine" : s == PRISM_TRAIN_CONSTANT ? "constant" : "linear";
 }
 
-static json_t *settings_json(const prism_train_params *p)
+static json_t *settings_json(const prism_trainer *t)
 {
-  return json_pack(
+  const prism_train_params *p = &t->p;
+  json_t *s = json_pack(
       "{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:I, s:I, s:I, s:I, "
       "s:I, s:I, s:I, s:I, s:I, s:b, s:I}",
       "learning_rate", p->learning_rate, "weight_decay", p->weight_decay, "adam_beta1",
@@ -41,6 +42,13 @@ static json_t *settings_json(const prism_train_params *p)
       (json_int_t)p->eval_every, "eval_batch_size", (json_int_t)p->eval_batch_size, "patience",
       (json_int_t)p->patience, "save_every", (json_int_t)p->save_every, "group_by_length",
       p->group_by_length != 0, "seed", (json_int_t)p->seed);
+  if (s && (json_object_set_new(s, "eval_generate", json_integer((json_int_t)p->eval_generate)) ||
+            json_object_set_new(s, "metric_for_best_model",
+                                json_string(prism__train_metric_name(t->metric))))) {
+    json_decref(s);
+    s = NULL;
+  }
+  return s;
 }
 
 json_t *prism__train_state_json(const prism_trainer *t, const char *kind)
@@ -55,13 +63,15 @@ json_t *prism__train_state_json(const prism_trainer *t, const char *kind)
                 "epoch_index", (json_int_t)t->epoch, "epoch_position", (json_int_t)t->pos,
                 "micro_batches", (json_int_t)t->micro, "has_order", t->have_order, "train_pairs",
                 (json_int_t)t->n_train, "train_fingerprint", fp, "best_metric",
-                isnan(t->best_loss) ? json_null() : json_real(t->best_loss), "best_step",
+                isnan(t->best_value) ? json_null() : json_real(t->best_value), "best_step",
                 (json_int_t)t->best_step, "bad_evals", (json_int_t)t->bad_evals, "stopped_early",
                 t->stopped, "best_model_checkpoint",
                 t->best_ckpt ? json_string(t->best_ckpt) : json_null(), "last_checkpoint",
                 t->last_ckpt ? json_string(t->last_ckpt) : json_null(), "settings",
-                settings_json(&t->p));
+                settings_json(t));
   if (j) {
+    json_object_set_new(j, "best_eval_loss",
+                        isnan(t->best_loss) ? json_null() : json_real(t->best_loss));
     json_object_set_new(j, "micro_per_epoch", json_integer((json_int_t)t->per_epoch));
     json_object_set_new(j, "given_batches", json_boolean(t->given));
   }
@@ -166,6 +176,10 @@ int prism__train_read_settings(const json_t *s, const char *what, prism_train_pa
     rc = prism__json_bool(s, "group_by_length", what, 1, &group);
   if (rc == PRISM_OK)
     rc = prism__json_str(s, "schedule", what, 1, &schedule);
+  if (rc == PRISM_OK && json_object_get(s, "eval_generate"))
+    rc = read_u32(s, "eval_generate", what, &p->eval_generate);
+  if (rc == PRISM_OK && json_object_get(s, "metric_for_best_model"))
+    rc = prism__json_str(s, "metric_for_best_model", what, 1, &p->best_metric);
   if (rc != PRISM_OK)
     return rc;
   p->group_by_length = group;
@@ -185,7 +199,8 @@ int prism__train_read_state(prism_trainer *t, const json_t *j, const char *what)
   const char *format = NULL, *fp = NULL, *best = NULL;
   long long version = 0;
   int has_order = 0, stopped = 0;
-  const json_t *metric = json_object_get(j, "best_metric");
+  const json_t *metric = json_object_get(j, "best_metric"),
+               *loss = json_object_get(j, "best_eval_loss");
   int rc = prism__json_str(j, "format", what, 1, &format);
   if (rc == PRISM_OK && strcmp(format, PRISM__TRAIN_STATE_FORMAT) != 0)
     rc = prism__error(PRISM_ERR_FORMAT, "%s: not a training state written by libprism", what);
@@ -218,13 +233,17 @@ int prism__train_read_state(prism_trainer *t, const json_t *j, const char *what)
   if (rc == PRISM_OK)
     rc = prism__json_str(j, "train_fingerprint", what, 1, &fp);
   if (rc == PRISM_OK && metric && !json_is_null(metric))
-    rc = prism__json_real(j, "best_metric", what, 1, &t->best_loss);
+    rc = prism__json_real(j, "best_metric", what, 1, &t->best_value);
+  if (rc == PRISM_OK && loss && !json_is_null(loss))
+    rc = prism__json_real(j, "best_eval_loss", what, 1, &t->best_loss);
   if (rc == PRISM_OK && json_is_string(json_object_get(j, "best_model_checkpoint")))
     rc = prism__json_str(j, "best_model_checkpoint", what, 1, &best);
   if (rc == PRISM_OK && best && !(t->best_ckpt = prism__strdup(best)))
     rc = PRISM_ERR_NO_MEMORY;
   if (rc != PRISM_OK)
     return rc;
+  if (isnan(t->best_loss) && !t->metric) /* a state from before best_eval_loss: the same */
+    t->best_loss = t->best_value;
   t->have_order = has_order;
   t->stopped = stopped;
   t->fingerprint = strtoull(fp, NULL, 16);

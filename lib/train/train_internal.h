@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "bart/bart.h"
+#include "prism/metrics.h"
 #include "prism/train.h"
 
 #define PRISM__TRAIN_IGNORE (-100)
@@ -109,6 +110,28 @@ void prism__train_adamw_step(const prism__train_optim *o, const prism__train_ada
 /* The learning rate of the step after `done` steps (HF get_scheduler, LambdaLR). */
 double prism__train_lr(const prism_train_params *p, uint64_t done, uint64_t total);
 
+/* ---- evaltext.c: evaluation on generated text, and the metric of the best checkpoint ---- */
+
+/* One evaluation's figures. */
+typedef struct prism__train_eval {
+  double loss, accuracy;     /* teacher-forced */
+  size_t generated;          /* pairs generated (eval_generate); 0: none */
+  double exact_match;        /* share of outputs equal to their target */
+  prism_metrics_result text; /* BLEU, ROUGE, USR of the outputs */
+} prism__train_eval;
+
+/* The index of a best_metric name (NULL: "loss"); PRISM_ERR_INVALID_ARGUMENT naming it. */
+int prism__train_metric_find(const char *name, int *index);
+const char *prism__train_metric_name(int index);
+/* 1 when the metric is computed on generated text. */
+int prism__train_metric_needs_text(int index);
+/* The metric's value in an evaluation (NaN when it was not computed). */
+double prism__train_metric_value(int index, const prism__train_eval *e);
+/* 1 when `value` beats `best` (NaN: none yet): lower loss, higher anything else. */
+int prism__train_metric_better(int index, double value, double best);
+/* Generate for the first eval_generate pairs of `eval` and score them into e. */
+int prism__train_eval_text(prism_trainer *t, const prism_pairs *eval, prism__train_eval *e);
+
 /* ---- trainer.c: a trainer ---- */
 
 struct prism_trainer {
@@ -126,7 +149,9 @@ struct prism_trainer {
   int given;                     /* the data is ready micro-batches */
   int32_t *order;
   int have_order;
-  double best_loss;
+  int metric;        /* best_metric's index (evaltext.c) */
+  double best_value; /* its best value so far, NaN before any evaluation */
+  double best_loss;  /* the evaluation loss at best_step */
   uint64_t best_step;
   uint32_t bad_evals;
   int stopped;
@@ -138,6 +163,9 @@ struct prism_trainer {
   prism__train_batch_buf buf;
   int32_t *eval_order;
   size_t eval_cap;
+  /* Generation at evaluations (eval_generate), made when first needed. */
+  prism_tokenizer *tok;
+  prism_bart_session *session;
 };
 
 /* ---- state.c: the training state of a checkpoint ---- */

@@ -63,6 +63,8 @@ static const prism_train_params train_defaults = {
   .seed = 42,
   .output_dir = NULL,
   .tokenizer_dir = NULL,
+  .eval_generate = 0,
+  .best_metric = NULL,
 };
 
 PRISM_API int prism_train_params_init(prism_train_params *params, size_t struct_size)
@@ -162,10 +164,17 @@ static int new_trainer(prism_trainer **out, prism_bart *model, const prism_train
     return PRISM_ERR_NO_MEMORY;
   }
   t->model = model;
-  t->best_loss = NAN;
+  t->best_loss = t->best_value = NAN;
   prism__bart_train_config_get(model, &t->cfg);
   if (rc == PRISM_OK)
     rc = resolve_params(&t->p, model, fn);
+  if (rc == PRISM_OK && (rc = prism__train_metric_find(t->p.best_metric, &t->metric)) != PRISM_OK)
+    prism__error_prefix("%s: ", fn);
+  if (rc == PRISM_OK && prism__train_metric_needs_text(t->metric) && !t->p.eval_generate)
+    rc = prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                      "%s: best_metric \"%s\" is computed on generated text: set eval_generate",
+                      fn, prism__train_metric_name(t->metric));
+  t->p.best_metric = NULL; /* the index stands for it */
   if (rc == PRISM_OK) {
     const char *source = NULL;
     prism_bart_config_text(NULL, NULL, &source, model, PRISM_BART_CONFIG_JSON);
@@ -271,6 +280,8 @@ PRISM_API void prism_trainer_free(prism_trainer *t)
   prism__free(t->last_ckpt);
   prism__free(t->output_dir);
   prism__free(t->tokenizer_dir);
+  prism_bart_session_free(t->session);
+  prism_tokenizer_free(t->tok);
   prism_bart_free(t->model);
   prism__free(t);
 }
@@ -402,7 +413,7 @@ static size_t eval_pair_len(const prism_pairs *s, int32_t i)
   return (size_t)s->items[i].src + s->items[i].tgt;
 }
 
-static int evaluate(prism_trainer *t, const prism_pairs *eval, double *loss, double *accuracy)
+static int evaluate_loss(prism_trainer *t, const prism_pairs *eval, double *loss, double *accuracy)
 {
   size_t bs = t->p.eval_batch_size ? t->p.eval_batch_size : t->p.batch_size, n = eval->n;
   prism__bart_step_opts o;
@@ -763,8 +774,8 @@ static int start(prism_trainer *t, const prism_pairs *train, const prism_pairs *
   return t->output_dir ? claim_output(t) : PRISM_OK;
 }
 
-static int report(prism_trainer *t, const prism_pairs *train, const step_report *r, int evaluated,
-                  int best, double eval_loss, double eval_acc, const char *ckpt,
+static int report(prism_trainer *t, const prism_pairs *train, const step_report *r,
+                  const prism__train_eval *e, int best, const char *ckpt,
                   prism_train_progress_fn fn, void *payload)
 {
   prism_train_progress p;
@@ -779,11 +790,15 @@ static int report(prism_trainer *t, const prism_pairs *train, const step_report 
   p.learning_rate = r->lr;
   p.grad_norm = r->grad_norm;
   p.tokens_per_second = r->seconds > 0.0 ? (double)r->tokens / r->seconds : 0.0;
-  p.evaluated = evaluated;
+  p.evaluated = e != NULL;
   p.best = best;
-  p.eval_loss = eval_loss;
-  p.eval_accuracy = eval_acc;
+  p.eval_loss = e ? e->loss : NAN;
+  p.eval_accuracy = e ? e->accuracy : NAN;
   p.checkpoint = ckpt;
+  p.eval_generated = e ? e->generated : 0;
+  p.eval_exact_match = e && e->generated ? e->exact_match : NAN;
+  p.eval_text = e && e->generated ? &e->text : NULL;
+  p.eval_metric = e ? prism__train_metric_value(t->metric, e) : NAN;
   return fn(&p, payload) ? PRISM_OK
                          : prism__error(PRISM_ERR_CANCELLED,
                                         "cancelled by the progress callback "
@@ -791,19 +806,32 @@ static int report(prism_trainer *t, const prism_pairs *train, const step_report 
                                         t->step);
 }
 
+/* An evaluation: loss and accuracy, and with eval_generate the figures of generated text. */
+static int evaluate(prism_trainer *t, const prism_pairs *eval, prism__train_eval *e)
+{
+  int rc;
+  memset(e, 0, sizeof *e);
+  if ((rc = evaluate_loss(t, eval, &e->loss, &e->accuracy)) != PRISM_OK)
+    return rc;
+  return t->p.eval_generate ? prism__train_eval_text(t, eval, e) : PRISM_OK;
+}
+
 static int after_step(prism_trainer *t, const prism_pairs *train, const prism_pairs *eval,
                       const step_report *r, prism_train_progress_fn fn, void *payload)
 {
   int last = t->step >= t->total_steps, evaluated = 0, best = 0, rc = PRISM_OK;
-  double loss = NAN, acc = NAN;
+  prism__train_eval e;
   const char *ckpt = NULL;
   if (eval && (t->p.eval_every ? t->step % t->p.eval_every == 0 : r->epoch_ended) + last > 0) {
-    if ((rc = evaluate(t, eval, &loss, &acc)) != PRISM_OK)
+    double value;
+    if ((rc = evaluate(t, eval, &e)) != PRISM_OK)
       return rc;
     evaluated = 1;
-    best = isnan(t->best_loss) || loss < t->best_loss;
+    value = prism__train_metric_value(t->metric, &e);
+    best = prism__train_metric_better(t->metric, value, t->best_value);
     if (best) {
-      t->best_loss = loss;
+      t->best_value = value;
+      t->best_loss = e.loss;
       t->best_step = t->step;
       t->bad_evals = 0;
     } else if (t->p.patience && ++t->bad_evals >= t->p.patience) {
@@ -816,7 +844,7 @@ static int after_step(prism_trainer *t, const prism_pairs *train, const prism_pa
       return rc;
     ckpt = t->last_ckpt;
   }
-  return report(t, train, r, evaluated, best, loss, acc, ckpt, fn, payload);
+  return report(t, train, r, evaluated ? &e : NULL, best, ckpt, fn, payload);
 }
 
 /* The final model in output_dir: the best evaluated checkpoint, else the last one. */
@@ -868,7 +896,7 @@ PRISM_API int prism_trainer_evaluate(double *loss, double *accuracy, prism_train
   if (rc == PRISM_OK)
     rc = prepare(trainer, NULL, eval);
   if (rc == PRISM_OK)
-    rc = evaluate(trainer, eval, &l, &a);
+    rc = evaluate_loss(trainer, eval, &l, &a);
   if (loss)
     *loss = l;
   if (accuracy)
@@ -888,5 +916,6 @@ PRISM_API int prism_trainer_get_state(const prism_trainer *trainer, prism_train_
   s.best_eval_loss = trainer->best_loss;
   s.best_step = trainer->best_step;
   s.stopped_early = trainer->stopped;
+  s.best_metric = trainer->best_value;
   return PRISM__PARAMS_WRITE(state, &s, STATE_V1_SIZE, "prism_trainer_get_state");
 }
