@@ -23,7 +23,9 @@ not know is worded generically.
 
 As a program it reads JSON Lines on stdin,
   {"history": [[title, genre], ...], "item": [title, genre], "evidence": [[title, genre], ...]}
-and writes {"prompt": ..., "explanation": ...} per line.
+and writes {"prompt": ..., "explanation": ...} per line, with the line's "id"
+first when it has one: so it answers the requests of `prism teacher-prompts`
+as a teacher LLM would, ready for `prism teacher-import`.
 """
 
 import json
@@ -134,7 +136,9 @@ def main():
             print(json.dumps({"error": str(exc)}))
             continue
         f = prompt.fields(history, item, evidence)
-        print(json.dumps({"prompt": prompt.render(f), "explanation": explain_fields(f)}))
+        answer = {"id": obj["id"]} if "id" in obj else {}
+        answer.update(prompt=prompt.render(f), explanation=explain_fields(f))
+        print(json.dumps(answer))
     return 0
 
 

@@ -459,3 +459,69 @@ int cli_generate_params(const json_t *value, prism_generate_params *p)
   free(text);
   return rc;
 }
+
+/* ---- --users ---- */
+
+static void users_add(cli_user_list *l, const char *id, size_t len, json_t *seen)
+{
+  char *copy = strndup(id, len);
+  if (!copy)
+    cli_fatal("out of memory");
+  if (!*copy || json_object_get(seen, copy)) { /* blank, or given before: once is enough */
+    if (*copy)
+      fprintf(stderr, "prism: user \"%s\" is listed twice; it is taken once\n", copy);
+    free(copy);
+    return;
+  }
+  json_object_set_new(seen, copy, json_true());
+  if (l->count == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 256;
+    l->ids = realloc(l->ids, l->cap * sizeof *l->ids);
+    if (!l->ids)
+      cli_fatal("out of memory");
+  }
+  l->ids[l->count++] = copy;
+}
+
+void cli_users_read(cli_user_list *l, const char *spec, const prism_ranker *ranker)
+{
+  json_t *seen = json_object();
+  memset(l, 0, sizeof *l);
+  if (strcmp(spec, "all") == 0) {
+    for (int32_t u = 0; u < prism_ranker_num_users(ranker); u++) {
+      char buf[16];
+      const char *id = prism_ranker_user_id(ranker, u);
+      if (!id)
+        snprintf(buf, sizeof buf, "%d", (int)u);
+      users_add(l, id ? id : buf, strlen(id ? id : buf), seen);
+    }
+  } else if (spec[0] == '@') {
+    FILE *f = fopen(spec + 1, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    if (!f)
+      cli_fatal("--users %s: cannot open: %s", spec, strerror(errno));
+    while ((n = getline(&line, &cap, f)) >= 0)
+      users_add(l, line, strcspn(line, "\r\n"), seen);
+    free(line);
+    fclose(f);
+  } else {
+    for (const char *p = spec; *p;) {
+      size_t len = strcspn(p, ",");
+      users_add(l, p, len, seen);
+      p += len + (p[len] == ',');
+    }
+  }
+  json_decref(seen);
+  if (l->count == 0)
+    cli_fatal("--users %s: no users to run", spec);
+}
+
+void cli_users_free(cli_user_list *l)
+{
+  for (size_t i = 0; i < l->count; i++)
+    free(l->ids[i]);
+  free(l->ids);
+  memset(l, 0, sizeof *l);
+}

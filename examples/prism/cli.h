@@ -126,9 +126,24 @@ int cli_int_array(const json_t *array, int **out, size_t *count, char *err, size
 /* Generation params from an optional JSON object of HF generate() keywords. */
 int cli_generate_params(const json_t *value, prism_generate_params *p);
 
+/* A list of user ids (owned), in the order given, each once. */
+typedef struct cli_user_list {
+  char **ids;
+  size_t count, cap;
+} cli_user_list;
+
+/*
+ * --users: "all" (the ranker's users, in its order), "@FILE" (one id per line)
+ * or "ID,ID,..."; an id listed twice is taken once (with a note on stderr); no
+ * users at all is fatal.
+ */
+void cli_users_read(cli_user_list *l, const char *spec, const prism_ranker *ranker);
+void cli_users_free(cli_user_list *l);
+
 /* The commands. */
 extern const cli_command cli_cmd_version, cli_cmd_demo, cli_cmd_generate, cli_cmd_tokenize,
     cli_cmd_detokenize, cli_cmd_tokenizer_train, cli_cmd_explain, cli_cmd_rank_train,
-    cli_cmd_rank_recommend, cli_cmd_rank_eval, cli_cmd_eval_text, cli_cmd_run, cli_cmd_train;
+    cli_cmd_rank_recommend, cli_cmd_rank_eval, cli_cmd_eval_text, cli_cmd_run, cli_cmd_train,
+    cli_cmd_teacher_prompts, cli_cmd_teacher_import;
 
 #endif

@@ -23,68 +23,6 @@
 #define OUTPUT_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9))
 #define LINE_SECONDS 10.0 /* progress lines when stderr is not a terminal */
 
-typedef struct user_list {
-  char **ids;
-  size_t count, cap;
-} user_list;
-
-static void users_add(user_list *l, const char *id, size_t len, json_t *seen)
-{
-  char *copy = strndup(id, len);
-  if (!copy)
-    cli_fatal("out of memory");
-  if (!*copy || json_object_get(seen, copy)) { /* blank, or given before: once is enough */
-    if (*copy)
-      fprintf(stderr, "prism run: user \"%s\" is listed twice; it is run once\n", copy);
-    free(copy);
-    return;
-  }
-  json_object_set_new(seen, copy, json_true());
-  if (l->count == l->cap) {
-    l->cap = l->cap ? 2 * l->cap : 256;
-    l->ids = realloc(l->ids, l->cap * sizeof *l->ids);
-    if (!l->ids)
-      cli_fatal("out of memory");
-  }
-  l->ids[l->count++] = copy;
-}
-
-/* --users: all (the ranker's users, in its order), @FILE (one id per line) or ID,ID,... */
-static void users_read(user_list *l, const char *spec, const prism_ranker *ranker)
-{
-  json_t *seen = json_object();
-  memset(l, 0, sizeof *l);
-  if (strcmp(spec, "all") == 0) {
-    for (int32_t u = 0; u < prism_ranker_num_users(ranker); u++) {
-      char buf[16];
-      const char *id = prism_ranker_user_id(ranker, u);
-      if (!id)
-        snprintf(buf, sizeof buf, "%d", (int)u);
-      users_add(l, id ? id : buf, strlen(id ? id : buf), seen);
-    }
-  } else if (spec[0] == '@') {
-    FILE *f = fopen(spec + 1, "r");
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    if (!f)
-      cli_fatal("--users %s: cannot open: %s", spec, strerror(errno));
-    while ((n = getline(&line, &cap, f)) >= 0)
-      users_add(l, line, strcspn(line, "\r\n"), seen);
-    free(line);
-    fclose(f);
-  } else {
-    for (const char *p = spec; *p;) {
-      size_t len = strcspn(p, ",");
-      users_add(l, p, len, seen);
-      p += len + (p[len] == ',');
-    }
-  }
-  json_decref(seen);
-  if (l->count == 0)
-    cli_fatal("--users %s: no users to run", spec);
-}
-
 /* ---- the output file ---- */
 
 /* Refuse a target that exists and is not a regular file (a symlink, FIFO, device, directory). */
@@ -351,7 +289,7 @@ static int run(const cli_args *args)
   prism_interactions *data;
   prism_explainer *explainer;
   prism_generate_params gp;
-  user_list users;
+  cli_user_list users;
   json_t *done, *params = NULL;
   const char **todo;
   size_t n_todo = 0;
@@ -378,7 +316,7 @@ static int run(const cli_args *args)
   jb.params.k = k;
   jb.params.evidence = (int32_t)cli_int(args, "--evidence");
   jb.params.generate = &gp;
-  users_read(&users, cli_str(args, "--users"), ranker);
+  cli_users_read(&users, cli_str(args, "--users"), ranker);
 
   jb.out = out;
   jb.fd = open_out(out, cli_flag(args, "--resume"), &done);
@@ -399,9 +337,7 @@ static int run(const cli_args *args)
     cli_fatal("--out %s: %s", out, strerror(errno));
   progress_show(&jb.progress, 1);
 
-  for (size_t i = 0; i < users.count; i++)
-    free(users.ids[i]);
-  free(users.ids);
+  cli_users_free(&users);
   free(todo);
   json_decref(done);
   prism_pipeline_free(jb.pipeline);

@@ -9,8 +9,8 @@
 static const cli_command *const commands[] = {
   &cli_cmd_demo,           &cli_cmd_run,        &cli_cmd_explain,         &cli_cmd_generate,
   &cli_cmd_tokenize,       &cli_cmd_detokenize, &cli_cmd_tokenizer_train, &cli_cmd_rank_train,
-  &cli_cmd_rank_recommend, &cli_cmd_rank_eval,  &cli_cmd_eval_text,       &cli_cmd_train,
-  &cli_cmd_version,
+  &cli_cmd_rank_recommend, &cli_cmd_rank_eval,  &cli_cmd_eval_text,       &cli_cmd_teacher_prompts,
+  &cli_cmd_teacher_import, &cli_cmd_train,      &cli_cmd_version,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

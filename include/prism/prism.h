@@ -16,6 +16,7 @@
 #include "ranker.h"
 #include "tokenizer.h"
 #include "tokenizer_trainer.h"
+#include "teacher.h"
 #include "train.h"
 
 #endif /* PRISM_H */

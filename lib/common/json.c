@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "error.h"
 #include "json.h"
 
@@ -96,5 +98,45 @@ int prism__json_str(const json_t *obj, const char *key, const char *what, int re
   if (!json_is_string(v))
     return prism__error(PRISM_ERR_FORMAT, "%s: field \"%s\" must be a string", what, key);
   *out = json_string_value(v);
+  return PRISM_OK;
+}
+
+static int json_line(const char *text, size_t len, size_t line_no, prism__json_line_fn fn,
+                     void *ctx)
+{
+  json_error_t err;
+  json_t *line = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+  int rc;
+  if (!line) {
+    if (json_error_code(&err) == json_error_out_of_memory)
+      return prism__error(PRISM_ERR_NO_MEMORY, "out of memory parsing JSON");
+    if (json_error_code(&err) == json_error_duplicate_key)
+      return prism__error(PRISM_ERR_FORMAT,
+                          "invalid JSON at column %d: a key given twice in one object", err.column);
+    return prism__error(PRISM_ERR_FORMAT, "invalid JSON at column %d: %s", err.column, err.text);
+  }
+  rc = json_is_object(line) ? fn(line, line_no, ctx)
+                            : prism__error(PRISM_ERR_FORMAT, "expected a JSON object");
+  json_decref(line);
+  return rc;
+}
+
+int prism__json_lines(const char *data, size_t len, const char *what, prism__json_line_fn fn,
+                      void *ctx)
+{
+  size_t line_no = 0, pos = 0;
+  while (pos < len) {
+    const char *nl = memchr(data + pos, '\n', len - pos);
+    size_t end = nl ? (size_t)(nl - data) : len, i = pos;
+    line_no++;
+    while (i < end && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r'))
+      i++;
+    if (i < end) {
+      int rc = json_line(data + pos, end - pos, line_no, fn, ctx);
+      if (rc != PRISM_OK)
+        return prism__error_prefix("%s line %zu: ", what, line_no);
+    }
+    pos = end + 1;
+  }
   return PRISM_OK;
 }

@@ -25,4 +25,16 @@ int prism__json_bool(const json_t *obj, const char *key, const char *what, int r
 int prism__json_str(const json_t *obj, const char *key, const char *what, int required,
                     const char **out);
 
+/*
+ * JSON Lines: call `fn` with each non-blank line of `data` parsed as a JSON
+ * object (a key given twice is refused) and its 1-based line number. Blank
+ * lines (spaces, tabs, a CR) are skipped. Parsing stops at the first failure,
+ * whose message is prefixed "<what> line <N>: " (a line that is not JSON, or
+ * not an object, fails the same way); `fn` sets its own message without the
+ * prefix. Returns PRISM_OK or the failure's status.
+ */
+typedef int (*prism__json_line_fn)(const json_t *line, size_t line_no, void *ctx);
+int prism__json_lines(const char *data, size_t len, const char *what, prism__json_line_fn fn,
+                      void *ctx);
+
 #endif

@@ -2,13 +2,14 @@
 """The one direction of libprism's module dependencies (docs/architecture.md).
 
     common <- linalg <- tokenizer, bart, ranker, metrics <- generate <- explain, train <- pipeline
+        <- teacher
 
 Checked two ways:
 - includes: a file in lib/<m>/ includes standard headers, public <prism/*.h>
   headers, files of its own folder, and the faces of modules below it
   (common/*.h, linalg/linalg.h, <n>/<n>.h); never another module's
   <n>_internal.h, never a module at its level or above. The composition layers
-  (explain, pipeline) include only public headers and common/. Examples and
+  (explain, pipeline, teacher) include only public headers and common/. Examples and
   bindings include only public headers.
 - calls: no object file of a module references a symbol defined by a module at
   its level or above (nm over the internal static library), so `common` calls
@@ -22,8 +23,8 @@ import subprocess
 import sys
 
 LEVEL = {"common": 0, "linalg": 1, "tokenizer": 2, "bart": 2, "ranker": 2, "metrics": 2,
-         "generate": 3, "explain": 4, "train": 4, "pipeline": 5}
-COMPOSITION = {"explain", "pipeline"}
+         "generate": 3, "explain": 4, "train": 4, "pipeline": 5, "teacher": 6}
+COMPOSITION = {"explain", "pipeline", "teacher"}
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 
 

@@ -9,6 +9,7 @@
     pipeline = prism.Pipeline(ranker, "catalog.tsv", "interactions.tsv", "model")
     print(pipeline.run(["u001"], k=3)[0]["items"][0]["explanation"])
     prism.Trainer(model="model", output_dir="out").train(prism.Pairs.load("pairs.jsonl"))
+    requests = prism.TeacherRequests(); requests.add(history, item, evidence)  # teacher prompts
 
 The rules every class follows (docs/python.md): users and items are ids (str, or an int meaning
 its decimal string) unless a call says indices=True; an object that borrows another keeps it
@@ -26,10 +27,12 @@ from .pipeline import Catalog, Pipeline
 from .ranker import Interactions, Ranker
 from .tokenizer import Tokenizer, unicode_version
 from .tokenizer_trainer import TokenizerTrainer, train_tokenizer
+from .teacher import TeacherImport, TeacherRequests
 from .train import Pairs, Trainer
 
 __all__ = ["PrismError", "check", "Bart", "Session", "Tokenizer", "TokenizerTrainer", "train_tokenizer", "Interactions", "Ranker", "metrics",
-           "Explainer", "render_prompt", "Catalog", "Pipeline", "Pairs", "Trainer", "version", "version_number", "set_num_threads",
+           "Explainer", "render_prompt", "Catalog", "Pipeline", "Pairs", "Trainer", "TeacherRequests",
+           "TeacherImport", "version", "version_number", "set_num_threads",
            "get_num_threads", "cpu_features", "set_log_handler", "get_limits", "set_limits",
            "reset_limits", "unicode_version"]
 

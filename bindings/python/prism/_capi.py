@@ -492,7 +492,7 @@ class prism_train_params(ctypes.Structure):
             "warmup_steps", "batch_size", "grad_accum", "epochs", "max_steps", "eval_every",
             "eval_batch_size", "patience", "save_every")] + [
         ("group_by_length", c_int32), ("seed", c_uint64), ("output_dir", c_char_p),
-        ("tokenizer_dir", c_char_p)]
+        ("tokenizer_dir", c_char_p), ("eval_generate", c_uint32), ("best_metric", c_char_p)]
 
 
 class prism_train_progress(ctypes.Structure):
@@ -500,13 +500,15 @@ class prism_train_progress(ctypes.Structure):
                 ("epoch", c_double), ("loss", c_double), ("learning_rate", c_double),
                 ("grad_norm", c_double), ("tokens_per_second", c_double), ("evaluated", c_int32),
                 ("best", c_int32), ("eval_loss", c_double), ("eval_accuracy", c_double),
-                ("checkpoint", c_char_p)]
+                ("checkpoint", c_char_p), ("eval_generated", c_uint64),
+                ("eval_exact_match", c_double), ("eval_text", POINTER(prism_metrics_result)),
+                ("eval_metric", c_double)]
 
 
 class prism_train_state(ctypes.Structure):
     _fields_ = [("struct_size", c_size_t), ("step", c_uint64), ("total_steps", c_uint64),
                 ("epoch", c_double), ("best_eval_loss", c_double), ("best_step", c_uint64),
-                ("stopped_early", c_int32)]
+                ("stopped_early", c_int32), ("best_metric", c_double)]
 
 
 prism_train_progress_fn = CFUNCTYPE(c_int, POINTER(prism_train_progress), c_void_p)
@@ -540,5 +542,92 @@ prism_trainer_save = _fn("prism_trainer_save", c_int, c_void_p, c_char_p)
 prism_trainer_model = _fn("prism_trainer_model", c_void_p, c_void_p)
 prism_trainer_get_state = _fn("prism_trainer_get_state", c_int, c_void_p,
                               POINTER(prism_train_state))
+
+
+# teacher.h
+PRISM_TEACHER_KEPT, PRISM_TEACHER_FAILED, PRISM_TEACHER_EMPTY = 0, 1, 2
+PRISM_TEACHER_UNKNOWN_ID, PRISM_TEACHER_DUPLICATE, PRISM_TEACHER_HALLUCINATED = 3, 4, 5
+
+
+class prism_teacher_params(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("teacher_format", POINTER(prism_prompt_format)),
+                ("student_format", POINTER(prism_prompt_format))]
+
+
+class prism_teacher_request(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("id", c_char_p), ("prompt", c_char_p),
+                ("source", c_char_p), ("user", c_char_p), ("item_id", c_char_p),
+                ("item", prism_prompt_item), ("history_count", c_size_t),
+                ("evidence_count", c_size_t)]
+
+
+class prism_teacher_import_params(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("answer_key", c_char_p),
+                ("drop_hallucinated", c_int32), ("titles", POINTER(c_char_p)),
+                ("n_titles", c_size_t)]
+
+
+class prism_teacher_import_stats(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t)] + [(n, c_uint64) for n in (
+        "requests", "answers", "pairs", "unanswered", "dropped", "failed", "empty", "unknown_id",
+        "duplicate", "hallucinated")]
+
+
+class prism_teacher_pair(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("id", c_char_p), ("source", c_char_p),
+                ("target", c_char_p), ("hallucinated", c_int)]
+
+
+class prism_teacher_drop(ctypes.Structure):
+    _fields_ = [("struct_size", c_size_t), ("id", c_char_p), ("verdict", c_int),
+                ("line", c_size_t), ("text", c_char_p)]
+
+
+P_fmt = POINTER(prism_prompt_format)
+prism_teacher_format_init = _fn("prism_teacher_format_init", c_int, P_fmt, c_size_t)
+prism_teacher_params_init = _fn("prism_teacher_params_init", c_int,
+                                POINTER(prism_teacher_params), c_size_t)
+prism_teacher_requests_create = _fn("prism_teacher_requests_create", c_int, POINTER(c_void_p),
+                                    POINTER(prism_teacher_params))
+prism_teacher_requests_free = _fn("prism_teacher_requests_free", None, c_void_p)
+prism_teacher_requests_add = _fn("prism_teacher_requests_add", c_int, c_void_p, c_char_p, P_item,
+                                 c_size_t, P_item, P_item, c_size_t)
+prism_teacher_requests_add_result = _fn("prism_teacher_requests_add_result", c_int, c_void_p,
+                                        c_void_p)
+prism_teacher_requests_load = _fn("prism_teacher_requests_load", c_int, c_void_p, c_char_p)
+prism_teacher_requests_parse = _fn("prism_teacher_requests_parse", c_int, c_void_p, c_char_p,
+                                   c_size_t, c_char_p)
+prism_teacher_requests_sample = _fn("prism_teacher_requests_sample", c_int, c_void_p, c_size_t,
+                                    c_uint64)
+prism_teacher_requests_count = _fn("prism_teacher_requests_count", c_size_t, c_void_p)
+prism_teacher_requests_get = _fn("prism_teacher_requests_get", c_int,
+                                 POINTER(prism_teacher_request), c_void_p, c_size_t)
+prism_teacher_requests_history = _fn("prism_teacher_requests_history", c_int, P_item, c_void_p,
+                                     c_size_t, c_size_t)
+prism_teacher_requests_evidence = _fn("prism_teacher_requests_evidence", c_int, P_item, c_void_p,
+                                      c_size_t, c_size_t)
+prism_teacher_requests_line = _fn("prism_teacher_requests_line", c_int, c_void_p, c_size_t, P_size,
+                                  c_void_p, c_size_t)
+prism_teacher_import_params_init = _fn("prism_teacher_import_params_init", c_int,
+                                       POINTER(prism_teacher_import_params), c_size_t)
+prism_teacher_import_create = _fn("prism_teacher_import_create", c_int, POINTER(c_void_p),
+                                  c_void_p, POINTER(prism_teacher_import_params))
+prism_teacher_import_free = _fn("prism_teacher_import_free", None, c_void_p)
+prism_teacher_import_add = _fn("prism_teacher_import_add", c_int, POINTER(c_int), c_void_p,
+                               c_char_p, c_char_p)
+prism_teacher_import_load = _fn("prism_teacher_import_load", c_int, c_void_p, c_char_p)
+prism_teacher_import_parse = _fn("prism_teacher_import_parse", c_int, c_void_p, c_char_p,
+                                 c_size_t, c_char_p)
+prism_teacher_import_get_stats = _fn("prism_teacher_import_get_stats", c_int,
+                                     POINTER(prism_teacher_import_stats), c_void_p)
+prism_teacher_import_count = _fn("prism_teacher_import_count", c_size_t, c_void_p)
+prism_teacher_import_pair = _fn("prism_teacher_import_pair", c_int, POINTER(prism_teacher_pair),
+                                c_void_p, c_size_t)
+prism_teacher_import_pair_line = _fn("prism_teacher_import_pair_line", c_int, c_void_p, c_size_t,
+                                     P_size, c_void_p, c_size_t)
+prism_teacher_import_drop_count = _fn("prism_teacher_import_drop_count", c_size_t, c_void_p)
+prism_teacher_import_drop = _fn("prism_teacher_import_drop", c_int, POINTER(prism_teacher_drop),
+                                c_void_p, c_size_t)
+prism_teacher_verdict_name = _fn("prism_teacher_verdict_name", c_char_p, c_int)
 
 __all__ = [n for n in dir() if n.startswith("prism_")]

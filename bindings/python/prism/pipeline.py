@@ -202,7 +202,9 @@ class Pipeline(Handle):
             raise
         return _Held(stack, tuple(ptrs))
 
-    def _call(self, users, k, evidence, filter_args, generate):
+    @contextlib.contextmanager
+    def _result(self, users, k, evidence, filter_args, generate):
+        """Run the pipeline for `users`: the C result while the block runs (freed after)."""
         ids = [utf8(u if isinstance(u, (str, bytes)) else str(u), "user") for u in users]
         f, _keep = self.ranker._filter(*filter_args, False)
         g = generate_params(generate)
@@ -216,9 +218,13 @@ class Pipeline(Handle):
             check(C.prism_pipeline_run(ctypes.byref(result), pipeline, arr, len(ids),
                                        ctypes.byref(p)))
         try:
-            return [_read_user(result, u) for u in range(len(ids))]
+            yield result
         finally:
             C.prism_pipeline_result_free(result)
+
+    def _call(self, users, k, evidence, filter_args, generate):
+        with self._result(users, k, evidence, filter_args, generate) as result:
+            return [_read_user(result, u) for u in range(len(users))]
 
     def run(self, users, k=3, evidence=3, exclude_seen=True, exclude=None, candidates=None,
             batch_size=None, **generate):

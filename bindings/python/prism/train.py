@@ -121,13 +121,17 @@ def _progress_call(fn, progress, _payload):
     info = {name: getattr(p, name) for name, _ in p._fields_[1:]}
     info["evaluated"], info["best"] = bool(p.evaluated), bool(p.best)
     info["checkpoint"] = p.checkpoint.decode() if p.checkpoint else None
-    for key in ("eval_loss", "eval_accuracy"):
+    info["eval_text"] = None
+    if p.eval_text:
+        text = p.eval_text.contents
+        info["eval_text"] = {name: getattr(text, name) for name, _ in text._fields_[1:]}
+    for key in ("eval_loss", "eval_accuracy", "eval_exact_match", "eval_metric"):
         if info[key] != info[key]:
             info[key] = None
     return fn(info)
 
 
-_STRINGS = {"output_dir", "tokenizer_dir"}
+_STRINGS = {"output_dir", "tokenizer_dir", "best_metric"}
 _UNSIGNED = {name for name, ctype in C.prism_train_params._fields_ if ctype is ctypes.c_uint32}
 _REALS = {name for name, ctype in C.prism_train_params._fields_ if ctype is ctypes.c_double}
 
@@ -171,7 +175,10 @@ class Trainer(Handle):
     label_smoothing, dropout, attention_dropout, activation_dropout, schedule ("linear",
     "cosine", "constant"), warmup_steps, batch_size, grad_accum, epochs, max_steps,
     eval_every, eval_batch_size, patience, save_every, group_by_length, seed, output_dir,
-    tokenizer_dir. One call at a time: calls from several threads wait for each other.
+    tokenizer_dir, eval_generate (decode the first N evaluation pairs greedily at each evaluation
+    and score them: exact match, BLEU, ROUGE, USR), best_metric ("loss", "accuracy", or with
+    eval_generate "exact_match", "bleu4", "rouge_l_f", ...: what picks the best checkpoint and
+    drives patience). One call at a time: calls from several threads wait for each other.
     """
 
     _free = C.prism_trainer_free
@@ -208,7 +215,10 @@ class Trainer(Handle):
         """Train until the budget is spent, early stopping, or progress(dict) returns False
         (PrismError PRISM_ERR_CANCELLED). The dict has step, total_steps, epoch, loss,
         learning_rate, grad_norm, tokens_per_second, evaluated, best, eval_loss,
-        eval_accuracy and checkpoint. An exception in progress stops training and is raised."""
+        eval_accuracy, checkpoint, and with eval_generate eval_generated, eval_exact_match,
+        eval_text (the dict of prism.metrics.evaluate's figures: bleu1, bleu4, rouge_l_f_score,
+        ...) and eval_metric (best_metric's value). An exception in progress stops training and
+        is raised."""
         prog = Callback(C.prism_train_progress_fn, progress, _progress_call)
         with self._use() as t, train._use() as tr:
             if eval is None:
@@ -246,14 +256,16 @@ class Trainer(Handle):
 
     @property
     def state(self):
-        """step, total_steps, epoch, best_eval_loss (None before any), best_step, stopped_early."""
+        """step, total_steps, epoch, best_eval_loss (the loss of the best evaluation; None before
+        any), best_step, stopped_early, best_metric (best_metric's best value; None before any)."""
         s = C.prism_train_state(struct_size=ctypes.sizeof(C.prism_train_state))
         with self._use() as t:
             check(C.prism_trainer_get_state(t, ctypes.byref(s)))
         out = {name: getattr(s, name) for name, _ in s._fields_[1:]}
         out["stopped_early"] = bool(s.stopped_early)
-        if out["best_eval_loss"] != out["best_eval_loss"]:
-            out["best_eval_loss"] = None
+        for key in ("best_eval_loss", "best_metric"):
+            if out[key] != out[key]:
+                out[key] = None
         return out
 
 
