@@ -33,9 +33,9 @@
 #define STATE_FILE "trainer_state.json"
 
 /* The first released layouts (frozen in tests/abi). */
-#define TRAIN_PARAMS_V1_SIZE PRISM__LAYOUT_SIZE(prism_train_params, tokenizer_dir)
-#define PROGRESS_V1_SIZE PRISM__LAYOUT_SIZE(prism_train_progress, checkpoint)
-#define STATE_V1_SIZE PRISM__LAYOUT_SIZE(prism_train_state, stopped_early)
+#define TRAIN_PARAMS_V1_SIZE PRISM__LAYOUT_SIZE(prism_train_params, best_metric)
+#define PROGRESS_V1_SIZE PRISM__LAYOUT_SIZE(prism_train_progress, eval_metric)
+#define STATE_V1_SIZE PRISM__LAYOUT_SIZE(prism_train_state, best_metric)
 
 static const prism_train_params train_defaults = {
   .struct_size = sizeof train_defaults,

@@ -191,6 +191,25 @@ def pairs_seeds():
     yield "bad-line", b"\0" + b'{"input_ids": [0, 5, 2], "labels": [0, 2]}\n{"source": 1}\n'
 
 
+def teacher_seeds():
+    # The first byte: odd, requests; even, answers (2 drops hallucinated, 4 reads "response").
+    request = {"id": "u1/b2", "user": "u1", "item_id": "b2", "prompt": "Explain...\nExplanation:",
+               "source": "history: Winter Hours (literary drama) | item: X (y) | evidence: none",
+               "item": ["X", "y"], "history": [["Winter Hours", "literary drama"]],
+               "evidence": []}
+    yield "requests", b"\1" + (json.dumps(request) + "\n\n" + json.dumps(
+        dict(request, id="\u00e9", history=[], user=None))).encode()
+    yield "requests-bad", b"\1" + b'{"id": "a", "prompt": "p", "source": "s", "item": ["t"]}\n'
+    yield "requests-error", b"\1" + b'{"error": {"code": "PRISM_ERR_FORMAT", "message": "x"}}\n'
+    yield "answers", b"\0" + (
+        b'{"id": 1, "explanation": "Like Winter Hours, The Glass Road."}\n\r\n'
+        b'{"id": "2", "error": "timeout"}\n{"id": "2", "explanation": "  Red Asset fans. "}\n'
+        b'{"id": "2", "explanation": "again"}\n{"id": "u1/b2", "explanation": " "}\n'
+        b'{"id": "nope", "explanation": "x"}\n')
+    yield "answers-filter", b"\2" + b'{"id": "2", "explanation": "Winter Hours or Red Asset"}\n'
+    yield "answers-key", b"\4" + b'{"id": "1", "response": "The Glass Road"}\n{"id": "3"}\n'
+
+
 SEEDS = {
     "bart_config": bart_config_seeds,
     "catalog": catalog_seeds,
@@ -205,6 +224,7 @@ SEEDS = {
     "pipeline_catalog": pipeline_catalog_seeds,
     "ranker_model": ranker_model_seeds,
     "safetensors": safetensors_seeds,
+    "teacher": teacher_seeds,
     "tokenizer_files": tokenizer_files_seeds,
     "tokenizer_json": tokenizer_json_seeds,
     "trainer_jsonl": trainer_jsonl_seeds,

@@ -59,7 +59,7 @@ for t in "${targets[@]}"; do
     cmd=("$exe" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=65536
          -print_final_stats=1 -artifact_prefix="$build/findings/$t-")
     case $t in
-      bart_config|tokenizer_json|tokenizer_files|eval_text|pairs) dict=json ;;
+      bart_config|tokenizer_json|tokenizer_files|eval_text|pairs|teacher) dict=json ;;
       *) dict=$t ;;
     esac
     [ -f "tests/fuzz/$dict.dict" ] && cmd+=(-dict="tests/fuzz/$dict.dict")

@@ -137,7 +137,9 @@ class StructLayoutTest(unittest.TestCase):
                (C.prism_catalog_params, C.prism_catalog_params_init),
                (C.prism_pipeline_params, C.prism_pipeline_params_init),
                (C.prism_pairs_params, C.prism_pairs_params_init),
-               (C.prism_train_params, C.prism_train_params_init)]
+               (C.prism_train_params, C.prism_train_params_init),
+               (C.prism_teacher_params, C.prism_teacher_params_init),
+               (C.prism_teacher_import_params, C.prism_teacher_import_params_init)]
         for struct, init in end:
             with self.subTest(struct=struct.__name__):
                 self.assert_minimum(struct, by_ref(init), last_field_end(struct))
