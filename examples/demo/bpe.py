@@ -1,7 +1,8 @@
 """GPT-2 / RoBERTa / BART byte-level BPE in the standard library.
 
-Shared by train_bpe.py (learning merges) and train_student.py (encoding the
-training pairs). Pre-tokenization follows the GPT-2 pattern
+The encoder of tests/demo/test_demo.py and of the PyTorch peer tests/bench/train_student.py (the
+demo's vocabulary itself is learnt by `prism tokenizer-train`, examples/demo/retrain.py).
+Pre-tokenization follows the GPT-2 pattern
 
     's|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+
 
@@ -66,16 +67,6 @@ def apply_merges(symbols, ranks):
                 i += 1
         symbols = merged
     return symbols
-
-
-def write_vocab(vocab_path, merges_path, vocab, merges):
-    with open(vocab_path, "w", encoding="utf-8", newline="\n") as f:
-        json.dump(vocab, f, ensure_ascii=False)
-        f.write("\n")
-    with open(merges_path, "w", encoding="utf-8", newline="\n") as f:
-        f.write("#version: 0.2\n")
-        for a, b in merges:
-            f.write("%s %s\n" % (a, b))
 
 
 class Tokenizer:

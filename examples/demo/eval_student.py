@@ -4,10 +4,11 @@
     python3 examples/demo/eval_student.py [--prism build/examples/prism] [--model DIR]
                                           [--seed 98765] [--count 300] [--out DIR]
 
-The held-out set is train_student.py's: pairs.make_pairs(--eval-seed 98765, 300)
-(the training pairs come from seed 1234). The student explains every prompt with
-`prism explain` and the model's own decoding defaults (generation_config.json:
-greedy), one prompt per line; `prism eval-text` then scores the explanations
+The held-out set is retrain.py's: pairs.make_pairs(98765, 300) (the training
+pairs come from seed 1234, the development pairs that pick the checkpoint from
+seed 2024). The student explains every prompt with `prism explain` and the
+model's own decoding defaults (generation_config.json: greedy), one prompt per
+line; `prism eval-text` then scores the explanations
 against the oracle's (BLEU, ROUGE, USR) and checks which catalog titles they name
 against the titles each prompt showed (history and evidence) and the recommended
 item. Prints one JSON object; --out keeps the inputs and outputs of both commands.
@@ -50,8 +51,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--prism", default=os.path.join(ROOT, "build", "examples", "prism"))
     ap.add_argument("--model", default=os.path.join(HERE, "model"))
-    ap.add_argument("--seed", type=int, default=98765, help="train_student.py's --eval-seed")
-    ap.add_argument("--count", type=int, default=300, help="train_student.py's --eval-pairs")
+    ap.add_argument("--seed", type=int, default=98765, help="the held-out seed of retrain.py")
+    ap.add_argument("--count", type=int, default=300, help="held-out pairs")
     ap.add_argument("--out", help="keep prompts, explanations and scores in this folder")
     args = ap.parse_args()
 

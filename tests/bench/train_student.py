@@ -1,11 +1,18 @@
 #!/usr/bin/python3
-"""Train the demo student: a tiny BART that learns the oracle's explanations.
+"""The PyTorch peer of the demo student's training: the same task trained end to end in PyTorch.
 
-Needs only Debian's python3-torch and python3-numpy (no transformers, no network):
-the model is tests/bench/torch_bart.py, whose parameter names and save format are
-HuggingFace's, so the result is a BartForConditionalGeneration checkpoint folder.
+The demo student is trained by libprism (examples/demo/retrain.py: prism teacher-prompts, the
+oracle, prism teacher-import, prism tokenizer-train, prism train). This script is the benchmark
+peer of that run, not a way to make the committed model: it trains the same architecture on the
+same oracle pairs with torch.optim.AdamW and reports wall time, held-out loss, token accuracy and
+exact match, to compare time to quality (docs/performance.md). It wrote the demo model of earlier
+releases: 26.3 minutes on one thread of this shared machine. tests/bench/train_bench.py compares
+the two trainers step by step instead (throughput and memory on fixed micro-batches).
 
-    /usr/bin/python3 examples/demo/train_student.py            # writes examples/demo/model/
+Needs only Debian's python3-torch and python3-numpy (no transformers, no network): the model is
+tests/bench/torch_bart.py, whose parameter names and save format are HuggingFace's.
+
+    /usr/bin/python3 tests/bench/train_student.py --out /tmp/torch-student   # ~26 min, 1 thread
 
 Data: --train-pairs (prompt -> oracle explanation) pairs from pairs.make_pairs
 with --seed, and --eval-pairs held-out pairs from a different seed. Prompts are
@@ -13,9 +20,10 @@ tokenized as `<s> prompt </s>`, targets as labels `<s> explanation </s>` (the
 decoder input is the labels shifted right behind decoder_start_token_id 2, as
 in HF). Every random choice (pairs, initialisation, batch order) is seeded.
 
-Reports (stdout and training_report.json next to this script): the final
-training loss, held-out teacher-forced token accuracy and loss, held-out exact
-match of greedy and beam-2 generation against the oracle, and sample outputs.
+Tokens come from the committed demo vocabulary (--tokenizer, examples/demo/model). Reports, as
+JSON on stdout and in --out/training_report.json: the final training loss, held-out
+teacher-forced token accuracy and loss, held-out exact match of greedy and beam-2 generation
+against the oracle, and sample outputs.
 """
 
 import argparse
@@ -29,7 +37,8 @@ import time
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "bench"))
+DEMO = os.path.join(HERE, "..", "..", "examples", "demo")
+sys.path.insert(0, DEMO)
 
 import bpe  # noqa: E402
 import pairs  # noqa: E402
@@ -200,10 +209,10 @@ def parse_args(argv):
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads; one is fastest for a model this small")
     ap.add_argument("--samples", type=int, default=6)
-    ap.add_argument("--model-dir", default=os.path.join(HERE, "model"),
-                    help="holds vocab.json and merges.txt (from train_bpe.py); "
-                         "the checkpoint is written here")
-    ap.add_argument("--report", default=os.path.join(HERE, "training_report.json"))
+    ap.add_argument("--tokenizer", default=os.path.join(DEMO, "model"),
+                    help="the folder of vocab.json and merges.txt")
+    ap.add_argument("--out", required=True,
+                    help="the checkpoint and training_report.json go here (not examples/demo)")
     return ap.parse_args(argv)
 
 
@@ -229,8 +238,8 @@ def main(argv=None):
     args = parse_args(argv)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    tok = bpe.Tokenizer(os.path.join(args.model_dir, "vocab.json"),
-                        os.path.join(args.model_dir, "merges.txt"))
+    tok = bpe.Tokenizer(os.path.join(args.tokenizer, "vocab.json"),
+                        os.path.join(args.tokenizer, "merges.txt"))
     train_raw = pairs.make_pairs(args.seed, args.train_pairs)
     eval_raw = pairs.make_pairs(args.eval_seed, args.eval_pairs)
     train_data, eval_data = encode_pairs(tok, train_raw), encode_pairs(tok, eval_raw)
@@ -247,15 +256,17 @@ def main(argv=None):
     minutes = (time.time() - began) / 60.0
 
     metrics, greedy = evaluate(model, tok, eval_raw, eval_data, {p for p, _ in train_raw}, args)
-    model.save_pretrained(args.model_dir)
+    os.makedirs(args.out, exist_ok=True)
+    model.save_pretrained(args.out)
     report = dict(parameters=params, train_pairs=len(train_data), eval_pairs=len(eval_data),
                   epochs=args.epochs, final_train_loss=round(final_loss, 5),
                   train_minutes=round(minutes, 1), threads=args.threads,
-                  checkpoint_bytes=file_size(os.path.join(args.model_dir, "model.safetensors")),
+                  checkpoint_bytes=file_size(os.path.join(args.out, "model.safetensors")),
                   **metrics)
     report["samples"] = [{"prompt": p, "oracle": t, "student": g}
                          for (p, t), g in list(zip(eval_raw, greedy))[:args.samples]]
-    with open(args.report, "w", encoding="utf-8", newline="\n") as f:
+    with open(os.path.join(args.out, "training_report.json"), "w", encoding="utf-8",
+              newline="\n") as f:
         json.dump(report, f, indent=2, ensure_ascii=False)
         f.write("\n")
     for s in report["samples"]:

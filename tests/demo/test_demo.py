@@ -3,7 +3,8 @@
     python3 tests/demo/test_demo.py [-v] [TestClass[.test_name]]
 
 PRISM_DEMO_DIR and PRISM_FIXTURES override where examples/demo and the
-HuggingFace fixtures are found.
+HuggingFace fixtures are found; PRISM_CLI names the prism program (the
+vocabulary check is skipped without it).
 
 Standard library only; the student check runs when torch is importable
 (Debian's /usr/bin/python3 with python3-torch) and is skipped otherwise.
@@ -15,6 +16,7 @@ import json
 import os
 import re
 import struct
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -31,7 +33,8 @@ import make_data  # noqa: E402
 import oracle  # noqa: E402
 import pairs  # noqa: E402
 import prompt  # noqa: E402
-import train_bpe  # noqa: E402
+
+PRISM = os.environ.get("PRISM_CLI")
 
 
 class DataTest(unittest.TestCase):
@@ -172,27 +175,56 @@ class BpeTest(unittest.TestCase):
     def setUpClass(cls):
         cls.tok = bpe.Tokenizer(os.path.join(MODEL, "vocab.json"), os.path.join(MODEL, "merges.txt"))
 
-    def test_regenerates_identical_vocabulary(self):
+    @unittest.skipUnless(PRISM, "PRISM_CLI is not set")
+    def test_teacher_flow_regenerates_pairs_and_vocabulary(self):
+        """retrain.py's first steps: the oracle answers prism teacher-prompts, prism
+        teacher-import makes the pairs (those of pairs.py, byte for byte), and prism
+        tokenizer-train learns the committed vocab.json and merges.txt from them."""
+        def run(cmd, stdin, stdout):
+            with open(stdin, "rb") as src, open(stdout, "wb") as dst:
+                subprocess.run(cmd, stdin=src, stdout=dst, check=True)
+
         with tempfile.TemporaryDirectory() as tmp:
-            train_bpe.main(["--out-dir", tmp])
+            p = lambda name: os.path.join(tmp, name)  # noqa: E731
+            with open(p("situations.jsonl"), "w") as f:
+                for history, item, evidence in pairs.make_situations(1234, 9600):
+                    f.write(json.dumps({"history": history, "item": item,
+                                        "evidence": evidence}) + "\n")
+            run([PRISM, "teacher-prompts"], p("situations.jsonl"), p("requests.jsonl"))
+            run([sys.executable, os.path.join(DEMO, "oracle.py")], p("requests.jsonl"),
+                p("answers.jsonl"))
+            subprocess.run([PRISM, "teacher-import", "--requests", p("requests.jsonl"),
+                            "--answers", p("answers.jsonl"), "--catalog",
+                            os.path.join(DEMO, "catalog.tsv"), "--drop-hallucinated", "--out",
+                            p("pairs.jsonl")], check=True, capture_output=True)
+            with open(p("pairs.jsonl"), encoding="utf-8") as f:
+                got = [json.loads(line) for line in f]
+            self.assertEqual([(g["source"], g["target"]) for g in got],
+                             pairs.make_pairs(1234, 9600))
+            subprocess.run([PRISM, "tokenizer-train", "--jsonl", p("pairs.jsonl"),
+                            "--vocab-size", "1000", "--out", tmp, "--threads", "1"],
+                           check=True, capture_output=True)
             for name in ("vocab.json", "merges.txt"):
                 self.assertTrue(filecmp.cmp(os.path.join(tmp, name), os.path.join(MODEL, name),
                                             shallow=False), name)
 
     def test_vocabulary_layout(self):
+        """ByteLevelBPETokenizer.train()'s layout: the specials, the 256 byte symbols in
+        code-point order, then one token per merge, in merge order."""
         vocab = self.tok.vocab
         self.assertEqual(sorted(vocab.values()), list(range(len(vocab))))
-        self.assertEqual([vocab[s] for s in ("<s>", "<pad>", "</s>", "<unk>")], [0, 1, 2, 3])
-        for b in range(256):
-            self.assertEqual(vocab[bpe.BYTE_TO_CHAR[b]], 4 + b)
-        self.assertEqual(vocab["<mask>"], len(vocab) - 1)
+        self.assertEqual([vocab[s] for s in ("<s>", "<pad>", "</s>", "<unk>", "<mask>")],
+                         [0, 1, 2, 3, 4])
+        alphabet = sorted(bpe.BYTE_TO_CHAR.values())
+        self.assertEqual([vocab[c] for c in alphabet], list(range(5, 5 + 256)))
         self.assertTrue(900 <= len(vocab) <= 2048, len(vocab))
         with open(os.path.join(MODEL, "merges.txt"), encoding="utf-8") as f:
             lines = f.read().splitlines()
         self.assertEqual(lines[0], "#version: 0.2")
-        for line in lines[1:]:
+        self.assertEqual(len(lines) - 1, len(vocab) - 5 - 256)
+        for k, line in enumerate(lines[1:]):
             a, b = line.split(" ")
-            self.assertIn(a + b, vocab)
+            self.assertEqual(vocab[a + b], 5 + 256 + k)
 
     def test_round_trip_without_unknowns(self):
         for text, target in pairs.make_pairs(3, 300):

@@ -526,7 +526,7 @@ static void test_prompts_only_and_params(void **state)
                 PRISM_ERR_INVALID_ARGUMENT);
 }
 
-/* The demo vocabulary with the entries `cut` (NULL-terminated) removed from vocab.json. */
+/* The demo vocabulary with the tokens `cut` (NULL-terminated) removed from vocab.json. */
 static prism_tokenizer *demo_tokenizer_without(const char *const *cut)
 {
   prism_tokenizer *tok = NULL;
@@ -537,10 +537,16 @@ static prism_tokenizer *demo_tokenizer_without(const char *const *cut)
   n = fread(vocab, 1, sizeof vocab - 1, f);
   fclose(f);
   vocab[n] = 0;
-  for (; *cut; cut++) {
-    char *at = strstr(vocab, *cut);
+  for (; *cut; cut++) { /* "token": id, (with or without spaces) */
+    char key[64], *at, *end;
+    snprintf(key, sizeof key, "\"%s\":", *cut);
+    at = strstr(vocab, key);
     assert_non_null(at);
-    memmove(at, at + strlen(*cut), strlen(at + strlen(*cut)) + 1);
+    end = at + strlen(key);
+    end += strspn(end, " 0123456789");
+    assert_int_equal(*end, ',');
+    end += 1 + strspn(end + 1, " ");
+    memmove(at, end, strlen(end) + 1);
   }
   assert_non_null(f = fopen(demo_path("model/merges.txt"), "rb"));
   m = fread(merges, 1, sizeof merges, f);
@@ -550,7 +556,7 @@ static prism_tokenizer *demo_tokenizer_without(const char *const *cut)
 }
 
 /* "Ã" is the byte-level symbol of byte 0xC3, the first byte of "é". */
-#define CUT_BYTE "\"\xc3\x83\": 199, "
+#define CUT_BYTE "\xc3\x83"
 
 static void cannot_read(prism_tokenizer *tok, const prism_catalog *c, const char *mention)
 {
@@ -569,7 +575,7 @@ static void cannot_read(prism_tokenizer *tok, const prism_catalog *c, const char
 static void test_vocabulary_that_cannot_read_the_prompts(void **state)
 {
   static const char *const byte[] = { CUT_BYTE, NULL };
-  static const char *const byte_and_unk[] = { CUT_BYTE, "\"<unk>\": 3, ", NULL };
+  static const char *const byte_and_unk[] = { CUT_BYTE, "<unk>", NULL };
   prism_catalog *c = NULL;
   prism_pipeline *p = NULL;
   (void)state;
