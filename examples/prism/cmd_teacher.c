@@ -257,9 +257,8 @@ static int run_prompts(const cli_args *args)
   prism_catalog *catalog;
   char *template_text;
   int rc;
-  if (!cli_given(args, "--ranker") &&
-      (cli_given(args, "--interactions") || cli_given(args, "--sample") ||
-       cli_given(args, "--users")))
+  if (!cli_given(args, "--ranker") && (cli_given(args, "--interactions") ||
+                                       cli_given(args, "--sample") || cli_given(args, "--users")))
     cli_fatal("teacher-prompts: --interactions, --users and --sample go with --ranker");
   cli_set_threads(args);
   template_text = read_template(args, &teacher);
@@ -311,7 +310,8 @@ const cli_command cli_cmd_teacher_prompts = {
   "  in (without --ranker): {\"id\"?: S, \"history\": [E], \"item\": E, \"evidence\"?: [E]} per\n"
   "  line, E an entry [title, features] or an item id of --catalog; history oldest first.\n"
   "  out: one request per line, {\"id\", \"prompt\" (the teacher's), \"source\" (the student's),\n"
-  "  \"item\", \"history\", \"evidence\"} (plus \"user\", \"item_id\" with --ranker, whose ids are\n"
+  "  \"item\", \"history\", \"evidence\"} (plus \"user\", \"item_id\" with --ranker, whose ids "
+  "are\n"
   "  user/item); a bad line gets an error line. Both prompts show the same entries.\n",
   "prism teacher-prompts --ranker ranker.safetensors --catalog examples/demo/catalog.tsv "
   "--interactions examples/demo/interactions.tsv --k 3 --sample 1000 > requests.jsonl",
@@ -409,8 +409,8 @@ static int run_import(const cli_args *args)
                      (json_int_t)s.dropped, "dropped_by_reason", "failed", (json_int_t)s.failed,
                      "empty", (json_int_t)s.empty, "unknown_id", (json_int_t)s.unknown_id,
                      "duplicate", (json_int_t)s.duplicate, "hallucinated",
-                     (json_int_t)(ip.drop_hallucinated ? s.hallucinated : 0),
-                     "hallucinated", (json_int_t)s.hallucinated));
+                     (json_int_t)(ip.drop_hallucinated ? s.hallucinated : 0), "hallucinated",
+                     (json_int_t)s.hallucinated));
   prism_teacher_import_free(imp);
   prism_teacher_requests_free(requests);
   free(titles);
@@ -431,8 +431,8 @@ static const cli_option import_options[] = {
     "how --catalog is read (only its titles are used)", 0, 0, 0 },
   { "--drop-hallucinated", CLI_FLAG, NULL, NULL, "keep them (still counted)",
     "drop answers naming a catalog title their prompt did not show", 0, 0, 0 },
-  { "--answer-key", CLI_TEXT, "KEY", "explanation", NULL, "the answer's key in an answer line",
-    0, 0, 0 },
+  { "--answer-key", CLI_TEXT, "KEY", "explanation", NULL, "the answer's key in an answer line", 0,
+    0, 0 },
   { "--rejected", CLI_TEXT, "FILE", NULL, "none",
     "one line per dropped answer: {\"id\", \"reason\", \"line\", \"text\"}", 0, 0, 0 },
   CLI_OPTIONS_END,

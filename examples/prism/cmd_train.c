@@ -124,8 +124,7 @@ static char *read_text(const char *path, size_t *len)
 }
 
 typedef struct train_opts {
-  const char *train, *eval, *init, *config, *generation, *tokenizer, *resume, *out, *log,
-      *batching;
+  const char *train, *eval, *init, *config, *generation, *tokenizer, *resume, *out, *log, *batching;
   long max_source, max_target;
   int truncate, quiet;
 } train_opts;

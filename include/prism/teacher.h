@@ -121,13 +121,13 @@ PRISM_API size_t prism_teacher_requests_count(const prism_teacher_requests *requ
 typedef struct prism_teacher_request {
   size_t struct_size;
   const char *id;
-  const char *prompt;       /* the teacher's prompt */
-  const char *source;       /* the student's prompt: the training pair's source */
-  const char *user;         /* the user, from a pipeline result; else NULL */
-  const char *item_id;      /* the item's id, from a pipeline result; else NULL */
-  prism_prompt_item item;   /* the recommended item */
-  size_t history_count;     /* history entries the prompts show, oldest first */
-  size_t evidence_count;    /* evidence entries the prompts show, strongest first */
+  const char *prompt;     /* the teacher's prompt */
+  const char *source;     /* the student's prompt: the training pair's source */
+  const char *user;       /* the user, from a pipeline result; else NULL */
+  const char *item_id;    /* the item's id, from a pipeline result; else NULL */
+  prism_prompt_item item; /* the recommended item */
+  size_t history_count;   /* history entries the prompts show, oldest first */
+  size_t evidence_count;  /* evidence entries the prompts show, strongest first */
 } prism_teacher_request;
 
 PRISM_API int prism_teacher_requests_get(prism_teacher_request *out,
@@ -203,8 +203,8 @@ PRISM_API int prism_teacher_import_add(int *verdict, prism_teacher_import *impor
 PRISM_API int prism_teacher_import_load(prism_teacher_import *import, const char *path);
 
 /* The same from memory; `what` names the data in messages (NULL: "answers"). */
-PRISM_API int prism_teacher_import_parse(prism_teacher_import *import, const char *data,
-                                         size_t len, const char *what);
+PRISM_API int prism_teacher_import_parse(prism_teacher_import *import, const char *data, size_t len,
+                                         const char *what);
 
 /* Counts so far (an output struct the caller sizes). */
 typedef struct prism_teacher_import_stats {
@@ -237,8 +237,8 @@ typedef struct prism_teacher_pair {
   int hallucinated;   /* 1: it names a catalog title its prompt did not show */
 } prism_teacher_pair;
 
-PRISM_API int prism_teacher_import_pair(prism_teacher_pair *out,
-                                        const prism_teacher_import *import, size_t index);
+PRISM_API int prism_teacher_import_pair(prism_teacher_pair *out, const prism_teacher_import *import,
+                                        size_t index);
 
 /*
  * A training pair as one line of JSON, {"id", "source", "target"} — what
@@ -260,8 +260,8 @@ typedef struct prism_teacher_drop {
 } prism_teacher_drop;
 
 /* The index-th dropped answer, in the order added. */
-PRISM_API int prism_teacher_import_drop(prism_teacher_drop *out,
-                                        const prism_teacher_import *import, size_t index);
+PRISM_API int prism_teacher_import_drop(prism_teacher_drop *out, const prism_teacher_import *import,
+                                        size_t index);
 
 /* The verdict's name: "kept", "failed", "empty", "unknown_id", "duplicate", "hallucinated". */
 PRISM_API const char *prism_teacher_verdict_name(int verdict);

@@ -173,10 +173,10 @@ typedef struct prism_train_progress {
   double eval_accuracy;     /* share of evaluation tokens predicted (argmax); NaN likewise */
   const char *checkpoint;   /* the checkpoint written after this step, or NULL */
   /* Evaluation on generated text (eval_generate), when it ran after this step: */
-  uint64_t eval_generated;                /* pairs generated; 0 when not evaluated */
-  double eval_exact_match;                /* share of outputs equal to their target; NaN */
-  const prism_metrics_result *eval_text;  /* BLEU, ROUGE, USR of the outputs; NULL */
-  double eval_metric;                     /* the value of best_metric at this evaluation; NaN */
+  uint64_t eval_generated;               /* pairs generated; 0 when not evaluated */
+  double eval_exact_match;               /* share of outputs equal to their target; NaN */
+  const prism_metrics_result *eval_text; /* BLEU, ROUGE, USR of the outputs; NULL */
+  double eval_metric;                    /* the value of best_metric at this evaluation; NaN */
 } prism_train_progress;
 
 /* Called after every optimiser step; return 0 to stop (PRISM_ERR_CANCELLED), nonzero to go on. */

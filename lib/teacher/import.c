@@ -276,7 +276,7 @@ PRISM_API int prism_teacher_import_add(int *verdict, prism_teacher_import *impor
 /* ---- answer files: every line is read first, then added -------------------------------------- */
 
 typedef struct answer_line {
-  char *id;   /* owned */
+  char *id;     /* owned */
   json_t *line; /* holds the text */
   const char *text;
   size_t line_no;
@@ -332,8 +332,8 @@ static int read_line(const json_t *line, size_t line_no, void *ctx)
 }
 
 /* Undo a failed call: its kept answers (requests added[0 .. n_added)), drops and counts. */
-static void roll_back(prism_teacher_import *m, const size_t *added, size_t n_added,
-                      size_t n_drops, const prism_teacher_import_stats *before)
+static void roll_back(prism_teacher_import *m, const size_t *added, size_t n_added, size_t n_drops,
+                      const prism_teacher_import_stats *before)
 {
   for (size_t k = 0; k < n_added; k++) {
     size_t i = added[k], at = 0;
@@ -365,8 +365,8 @@ static int add_lines(prism_teacher_import *m, const char *data, size_t len, cons
     int v;
     rc = add_answer(m, a.items[k].id, a.items[k].text, a.items[k].line_no, &v);
     if (rc == PRISM_OK && v == PRISM_TEACHER_KEPT)
-      added[n_added++] = (size_t)(prism__teacher_find(m->requests, a.items[k].id) -
-                                  m->requests->items);
+      added[n_added++] =
+          (size_t)(prism__teacher_find(m->requests, a.items[k].id) - m->requests->items);
   }
   if (rc != PRISM_OK) /* out of memory while adding: nothing of this call stays */
     roll_back(m, added, n_added, n_drops, &before);
@@ -379,8 +379,8 @@ static int add_lines(prism_teacher_import *m, const char *data, size_t len, cons
   return rc;
 }
 
-PRISM_API int prism_teacher_import_parse(prism_teacher_import *import, const char *data,
-                                         size_t len, const char *what)
+PRISM_API int prism_teacher_import_parse(prism_teacher_import *import, const char *data, size_t len,
+                                         const char *what)
 {
   PRISM__CHECK_ARG(import != NULL, "import must not be NULL");
   PRISM__CHECK_ARG(data != NULL || len == 0, "data must not be NULL unless len is 0");
@@ -425,8 +425,8 @@ static int pair_at(const prism_teacher_import *m, size_t index, const char *fn, 
   return PRISM_OK;
 }
 
-PRISM_API int prism_teacher_import_pair(prism_teacher_pair *out,
-                                        const prism_teacher_import *import, size_t index)
+PRISM_API int prism_teacher_import_pair(prism_teacher_pair *out, const prism_teacher_import *import,
+                                        size_t index)
 {
   prism_teacher_pair p;
   size_t i = 0;
@@ -464,8 +464,8 @@ PRISM_API size_t prism_teacher_import_drop_count(const prism_teacher_import *imp
   return import ? import->n_drops : 0;
 }
 
-PRISM_API int prism_teacher_import_drop(prism_teacher_drop *out,
-                                        const prism_teacher_import *import, size_t index)
+PRISM_API int prism_teacher_import_drop(prism_teacher_drop *out, const prism_teacher_import *import,
+                                        size_t index)
 {
   prism_teacher_drop d;
   PRISM__CHECK_ARG(out != NULL, "out must not be NULL");

@@ -315,8 +315,8 @@ static int store(prism_teacher_requests *r, const request_in *in)
 static int render(char **out, const prism_prompt_format *f, const request_in *in)
 {
   size_t len;
-  int rc = prism_prompt_render(NULL, 0, &len, f, in->history, in->n_history, in->item,
-                               in->evidence, in->n_evidence);
+  int rc = prism_prompt_render(NULL, 0, &len, f, in->history, in->n_history, in->item, in->evidence,
+                               in->n_evidence);
   if (rc != PRISM_OK)
     return rc;
   if (!(*out = prism__malloc(len + 1)))
@@ -708,8 +708,8 @@ PRISM_API int prism_teacher_requests_get(prism_teacher_request *out,
   return PRISM__PARAMS_WRITE(out, &v, REQUEST_V1_SIZE, __func__);
 }
 
-static int entry_at(prism_prompt_item *out, const prism_teacher_requests *r, size_t index,
-                    size_t j, int evidence, const char *fn)
+static int entry_at(prism_prompt_item *out, const prism_teacher_requests *r, size_t index, size_t j,
+                    int evidence, const char *fn)
 {
   const prism__teacher_request *q = NULL;
   size_t n, first;
@@ -763,8 +763,9 @@ int prism__teacher_line_out(char *buf, size_t capacity, size_t *len, json_t *obj
   *len = n;
   if (buf && n >= capacity) {
     free(text);
-    return prism__error(PRISM_ERR_BUFFER_TOO_SMALL, "%s: %zu bytes needed (NUL included), "
-                                                    "capacity %zu",
+    return prism__error(PRISM_ERR_BUFFER_TOO_SMALL,
+                        "%s: %zu bytes needed (NUL included), "
+                        "capacity %zu",
                         fn, n + 1, capacity);
   }
   if (buf)

@@ -154,7 +154,8 @@ static int gen_batch(gen_run *g, size_t first, size_t rows)
   rc = prism_generate_run(&res, g->t->session, g->ids, g->mask, rows, width, &g->gp, NULL, NULL);
   for (size_t r = 0; rc == PRISM_OK && r < rows; r++) {
     const prism__train_item *it = &s->items[first + r];
-    const int32_t *seq = prism_generate_result_sequences(res) + r * prism_generate_result_width(res);
+    const int32_t *seq =
+        prism_generate_result_sequences(res) + r * prism_generate_result_width(res);
     char *hyp = NULL, *ref = NULL;
     rc = decode(&hyp, g->t->tok, seq, (size_t)prism_generate_result_lengths(res)[r], g->scratch);
     if (rc == PRISM_OK)
@@ -189,9 +190,9 @@ static int generate_all(gen_run *g, size_t n, size_t bs)
   g->mask = prism__mallocn(bs * src, sizeof *g->mask);
   rc = g->ids && g->mask ? prism_generate_params_from_model(&g->gp, g->t->model, &greedy)
                          : PRISM_ERR_NO_MEMORY;
-  if (rc == PRISM_OK && !(g->scratch = prism__mallocn(
-                              (size_t)g->gp.max_length > tgt ? (size_t)g->gp.max_length : tgt,
-                              sizeof *g->scratch)))
+  if (rc == PRISM_OK &&
+      !(g->scratch = prism__mallocn((size_t)g->gp.max_length > tgt ? (size_t)g->gp.max_length : tgt,
+                                    sizeof *g->scratch)))
     rc = PRISM_ERR_NO_MEMORY;
   if (rc == PRISM_OK && (size_t)g->gp.max_length < tgt)
     prism__log(PRISM_LOG_WARN,

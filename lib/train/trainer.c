@@ -172,8 +172,8 @@ static int new_trainer(prism_trainer **out, prism_bart *model, const prism_train
     prism__error_prefix("%s: ", fn);
   if (rc == PRISM_OK && prism__train_metric_needs_text(t->metric) && !t->p.eval_generate)
     rc = prism__error(PRISM_ERR_INVALID_ARGUMENT,
-                      "%s: best_metric \"%s\" is computed on generated text: set eval_generate",
-                      fn, prism__train_metric_name(t->metric));
+                      "%s: best_metric \"%s\" is computed on generated text: set eval_generate", fn,
+                      prism__train_metric_name(t->metric));
   t->p.best_metric = NULL; /* the index stands for it */
   if (rc == PRISM_OK) {
     const char *source = NULL;

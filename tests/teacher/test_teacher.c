@@ -12,11 +12,16 @@
 #include "common/alloc.h"
 
 static const prism_prompt_item H[] = {
-  { "The Glass Letters", "literary drama" }, { "Witness at Ashby Hall", "mystery" },
-  { "Winter Hours", "literary drama" },      { "Red Asset", "thriller" },
-  { "Paper Letters", "literary drama" },     { "The Silver Tower", "fantasy" },
-  { "Awkward Uncle", "comedy" },             { "Lost Waltz", "romance" },
-  { "Tiny Holiday", "comedy" },              { "Bright Archive", "science fiction" },
+  { "The Glass Letters", "literary drama" },
+  { "Witness at Ashby Hall", "mystery" },
+  { "Winter Hours", "literary drama" },
+  { "Red Asset", "thriller" },
+  { "Paper Letters", "literary drama" },
+  { "The Silver Tower", "fantasy" },
+  { "Awkward Uncle", "comedy" },
+  { "Lost Waltz", "romance" },
+  { "Tiny Holiday", "comedy" },
+  { "Bright Archive", "science fiction" },
 };
 static const prism_prompt_item ITEM = { "Orchard in August", "literary drama" };
 static const prism_prompt_item EV[] = {
@@ -226,8 +231,8 @@ static void test_request_lines_errors(void **state)
   bad_requests(buf, PRISM_ERR_FORMAT, "line 4: expected a JSON object");
   snprintf(buf, sizeof buf, "%s{\"id\":\"b\",\"source\":\"S\",\"item\":[\"T\",\"f\"]}\n", good);
   bad_requests(buf, PRISM_ERR_FORMAT, "line 2: \"prompt\" is missing");
-  bad_requests("{\"id\":\"b\",\"prompt\":\"P\",\"source\":\"S\",\"item\":\"T\"}",
-               PRISM_ERR_FORMAT, "line 1: item[0] must be [title, features]");
+  bad_requests("{\"id\":\"b\",\"prompt\":\"P\",\"source\":\"S\",\"item\":\"T\"}", PRISM_ERR_FORMAT,
+               "line 1: item[0] must be [title, features]");
   bad_requests("{\"id\":\"b\",\"prompt\":\"P\",\"source\":\"S\",\"item\":[\"T\",\"f\"],"
                "\"history\":[[\"a\"]]}",
                PRISM_ERR_FORMAT, "line 1: history[0] must be [title, features]");
