@@ -646,7 +646,8 @@ static int sample(prism_teacher_requests *r, size_t n, uint64_t seed)
       request_free(q);
       continue;
     }
-    memcpy(entries + kept_entries, r->entries + q->history, count * sizeof *entries);
+    if (count) /* r->entries is NULL while the set has no entries */
+      memcpy(entries + kept_entries, r->entries + q->history, count * sizeof *entries);
     q->history = kept_entries;
     q->evidence = kept_entries + q->n_history;
     kept_entries += count;
@@ -741,8 +742,10 @@ PRISM_API int prism_teacher_requests_evidence(prism_prompt_item *out,
   return entry_at(out, requests, index, j, 1, __func__);
 }
 
-static json_t *json_entries(const prism__teacher_entry *e, size_t n)
+/* Entries [first, first + n) of the set as [[title, features], ...] (entries may be NULL: none). */
+static json_t *json_entries(const prism_teacher_requests *r, size_t first, size_t n)
 {
+  const prism__teacher_entry *e = n ? r->entries + first : NULL;
   json_t *list = json_array();
   for (size_t j = 0; list && j < n; j++)
     if (json_array_append_new(list, json_pack("[s, s]", e[j].title, e[j].features)) != 0) {
@@ -793,9 +796,9 @@ PRISM_API int prism_teacher_requests_line(char *buf, size_t capacity, size_t *le
             json_object_set_new(o, "source", json_string(q->source)) ||
             json_object_set_new(o, "item", json_pack("[s, s]", q->item.title, q->item.features)) ||
             json_object_set_new(o, "history",
-                                json_entries(requests->entries + q->history, q->n_history)) ||
+                                json_entries(requests, q->history, q->n_history)) ||
             json_object_set_new(o, "evidence",
-                                json_entries(requests->entries + q->evidence, q->n_evidence)))) {
+                                json_entries(requests, q->evidence, q->n_evidence)))) {
     json_decref(o);
     o = NULL;
   }
