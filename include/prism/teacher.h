@@ -160,8 +160,9 @@ typedef enum prism_teacher_verdict {
   PRISM_TEACHER_EMPTY = 2,       /* the text is empty or white space */
   PRISM_TEACHER_UNKNOWN_ID = 3,  /* no request has its id */
   PRISM_TEACHER_DUPLICATE = 4,   /* its request already has a kept answer */
-  PRISM_TEACHER_HALLUCINATED = 5 /* names a catalog title its prompt did not show (dropped only
-                                    with drop_hallucinated) */
+  PRISM_TEACHER_HALLUCINATED = 5 /* dropped for naming a catalog title its prompt did not show
+                                    (only with drop_hallucinated; without it such an answer is
+                                    kept and its pair flagged) */
 } prism_teacher_verdict;
 
 typedef struct prism_teacher_import_params {

@@ -132,7 +132,7 @@ typedef struct gen_run {
   prism_metrics *metrics;
   prism_generate_params gp;
   int32_t *ids, *mask, *scratch;
-  size_t exact;
+  size_t scratch_cap, exact;
 } gen_run;
 
 /* Pairs [first, first + rows): generate, decode both sides, score. */
@@ -152,6 +152,15 @@ static int gen_batch(gen_run *g, size_t first, size_t rows)
     }
   }
   rc = prism_generate_run(&res, g->t->session, g->ids, g->mask, rows, width, &g->gp, NULL, NULL);
+  if (rc == PRISM_OK && prism_generate_result_width(res) > g->scratch_cap) {
+    /* max_new_tokens may let outputs run past max_length: room for the longest */
+    int32_t *grown = prism__realloc(g->scratch, prism_generate_result_width(res) * sizeof *grown);
+    if (grown) {
+      g->scratch = grown;
+      g->scratch_cap = prism_generate_result_width(res);
+    }
+    rc = grown ? PRISM_OK : PRISM_ERR_NO_MEMORY;
+  }
   for (size_t r = 0; rc == PRISM_OK && r < rows; r++) {
     const prism__train_item *it = &s->items[first + r];
     const int32_t *seq =
@@ -190,11 +199,10 @@ static int generate_all(gen_run *g, size_t n, size_t bs)
   g->mask = prism__mallocn(bs * src, sizeof *g->mask);
   rc = g->ids && g->mask ? prism_generate_params_from_model(&g->gp, g->t->model, &greedy)
                          : PRISM_ERR_NO_MEMORY;
-  if (rc == PRISM_OK &&
-      !(g->scratch = prism__mallocn((size_t)g->gp.max_length > tgt ? (size_t)g->gp.max_length : tgt,
-                                    sizeof *g->scratch)))
+  g->scratch_cap = (size_t)g->gp.max_length > tgt ? (size_t)g->gp.max_length : tgt;
+  if (rc == PRISM_OK && !(g->scratch = prism__mallocn(g->scratch_cap, sizeof *g->scratch)))
     rc = PRISM_ERR_NO_MEMORY;
-  if (rc == PRISM_OK && (size_t)g->gp.max_length < tgt)
+  if (rc == PRISM_OK && g->gp.max_new_tokens == PRISM_UNSET && (size_t)g->gp.max_length < tgt)
     prism__log(PRISM_LOG_WARN,
                "prism_trainer_train: eval_generate: the model generates at most %d tokens "
                "(max_length), fewer than the longest target (%zu): set max_length in its "
