@@ -525,3 +525,34 @@ void cli_users_free(cli_user_list *l)
   free(l->ids);
   memset(l, 0, sizeof *l);
 }
+
+/* ---- whole files ---- */
+
+char *cli_read_all(const char *path, size_t *len)
+{
+  int is_stdin = strcmp(path, "-") == 0;
+  FILE *f = is_stdin ? stdin : fopen(path, "rb");
+  const char *name = is_stdin ? "standard input" : path;
+  size_t cap = 1 << 16, n = 0, got;
+  char *buf = malloc(cap + 1);
+  if (!f)
+    cli_fatal("cannot open %s: %s", path, strerror(errno));
+  if (!buf)
+    cli_fatal("out of memory");
+  while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+    n += got;
+    if (n == cap) {
+      char *grown = cap < ((size_t)1 << 40) ? realloc(buf, (cap *= 2) + 1) : NULL;
+      if (!grown)
+        cli_fatal("%s is too large to read into memory", name);
+      buf = grown;
+    }
+  }
+  if (ferror(f))
+    cli_fatal("cannot read %s", name);
+  if (!is_stdin)
+    fclose(f);
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}

@@ -140,6 +140,9 @@ typedef struct cli_user_list {
 void cli_users_read(cli_user_list *l, const char *spec, const prism_ranker *ranker);
 void cli_users_free(cli_user_list *l);
 
+/* A whole file ("-": standard input), NUL-terminated; *len its size. Fatal on any error. */
+char *cli_read_all(const char *path, size_t *len);
+
 /* The commands. */
 extern const cli_command cli_cmd_version, cli_cmd_demo, cli_cmd_generate, cli_cmd_tokenize,
     cli_cmd_detokenize, cli_cmd_tokenizer_train, cli_cmd_explain, cli_cmd_rank_train,

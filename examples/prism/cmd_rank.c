@@ -25,28 +25,6 @@ static void interactions_options(const cli_args *args, prism_interactions_load_p
                           : PRISM_INTERACTIONS_HEADER_AUTO;
 }
 
-/* All of standard input, read once. */
-static char *read_stdin(size_t *size)
-{
-  size_t cap = 1 << 16, n = 0, got;
-  char *buf = malloc(cap);
-  if (!buf)
-    cli_fatal("out of memory");
-  while ((got = fread(buf + n, 1, cap - n, stdin)) > 0) {
-    n += got;
-    if (n == cap) {
-      char *grown = cap < ((size_t)1 << 40) ? realloc(buf, cap *= 2) : NULL;
-      if (!grown)
-        cli_fatal("standard input is too large to read into memory");
-      buf = grown;
-    }
-  }
-  if (ferror(stdin))
-    cli_fatal("cannot read standard input");
-  *size = n;
-  return buf;
-}
-
 /* An interactions file, or standard input for "-"; `what` names it in a fatal error. */
 static prism_interactions *load_interactions(const char *path,
                                              const prism_interactions_load_params *p,
@@ -56,7 +34,7 @@ static prism_interactions *load_interactions(const char *path,
   int rc;
   if (strcmp(path, "-") == 0) {
     size_t size;
-    char *text = read_stdin(&size);
+    char *text = cli_read_all("-", &size);
     rc = prism_interactions_load_memory(&d, text, size, "<stdin>", p);
     free(text);
   } else {

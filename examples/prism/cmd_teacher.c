@@ -28,32 +28,6 @@ static prism_catalog *load_catalog(const cli_args *args, const char *what)
   return catalog;
 }
 
-/* A whole file's text, NUL-terminated ("-": stdin). */
-static char *read_all(const char *path, size_t *len)
-{
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-  char *buf = NULL;
-  size_t cap = 0, n = 0, got;
-  if (!f)
-    cli_fatal("cannot open %s: %s", path, strerror(errno));
-  do {
-    if (cap - n < 65536) {
-      cap = cap ? 2 * cap : 1 << 20;
-      if (!(buf = realloc(buf, cap + 1)))
-        cli_fatal("out of memory");
-    }
-    got = fread(buf + n, 1, cap - n, f);
-    n += got;
-  } while (got > 0);
-  if (ferror(f))
-    cli_fatal("cannot read %s", path);
-  if (f != stdin)
-    fclose(f);
-  buf[n] = '\0';
-  *len = n;
-  return buf;
-}
-
 /* A line the library writes, sized first. */
 typedef int (*line_fn)(char *buf, size_t capacity, size_t *len, const void *set, size_t index);
 
@@ -195,7 +169,7 @@ static char *read_template(const cli_args *args, prism_prompt_format *f)
   prism_teacher_format_init(f, sizeof *f);
   if (!cli_given(args, "--template"))
     return NULL;
-  text = read_all(cli_str(args, "--template"), &len);
+  text = cli_read_all(cli_str(args, "--template"), &len);
   while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
     text[--len] = '\0';
   f->template_text = text;
@@ -394,7 +368,7 @@ static int run_import(const cli_args *args)
   ip.n_titles = n_titles;
   if ((rc = prism_teacher_import_create(&imp, requests, &ip)) != PRISM_OK)
     cli_fatal_status(rc, "teacher-import");
-  text = read_all(answers, &len);
+  text = cli_read_all(answers, &len);
   rc = prism_teacher_import_parse(imp, text, len, strcmp(answers, "-") ? answers : "stdin");
   free(text);
   if (rc != PRISM_OK)

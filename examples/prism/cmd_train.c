@@ -106,23 +106,6 @@ static int on_progress(const prism_train_progress *p, void *payload)
   return !interrupted && !(c->stop_after && p->step >= c->stop_after);
 }
 
-/* A whole file's text (for --config). */
-static char *read_text(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  long size;
-  if (!f)
-    cli_fatal("train: cannot open %s: %s", path, strerror(errno));
-  if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
-      !(buf = malloc((size_t)size + 1)) || fread(buf, 1, (size_t)size, f) != (size_t)size)
-    cli_fatal("train: cannot read %s", path);
-  fclose(f);
-  buf[size] = '\0';
-  *len = (size_t)size;
-  return buf;
-}
-
 typedef struct train_opts {
   const char *train, *eval, *init, *config, *generation, *tokenizer, *resume, *out, *log, *batching;
   long max_source, max_target;
@@ -226,8 +209,8 @@ static prism_trainer *make_trainer(const train_opts *o, prism_train_params *p)
       cli_fatal_status(rc, "train: cannot start training");
   } else {
     size_t len, gen_len = 0;
-    char *text = read_text(o->config, &len);
-    char *gen = o->generation ? read_text(o->generation, &gen_len) : NULL;
+    char *text = cli_read_all(o->config, &len);
+    char *gen = o->generation ? cli_read_all(o->generation, &gen_len) : NULL;
     rc = prism_trainer_create_from_config(&t, text, len, gen, gen_len, p);
     free(text);
     free(gen);
