@@ -792,13 +792,12 @@ PRISM_API int prism_teacher_requests_line(char *buf, size_t capacity, size_t *le
     json_object_set_new(o, "user", json_string(q->user));
   if (o && q->item_id)
     json_object_set_new(o, "item_id", json_string(q->item_id));
-  if (o && (json_object_set_new(o, "prompt", json_string(q->prompt)) ||
-            json_object_set_new(o, "source", json_string(q->source)) ||
-            json_object_set_new(o, "item", json_pack("[s, s]", q->item.title, q->item.features)) ||
-            json_object_set_new(o, "history",
-                                json_entries(requests, q->history, q->n_history)) ||
-            json_object_set_new(o, "evidence",
-                                json_entries(requests, q->evidence, q->n_evidence)))) {
+  if (o &&
+      (json_object_set_new(o, "prompt", json_string(q->prompt)) ||
+       json_object_set_new(o, "source", json_string(q->source)) ||
+       json_object_set_new(o, "item", json_pack("[s, s]", q->item.title, q->item.features)) ||
+       json_object_set_new(o, "history", json_entries(requests, q->history, q->n_history)) ||
+       json_object_set_new(o, "evidence", json_entries(requests, q->evidence, q->n_evidence)))) {
     json_decref(o);
     o = NULL;
   }
