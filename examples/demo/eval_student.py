@@ -3,6 +3,7 @@
 
     python3 examples/demo/eval_student.py [--prism build/examples/prism] [--model DIR]
                                           [--seed 98765] [--count 300] [--out DIR]
+                                          [--explain-args "--int8-weights"]
 
 The held-out set is retrain.py's: pairs.make_pairs(98765, 300) (the training
 pairs come from seed 1234, the development pairs that pick the checkpoint from
@@ -11,12 +12,14 @@ model's own decoding defaults (generation_config.json: greedy), one prompt per
 line; `prism eval-text` then scores the explanations
 against the oracle's (BLEU, ROUGE, USR) and checks which catalog titles they name
 against the titles each prompt showed (history and evidence) and the recommended
-item. Prints one JSON object; --out keeps the inputs and outputs of both commands.
+item. Prints one JSON object; --out keeps the inputs and outputs of both commands;
+--explain-args passes more options to `prism explain` (e.g. --int8-weights).
 Standard library only.
 """
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -54,6 +57,8 @@ def main():
     ap.add_argument("--seed", type=int, default=98765, help="the held-out seed of retrain.py")
     ap.add_argument("--count", type=int, default=300, help="held-out pairs")
     ap.add_argument("--out", help="keep prompts, explanations and scores in this folder")
+    ap.add_argument("--explain-args", default="",
+                    help="more `prism explain` options, e.g. \"--int8-weights\"")
     args = ap.parse_args()
 
     examples = pairs.make_examples(args.seed, args.count)
@@ -62,7 +67,8 @@ def main():
         os.makedirs(out, exist_ok=True)
         path = lambda name: os.path.join(out, name)  # noqa: E731
         write_jsonl(path("prompts.jsonl"), [{"text": p} for _, p, _ in examples])
-        run([args.prism, "explain", "--model", args.model, "--threads", "1"],
+        run([args.prism, "explain", "--model", args.model, "--threads", "1",
+             *shlex.split(args.explain_args)],
             path("prompts.jsonl"), path("explanations.jsonl"))
         students = [row["explanations"][0] for row in read_jsonl(path("explanations.jsonl"))]
         if len(students) != len(examples):

@@ -311,6 +311,37 @@ void cli_set_threads(const cli_args *args)
   prism_set_num_threads((int)cli_int(args, "--threads"));
 }
 
+uint32_t cli_load_flags(const cli_args *args)
+{
+  int bf16 = cli_flag(args, "--bf16-weights"), int8 = cli_flag(args, "--int8-weights");
+  if (bf16 && int8)
+    cli_fatal("--bf16-weights and --int8-weights exclude each other");
+  return (bf16 ? PRISM_BART_LOAD_BF16_WEIGHTS : 0u) | (int8 ? PRISM_BART_LOAD_INT8_WEIGHTS : 0u);
+}
+
+int cli_explainer_load(cli_explainer *out, const cli_args *args, const char *model_dir,
+                       const prism_explainer_params *params)
+{
+  prism_bart_load_params load;
+  int rc;
+  memset(out, 0, sizeof *out);
+  prism_bart_load_params_init(&load, sizeof load);
+  load.flags = cli_load_flags(args);
+  if ((rc = prism_tokenizer_load(&out->tok, model_dir, NULL)) != PRISM_OK ||
+      (rc = prism_bart_load(&out->model, model_dir, &load)) != PRISM_OK ||
+      (rc = prism_explainer_create(&out->ex, out->tok, out->model, params)) != PRISM_OK)
+    cli_explainer_free(out);
+  return rc;
+}
+
+void cli_explainer_free(cli_explainer *e)
+{
+  prism_explainer_free(e->ex);
+  prism_bart_free(e->model);
+  prism_tokenizer_free(e->tok);
+  memset(e, 0, sizeof *e);
+}
+
 void cli_fatal(const char *fmt, ...)
 {
   va_list ap;

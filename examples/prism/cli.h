@@ -53,6 +53,23 @@ typedef struct cli_option {
         "worker threads for libprism and OpenBLAS, at most " CLI_STR(PRISM_MAX_THREADS), 0, 0, 0 \
   }
 
+/* Reduced-precision weights at load (PRISM_BART_LOAD_*), for every command that loads a model. */
+#define CLI_OPTION_BF16 \
+  { \
+    "--bf16-weights", CLI_FLAG, NULL, NULL, NULL, \
+        "load the model with bfloat16 weights (half the bytes to stream, reduced precision; see " \
+        "docs/performance.md)", \
+        0, 0, 0 \
+  }
+#define CLI_OPTION_INT8 \
+  { \
+    "--int8-weights", CLI_FLAG, NULL, NULL, NULL, \
+        "load the model with int8 weights (a quarter of the bytes, reduced precision; see " \
+        "docs/performance.md)", \
+        0, 0, 0 \
+  }
+#define CLI_OPTIONS_WEIGHTS CLI_OPTION_BF16, CLI_OPTION_INT8
+
 #define CLI_MAX_OPTIONS 48
 
 struct cli_args;
@@ -97,6 +114,24 @@ long cli_int(const cli_args *args, const char *name);
 double cli_real(const cli_args *args, const char *name);
 /* Apply --threads (prism_set_num_threads). */
 void cli_set_threads(const cli_args *args);
+
+/* The PRISM_BART_LOAD_* flags of --bf16-weights / --int8-weights (fatal when both are given). */
+uint32_t cli_load_flags(const cli_args *args);
+
+/*
+ * An explainer over the tokenizer and model of `model_dir`, the model loaded
+ * with cli_load_flags(args). Free it with cli_explainer_free (which frees what
+ * it loaded). Returns a PRISM_* status.
+ */
+typedef struct cli_explainer {
+  prism_explainer *ex;
+  prism_tokenizer *tok;
+  prism_bart *model;
+} cli_explainer;
+
+int cli_explainer_load(cli_explainer *out, const cli_args *args, const char *model_dir,
+                       const prism_explainer_params *params);
+void cli_explainer_free(cli_explainer *e);
 
 /* Print "prism: error: <msg>" on stderr and exit 1. */
 void cli_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -186,7 +186,7 @@ static int run(const cli_args *args)
   prism_ranker_params rp;
   prism_ranker *ranker;
   prism_explainer_params ep;
-  prism_explainer *explainer;
+  cli_explainer explainer;
   prism_pipeline *pipeline;
   prism_pipeline_params pp;
   int rc;
@@ -228,11 +228,12 @@ static int run(const cli_args *args)
   /* Each call's users are explained in one batched decode. */
   prism_explainer_params_init(&ep, sizeof ep);
   ep.max_batch = (uint32_t)(batch * (size_t)k);
-  if ((rc = prism_explainer_load(&explainer, model_path, &ep)) != PRISM_OK)
+  if ((rc = cli_explainer_load(&explainer, args, model_path, &ep)) != PRISM_OK)
     cli_fatal_status(rc, "demo: cannot load the explanation model");
   printf("explainer: %s\n", model_path);
   warn_foreign_catalog(data_dir, model_path);
-  if ((rc = prism_pipeline_create(&pipeline, ranker, catalog, data, explainer, NULL)) != PRISM_OK)
+  if ((rc = prism_pipeline_create(&pipeline, ranker, catalog, data, explainer.ex, NULL)) !=
+      PRISM_OK)
     cli_fatal_status(rc, "demo: cannot start");
   prism_pipeline_params_init(&pp, sizeof pp);
   pp.k = k;
@@ -254,7 +255,7 @@ static int run(const cli_args *args)
       "and data: prism demo --model DIR --data DIR (DIR with catalog.tsv and interactions.tsv).\n",
       model_path);
   prism_pipeline_free(pipeline);
-  prism_explainer_free(explainer);
+  cli_explainer_free(&explainer);
   prism_ranker_free(ranker);
   prism_interactions_free(data);
   prism_catalog_free(catalog);
@@ -274,6 +275,7 @@ static const cli_option options[] = {
     1000000, 0 },
   { "--k", CLI_INT, "N", "3", NULL, "items recommended and explained per user", 1, MAX_K, 0 },
   CLI_OPTION_THREADS,
+  CLI_OPTIONS_WEIGHTS,
   CLI_OPTIONS_END,
 };
 

@@ -89,14 +89,14 @@ static void on_line(json_t *line, void *ctx)
 
 static int run(const cli_args *args)
 {
-  prism_explainer *ex;
+  cli_explainer e;
   int rc;
 
   cli_set_threads(args);
-  if ((rc = prism_explainer_load(&ex, cli_str(args, "--model"), NULL)) != PRISM_OK)
+  if ((rc = cli_explainer_load(&e, args, cli_str(args, "--model"), NULL)) != PRISM_OK)
     cli_fatal_status(rc, "explain: cannot load the model");
-  cli_each_line(on_line, ex);
-  prism_explainer_free(ex);
+  cli_each_line(on_line, e.ex);
+  cli_explainer_free(&e);
   return 0;
 }
 
@@ -106,6 +106,7 @@ static const cli_option options[] = {
     "tokenizer.json)",
     0, 0, 1 },
   CLI_OPTION_THREADS,
+  CLI_OPTIONS_WEIGHTS,
   CLI_OPTIONS_END,
 };
 

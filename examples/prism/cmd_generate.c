@@ -1,5 +1,5 @@
 /*
- * prism generate --model DIR [--threads N] [--timing] [--bf16-weights]
+ * prism generate --model DIR [--threads N] [--timing] [--bf16-weights | --int8-weights]
  *
  * In:  {"input_ids": [[int]], "attention_mask"?: [[0/1]], "params"?: {HF generate() kwargs}}
  * Out: {"sequences": [[int]], "sequences_scores"?: [float], "timing"?: {...}}
@@ -147,8 +147,7 @@ static int run(const cli_args *args)
   memset(&ctx, 0, sizeof ctx);
   ctx.timing = cli_flag(args, "--timing");
   prism_bart_load_params_init(&load, sizeof load);
-  if (cli_flag(args, "--bf16-weights"))
-    load.flags |= PRISM_BART_LOAD_BF16_WEIGHTS;
+  load.flags = cli_load_flags(args);
   cli_set_threads(args);
   rc = prism_bart_load(&ctx.model, cli_str(args, "--model"), &load);
   if (rc != PRISM_OK)
@@ -175,8 +174,7 @@ static const cli_option options[] = {
   CLI_OPTION_THREADS,
   { "--timing", CLI_FLAG, NULL, NULL, NULL, "add a \"timing\" object to every output line", 0, 0,
     0 },
-  { "--bf16-weights", CLI_FLAG, NULL, NULL, NULL,
-    "decoder steps stream bfloat16 weights (half the bytes, reduced precision)", 0, 0, 0 },
+  CLI_OPTIONS_WEIGHTS,
   CLI_OPTIONS_END,
 };
 

@@ -259,7 +259,7 @@ static void run_batch(job *jb, const char *const *users, size_t n)
 
 /* What every run needs loaded; a model that cannot read the catalog fails here, at start. */
 static void load(const cli_args *args, prism_ranker **ranker, prism_catalog **catalog,
-                 prism_interactions **data, prism_explainer **explainer, int k)
+                 prism_interactions **data, cli_explainer *explainer, int k)
 {
   prism_catalog_params cp;
   prism_explainer_params ep;
@@ -275,7 +275,7 @@ static void load(const cli_args *args, prism_ranker **ranker, prism_catalog **ca
     cli_fatal_status(rc, "run: cannot load the catalog");
   if ((rc = prism_interactions_load_tsv(data, cli_str(args, "--interactions"))) != PRISM_OK)
     cli_fatal_status(rc, "run: cannot load the interactions");
-  if ((rc = prism_explainer_load(explainer, cli_str(args, "--model"), &ep)) != PRISM_OK)
+  if ((rc = cli_explainer_load(explainer, args, cli_str(args, "--model"), &ep)) != PRISM_OK)
     cli_fatal_status(rc, "run: cannot load the explanation model");
 }
 
@@ -287,7 +287,7 @@ static int run(const cli_args *args)
   prism_ranker *ranker;
   prism_catalog *catalog;
   prism_interactions *data;
-  prism_explainer *explainer;
+  cli_explainer explainer;
   prism_generate_params gp;
   cli_user_list users;
   json_t *done, *params = NULL;
@@ -309,7 +309,7 @@ static int run(const cli_args *args)
   json_decref(params);
   load(args, &ranker, &catalog, &data, &explainer, k);
   memset(&jb, 0, sizeof jb);
-  if ((rc = prism_pipeline_create(&jb.pipeline, ranker, catalog, data, explainer, NULL)) !=
+  if ((rc = prism_pipeline_create(&jb.pipeline, ranker, catalog, data, explainer.ex, NULL)) !=
       PRISM_OK)
     cli_fatal_status(rc, "run: cannot start");
   prism_pipeline_params_init(&jb.params, sizeof jb.params);
@@ -341,7 +341,7 @@ static int run(const cli_args *args)
   free(todo);
   json_decref(done);
   prism_pipeline_free(jb.pipeline);
-  prism_explainer_free(explainer);
+  cli_explainer_free(&explainer);
   prism_interactions_free(data);
   prism_catalog_free(catalog);
   prism_ranker_free(ranker);
@@ -373,6 +373,7 @@ static const cli_option options[] = {
   { "--feature-columns", CLI_TEXT, "LIST", NULL, "the first column after item_id and title",
     "catalog columns joined into an item's features text", 0, 0, 0 },
   CLI_OPTION_THREADS,
+  CLI_OPTIONS_WEIGHTS,
   CLI_OPTIONS_END,
 };
 

@@ -38,15 +38,23 @@ typedef struct prism_bart prism_bart;
 typedef struct prism_bart_session prism_bart_session;
 
 /*
- * Load flag: keep a bfloat16 copy of the decoder's Linear weights and of the LM
- * head, made once at load, and use it for decoder steps of up to 48 rows. A
- * step then streams half the bytes; each weight (and, on CPUs with
- * AVX512_BF16, each activation it multiplies) is rounded to 8 significant
- * bits, so logits differ from the float32 path (see docs/performance.md for
- * the measured difference). Costs 2 bytes per converted weight of memory and
- * the conversion time at load. Off by default.
+ * Load flags for reduced-precision weights (opt-in; at most one of them).
+ * Every Linear weight of the encoder and decoder and the LM head get a copy
+ * made once at load from the unchanged checkpoint, every product runs on it,
+ * and the float32 pages it replaces are given back (a mapped checkpoint's
+ * pages leave the process; embeddings, biases, layer norms and positions stay
+ * float32). Logits then differ from the float32 path: docs/performance.md
+ * gives the measured agreement.
+ *
+ * PRISM_BART_LOAD_BF16_WEIGHTS: bfloat16 (2 bytes a weight, round to nearest
+ * even; on CPUs with AVX512_BF16 the activations are rounded to bfloat16 too).
+ *
+ * PRISM_BART_LOAD_INT8_WEIGHTS: int8 with one scale per output row (1 byte a
+ * weight), activations quantised to 8 bits per row at run time; products use
+ * AVX512_VNNI where the CPU has it. Results are the same on every CPU.
  */
 #define PRISM_BART_LOAD_BF16_WEIGHTS 0x1u
+#define PRISM_BART_LOAD_INT8_WEIGHTS 0x2u
 
 /* Options for loading a checkpoint. */
 typedef struct prism_bart_load_params {

@@ -12,6 +12,7 @@
 
 #include "common/json.h"
 #include "common/safetensors.h"
+#include "linalg/linalg.h"
 #include "prism/bart.h"
 
 typedef enum prism__bart_act {
@@ -45,10 +46,14 @@ typedef struct prism__bart_text {
   char *source;
 } prism__bart_text;
 
-/* A PyTorch Linear: w [out, in], b [out]; w16 its bfloat16 copy or NULL. */
+/*
+ * A PyTorch Linear: w [out, in], b [out]. `packed` is its reduced-precision
+ * copy (bfloat16 or Q8, made at load) when packed.data is non-NULL; inference
+ * then never reads w, whose pages were released.
+ */
 typedef struct prism__bart_linear {
   const float *w, *b;
-  const uint16_t *w16;
+  prism__linalg_weight packed;
   size_t out, in;
 } prism__bart_linear;
 
@@ -115,8 +120,9 @@ struct prism_bart {
   size_t n_shards;
   float **owned; /* converted (F16/BF16/unaligned) tensors */
   size_t n_owned;
-  uint16_t *bf16;            /* PRISM_BART_LOAD_BF16_WEIGHTS: every w16 points here */
-  const uint16_t *lm_head16; /* the LM head in bf16, or NULL */
+  /* PRISM_BART_LOAD_BF16_WEIGHTS / _INT8_WEIGHTS: every packed weight lives here. */
+  void *packed;
+  prism__linalg_weight lm_head; /* its packed copy, or data NULL: the float32 `shared` */
   /* Trainable models (params.c): every parameter in one writable float32 arena. */
   float *arena;
   size_t arena_count;
@@ -148,8 +154,15 @@ int prism__bart_keep_text(prism__bart_text *t, const char *text, size_t len, con
 /* load.c: bind every weight from the model's shards, checking shapes against cfg. */
 int prism__bart_bind_weights(prism_bart *model, const char *what);
 
-/* weights.c: the bfloat16 copies of PRISM_BART_LOAD_BF16_WEIGHTS. */
-int prism__bart_pack_bf16(prism_bart *model);
+/*
+ * weights.c: the reduced-precision copies of PRISM_BART_LOAD_BF16_WEIGHTS or
+ * PRISM_BART_LOAD_INT8_WEIGHTS (`flags`), and the release of the float32
+ * pages they replace.
+ */
+int prism__bart_pack(prism_bart *model, unsigned flags);
+
+/* The scratch bytes a product of `rows` rows with any of the model's weights needs. */
+size_t prism__bart_scratch_bytes(const prism_bart *model, size_t rows);
 
 /* ---- kernels.h ---- */
 /*
@@ -158,11 +171,12 @@ int prism__bart_pack_bf16(prism_bart *model);
  */
 /*
  * y[n, out] = x[n, in] W^T + b, optionally times `scale` after the bias (q_proj);
- * through the bfloat16 copy of W when there is one and n is a skinny product.
+ * through the packed copy of W when there is one (scratch: the bytes
+ * prism__bart_scratch_bytes gives for n rows; NULL when nothing is packed).
  * flags: PRISM__LINALG_* (training passes PRISM__LINALG_FIXED).
  */
 void prism__bart_linear_fwd(const prism__bart_linear *l, const float *x, size_t n, float scale,
-                            float *y, unsigned flags);
+                            float *y, unsigned flags, void *scratch);
 
 /*
  * x[i] = LayerNorm(x[i] + add[i]) over rows of d (add may be NULL); eps 1e-5 as

@@ -8,10 +8,10 @@
 #define LAYER_NORM_EPS 1e-5
 
 void prism__bart_linear_fwd(const prism__bart_linear *l, const float *x, size_t n, float scale,
-                            float *y, unsigned flags)
+                            float *y, unsigned flags, void *scratch)
 {
-  if (l->w16 && n <= PRISM__LINALG_SKINNY_MAX_M)
-    prism__linalg_skinny_gemm_bf16(n, l->out, l->in, x, l->in, l->w16, l->in, l->b, y, l->out, 0);
+  if (l->packed.data)
+    prism__linalg_matmul(n, x, l->in, &l->packed, l->b, y, l->out, 0, scratch);
   else
     prism__linalg_linear(n, l->out, l->in, x, l->in, l->w, l->in, l->b, y, l->out, flags);
   if (scale != 1.0f)

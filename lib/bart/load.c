@@ -34,11 +34,15 @@ PRISM_API int prism_bart_load_params_init(prism_bart_load_params *params, size_t
 static int resolve_load_params(const prism_bart_load_params *params, prism_bart_load_params *out,
                                const char *fn)
 {
+  const unsigned reduced = PRISM_BART_LOAD_BF16_WEIGHTS | PRISM_BART_LOAD_INT8_WEIGHTS;
   int rc = PRISM__PARAMS_READ(out, params, &load_defaults, LOAD_PARAMS_V1_SIZE, fn);
-  if (rc == PRISM_OK && (out->flags & ~PRISM_BART_LOAD_BF16_WEIGHTS))
+  if (rc == PRISM_OK && (out->flags & ~reduced))
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "%s: params->flags 0x%x has bits that are not PRISM_BART_LOAD_* flags", fn,
                         (unsigned)out->flags);
+  if (rc == PRISM_OK && (out->flags & reduced) == reduced)
+    return prism__error(PRISM_ERR_INVALID_ARGUMENT,
+                        "%s: params->flags asks for both bf16 and int8 weights; choose one", fn);
   return rc;
 }
 
@@ -49,7 +53,7 @@ PRISM_API void prism_bart_free(prism_bart *model)
   for (size_t i = 0; i < model->n_owned; i++)
     prism__free(model->owned[i]);
   prism__free(model->owned);
-  prism__free(model->bf16);
+  prism__aligned_free(model->packed);
   prism__aligned_free(model->arena);
   prism__free(model->params);
   for (size_t i = 0; i < model->n_shards; i++)
@@ -225,8 +229,8 @@ static int load_weights_dir(prism_bart *m, const char *dir, uint64_t max_size)
 /* Hand a finished model to the caller, or free a failed one so nothing is left behind. */
 static int publish(prism_bart *m, int rc, const prism_bart_load_params *p, prism_bart **out)
 {
-  if (rc == PRISM_OK && (p->flags & PRISM_BART_LOAD_BF16_WEIGHTS))
-    rc = prism__bart_pack_bf16(m);
+  if (rc == PRISM_OK && (p->flags & (PRISM_BART_LOAD_BF16_WEIGHTS | PRISM_BART_LOAD_INT8_WEIGHTS)))
+    rc = prism__bart_pack(m, p->flags);
   if (rc != PRISM_OK) {
     prism_bart_free(m);
     return rc;

@@ -43,6 +43,7 @@ struct prism_bart_session {
   uint8_t *claimed;
   /* Scratch: [scratch_tokens, d] each, ffn [scratch_tokens, max ffn], logits [dec_rows, vocab]. */
   float *x, *q, *k, *v, *ctx, *tmp, *ffn, *logits;
+  void *wscratch; /* packed weights: X rows converted for the kernels (NULL: none packed) */
 };
 
 static const prism_bart_session_params session_defaults = { sizeof session_defaults, 0, 0, 0, 0 };
@@ -190,15 +191,22 @@ static int grow_scratch(prism_bart_session *s, size_t tokens)
   const prism__bart_config *c = &s->model->cfg;
   size_t ffn =
       (size_t)(c->encoder_ffn_dim > c->decoder_ffn_dim ? c->encoder_ffn_dim : c->decoder_ffn_dim);
+  size_t wbytes = prism__bart_scratch_bytes(s->model, tokens);
   float *x, *q, *k, *v, *ctx, *tmp, *f;
   float **rows[] = { &x, &q, &k, &v, &ctx, &tmp }, **wide[] = { &f };
+  void *w = NULL;
   int rc = alloc_floats(rows, 6, tokens, (size_t)c->d_model, 1);
   if (rc == PRISM_OK && (rc = alloc_floats(wide, 1, tokens, ffn, 1)) != PRISM_OK)
     free_floats((float *[]){ x, q, k, v, ctx, tmp }, 6);
+  if (rc == PRISM_OK && wbytes && !(w = prism__aligned_alloc(wbytes))) {
+    free_floats((float *[]){ x, q, k, v, ctx, tmp, f }, 7);
+    rc = PRISM_ERR_NO_MEMORY;
+  }
   if (rc != PRISM_OK)
     return rc;
   free_floats((float *[]){ s->x, s->q, s->k, s->v, s->ctx, s->tmp, s->ffn }, 7);
-  s->x = x, s->q = q, s->k = k, s->v = v, s->ctx = ctx, s->tmp = tmp, s->ffn = f;
+  prism__aligned_free(s->wscratch);
+  s->x = x, s->q = q, s->k = k, s->v = v, s->ctx = ctx, s->tmp = tmp, s->ffn = f, s->wscratch = w;
   s->scratch_tokens = tokens;
   return PRISM_OK;
 }
@@ -210,6 +218,7 @@ PRISM_API void prism_bart_session_free(prism_bart_session *s)
   free_floats((float *[]){ s->cross_k, s->cross_v, s->self_k, s->self_v, s->x, s->q, s->k, s->v,
                            s->ctx, s->tmp, s->ffn, s->logits },
               12);
+  prism__aligned_free(s->wscratch);
   prism__free(s->src_mask);
   prism__free(s->slot);
   prism__free(s->new_slot);
@@ -349,22 +358,22 @@ static void attention_block(prism_bart_session *s, const prism__bart_attn *a,
                             const prism__bart_norm *ln, prism__bart_attn_job *job)
 {
   size_t d = (size_t)s->model->cfg.d_model;
-  prism__bart_linear_fwd(&a->q, s->x, job->n, query_scale(a), s->q, 0);
+  prism__bart_linear_fwd(&a->q, s->x, job->n, query_scale(a), s->q, 0, s->wscratch);
   job->q = s->q;
   job->out = s->ctx;
   job->d = d;
   job->heads = a->heads;
   job->head_dim = a->head_dim;
   prism__bart_attention(job);
-  prism__bart_linear_fwd(&a->o, s->ctx, job->n, 1.0f, s->tmp, 0);
+  prism__bart_linear_fwd(&a->o, s->ctx, job->n, 1.0f, s->tmp, 0, s->wscratch);
   prism__bart_add_norm(s->x, s->tmp, job->n, d, ln, NULL, NULL);
 }
 
 static void ffn_block(prism_bart_session *s, const prism__bart_layer *layer, size_t n)
 {
-  prism__bart_linear_fwd(&layer->fc1, s->x, n, 1.0f, s->ffn, 0);
+  prism__bart_linear_fwd(&layer->fc1, s->x, n, 1.0f, s->ffn, 0, s->wscratch);
   prism__bart_activate(s->ffn, n * layer->fc1.out, s->model->cfg.activation);
-  prism__bart_linear_fwd(&layer->fc2, s->ffn, n, 1.0f, s->tmp, 0);
+  prism__bart_linear_fwd(&layer->fc2, s->ffn, n, 1.0f, s->tmp, 0, s->wscratch);
   prism__bart_add_norm(s->x, s->tmp, n, (size_t)s->model->cfg.d_model, &layer->final_ln, NULL,
                        NULL);
 }
@@ -373,8 +382,8 @@ static void encoder_layer(prism_bart_session *s, const prism__bart_layer *layer,
 {
   size_t d = (size_t)s->model->cfg.d_model;
   prism__bart_attn_job job = { 0 };
-  prism__bart_linear_fwd(&layer->self_attn.k, s->x, n, 1.0f, s->k, 0);
-  prism__bart_linear_fwd(&layer->self_attn.v, s->x, n, 1.0f, s->v, 0);
+  prism__bart_linear_fwd(&layer->self_attn.k, s->x, n, 1.0f, s->k, 0, s->wscratch);
+  prism__bart_linear_fwd(&layer->self_attn.v, s->x, n, 1.0f, s->v, 0, s->wscratch);
   job.n = n;
   job.k = s->k;
   job.v = s->v;
@@ -406,9 +415,9 @@ static void project_cross_kv(prism_bart_session *s)
   size_t n = s->batch * s->src_len;
   for (size_t l = 0; l < m->decoder.n_layers; l++) {
     const prism__bart_attn *a = &m->decoder.layers[l].cross_attn;
-    prism__bart_linear_fwd(&a->k, s->x, n, 1.0f, s->tmp, 0);
+    prism__bart_linear_fwd(&a->k, s->x, n, 1.0f, s->tmp, 0, s->wscratch);
     split_heads(s->tmp, n, s->src_len, a->heads, a->head_dim, s->cross_k + l * cross_layer_size(s));
-    prism__bart_linear_fwd(&a->v, s->x, n, 1.0f, s->tmp, 0);
+    prism__bart_linear_fwd(&a->v, s->x, n, 1.0f, s->tmp, 0, s->wscratch);
     split_heads(s->tmp, n, s->src_len, a->heads, a->head_dim, s->cross_v + l * cross_layer_size(s));
   }
 }
@@ -499,8 +508,8 @@ static void decoder_self_attention(prism_bart_session *s, size_t l, const prism_
 {
   const prism__bart_attn *a = &layer->self_attn;
   prism__bart_attn_job job = { 0 };
-  prism__bart_linear_fwd(&a->k, s->x, s->rows, 1.0f, s->k, 0);
-  prism__bart_linear_fwd(&a->v, s->x, s->rows, 1.0f, s->v, 0);
+  prism__bart_linear_fwd(&a->k, s->x, s->rows, 1.0f, s->k, 0, s->wscratch);
+  prism__bart_linear_fwd(&a->v, s->x, s->rows, 1.0f, s->v, 0, s->wscratch);
   cache_append(s, l, a);
   job.n = s->rows;
   job.k = s->self_k + l * self_layer_size(s);
@@ -534,9 +543,9 @@ static void lm_head(prism_bart_session *s)
 {
   const prism_bart *m = s->model;
   size_t V = (size_t)m->cfg.vocab_size, d = (size_t)m->cfg.d_model;
-  if (m->lm_head16 && s->rows <= PRISM__LINALG_SKINNY_MAX_M)
-    prism__linalg_skinny_gemm_bf16(s->rows, V, d, s->x, d, m->lm_head16, d, m->final_logits_bias,
-                                   s->logits, V, 0);
+  if (m->lm_head.data)
+    prism__linalg_matmul(s->rows, s->x, d, &m->lm_head, m->final_logits_bias, s->logits, V, 0,
+                         s->wscratch);
   else
     prism__linalg_linear(s->rows, V, d, s->x, d, m->shared, d, m->final_logits_bias, s->logits, V,
                          0);

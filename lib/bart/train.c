@@ -315,15 +315,15 @@ static void attn_fwd(prism__bart_ws *ws, const prism__bart_attn *a, attn_acts *a
   size_t nq = ws->B * tq, nk = ws->B * tk;
   prism__bart_attn_train job = attn_job(ws, a, acts, key_mask, causal, tq, tk);
   uint64_t stream;
-  prism__bart_linear_fwd(&a->q, xq, nq, query_scale(a), acts->q, PRISM__LINALG_FIXED);
-  prism__bart_linear_fwd(&a->k, xkv, nk, 1.0f, acts->k, PRISM__LINALG_FIXED);
-  prism__bart_linear_fwd(&a->v, xkv, nk, 1.0f, acts->v, PRISM__LINALG_FIXED);
+  prism__bart_linear_fwd(&a->q, xq, nq, query_scale(a), acts->q, PRISM__LINALG_FIXED, NULL);
+  prism__bart_linear_fwd(&a->k, xkv, nk, 1.0f, acts->k, PRISM__LINALG_FIXED, NULL);
+  prism__bart_linear_fwd(&a->v, xkv, nk, 1.0f, acts->v, PRISM__LINALG_FIXED, NULL);
   stream = next_site(ws);
   if (job.pmask)
     prism__bart_dropout_mask(acts->pmask, ws->B * a->heads * tq, tk, job.pdrop, ws->opts->seed,
                              stream);
   prism__bart_attention_train(&job);
-  prism__bart_linear_fwd(&a->o, acts->ctx, nq, 1.0f, ws->tmp, PRISM__LINALG_FIXED);
+  prism__bart_linear_fwd(&a->o, acts->ctx, nq, 1.0f, ws->tmp, PRISM__LINALG_FIXED, NULL);
 }
 
 /* na->y = LN(x + dropout(ws->tmp)). */
@@ -342,10 +342,10 @@ static void ffn_fwd(prism__bart_ws *ws, const prism__bart_layer *layer, layer_ac
 {
   size_t ffn = layer->fc1.out;
   ew_job job = { la->a, NULL, 0.0f, (int)ws->m->cfg.activation, la->g };
-  prism__bart_linear_fwd(&layer->fc1, x, rows, 1.0f, la->a, PRISM__LINALG_FIXED);
+  prism__bart_linear_fwd(&layer->fc1, x, rows, 1.0f, la->a, PRISM__LINALG_FIXED, NULL);
   prism__parallel_for(rows * ffn, 16384, act_range, &job);
   drop(ws, la->a, la->amask, rows, ffn, ws->opts->dropout.activation);
-  prism__bart_linear_fwd(&layer->fc2, la->a, rows, 1.0f, ws->tmp, PRISM__LINALG_FIXED);
+  prism__bart_linear_fwd(&layer->fc2, la->a, rows, 1.0f, ws->tmp, PRISM__LINALG_FIXED, NULL);
 }
 
 static void embed_fwd(prism__bart_ws *ws, const prism__bart_stack *stack, norm_acts *emb,

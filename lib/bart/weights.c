@@ -4,6 +4,8 @@
  * (zero-copy from the mapping); F16, BF16 and misaligned F32 are converted once.
  */
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "bart_internal.h"
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/pool.h"
 #include "linalg/linalg.h"
 
@@ -269,52 +272,161 @@ int prism__bart_bind_weights(prism_bart *model, const char *what)
   return prism__bart_walk(model, bind_slot, &b);
 }
 
-/* ---- PRISM_BART_LOAD_BF16_WEIGHTS ------------------------------------------------------- */
+/* ---- PRISM_BART_LOAD_BF16_WEIGHTS and PRISM_BART_LOAD_INT8_WEIGHTS ------------------------ */
+
+/*
+ * Every Linear weight and the LM head get a packed copy, so that neither an
+ * encoder pass nor a decode step reads their float32 pages, which are then
+ * released. The embedding lookups still read rows of the float32 table (one
+ * page per token), and biases, layer norms and positions stay float32.
+ */
+
+/* What int8 mode stores the LM head as: see docs/performance.md, "int8 weights: quality". */
+#define INT8_LM_HEAD PRISM__LINALG_W_Q8
+
+#define PACK_ALIGN 64
+
+typedef struct packer {
+  prism_bart *m;
+  unsigned flags;
+  size_t bytes; /* first walk: the arena's size */
+  char *next;   /* second walk: where the next matrix goes */
+} packer;
+
+static prism__linalg_wtype pack_type(const packer *p, int lm_head)
+{
+  if (!(p->flags & PRISM_BART_LOAD_INT8_WEIGHTS))
+    return PRISM__LINALG_W_BF16;
+  return lm_head ? INT8_LM_HEAD : PRISM__LINALG_W_Q8;
+}
+
+static size_t align_up(size_t n)
+{
+  return (n + PACK_ALIGN - 1) / PACK_ALIGN * PACK_ALIGN;
+}
+
+static size_t packed_bytes(prism__linalg_wtype type, size_t N, size_t K)
+{
+  if (type == PRISM__LINALG_W_Q8)
+    return align_up(N * prism__linalg_q8_ld(K)) + align_up(N * sizeof(float)) +
+           align_up(N * sizeof(int32_t));
+  return align_up(N * K * sizeof(uint16_t));
+}
 
 typedef struct {
   const float *src;
-  uint16_t *dst;
-} bf16_job;
+  size_t K;
+  prism__linalg_weight *dst;
+  atomic_int *failed;
+} pack_job;
 
-static void bf16_range(void *ctx, size_t begin, size_t end)
+static void pack_range(void *ctx, size_t begin, size_t end)
 {
-  const bf16_job *job = ctx;
-  prism__linalg_bf16_from_f32(job->dst + begin, job->src + begin, end - begin);
+  const pack_job *job = ctx;
+  const prism__linalg_weight *w = job->dst;
+  if (w->type == PRISM__LINALG_W_BF16) {
+    prism__linalg_bf16_from_f32((uint16_t *)w->data + begin * w->ld, job->src + begin * job->K,
+                                (end - begin) * job->K);
+    return;
+  }
+  if (prism__linalg_q8_quantize((int8_t *)w->data + begin * w->ld, w->ld, (float *)w->scale + begin,
+                                (int32_t *)w->rowsum + begin, job->src + begin * job->K, job->K,
+                                end - begin, job->K) != 0)
+    atomic_store(job->failed, 1);
 }
 
-static uint16_t *bf16_copy(uint16_t **next, const float *src, size_t count)
+/* Convert src [N, K] into the arena at p->next as `type`; rows in parallel. */
+static int pack_one(packer *p, prism__linalg_weight *out, prism__linalg_wtype type,
+                    const float *src, size_t N, size_t K, const char *name)
 {
-  bf16_job job = { src, *next };
-  prism__parallel_for(count, (size_t)1 << 16, bf16_range, &job);
-  *next += count;
-  return job.dst;
-}
-
-/* The decoder Linear layers a decode step runs (cross-attention K/V run once per request). */
-static size_t step_linears(prism__bart_layer *layer, prism__bart_linear **out)
-{
-  prism__bart_linear *all[] = { &layer->self_attn.q, &layer->self_attn.k,  &layer->self_attn.v,
-                                &layer->self_attn.o, &layer->cross_attn.q, &layer->cross_attn.o,
-                                &layer->fc1,         &layer->fc2 };
-  memcpy(out, all, sizeof all);
-  return sizeof all / sizeof *all;
-}
-
-int prism__bart_pack_bf16(prism_bart *m)
-{
-  size_t vocab_d = (size_t)m->cfg.vocab_size * (size_t)m->cfg.d_model, total = vocab_d;
-  prism__bart_linear *lin[8];
-  uint16_t *next;
-  for (size_t l = 0; l < m->decoder.n_layers; l++)
-    for (size_t i = 0, n = step_linears(&m->decoder.layers[l], lin); i < n; i++)
-      total += lin[i]->out * lin[i]->in;
-  m->bf16 = prism__mallocn(total, sizeof *m->bf16);
-  if (!m->bf16)
-    return PRISM_ERR_NO_MEMORY;
-  next = m->bf16;
-  m->lm_head16 = bf16_copy(&next, m->shared, vocab_d);
-  for (size_t l = 0; l < m->decoder.n_layers; l++)
-    for (size_t i = 0, n = step_linears(&m->decoder.layers[l], lin); i < n; i++)
-      lin[i]->w16 = bf16_copy(&next, lin[i]->w, lin[i]->out * lin[i]->in);
+  atomic_int failed = 0;
+  pack_job job = { src, K, out, &failed };
+  char *base = p->next;
+  if (type == PRISM__LINALG_W_Q8) {
+    *out = prism__linalg_weight_q8((const int8_t *)base,
+                                   (const float *)(base + align_up(N * prism__linalg_q8_ld(K))),
+                                   (const int32_t *)(base + align_up(N * prism__linalg_q8_ld(K)) +
+                                                     align_up(N * sizeof(float))),
+                                   N, K);
+  } else {
+    prism__linalg_weight w = { PRISM__LINALG_W_BF16, N, K, base, K, NULL, NULL };
+    *out = w;
+  }
+  p->next += packed_bytes(type, N, K);
+  prism__parallel_for(N, 1 + ((size_t)1 << 16) / (K ? K : 1), pack_range, &job);
+  if (atomic_load(&failed))
+    return prism__error(PRISM_ERR_FORMAT,
+                        "tensor model.%s holds NaN or infinity, which int8 weights cannot "
+                        "represent",
+                        name);
   return PRISM_OK;
+}
+
+/* The float32 pages of a replaced tensor leave the process (a mapped file's pages only). */
+static void release(const prism_bart *m, const float *src, size_t count)
+{
+  for (size_t i = 0; i < m->n_shards; i++)
+    prism__file_release(&m->shards[i].file, src, count * sizeof *src);
+}
+
+static int pack_slot(void *ctx, const prism__bart_slot *slot)
+{
+  packer *p = ctx;
+  prism_bart *m = p->m;
+  size_t N = (size_t)slot->shape[0], K = (size_t)slot->shape[1];
+  int lm_head = slot->ptr == &m->shared;
+  prism__linalg_wtype type = pack_type(p, lm_head);
+  prism__linalg_weight *out;
+  int rc;
+  if (slot->kind != PRISM__BART_W_LINEAR && !lm_head)
+    return PRISM_OK;
+  if (!p->next) {
+    p->bytes += packed_bytes(type, N, K);
+    return PRISM_OK;
+  }
+  /* A Linear slot is the `w` of its prism__bart_linear. */
+  out = lm_head
+            ? &m->lm_head
+            : &((prism__bart_linear *)(void *)((char *)slot->ptr - offsetof(prism__bart_linear, w)))
+                   ->packed;
+  rc = pack_one(p, out, type, *slot->ptr, N, K, slot->names[0]);
+  if (rc == PRISM_OK)
+    release(m, *slot->ptr, N * K);
+  return rc;
+}
+
+int prism__bart_pack(prism_bart *m, unsigned flags)
+{
+  packer p = { m, flags, 0, NULL };
+  int rc = prism__bart_walk(m, pack_slot, &p);
+  if (rc != PRISM_OK)
+    return rc;
+  m->packed = prism__aligned_alloc(p.bytes ? p.bytes : PACK_ALIGN);
+  if (!m->packed)
+    return PRISM_ERR_NO_MEMORY;
+  p.next = m->packed;
+  return prism__bart_walk(m, pack_slot, &p);
+}
+
+static size_t max_in(const prism_bart *m)
+{
+  const prism__bart_config *c = &m->cfg;
+  size_t k = (size_t)c->d_model;
+  if ((size_t)c->encoder_ffn_dim > k)
+    k = (size_t)c->encoder_ffn_dim;
+  if ((size_t)c->decoder_ffn_dim > k)
+    k = (size_t)c->decoder_ffn_dim;
+  return k;
+}
+
+size_t prism__bart_scratch_bytes(const prism_bart *m, size_t rows)
+{
+  prism__linalg_weight w = { PRISM__LINALG_W_Q8, 1, max_in(m), NULL, 0, NULL, NULL };
+  size_t q8, bf16;
+  if (!m->packed)
+    return 0;
+  q8 = prism__linalg_matmul_scratch(rows, &w);
+  w.type = PRISM__LINALG_W_BF16;
+  bf16 = prism__linalg_matmul_scratch(rows, &w);
+  return q8 > bf16 ? q8 : bf16;
 }

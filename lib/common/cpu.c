@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cpu.h"
@@ -36,6 +37,8 @@ static unsigned detect(void)
   if ((xcr0 & 0xe6) == 0xe6 && ((b >> 16) & 1) && ((b >> 17) & 1) && ((b >> 30) & 1) &&
       ((b >> 31) & 1) && (flags & PRISM__CPU_AVX2)) {
     flags |= PRISM__CPU_AVX512;
+    if ((c >> 11) & 1)
+      flags |= PRISM__CPU_AVX512VNNI;
     __cpuid_count(7, 1, a, b, c, d);
     if ((a >> 5) & 1)
       flags |= PRISM__CPU_AVX512BF16;
@@ -51,13 +54,20 @@ static unsigned detect(void)
 
 static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
 static unsigned cpu_flags;
+static char cpu_names[64];
 
 static void init_flags(void)
 {
+  static const char *const names[] = { "avx2", "avx512", "avx512bf16", "avx512vnni" };
   const char *mask = getenv("PRISM_CPU_MASK");
+  size_t used = 0;
   cpu_flags = detect();
   if (mask && *mask)
     cpu_flags &= (unsigned)strtoul(mask, NULL, 10);
+  for (unsigned i = 0; i < sizeof names / sizeof *names; i++)
+    if (cpu_flags & (1u << i))
+      used += (size_t)snprintf(cpu_names + used, sizeof cpu_names - used, "%s%s", used ? " " : "",
+                               names[i]);
 }
 
 unsigned prism__cpu_flags(void)
@@ -68,9 +78,6 @@ unsigned prism__cpu_flags(void)
 
 PRISM_API const char *prism_cpu_features(void)
 {
-  static const char *names[8] = {
-    "", "avx2", "", "avx2 avx512", "", "", "", "avx2 avx512 avx512bf16",
-  };
-  unsigned f = prism__cpu_flags() & 7;
-  return names[f] ? names[f] : "";
+  prism__cpu_flags();
+  return cpu_names;
 }

@@ -6,6 +6,7 @@ enum {
   PRISM__CPU_AVX2 = 1 << 0,       /* AVX2 + FMA + F16C */
   PRISM__CPU_AVX512 = 1 << 1,     /* AVX-512 F + BW + VL + DQ */
   PRISM__CPU_AVX512BF16 = 1 << 2, /* AVX512_BF16 (vdpbf16ps) */
+  PRISM__CPU_AVX512VNNI = 1 << 3, /* AVX512_VNNI (vpdpbusd) */
 };
 
 /* Bitmask of PRISM_CPU_*; the environment variable PRISM_CPU_MASK (decimal) can clear bits. */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,19 @@ int prism__file_map(const char *path, size_t max_size, prism__file *out)
   out->map_base = base;
   out->map_size = size;
   return PRISM_OK;
+}
+
+void prism__file_release(const prism__file *f, const void *p, size_t n)
+{
+  uintptr_t base = (uintptr_t)f->map_base, begin = (uintptr_t)p, end = begin + n, page;
+  long size = sysconf(_SC_PAGESIZE);
+  if (!f->map_base || begin < base || end > base + f->map_size || end < begin || size <= 0)
+    return;
+  page = (uintptr_t)size;
+  begin = (begin + page - 1) / page * page;
+  end = end / page * page;
+  if (end > begin)
+    (void)madvise((void *)begin, end - begin, MADV_DONTNEED);
 }
 
 int prism__file_read(const char *path, size_t max_size, prism__file *out)

@@ -21,6 +21,14 @@ int prism__file_read(const char *path, size_t max_size, prism__file *out);
 
 void prism__file_close(prism__file *f);
 
+/*
+ * Give back the memory of the pages of a mapped file that lie wholly inside
+ * [p, p + n) (madvise MADV_DONTNEED): they leave the process's resident set
+ * and read again from the file if touched. Does nothing when f is not mapped
+ * or the range is not inside its mapping.
+ */
+void prism__file_release(const prism__file *f, const void *p, size_t n);
+
 /* "dir/name" in a new allocation. */
 char *prism__path_join(const char *dir, const char *name);
 

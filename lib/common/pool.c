@@ -10,6 +10,9 @@
 #define POOL_MAX_THREADS PRISM_MAX_THREADS
 #define SPIN_ITERATIONS 20000 /* ~tens of microseconds before a worker sleeps */
 #define WAIT_SPINS 20000      /* the caller's pauses before it yields to a late part */
+/* Parts per thread of prism__parallel_for_balanced: a thread the scheduler holds back leaves
+ * at most one part unclaimed while the others take the rest. */
+#define BALANCED_PARTS 4
 
 typedef struct pool_job {
   prism__range_fn fn;
@@ -138,25 +141,28 @@ static int ensure_workers(int want)
   return worker_count + 1 < want ? worker_count + 1 : want;
 }
 
-void prism__parallel_for(size_t n, size_t grain, prism__range_fn fn, void *ctx)
+/* Up to `per_thread` parts per thread, each of at least `grain` items. */
+static void run_job(size_t n, size_t grain, size_t per_thread, prism__range_fn fn, void *ctx)
 {
-  size_t parts, chunk;
+  size_t parts, chunk, threads = (size_t)prism_get_num_threads();
   unsigned gen;
-  int threads = prism_get_num_threads();
 
   if (n == 0)
     return;
   if (grain == 0)
     grain = 1;
   parts = (n + grain - 1) / grain;
-  if (parts > (size_t)threads)
-    parts = (size_t)threads;
-  if (parts <= 1 || pthread_mutex_trylock(&pool_busy) != 0) {
+  if (threads > parts)
+    threads = parts;
+  if (threads <= 1 || pthread_mutex_trylock(&pool_busy) != 0) {
     fn(ctx, 0, n);
     return;
   }
-  parts = (size_t)ensure_workers((int)parts);
+  threads = (size_t)ensure_workers((int)threads);
+  if (parts > threads * per_thread)
+    parts = threads * per_thread;
   chunk = (n + parts - 1) / parts;
+  parts = (n + chunk - 1) / chunk;
   current.fn = fn;
   current.ctx = ctx;
   current.n = n;
@@ -183,4 +189,14 @@ void prism__parallel_for(size_t n, size_t grain, prism__range_fn fn, void *ctx)
     sched_yield();
   }
   pthread_mutex_unlock(&pool_busy);
+}
+
+void prism__parallel_for(size_t n, size_t grain, prism__range_fn fn, void *ctx)
+{
+  run_job(n, grain, 1, fn, ctx);
+}
+
+void prism__parallel_for_balanced(size_t n, size_t grain, prism__range_fn fn, void *ctx)
+{
+  run_job(n, grain, BALANCED_PARTS, fn, ctx);
 }

@@ -19,6 +19,13 @@ typedef void (*prism__range_fn)(void *ctx, size_t begin, size_t end);
 void prism__parallel_for(size_t n, size_t grain, prism__range_fn fn, void *ctx);
 
 /*
+ * The same in up to a few parts per thread, claimed in turn, so that a thread
+ * the scheduler holds back (a shared machine) delays the job by one small part,
+ * not by its share. Only for work whose results do not depend on the split.
+ */
+void prism__parallel_for_balanced(size_t n, size_t grain, prism__range_fn fn, void *ctx);
+
+/*
  * Set the pool's thread count (n <= 0: the online CPUs) and return the count
  * in effect. prism_set_num_threads (lib/linalg/blas.c) calls it and then sets
  * OpenBLAS to the same count.

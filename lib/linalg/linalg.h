@@ -96,19 +96,31 @@ int prism__linalg_cholesky(float *A, int n);
 void prism__linalg_cholesky_solve(const float *L, int n, float *b);
 
 /*
- * Skinny GEMM, Y[M,N] = X[M,K] * W[N,K]^T (+ bias) (+ Y), for the few-row
- * products of decoding (beams x batch rows, M <= PRISM__LINALG_SKINNY_MAX_M).
+ * Products with weight matrices, Y[M,N] = X[M,K] * W[N,K]^T (+ bias) (+ Y),
+ * W stored as PyTorch Linear weights: the Linear layers and the LM head of
+ * inference, for any M.
  *
- * At small M the product is bound by memory bandwidth, not arithmetic, so the
- * kernels stream every weight row exactly once for all M rows (a block of rows
- * is re-read from cache for each group of X rows) and split the N output
- * columns across the worker pool. Every output is computed by one thread in a
- * summation order fixed by K alone, so results are bitwise identical for any
- * thread count and any split of N. Larger M stays correct but belongs to SGEMM.
+ * At small M (the beams and batch rows of a decode step) the product is bound
+ * by memory bandwidth, not arithmetic, so the kernels stream every weight row
+ * once for all M rows (a tile of weight rows is re-read from cache for each
+ * group of X rows) and split the N output columns across the worker pool; at
+ * larger M (an encoder pass) they block W in panels that stay in cache while
+ * groups of X rows pass over them. Every output is one dot product over K in
+ * an order fixed by K alone, so results are bitwise identical for any M, any
+ * thread count and any split of N.
  *
- * W may also be stored as bfloat16 (prism__linalg_bf16_from_f32): half the
- * bytes to stream, an opt-in reduced-precision mode. With AVX512_BF16 the X
- * rows are rounded to bfloat16 too (vdpbf16ps); otherwise W is widened to float32.
+ * W is float32 (used in place, from the mapping), bfloat16 or int8 with a
+ * scale per row (both made once at load: opt-in reduced precision).
+ *  - bfloat16: with AVX512_BF16 the X rows are rounded to bfloat16 once per
+ *    call (vdpbf16ps); otherwise W is widened to float32.
+ *  - int8 (Q8): w[n,k] ~ scale[n] * q[n,k], q in [-127, 127] (symmetric, per
+ *    output row). Each X row is quantised per call to unsigned 8 bits with its
+ *    own scale and zero point z (x ~ sx * (u - z)), the products are summed
+ *    exactly in int32 (vpdpbusd with AVX512_VNNI), and the offset is taken off
+ *    with the row sums of q made at load:
+ *      y = sx * scale[n] * (sum_k u_k q_nk - z * rowsum[n]).
+ *    The integer sums are exact and the float epilogue is the same code on
+ *    every path, so Q8 results are bitwise identical on every ISA too.
  */
 enum {
   PRISM__LINALG_SKINNY_ACCUMULATE = 1 << 0, /* Y += X W^T (+ bias) instead of Y = ... */
@@ -116,32 +128,54 @@ enum {
 };
 
 /*
- * Above this many rows prism__linalg_linear hands the product to SGEMM. Measured on
- * bart-base shapes, the skinny kernel still beats OpenBLAS 1.6-2.3x at 40 rows
- * (beam 4 x batch 10); the encoder's 64+ rows per input stay on SGEMM.
+ * Above this many rows prism__linalg_linear hands a training product to SGEMM
+ * (prism__linalg_gemm_tiles with PRISM__LINALG_FIXED). Inference runs every M
+ * through prism__linalg_matmul.
  */
 #define PRISM__LINALG_SKINNY_MAX_M 48
 
-/* Kernel families, in order of preference. */
-typedef enum {
-  PRISM__LINALG_SKINNY_PORTABLE = 0,
-  PRISM__LINALG_SKINNY_AVX2 = 1,      /* AVX2 + FMA */
-  PRISM__LINALG_SKINNY_AVX512 = 2,    /* AVX-512 F/BW/VL/DQ */
-  PRISM__LINALG_SKINNY_AVX512BF16 = 3 /* bf16 weights only: vdpbf16ps; float32 W uses AVX512 */
-} prism__linalg_skinny_isa;
+typedef enum prism__linalg_wtype {
+  PRISM__LINALG_W_F32,
+  PRISM__LINALG_W_BF16,
+  PRISM__LINALG_W_Q8,
+} prism__linalg_wtype;
 
-/* bias may be NULL; flags is a mask of PRISM__LINALG_SKINNY_*. Strides in elements. */
+/* A weight matrix as the kernels read it. */
+typedef struct prism__linalg_weight {
+  prism__linalg_wtype type;
+  size_t N, K;
+  const void *data; /* N rows of `ld` elements: float, uint16_t (bfloat16) or int8_t */
+  size_t ld;
+  const float *scale;    /* Q8: per row */
+  const int32_t *rowsum; /* Q8: sum over k of q[n, k] */
+} prism__linalg_weight;
+
+/* A float32 weight used in place. */
+prism__linalg_weight prism__linalg_weight_f32(const float *W, size_t N, size_t K, size_t ld);
+
+/*
+ * Y[M,N] = X W^T (+ bias) (+ Y with PRISM__LINALG_SKINNY_ACCUMULATE), any M.
+ * `scratch` holds prism__linalg_matmul_scratch(M, W) bytes (the converted X
+ * rows), 64-byte aligned; NULL is fine when that is 0 (float32 weights).
+ */
+void prism__linalg_matmul(size_t M, const float *X, size_t ldx, const prism__linalg_weight *W,
+                          const float *bias, float *Y, size_t ldy, unsigned flags, void *scratch);
+size_t prism__linalg_matmul_scratch(size_t M, const prism__linalg_weight *W);
+
+/* The same for float32 W (no scratch needed), and for bfloat16 W with a scratch of its own. */
 void prism__linalg_skinny_gemm(size_t M, size_t N, size_t K, const float *X, size_t ldx,
                                const float *W, size_t ldw, const float *bias, float *Y, size_t ldy,
                                unsigned flags);
-
-/* The same with W as bfloat16 bit patterns (see prism__linalg_bf16_from_f32). */
 void prism__linalg_skinny_gemm_bf16(size_t M, size_t N, size_t K, const float *X, size_t ldx,
                                     const uint16_t *W, size_t ldw, const float *bias, float *Y,
                                     size_t ldy, unsigned flags);
 
-/* A Linear layer, Y[M,N] = X W^T (+ bias) (+ Y): the skinny kernel up to
- * PRISM__LINALG_SKINNY_MAX_M rows, OpenBLAS SGEMM above. Same arguments as above. */
+/*
+ * A Linear layer on float32 weights, Y[M,N] = X W^T (+ bias) (+ Y): with
+ * PRISM__LINALG_FIXED (training) the skinny kernel up to
+ * PRISM__LINALG_SKINNY_MAX_M rows and prism__linalg_gemm_tiles above, as the
+ * trainer's results were made; otherwise prism__linalg_matmul.
+ */
 void prism__linalg_linear(size_t M, size_t N, size_t K, const float *X, size_t ldx, const float *W,
                           size_t ldw, const float *bias, float *Y, size_t ldy, unsigned flags);
 
@@ -159,11 +193,35 @@ static inline float prism__linalg_bf16_to_f32(uint16_t h)
   return v.f;
 }
 
-/* The family the calls above use: the best one prism__cpu_flags() allows. */
-prism__linalg_skinny_isa prism__linalg_skinny_isa_active(void);
-int prism__linalg_skinny_isa_available(prism__linalg_skinny_isa isa);
+/* Bytes per row of a Q8 matrix with K columns: K rounded up to 64, the tail zero. */
+size_t prism__linalg_q8_ld(size_t K);
 
-/* Test hook: force a family (returns 0 if this CPU or build lacks it); -1 restores auto. */
-int prism__linalg_skinny_force_isa(int isa);
+/*
+ * Quantise W[N,K] (rows ld_w floats apart) to Q8: q [N, ld_q] (ld_q from
+ * prism__linalg_q8_ld), scale [N], rowsum [N]. scale[n] = max_k |w[n,k]| / 127
+ * and q = round(w / scale) to nearest even; a row of zeros gets scale 0.
+ * Non-finite weights are refused (returns -1, nothing else is promised).
+ */
+int prism__linalg_q8_quantize(int8_t *q, size_t ld_q, float *scale, int32_t *rowsum, const float *W,
+                              size_t ld_w, size_t N, size_t K);
+
+/* A Q8 weight over such arrays. */
+prism__linalg_weight prism__linalg_weight_q8(const int8_t *q, const float *scale,
+                                             const int32_t *rowsum, size_t N, size_t K);
+
+/*
+ * Kernel choice: each weight type runs the best family the allowed CPU
+ * features have (float32: AVX-512 > AVX2 > portable; bfloat16: AVX512_BF16 >
+ * AVX-512 > AVX2 > portable; Q8: AVX512_VNNI > AVX2 > portable). The allowed
+ * features are prism__cpu_flags() (PRISM_CPU_MASK clears bits), or a subset
+ * a test forces.
+ */
+unsigned prism__linalg_features(void);
+
+/* Test hook: allow only `mask` (PRISM__CPU_* bits); 0 when the CPU lacks one; -1 restores. */
+int prism__linalg_force_features(int mask);
+
+/* The family that runs weights of `type` now: "portable", "avx2", "avx512", "avx512bf16", "avx512vnni". */
+const char *prism__linalg_kernel_name(prism__linalg_wtype type);
 
 #endif

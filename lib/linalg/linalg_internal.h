@@ -1,7 +1,8 @@
 /*
- * Internal to lib/linalg: the per-ISA skinny GEMM kernels. Each one computes
- * output columns [n0, n1) of one prism__linalg_skinny_args; skinny.c dispatches and
- * threads. The ISA files are compiled with their own -m flags.
+ * Internal to lib/linalg: the per-ISA weight-product kernels. Each one computes
+ * output columns [n0, n1) of one prism__linalg_skinny_args; skinny.c converts
+ * X when the weight type needs it, dispatches and threads. The ISA files are
+ * compiled with their own -m flags.
  */
 #ifndef PRISM__LINALG_INTERNAL_H
 #define PRISM__LINALG_INTERNAL_H
@@ -13,18 +14,29 @@
 
 typedef struct {
   size_t M, K;
-  const float *X;
-  size_t ldx;
-  const void *W; /* float or uint16_t (bfloat16) rows of ldw elements */
+  const void *X; /* float rows; bfloat16 rows (vdpbf16ps); uint8_t rows (Q8) */
+  size_t ldx;    /* in elements of X's type */
+  const void *W; /* float, uint16_t (bfloat16) or int8_t rows of ldw elements */
   size_t ldw;
   const float *bias; /* or NULL */
   float *Y;
   size_t ldy;
   int accumulate;
+  /* Q8: X row m is sx[m] * (u - zx[m]); W row n is wscale[n] * q with row sum wsum[n]. */
+  const float *sx;
+  const int32_t *zx;
+  const float *wscale;
+  const int32_t *wsum;
 } prism__linalg_skinny_args;
 
 typedef void (*prism__linalg_skinny_kernel)(const prism__linalg_skinny_args *a, size_t n0,
                                             size_t n1);
+
+/*
+ * Rows of X a kernel runs over one panel of W before the next panel; up to
+ * this many it is one group: each tile of W streams once, for all rows.
+ */
+#define PRISM__LINALG_PANEL_M 96
 
 /* Shared epilogue so every kernel rounds the same way after its dot product. */
 static inline void prism__linalg_skinny_store(const prism__linalg_skinny_args *a, size_t m,
@@ -36,12 +48,56 @@ static inline void prism__linalg_skinny_store(const prism__linalg_skinny_args *a
   *y = a->accumulate ? *y + dot : dot;
 }
 
+/*
+ * The Q8 epilogue, the same on every path: the exact integer sum less the
+ * zero point's share, converted once, times the two scales.
+ */
+static inline float prism__linalg_q8_value(const prism__linalg_skinny_args *a, size_t m, size_t n,
+                                           int32_t sum)
+{
+  float scale = a->sx[m] * a->wscale[n];
+  return (float)(sum - a->zx[m] * a->wsum[n]) * scale;
+}
+
 void prism__linalg_skinny_f32_portable(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
 void prism__linalg_skinny_bf16_portable(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
+void prism__linalg_skinny_q8_portable(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
 void prism__linalg_skinny_f32_avx2(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
 void prism__linalg_skinny_bf16_avx2(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
+void prism__linalg_skinny_q8_avx2(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
 void prism__linalg_skinny_f32_avx512(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
 void prism__linalg_skinny_bf16_avx512(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
 void prism__linalg_skinny_bf16_avx512bf16(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
+void prism__linalg_skinny_q8_avx512vnni(const prism__linalg_skinny_args *a, size_t n0, size_t n1);
+
+/* X rows rounded to bfloat16 for vdpbf16ps, each zero-padded to ldu (a multiple of 32). */
+void prism__linalg_x_bf16_avx512bf16(uint16_t *u, size_t ldu, const float *X, size_t ldx, size_t M,
+                                     size_t K);
+
+/*
+ * Q8 activations: X rows [M, K] (float, ldx apart) to unsigned bytes [M, ldu]
+ * (K rounded up to 64, the tail zero), with per-row scale sx and zero point
+ * zx. The AVX-512 version gives the same bytes as the portable one.
+ */
+void prism__linalg_q8_rows(uint8_t *u, size_t ldu, float *sx, int32_t *zx, const float *X,
+                           size_t ldx, size_t M, size_t K);
+void prism__linalg_q8_rows_avx512(uint8_t *u, size_t ldu, float *sx, int32_t *zx, const float *X,
+                                  size_t ldx, size_t M, size_t K);
+
+/* One row's scale and zero point (shared so both versions agree): lo <= 0 <= hi. */
+static inline void prism__linalg_q8_params(float lo, float hi, float *scale, float *inv,
+                                           int32_t *zero)
+{
+  float range = hi - lo;
+  if (!(range > 0.0f)) { /* all zeros: every byte is the zero point 0 */
+    *scale = 0.0f;
+    *inv = 0.0f;
+    *zero = 0;
+    return;
+  }
+  *scale = range / 255.0f;
+  *inv = 255.0f / range;
+  *zero = (int32_t)__builtin_rintf(-lo * *inv);
+}
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * AVX2 + FMA skinny GEMM kernels (compiled with -mavx2 -mfma -mf16c).
+ * AVX2 + FMA weight-product kernels (compiled with -mavx2 -mfma -mf16c): float32 W,
+ * bfloat16 W widened to float32, and Q8 W through 16-bit products.
  *
  * Same tiling as skinny_avx512.c with 8 lanes and 16 registers. The K tail is
  * copied into zero-padded local vectors so it runs through the same step and
@@ -48,9 +49,9 @@ static inline float hsum(__m256 v)
   return _mm_cvtss_f32(s);
 }
 
-static inline __attribute__((always_inline)) void tile(const prism__linalg_skinny_args *a, size_t n,
-                                                       size_t m0, const int mb, const int r,
-                                                       const int bf16)
+static inline __attribute__((always_inline)) void tile_float(const prism__linalg_skinny_args *a,
+                                                             size_t n, size_t m0, const int mb,
+                                                             const int r, const int bf16)
 {
   const size_t esize = bf16 ? sizeof(uint16_t) : sizeof(float);
   const char *w[R];
@@ -63,7 +64,7 @@ static inline __attribute__((always_inline)) void tile(const prism__linalg_skinn
     w[j] = (const char *)a->W + (n + (size_t)j) * a->ldw * esize;
 #pragma GCC unroll 8
   for (int i = 0; i < mb; i++) {
-    x[i] = a->X + (m0 + (size_t)i) * a->ldx;
+    x[i] = (const float *)a->X + (m0 + (size_t)i) * a->ldx;
 #pragma GCC unroll 8
     for (int j = 0; j < r; j++)
       acc[i][j] = _mm256_setzero_ps();
@@ -102,24 +103,102 @@ static inline __attribute__((always_inline)) void tile(const prism__linalg_skinn
       prism__linalg_skinny_store(a, m0 + (size_t)i, n + (size_t)j, hsum(acc[i][j]));
 }
 
-static inline __attribute__((always_inline)) void rows(const prism__linalg_skinny_args *a, size_t n,
-                                                       const int r, const int bf16)
+/* ---- Q8: bytes widened to int16, vpmaddwd into int32 (exact, as vpdpbusd) ---- */
+
+static inline __m256i madd_q8(const uint8_t *x, const int8_t *w)
 {
-  size_t m0 = 0;
-  for (; m0 + MB <= a->M; m0 += MB)
-    tile(a, n, m0, MB, r, bf16);
-  if (m0 < a->M)
-    tile(a, n, m0, 1, r, bf16);
+  __m256i xv = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)x));
+  __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w));
+  return _mm256_madd_epi16(xv, wv);
 }
 
-static inline __attribute__((always_inline)) void columns(const prism__linalg_skinny_args *a,
-                                                          size_t n0, size_t n1, const int bf16)
+static inline int32_t hsum_epi32(__m256i v)
 {
-  size_t n = n0;
-  for (; n + R <= n1; n += R)
-    rows(a, n, R, bf16);
-  for (; n < n1; n++)
-    rows(a, n, 1, bf16);
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+static inline __attribute__((always_inline)) void tile_q8(const prism__linalg_skinny_args *a,
+                                                          size_t n, size_t m0, const int mb,
+                                                          const int r)
+{
+  const int8_t *w[R];
+  const uint8_t *x[MB];
+  __m256i acc[MB][R];
+
+#pragma GCC unroll 8
+  for (int j = 0; j < r; j++)
+    w[j] = (const int8_t *)a->W + (n + (size_t)j) * a->ldw;
+#pragma GCC unroll 8
+  for (int i = 0; i < mb; i++) {
+    x[i] = (const uint8_t *)a->X + (m0 + (size_t)i) * a->ldx;
+#pragma GCC unroll 8
+    for (int j = 0; j < r; j++)
+      acc[i][j] = _mm256_setzero_si256();
+  }
+  /* Rows are zero-padded to a multiple of 64 (prism__linalg_q8_ld). */
+  for (size_t k = 0; k < a->K; k += 16)
+#pragma GCC unroll 8
+    for (int i = 0; i < mb; i++)
+#pragma GCC unroll 8
+      for (int j = 0; j < r; j++)
+        acc[i][j] = _mm256_add_epi32(acc[i][j], madd_q8(x[i] + k, w[j] + k));
+#pragma GCC unroll 8
+  for (int i = 0; i < mb; i++)
+#pragma GCC unroll 8
+    for (int j = 0; j < r; j++) {
+      size_t m = m0 + (size_t)i, col = n + (size_t)j;
+      prism__linalg_skinny_store(a, m, col,
+                                 prism__linalg_q8_value(a, m, col, hsum_epi32(acc[i][j])));
+    }
+}
+
+/* variant: 0 float32 W, 1 bfloat16 W, 2 Q8. */
+static inline __attribute__((always_inline)) void tile(const prism__linalg_skinny_args *a, size_t n,
+                                                       size_t m0, const int mb, const int r,
+                                                       const int variant)
+{
+  if (variant == 2)
+    tile_q8(a, n, m0, mb, r);
+  else
+    tile_float(a, n, m0, mb, r, variant);
+}
+
+/* All of rows [m0, m1) against weight rows [n, n + r); r is a literal at each call. */
+static inline __attribute__((always_inline)) void rows(const prism__linalg_skinny_args *a, size_t n,
+                                                       size_t m0, size_t m1, const int r,
+                                                       const int variant)
+{
+  size_t m = m0;
+  for (; m + MB <= m1; m += MB)
+    tile(a, n, m, MB, r, variant);
+  if (m < m1)
+    tile(a, n, m, 1, r, variant);
+}
+
+/* The loops of skinny_avx512.h: tiles of W once for up to PRISM__LINALG_SKINNY_MAX_M rows, panels beyond. */
+#define PANEL_N (16 * R)
+
+static inline __attribute__((always_inline)) void columns(const prism__linalg_skinny_args *a,
+                                                          size_t n0, size_t n1, const int variant)
+{
+  size_t panel = a->M <= PRISM__LINALG_SKINNY_MAX_M ? R : PANEL_N;
+  for (size_t mc = 0; mc < a->M; mc += PRISM__LINALG_PANEL_M) {
+    size_t mend = a->M - mc < PRISM__LINALG_PANEL_M ? a->M : mc + PRISM__LINALG_PANEL_M;
+    size_t step = panel == R ? mend - mc : MB;
+    for (size_t nb = n0; nb < n1; nb += panel) {
+      size_t nend = n1 - nb < panel ? n1 : nb + panel, full = nend - (nend - nb) % R;
+      for (size_t m = mc; m < mend; m += step) {
+        size_t me = mend - m < step ? mend : m + step;
+        for (size_t n = nb; n < full; n += R)
+          rows(a, n, m, me, R, variant);
+      }
+      for (size_t n = full; n < nend; n++)
+        rows(a, n, mc, mend, 1, variant);
+    }
+  }
 }
 
 void prism__linalg_skinny_f32_avx2(const prism__linalg_skinny_args *a, size_t n0, size_t n1)
@@ -130,4 +209,9 @@ void prism__linalg_skinny_f32_avx2(const prism__linalg_skinny_args *a, size_t n0
 void prism__linalg_skinny_bf16_avx2(const prism__linalg_skinny_args *a, size_t n0, size_t n1)
 {
   columns(a, n0, n1, 1);
+}
+
+void prism__linalg_skinny_q8_avx2(const prism__linalg_skinny_args *a, size_t n0, size_t n1)
+{
+  columns(a, n0, n1, 2);
 }

@@ -47,6 +47,7 @@ GEN_LEN = 32
 # name -> (batch rows, generate params); min_length = max_length pins the step count.
 WORKLOADS = {
     "encoder_b1": (1, {"num_beams": 1, "min_length": 2, "max_length": 2}),
+    "encoder_b10": (10, {"num_beams": 1, "min_length": 2, "max_length": 2}),
     "greedy_b1": (1, {"num_beams": 1, "min_length": GEN_LEN, "max_length": GEN_LEN}),
     "beam4_b1": (1, {"num_beams": 4, "min_length": GEN_LEN, "max_length": GEN_LEN}),
     "beam4_b10": (10, {"num_beams": 4, "min_length": GEN_LEN, "max_length": GEN_LEN}),
@@ -150,9 +151,12 @@ def prism_load_ms(prism, model, threads, repeats, extra=()):
     return statistics.median(times)
 
 
-def decode_bytes_per_step(model_dir):
+def decode_bytes_per_step(model_dir, weights="f32"):
     """Bytes every decode step streams: decoder layers (without the cross-attention K/V
-    projections, computed once per request) plus the LM head."""
+    projections, computed once per request) plus the LM head. `weights`: how libprism holds the
+    Linear weights and the LM head: f32 (4 bytes each, as the checkpoint's F32), bf16 (2), int8
+    (1, rows padded to 64 bytes, plus a float scale and an int32 row sum per row); biases and
+    layer norms stay float32."""
     sys.path.insert(0, HERE)
     from safetensors_np import read_header
     header = read_header(os.path.join(model_dir, "model.safetensors"))
@@ -163,18 +167,33 @@ def decode_bytes_per_step(model_dir):
         for d in info["shape"]:
             n *= d
         once = "encoder_attn.k_proj" in name or "encoder_attn.v_proj" in name
-        if (name.startswith("model.decoder.layers.") and not once) or name == "model.shared.weight":
-            total += n * size[info["dtype"]]
+        if not ((name.startswith("model.decoder.layers.") and not once)
+                or name == "model.shared.weight"):
+            continue
+        matrix = len(info["shape"]) == 2
+        if weights == "f32" or not matrix:
+            total += n * (size[info["dtype"]] if weights == "f32" else 4)
+        elif weights == "bf16":
+            total += n * 2
+        else:
+            rows, cols = info["shape"]
+            total += rows * ((cols + 63) // 64 * 64 + 8)
     return total
 
 
-def measure_bandwidth(membw, threads):
-    out = subprocess.run([membw, "1024", "5"], text=True, capture_output=True, check=True).stdout
+def weights_of(flags):
+    """The weight format a libprism side's CLI flags select."""
+    return "int8" if "--int8-weights" in flags else "bf16" if "--bf16-weights" in flags else "f32"
+
+
+def measure_bandwidth(membw, threads, mib=1024, reps=5):
+    out = subprocess.run([membw, str(mib), str(reps)], text=True, capture_output=True,
+                         check=True).stdout
     res = json.loads(out)
     return res["read_gbs_2threads"] if threads >= 2 else res["read_gbs_1thread"], res
 
 
-def run_workload(name, servers, repeats, seed):
+def run_workload(name, servers, repeats, seed, bandwidth=None):
     rows, params = WORKLOADS[name]
     ids = make_inputs(rows, seed)
     req = {"input_ids": ids, "attention_mask": [[1] * SEQ_LEN for _ in ids], "params": params}
@@ -184,6 +203,8 @@ def run_workload(name, servers, repeats, seed):
     for s in servers:  # warm-up, not timed
         seqs[s.name] = s.request(req)[0]["sequences"]
     for _ in range(repeats):
+        if bandwidth:  # the floor under the same conditions as the requests around it
+            bandwidth()
         for s in servers:
             out, wall = s.request(req)
             walls[s.name].append(wall)
@@ -210,18 +231,23 @@ def run_workload(name, servers, repeats, seed):
     return result
 
 
+def is_prism(name):
+    return name in ("prism", "candidate") or name.startswith("prism:")
+
+
 def add_ratios(r, servers, floor_ms):
-    """Per libprism side: the floor ratio and each peer's time over its own (> 1: libprism is
-    faster); the best ORT variant is the ORT figure."""
+    """Per libprism side: the floor ratio (the floor of its own weight format) and each peer's
+    time over its own (> 1: libprism is faster); the best ORT variant is the ORT figure."""
     names = [s.name for s in servers]
     ort = [n for n in names if n == "ort" or n.startswith("ort:")]
     if ort:
         best = min(ort, key=lambda n: r[n]["ms"])
         r["ort_best"] = best
-    for n in names:
-        if n not in ("prism", "candidate"):
+    for s in servers:
+        n = s.name
+        if not is_prism(n):
             continue
-        r[n]["ratio_to_floor"] = r[n]["ms_per_step"] / floor_ms
+        r[n]["ratio_to_floor"] = r[n]["ms_per_step"] / floor_ms[s.weights]
         ratios = {}
         if ort:
             ratios["ort"] = r[r["ort_best"]]["ms"] / r[n]["ms"]
@@ -230,6 +256,20 @@ def add_ratios(r, servers, floor_ms):
         if "torch" in r:
             ratios["torch"] = r["torch"]["ms"] / r[n]["ms"]
         r[n]["peer_over_self"] = ratios
+
+
+def workload_rss(prism, opts, model, threads, name, seed):
+    """Peak RSS (MiB, from wait4) of a fresh `prism generate` process serving one request of a
+    workload: what that workload alone needs, where the servers' figure is the largest of all."""
+    rows, params = WORKLOADS[name]
+    ids = make_inputs(rows, seed)
+    req = {"input_ids": ids, "attention_mask": [[1] * SEQ_LEN for _ in ids], "params": params}
+    proc = subprocess.Popen([prism, "generate", "--model", model, "--threads", str(threads),
+                             *opts], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    proc.stdin.write(json.dumps(req) + "\n")
+    proc.stdin.close()
+    _, _, usage = os.wait4(proc.pid, 0)
+    return usage.ru_maxrss / 1024.0
 
 
 def ort_ready(model):
@@ -253,6 +293,14 @@ def main():
                     "(A/B of an optimisation)")
     ap.add_argument("--candidate-bf16", action="store_true",
                     help="load the candidate with --bf16-weights (PRISM_BART_LOAD_BF16_WEIGHTS)")
+    ap.add_argument("--candidate-args", default="",
+                    help="more `prism generate` options for the candidate")
+    ap.add_argument("--prism-variant", action="append", default=[], metavar='NAME="FLAGS"',
+                    help="a libprism server 'prism:NAME' of the --prism build with these "
+                    "`prism generate` options (e.g. bf16=\"--bf16-weights\"); repeatable")
+    ap.add_argument("--rss", action="store_true",
+                    help="also each libprism side's peak RSS per workload: one fresh process "
+                    "per side and workload, after the timed run")
     ap.add_argument("--membw", default=os.path.join(ROOT, "build", "tests", "bench", "membw"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
@@ -282,27 +330,36 @@ def main():
         ort_ready(args.model)
     env_threads = {"OMP_NUM_THREADS": str(args.threads), "OPENBLAS_NUM_THREADS": str(args.threads)}
     os.environ.update(env_threads)
+    samples = []
+
+    def bandwidth():
+        samples.append(measure_bandwidth(args.membw, args.threads, 512, 3)[0])
+
     gbs, membw = measure_bandwidth(args.membw, args.threads)
-    step_bytes = decode_bytes_per_step(args.model)
-    floor_ms = step_bytes / (gbs * 1e9) * 1e3
+    step_bytes = {w: decode_bytes_per_step(args.model, w) for w in ("f32", "bf16", "int8")}
 
     servers = []
     report = {"bench": "bart", "model": args.model, "threads": args.threads,
               "repeats": args.repeats, "membw": membw, "decode_bytes_per_step": step_bytes,
-              "floor_ms_per_step": floor_ms,
               "weights_file_mib": os.path.getsize(os.path.join(args.model, "model.safetensors"))
               / 2**20, "load_ms": {}, "peak_rss_mib": {}}
     if "prism" in peers:
         if args.candidate and os.path.isdir(args.candidate):
             args.candidate = os.path.join(args.candidate, "prism")
         extra = ["--bf16-weights"] if args.candidate_bf16 else []
+        extra += shlex.split(args.candidate_args)
         builds = [("prism", args.prism, [])]
         builds += [("candidate", args.candidate, extra)] if args.candidate else []
+        for v in args.prism_variant:
+            label, opts = v.split("=", 1)
+            builds.append((f"prism:{label}", args.prism, shlex.split(opts)))
         for name, path, opts in builds:
             report["load_ms"][name] = prism_load_ms(path, args.model, args.threads, 3, opts)
             servers.append(Server(name, [path, "generate", "--model", args.model, "--threads",
                                          str(args.threads), "--timing", *opts],
                                   expect_ready=False))
+            servers[-1].weights = weights_of(opts)
+            servers[-1].argv_opts = (path, opts)
     if "ort" in peers:
         variants = [v.split("=", 1) for v in args.ort_variant] or [("", args.ort_args)]
         for label, opts in variants:
@@ -319,16 +376,29 @@ def main():
         report["load_ms"]["torch"] = servers[-1].load_ms
     try:
         report["workloads"] = {}
+        results = {}
         for name in args.workloads.split(","):
-            r = run_workload(name, servers, args.repeats, args.seed)
-            add_ratios(r, servers, floor_ms)
-            report["workloads"][name] = r
-            print(json.dumps({name: r}), file=sys.stderr, flush=True)  # survives an interrupted run
+            results[name] = run_workload(name, servers, args.repeats, args.seed, bandwidth)
+            print(json.dumps({name: results[name]}), file=sys.stderr, flush=True)
         for s in servers:
             report["peak_rss_mib"][s.name] = s.peak_rss_mib()
     finally:
         for s in servers:
             s.close()
+    # The floor: the median of the bandwidth samples taken between the rounds of requests.
+    gbs_run = statistics.median(samples) if samples else gbs
+    floor_ms = {w: b / (gbs_run * 1e9) * 1e3 for w, b in step_bytes.items()}
+    report["read_gbs_samples"] = samples
+    report["read_gbs"] = gbs_run
+    report["floor_ms_per_step"] = floor_ms
+    for name, r in results.items():
+        add_ratios(r, servers, floor_ms)
+        report["workloads"][name] = r
+    if args.rss:
+        report["peak_rss_per_workload_mib"] = {
+            s.name: {w: workload_rss(*s.argv_opts, args.model, args.threads, w, args.seed)
+                     for w in args.workloads.split(",")}
+            for s in servers if is_prism(s.name)}
     print(json.dumps(report, indent=2))
 
 

@@ -180,11 +180,19 @@ class Bart(Handle):
 
     _free = C.prism_bart_free
 
-    def __init__(self, model_dir, max_file_size=0):
+    #: `weights` values and their load flags (PRISM_BART_LOAD_*): reduced precision, opt-in.
+    WEIGHTS = {"f32": 0, "bf16": 0x1, "int8": 0x2}
+
+    def __init__(self, model_dir, max_file_size=0, weights="f32"):
+        """weights: "f32" (the checkpoint as is), "bf16" or "int8" (copies made at load;
+        see docs/performance.md for their precision)."""
         super().__init__()
+        if weights not in self.WEIGHTS:
+            raise ValueError("weights must be one of %s, not %r" % (sorted(self.WEIGHTS), weights))
         p = C.prism_bart_load_params()
         check(C.prism_bart_load_params_init(ctypes.byref(p), ctypes.sizeof(p)))
         p.max_file_size = unsigned(max_file_size, "max_file_size", 64)
+        p.flags = self.WEIGHTS[weights]
         check(C.prism_bart_load(ctypes.byref(self._ptr), os.fsencode(model_dir), ctypes.byref(p)))
         info = C.prism_bart_info(struct_size=ctypes.sizeof(C.prism_bart_info))
         with self._use() as m:
