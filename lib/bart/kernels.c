@@ -99,13 +99,23 @@ static inline float silu(float x)
   return x / (1.0f + expf(-x));
 }
 
+typedef struct gelu_job {
+  float *x;
+} gelu_job;
+
+static void gelu_range(void *ctx, size_t begin, size_t end)
+{
+  prism__linalg_gelu(((gelu_job *)ctx)->x + begin, end - begin);
+}
+
 void prism__bart_activate(float *x, size_t count, prism__bart_act act)
 {
   switch (act) {
-  case PRISM__BART_ACT_GELU:
-    for (size_t i = 0; i < count; i++)
-      x[i] = gelu(x[i]);
+  case PRISM__BART_ACT_GELU: { /* vectorised erf: the same bits for any split of x */
+    gelu_job job = { x };
+    prism__parallel_for(count, 32768, gelu_range, &job);
     break;
+  }
   case PRISM__BART_ACT_RELU:
     for (size_t i = 0; i < count; i++)
       x[i] = x[i] > 0.0f ? x[i] : 0.0f;
@@ -176,31 +186,46 @@ float prism__bart_embed_scale(const prism_bart *m)
   return m->cfg.scale_embedding ? sqrtf((float)m->cfg.d_model) : 1.0f;
 }
 
+/* Keys scored at a time: a chunk's scores live on the stack. */
+#define ATTN_CHUNK 256
+
 /*
- * out = softmax(q K^T) V in one pass (running maximum, rescaling the partial
- * sum when it grows), so no score buffer is needed per (row, head).
+ * out = softmax(q K^T) V, keys taken ATTN_CHUNK at a time: a chunk's scores,
+ * their exponentials in one vector pass, then the weighted sum of its values;
+ * when a later chunk raises the maximum, the partial sums are rescaled. No
+ * score matrix is kept. Masked keys weigh exactly 0.
  */
 static void attend_one(const float *q, const float *k, const float *v, size_t key_stride,
                        size_t n_keys, const uint8_t *mask, size_t hd, float *out)
 {
-  float max = -INFINITY, sum = 0.0f;
+  float w[ATTN_CHUNK], max = -INFINITY, sum = 0.0f;
   memset(out, 0, hd * sizeof *out);
-  for (size_t j = 0; j < n_keys; j++) {
-    const float *vj = v + j * key_stride;
-    float s, w;
-    if (mask && !mask[j])
-      continue;
-    s = prism__linalg_dot(q, k + j * key_stride, hd);
-    if (s > max) {
-      float shrink = expf(max - s);
+  for (size_t j0 = 0; j0 < n_keys; j0 += ATTN_CHUNK) {
+    size_t n = n_keys - j0 < ATTN_CHUNK ? n_keys - j0 : ATTN_CHUNK;
+    float top = max;
+    for (size_t j = 0; j < n; j++) {
+      w[j] = mask && !mask[j0 + j] ? -INFINITY
+                                   : prism__linalg_dot(q, k + (j0 + j) * key_stride, hd);
+      top = w[j] > top ? w[j] : top;
+    }
+    if (top == -INFINITY)
+      continue; /* every key of the chunk masked (so far) */
+    if (top > max && max != -INFINITY) {
+      float shrink = expf(max - top);
       sum *= shrink;
       for (size_t i = 0; i < hd; i++)
         out[i] *= shrink;
-      max = s;
     }
-    w = expf(s - max);
-    sum += w;
-    prism__linalg_saxpy(out, w, vj, hd);
+    max = top;
+    for (size_t j = 0; j < n; j++)
+      w[j] -= max;
+    prism__linalg_exp(w, w, n);
+    for (size_t j = 0; j < n; j++) {
+      if (mask && !mask[j0 + j])
+        continue;
+      sum += w[j];
+      prism__linalg_saxpy(out, w[j], v + (j0 + j) * key_stride, hd);
+    }
   }
   if (sum == 0.0f && n_keys) {
     /* Every key masked: HF's additive mask makes the weights uniform. */

@@ -32,6 +32,7 @@ struct prism_bart_session {
   /* After encode. */
   size_t batch, src_len;
   int encoded;
+  int cross_ready; /* cross K/V projected from the encoder output (still in x until then) */
   uint8_t *src_mask;        /* [enc_tokens] */
   float *cross_k, *cross_v; /* [layer][enc_tokens x d] */
   /* After decoder_start. */
@@ -204,6 +205,8 @@ static int grow_scratch(prism_bart_session *s, size_t tokens)
   }
   if (rc != PRISM_OK)
     return rc;
+  if (s->encoded && !s->cross_ready) /* the encoder output waits in x for decoder_start */
+    memcpy(x, s->x, s->batch * s->src_len * (size_t)c->d_model * sizeof *x);
   free_floats((float *[]){ s->x, s->q, s->k, s->v, s->ctx, s->tmp, s->ffn }, 7);
   prism__aligned_free(s->wscratch);
   s->x = x, s->q = q, s->k = k, s->v = v, s->ctx = ctx, s->tmp = tmp, s->ffn = f, s->wscratch = w;
@@ -451,7 +454,8 @@ PRISM_API int prism_bart_session_encode(prism_bart_session *s, const int32_t *in
     encoder_layer(s, &m->encoder.layers[l], n);
   if (hidden)
     memcpy(hidden, s->x, n * (size_t)m->cfg.d_model * sizeof *hidden);
-  project_cross_kv(s);
+  /* The cross-attention K/V are the decoder's (its first step, as HF computes them). */
+  s->cross_ready = 0;
   s->encoded = 1;
   return PRISM_OK;
 }
@@ -467,6 +471,10 @@ PRISM_API int prism_bart_session_decoder_start(prism_bart_session *s, size_t row
   if (!s->encoded)
     return prism__error(PRISM_ERR_INVALID_ARGUMENT,
                         "prism_bart_session_decoder_start: call prism_bart_session_encode first");
+  if (!s->cross_ready) { /* before anything can grow the scratch that holds the encoder output */
+    project_cross_kv(s);
+    s->cross_ready = 1;
+  }
   if (!prism__mul_ok(s->batch, rows_per_input, &rows))
     return prism__error(PRISM_ERR_LIMIT,
                         "prism_bart_session_decoder_start: %zu inputs x %zu rows "

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "generate_internal.h"
+#include "linalg/linalg.h"
 
 /*
  * RepetitionPenaltyLogitsProcessor: gather every token of the sequence, then
@@ -194,13 +195,17 @@ int32_t prism__generate_argmax(const float *scores, size_t n)
   return (int32_t)best;
 }
 
+/* The exponentials in one vector pass (into scores, then overwritten), summed in double. */
 void prism__generate_log_softmax(const float *logits, size_t n, float *scores)
 {
   float max = logits[prism__generate_argmax(logits, n)];
   double sum = 0;
   float lse;
   for (size_t i = 0; i < n; i++)
-    sum += exp((double)(logits[i] - max));
+    scores[i] = logits[i] - max;
+  prism__linalg_exp(scores, scores, n);
+  for (size_t i = 0; i < n; i++)
+    sum += scores[i];
   lse = (float)log(sum);
   for (size_t i = 0; i < n; i++)
     scores[i] = (logits[i] - max) - lse;

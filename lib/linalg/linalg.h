@@ -210,6 +210,16 @@ prism__linalg_weight prism__linalg_weight_q8(const int8_t *q, const float *scale
                                              const int32_t *rowsum, size_t N, size_t K);
 
 /*
+ * y[i] = e^x[i] (y may be x): relative error about 1e-7; arguments below
+ * -87.3 give about 1e-38, not 0. The same bits on every ISA and for any split
+ * of the array.
+ */
+void prism__linalg_exp(float *y, const float *x, size_t n);
+
+/* x[i] = GELU(x[i]) = x/2 (1 + erf(x / sqrt 2)), erf to about 1e-7; same bits on every ISA. */
+void prism__linalg_gelu(float *x, size_t n);
+
+/*
  * Kernel choice: each weight type runs the best family the allowed CPU
  * features have (float32: AVX-512 > AVX2 > portable; bfloat16: AVX512_BF16 >
  * AVX-512 > AVX2 > portable; Q8: AVX512_VNNI > AVX2 > portable). The allowed

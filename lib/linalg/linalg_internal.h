@@ -84,6 +84,12 @@ void prism__linalg_q8_rows(uint8_t *u, size_t ldu, float *sx, int32_t *zx, const
 void prism__linalg_q8_rows_avx512(uint8_t *u, size_t ldu, float *sx, int32_t *zx, const float *X,
                                   size_t ldx, size_t M, size_t K);
 
+/* vmath: exp and GELU per ISA (the same bits on each). */
+void prism__linalg_exp_avx512(float *y, const float *x, size_t n);
+void prism__linalg_gelu_avx512(float *x, size_t n);
+void prism__linalg_exp_avx2(float *y, const float *x, size_t n);
+void prism__linalg_gelu_avx2(float *x, size_t n);
+
 /* One row's scale and zero point (shared so both versions agree): lo <= 0 <= hi. */
 static inline void prism__linalg_q8_params(float lo, float hi, float *scale, float *inv,
                                            int32_t *zero)
