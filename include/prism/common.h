@@ -112,9 +112,11 @@ PRISM_API int prism_get_num_threads(void);
 /*
  * CPU features the kernels dispatch on at run time, as a space-separated
  * static string of "avx2" (with FMA and F16C), "avx512" (F, BW, VL, DQ),
- * "avx512bf16" and "avx512vnni" ("" on a portable build or CPU). The
+ * "avx512bf16", "avx512vnni" and "avx512fp16" (the last only steers the
+ * choice of bfloat16 kernel) ("" on a portable build or CPU). The
  * environment variable PRISM_CPU_MASK (decimal: 1 avx2, 2 avx512,
- * 4 avx512bf16, 8 avx512vnni) clears features for the whole process.
+ * 4 avx512bf16, 8 avx512vnni, 16 avx512fp16) clears features for the whole
+ * process.
  */
 PRISM_API const char *prism_cpu_features(void);
 

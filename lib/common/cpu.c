@@ -39,6 +39,8 @@ static unsigned detect(void)
     flags |= PRISM__CPU_AVX512;
     if ((c >> 11) & 1)
       flags |= PRISM__CPU_AVX512VNNI;
+    if ((d >> 23) & 1)
+      flags |= PRISM__CPU_AVX512FP16;
     __cpuid_count(7, 1, a, b, c, d);
     if ((a >> 5) & 1)
       flags |= PRISM__CPU_AVX512BF16;
@@ -58,7 +60,7 @@ static char cpu_names[64];
 
 static void init_flags(void)
 {
-  static const char *const names[] = { "avx2", "avx512", "avx512bf16", "avx512vnni" };
+  static const char *const names[] = { "avx2", "avx512", "avx512bf16", "avx512vnni", "avx512fp16" };
   const char *mask = getenv("PRISM_CPU_MASK");
   size_t used = 0;
   cpu_flags = detect();

@@ -178,13 +178,13 @@ static inline __attribute__((always_inline)) void rows(const prism__linalg_skinn
     tile(a, n, m, 1, r, variant);
 }
 
-/* The loops of skinny_avx512.h: tiles of W once for up to PRISM__LINALG_SKINNY_MAX_M rows, panels beyond. */
+/* The loops of skinny_avx512.h: tiles of W for up to PRISM__LINALG_TILE_M rows, panels beyond. */
 #define PANEL_N (16 * R)
 
 static inline __attribute__((always_inline)) void columns(const prism__linalg_skinny_args *a,
                                                           size_t n0, size_t n1, const int variant)
 {
-  size_t panel = a->M <= PRISM__LINALG_SKINNY_MAX_M ? R : PANEL_N;
+  size_t panel = a->M <= PRISM__LINALG_TILE_M ? R : PANEL_N;
   for (size_t mc = 0; mc < a->M; mc += PRISM__LINALG_PANEL_M) {
     size_t mend = a->M - mc < PRISM__LINALG_PANEL_M ? a->M : mc + PRISM__LINALG_PANEL_M;
     size_t step = panel == R ? mend - mc : MB;

@@ -107,16 +107,17 @@ static inline __attribute__((always_inline)) void rows(const prism__linalg_skinn
 }
 
 /*
- * Up to PRISM__LINALG_SKINNY_MAX_M rows, each tile of W streams once for all
- * of them (the tile stays in L1). Beyond, blocks of PRISM__LINALG_PANEL_M rows
- * run MB at a time over panels of PANEL_N weight rows, which stay in L2.
+ * Up to PRISM__LINALG_TILE_M rows, each tile of W streams once for all of
+ * them (the tile and the X rows stay in L1). Beyond, blocks of
+ * PRISM__LINALG_PANEL_M rows run MB at a time over panels of PANEL_N weight
+ * rows, which stay in L2 while the group's X rows stay in L1.
  */
 #define PANEL_N (16 * R)
 
 static inline __attribute__((always_inline)) void columns(const prism__linalg_skinny_args *a,
                                                           size_t n0, size_t n1, const int variant)
 {
-  size_t panel = a->M <= PRISM__LINALG_SKINNY_MAX_M ? R : PANEL_N;
+  size_t panel = a->M <= PRISM__LINALG_TILE_M ? R : PANEL_N;
   for (size_t mc = 0; mc < a->M; mc += PRISM__LINALG_PANEL_M) {
     size_t mend = a->M - mc < PRISM__LINALG_PANEL_M ? a->M : mc + PRISM__LINALG_PANEL_M;
     size_t step = panel == R ? mend - mc : MB;

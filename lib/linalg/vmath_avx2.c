@@ -19,8 +19,8 @@ typedef __m256 V;
                _mm256_and_ps(_mm256_set1_ps(-0.0f), (s)))
 #define v_lt_blend(a, b, x, y) _mm256_blendv_ps((y), (x), _mm256_cmp_ps((a), (b), _CMP_LT_OQ))
 #define v_pow2n(n) \
-  _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), \
-                                                         _mm256_set1_epi32(127)), 23))
+  _mm256_castsi256_ps( \
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23))
 
 static inline __m256i tail(size_t n)
 {

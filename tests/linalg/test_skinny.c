@@ -301,7 +301,8 @@ static void test_auto_dispatch(void **state)
   if ((cpu & F_VNNI) == F_VNNI)
     assert_string_equal(prism__linalg_kernel_name(PRISM__LINALG_W_Q8), "avx512vnni");
   if ((cpu & F_BF16) == F_BF16)
-    assert_string_equal(prism__linalg_kernel_name(PRISM__LINALG_W_BF16), "avx512bf16");
+    assert_string_equal(prism__linalg_kernel_name(PRISM__LINALG_W_BF16),
+                        (cpu & PRISM__CPU_AVX512FP16) ? "avx512" : "avx512bf16");
   if ((cpu & F_AVX512) == F_AVX512)
     assert_string_equal(prism__linalg_kernel_name(PRISM__LINALG_W_F32), "avx512");
   if (!(cpu & PRISM__CPU_AVX2))
