@@ -17,13 +17,6 @@ static prism_ranker *ranker;
 static prism_catalog *catalog;
 static prism_explainer *explainer;
 
-/* Frozen layouts of the structs released with the pipeline (fields are only appended). */
-_Static_assert(offsetof(prism_catalog_params, feature_separator) == 16, "catalog params v1");
-_Static_assert(offsetof(prism_pipeline_params, generate) == 24, "pipeline params v1");
-_Static_assert(offsetof(prism_pipeline_user, missing_count) == 48, "pipeline user v1");
-_Static_assert(offsetof(prism_pipeline_item, explanation) == 56, "pipeline item v1");
-_Static_assert(offsetof(prism_pipeline_entry, weight) == 32, "pipeline entry v1");
-
 static const char *demo_path(const char *name)
 {
   static char path[1100];
