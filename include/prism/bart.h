@@ -41,13 +41,15 @@ typedef struct prism_bart_session prism_bart_session;
  * Load flags for reduced-precision weights (opt-in; at most one of them).
  * Every Linear weight of the encoder and decoder and the LM head get a copy
  * made once at load from the unchanged checkpoint, every product runs on it,
- * and the float32 pages it replaces are given back (a mapped checkpoint's
- * pages leave the process; embeddings, biases, layer norms and positions stay
- * float32). Logits then differ from the float32 path: docs/performance.md
- * gives the measured agreement.
+ * and the float32 pages it replaces are given back where they are mapped
+ * (F32 tensors used in place; tensors converted at load from F16/BF16, or
+ * copied because misaligned, keep their float32 copy); embeddings, biases,
+ * layer norms and positions stay float32. Logits then differ from the
+ * float32 path: docs/performance.md gives the measured agreement.
  *
  * PRISM_BART_LOAD_BF16_WEIGHTS: bfloat16 (2 bytes a weight, round to nearest
- * even; on CPUs with AVX512_BF16 the activations are rounded to bfloat16 too).
+ * even; on CPUs with AVX512_BF16 but not AVX512_FP16 the activations are
+ * rounded to bfloat16 too, elsewhere they stay float32).
  *
  * PRISM_BART_LOAD_INT8_WEIGHTS: int8 with one scale per output row (1 byte a
  * weight), activations quantised to 8 bits per row at run time; products use
@@ -154,8 +156,9 @@ PRISM_API int prism_bart_session_reserve(prism_bart_session *session, size_t bat
 /*
  * Run the encoder on a padded batch: input_ids and attention_mask are
  * [batch, src_len] row-major (attention_mask NULL: ids != pad_token_id).
- * Keeps the encoder states and cross-attention K/V in the session; when
- * `hidden` is non-NULL also copies the last hidden state [batch, src_len, d_model].
+ * Keeps the encoder states in the session (the cross-attention K/V are
+ * projected from them by prism_bart_session_decoder_start); when `hidden` is
+ * non-NULL also copies the last hidden state [batch, src_len, d_model].
  */
 PRISM_API int prism_bart_session_encode(prism_bart_session *session, const int32_t *input_ids,
                                         const int32_t *attention_mask, size_t batch, size_t src_len,

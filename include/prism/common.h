@@ -110,7 +110,8 @@ PRISM_API int prism_set_num_threads(int n);
 PRISM_API int prism_get_num_threads(void);
 
 /*
- * CPU features the kernels dispatch on at run time, as a space-separated
+ * CPU features detected at run time (the kernels dispatch on those they were
+ * built for; a compiler without AVX-512 support builds none), as a space-separated
  * static string of "avx2" (with FMA and F16C), "avx512" (F, BW, VL, DQ),
  * "avx512bf16", "avx512vnni" and "avx512fp16" (the last only steers the
  * choice of bfloat16 kernel) ("" on a portable build or CPU). The

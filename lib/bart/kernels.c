@@ -204,8 +204,8 @@ static void attend_one(const float *q, const float *k, const float *v, size_t ke
     size_t n = n_keys - j0 < ATTN_CHUNK ? n_keys - j0 : ATTN_CHUNK;
     float top = max;
     for (size_t j = 0; j < n; j++) {
-      w[j] = mask && !mask[j0 + j] ? -INFINITY
-                                   : prism__linalg_dot(q, k + (j0 + j) * key_stride, hd);
+      w[j] =
+          mask && !mask[j0 + j] ? -INFINITY : prism__linalg_dot(q, k + (j0 + j) * key_stride, hd);
       top = w[j] > top ? w[j] : top;
     }
     if (top == -INFINITY)

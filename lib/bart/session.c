@@ -32,8 +32,8 @@ struct prism_bart_session {
   /* After encode. */
   size_t batch, src_len;
   int encoded;
-  int cross_ready; /* cross K/V projected from the encoder output (still in x until then) */
-  uint8_t *src_mask;        /* [enc_tokens] */
+  int cross_ready;   /* cross K/V projected from the encoder output (still in x until then) */
+  uint8_t *src_mask; /* [enc_tokens] */
   float *cross_k, *cross_v; /* [layer][enc_tokens x d] */
   /* After decoder_start. */
   size_t rows, rows_per_input, cur_len;

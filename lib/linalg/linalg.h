@@ -111,8 +111,9 @@ void prism__linalg_cholesky_solve(const float *L, int n, float *b);
  *
  * W is float32 (used in place, from the mapping), bfloat16 or int8 with a
  * scale per row (both made once at load: opt-in reduced precision).
- *  - bfloat16: with AVX512_BF16 the X rows are rounded to bfloat16 once per
- *    call (vdpbf16ps); otherwise W is widened to float32.
+ *  - bfloat16: with AVX512_BF16 (on cores without AVX512_FP16, where
+ *    vdpbf16ps issues fast) the X rows are rounded to bfloat16 once per call;
+ *    otherwise W is widened to float32 and X stays float32.
  *  - int8 (Q8): w[n,k] ~ scale[n] * q[n,k], q in [-127, 127] (symmetric, per
  *    output row). Each X row is quantised per call to unsigned 8 bits with its
  *    own scale and zero point z (x ~ sx * (u - z)), the products are summed
@@ -162,13 +163,10 @@ void prism__linalg_matmul(size_t M, const float *X, size_t ldx, const prism__lin
                           const float *bias, float *Y, size_t ldy, unsigned flags, void *scratch);
 size_t prism__linalg_matmul_scratch(size_t M, const prism__linalg_weight *W);
 
-/* The same for float32 W (no scratch needed), and for bfloat16 W with a scratch of its own. */
+/* The same for float32 W (no scratch needed). */
 void prism__linalg_skinny_gemm(size_t M, size_t N, size_t K, const float *X, size_t ldx,
                                const float *W, size_t ldw, const float *bias, float *Y, size_t ldy,
                                unsigned flags);
-void prism__linalg_skinny_gemm_bf16(size_t M, size_t N, size_t K, const float *X, size_t ldx,
-                                    const uint16_t *W, size_t ldw, const float *bias, float *Y,
-                                    size_t ldy, unsigned flags);
 
 /*
  * A Linear layer on float32 weights, Y[M,N] = X W^T (+ bias) (+ Y): with

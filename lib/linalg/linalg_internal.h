@@ -98,14 +98,23 @@ static inline void prism__linalg_q8_params(float lo, float hi, float *scale, flo
                                            int32_t *zero)
 {
   float range = hi - lo;
-  if (!(range > 0.0f)) { /* all zeros: every byte is the zero point 0 */
+  if (range > 3.4028235e38f) { /* hi - lo overflowed: the same scale from halves */
+    *scale = hi / 255.0f - lo / 255.0f;
+    *inv = 1.0f / *scale;
+  } else {
+    *scale = range / 255.0f;
+    *inv = 255.0f / range;
+  }
+  /*
+   * All zeros, or a range so small (below about 1e-36) that 255 / range is
+   * not finite: every byte is the zero point 0 and the row counts as zeros.
+   */
+  if (!(range > 0.0f) || !(*inv <= 3.4028235e38f)) {
     *scale = 0.0f;
     *inv = 0.0f;
     *zero = 0;
     return;
   }
-  *scale = range / 255.0f;
-  *inv = 255.0f / range;
   *zero = (int32_t)__builtin_rintf(-lo * *inv);
 }
 

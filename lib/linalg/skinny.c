@@ -273,8 +273,10 @@ int prism__linalg_q8_quantize(int8_t *q, size_t ld_q, float *scale, int32_t *row
         return -1;
       amax = v > amax ? v : amax;
     }
-    scale[n] = amax / 127.0f;
     inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    if (!(inv <= 3.4028235e38f)) /* |w| below about 4e-37: the row counts as zeros */
+      inv = 0.0f, amax = 0.0f;
+    scale[n] = amax / 127.0f;
     for (size_t k = 0; k < K; k++) {
       float v = rintf(w[k] * inv);
       v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;

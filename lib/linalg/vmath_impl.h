@@ -19,11 +19,15 @@
 #define LN2_HI 0.693359375f /* Cody-Waite: n * LN2_HI is exact */
 #define LN2_LO (-2.12194440e-4f)
 
-/* e^x: x = n ln2 + r, |r| <= ln2 / 2, then 1 + r + r^2 P(r) (Cephes' expf polynomial). */
-static inline V vexp(V x)
+/*
+ * e^x: x = n ln2 + r, |r| <= ln2 / 2, then 1 + r + r^2 P(r) (Cephes' expf
+ * polynomial). NaN and +inf come back as they are (NaN propagates, as in
+ * expf); -inf and anything below EXP_LO give the clamped smallest value.
+ */
+static inline V vexp(V x0)
 {
-  V n, r, p;
-  x = v_min(v_max(x, v_set1(EXP_LO)), v_set1(EXP_HI));
+  V n, r, p, x;
+  x = v_min(v_max(x0, v_set1(EXP_LO)), v_set1(EXP_HI));
   n = v_round(v_mul(x, v_set1(LOG2E)));
   r = v_fma(n, v_set1(-LN2_HI), x);
   r = v_fma(n, v_set1(-LN2_LO), r);
@@ -34,7 +38,8 @@ static inline V vexp(V x)
   p = v_fma(p, r, v_set1(1.6666665459e-1f));
   p = v_fma(p, r, v_set1(5.0000001201e-1f));
   p = v_fma(p, v_mul(r, r), r);
-  return v_mul(v_add(p, v_set1(1.0f)), v_pow2n(n));
+  p = v_mul(v_add(p, v_set1(1.0f)), v_pow2n(n));
+  return v_lt_blend(x0, v_set1(__builtin_inff()), p, x0);
 }
 
 /*

@@ -393,7 +393,7 @@ static void test_q8_quantize(void **state)
   int8_t q[3 * 64];
   float scale[3];
   int32_t sum[3];
-  float bad[2] = { 1.0f, NAN };
+  float bad[2] = { 1.0f, NAN }, tiny[2] = { 1e-38f, -2e-39f };
   (void)state;
   assert_int_equal(ld, 64);
   assert_int_equal(prism__linalg_q8_ld(64), 64);
@@ -414,17 +414,25 @@ static void test_q8_quantize(void **state)
   for (size_t k = 5; k < ld; k++)
     assert_int_equal(q[k], 0);
   assert_int_equal(prism__linalg_q8_quantize(q, ld, scale, sum, bad, 2, 1, 2), -1);
+  /* A row too small for 127 / max|w| to be finite counts as zeros (no inf, no NaN cast). */
+  assert_int_equal(prism__linalg_q8_quantize(q, ld, scale, sum, tiny, 2, 1, 2), 0);
+  assert_true(scale[0] == 0.0f);
+  assert_int_equal(q[0], 0);
+  assert_int_equal(q[1], 0);
+  assert_int_equal(sum[0], 0);
 }
 
-/* X quantisation: NaN/inf propagate to NaN outputs; a zero row gives zeros. */
+/* X quantisation: NaN/inf propagate to NaN outputs; a zero or vanishingly small row gives zeros. */
 static void test_q8_special_rows(void **state)
 {
   problem p;
   prism__linalg_weight w;
   (void)state;
-  problem_init(&p, 3, 9, 40);
-  for (size_t k = 0; k < p.K; k++)
+  problem_init(&p, 4, 9, 40);
+  for (size_t k = 0; k < p.K; k++) {
     p.X[k] = 0.0f;
+    p.X[3 * p.ldx + k] = (k % 3 ? 1e-38f : -3e-39f); /* 255 / range is not finite */
+  }
   p.X[p.ldx + 7] = NAN;
   p.X[2 * p.ldx + 3] = INFINITY;
   w = weight(&p, PRISM__LINALG_W_Q8);
@@ -433,6 +441,7 @@ static void test_q8_special_rows(void **state)
     assert_true(p.Y[n] == 0.0f);
     assert_true(isnan(p.Y[p.ldy + n]));
     assert_true(isnan(p.Y[2 * p.ldy + n]));
+    assert_true(p.Y[3 * p.ldy + n] == 0.0f);
   }
   problem_free(&p);
 }

@@ -47,12 +47,19 @@ static void test_exp_accuracy(void **state)
   }
   prism__linalg_force_features(-1);
   printf("exp: worst relative error %.3g\n", worst);
-  /* Far below: the clamp gives about 1e-38, not 0; exp(0) is 1. */
-  x[0] = -1000.0f, x[1] = 0.0f, x[2] = -INFINITY;
-  prism__linalg_exp(y, x, 3);
-  assert_true(y[0] > 0.0f && y[0] < 2e-38f);
-  assert_true(y[1] == 1.0f);
-  assert_true(y[2] > 0.0f && y[2] < 2e-38f);
+  /* Far below: the clamp gives about 1e-38, not 0; exp(0) is 1; NaN and +inf pass through. */
+  for (size_t s = 0; s < sizeof feature_sets / sizeof *feature_sets; s++) {
+    if (!prism__linalg_force_features(feature_sets[s]))
+      continue;
+    x[0] = -1000.0f, x[1] = 0.0f, x[2] = -INFINITY, x[3] = NAN, x[4] = INFINITY;
+    prism__linalg_exp(y, x, 5);
+    assert_true(y[0] > 0.0f && y[0] < 2e-38f);
+    assert_true(y[1] == 1.0f);
+    assert_true(y[2] > 0.0f && y[2] < 2e-38f);
+    assert_true(isnan(y[3]));
+    assert_true(isinf(y[4]) && y[4] > 0.0f);
+  }
+  prism__linalg_force_features(-1);
   free(x);
   free(y);
 }
@@ -72,8 +79,7 @@ static void test_gelu_accuracy(void **state)
       double ref = gelu_ref(x[i]), err = fabs(y[i] - ref) / fmax(1.0, fabs((double)x[i]));
       worst = fmax(worst, err);
       if (!(err <= 2e-7))
-        fail_msg("gelu(%.9g) = %.9g, want %.9g (features %d)", x[i], y[i], ref,
-                 feature_sets[s]);
+        fail_msg("gelu(%.9g) = %.9g, want %.9g (features %d)", x[i], y[i], ref, feature_sets[s]);
     }
   }
   prism__linalg_force_features(-1);
