@@ -78,12 +78,7 @@ void prism__bart_add_norm(float *x, const float *add, size_t n, size_t d,
     prism__parallel_for(n, 16384 / d + 1, norm_range, &job);
 }
 
-/* The activations, one element each; inference and training share them. */
-static inline float gelu(float x)
-{
-  return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2));
-}
-
+/* The activations, one element each (GELU runs vectorised: prism__linalg_gelu). */
 static inline float gelu_new_inner(float x)
 {
   return 0.7978845608028654f * (x + 0.044715f * x * x * x);
