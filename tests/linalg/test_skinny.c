@@ -165,11 +165,12 @@ static void check_q8(const problem *p, int use_bias, unsigned flags)
     for (size_t n = 0; n < p->ldy; n++) {
       float got = p->Y[m * p->ldy + n], y0 = p->Y0[m * p->ldy + n], want, scale;
       int64_t sum = 0;
-      double exact = 0.0, bound = 0.0, sw = p->wscale[n];
+      double exact = 0.0, bound = 0.0, sw;
       if (n >= p->N) {
         assert_memory_equal(&got, &y0, sizeof got);
         continue;
       }
+      sw = p->wscale[n];
       for (size_t k = 0; k < p->K; k++) {
         float u = fminf(fmaxf(rintf(x[k] * inv) + (float)z, 0.0f), 255.0f);
         float w = p->W[n * p->ldw + k];
