@@ -311,6 +311,45 @@ void cli_set_threads(const cli_args *args)
   prism_set_num_threads((int)cli_int(args, "--threads"));
 }
 
+/* The value of a --limit-* option when the command takes it and it was given. */
+static int given_limit(const cli_args *args, const char *name, long *out)
+{
+  for (size_t k = 0; args->cmd->options[k].name; k++)
+    if (strcmp(args->cmd->options[k].name, name) == 0 && args->given[k]) {
+      *out = cli_int(args, name);
+      return 1;
+    }
+  return 0;
+}
+
+void cli_apply_limits(const cli_args *args)
+{
+  prism_limits lim;
+  long v;
+  int rc = prism_limits_init_safe(&lim, sizeof lim);
+  if (rc == PRISM_OK) {
+    if (given_limit(args, "--limit-file-bytes", &v))
+      lim.max_file_bytes = (uint64_t)v;
+    if (given_limit(args, "--limit-text-bytes", &v))
+      lim.max_text_bytes = (uint64_t)v;
+    if (given_limit(args, "--limit-decoder-tokens", &v))
+      lim.max_decoder_tokens = (uint64_t)v;
+      /* The 32-bit caps: a value past UINT32_MAX is no cap in practice, so it saturates. */
+#define CLI_LIMIT32(flag, field) \
+  if (given_limit(args, flag, &v)) \
+  lim.field = v > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)v
+    CLI_LIMIT32("--limit-batch", max_batch);
+    CLI_LIMIT32("--limit-new-tokens", max_new_tokens);
+    CLI_LIMIT32("--limit-beams", max_beams);
+    CLI_LIMIT32("--limit-return-sequences", max_return_sequences);
+    CLI_LIMIT32("--limit-decoder-rows", max_decoder_rows);
+#undef CLI_LIMIT32
+    rc = prism_limits_set(&lim);
+  }
+  if (rc != PRISM_OK)
+    cli_fatal_status(rc, "setting the safety limits");
+}
+
 uint32_t cli_load_flags(const cli_args *args)
 {
   int bf16 = cli_flag(args, "--bf16-weights"), int8 = cli_flag(args, "--int8-weights");

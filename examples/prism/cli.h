@@ -12,6 +12,7 @@
 #define PRISM_CLI_H
 
 #include <jansson.h>
+#include <limits.h>
 
 #include <prism/prism.h>
 
@@ -70,6 +71,28 @@ typedef struct cli_option {
   }
 #define CLI_OPTIONS_WEIGHTS CLI_OPTION_BF16, CLI_OPTION_INT8
 
+/*
+ * The process-wide safety limits (prism_limits), for every command that serves
+ * requests. The CLI starts from prism_limits_init_safe; each --limit-* given
+ * replaces one cap (0 lifts it). The help shows the safe caps as defaults.
+ */
+#define CLI_OPTION_LIMIT(flag, def, what) \
+  { \
+    flag, CLI_INT, "N", NULL, def, what "; 0: no cap", 0, LONG_MAX, 0 \
+  }
+#define CLI_OPTIONS_LIMITS \
+  CLI_OPTION_LIMIT("--limit-file-bytes", "0", "bytes of any file a loader reads or maps"), \
+      CLI_OPTION_LIMIT("--limit-text-bytes", "1048576", \
+                       "bytes of one text given to the tokenizer"), \
+      CLI_OPTION_LIMIT("--limit-batch", "256", "input rows of one generate request"), \
+      CLI_OPTION_LIMIT("--limit-new-tokens", "512", \
+                       "tokens a request may add (a model default above it is clamped)"), \
+      CLI_OPTION_LIMIT("--limit-beams", "16", "num_beams of a request"), \
+      CLI_OPTION_LIMIT("--limit-return-sequences", "16", "num_return_sequences of a request"), \
+      CLI_OPTION_LIMIT("--limit-decoder-rows", "1024", "batch x beams of a request"), \
+      CLI_OPTION_LIMIT("--limit-decoder-tokens", "1048576", \
+                       "decoder rows x new tokens of a request (its work)")
+
 #define CLI_MAX_OPTIONS 48
 
 struct cli_args;
@@ -114,6 +137,12 @@ long cli_int(const cli_args *args, const char *name);
 double cli_real(const cli_args *args, const char *name);
 /* Apply --threads (prism_set_num_threads). */
 void cli_set_threads(const cli_args *args);
+
+/*
+ * The safe caps of prism_limits_init_safe, then every --limit-* option the
+ * command takes and was given. main() calls it for every command.
+ */
+void cli_apply_limits(const cli_args *args);
 
 /* The PRISM_BART_LOAD_* flags of --bf16-weights / --int8-weights (fatal when both are given). */
 uint32_t cli_load_flags(const cli_args *args);

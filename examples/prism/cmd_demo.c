@@ -275,6 +275,7 @@ static const cli_option options[] = {
     1000000, 0 },
   { "--k", CLI_INT, "N", "3", NULL, "items recommended and explained per user", 1, MAX_K, 0 },
   CLI_OPTION_THREADS,
+  CLI_OPTIONS_LIMITS,
   CLI_OPTIONS_WEIGHTS,
   CLI_OPTIONS_END,
 };

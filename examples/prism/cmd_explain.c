@@ -106,6 +106,7 @@ static const cli_option options[] = {
     "tokenizer.json)",
     0, 0, 1 },
   CLI_OPTION_THREADS,
+  CLI_OPTIONS_LIMITS,
   CLI_OPTIONS_WEIGHTS,
   CLI_OPTIONS_END,
 };

@@ -172,6 +172,7 @@ static const cli_option options[] = {
     "generation_config.json)",
     0, 0, 1 },
   CLI_OPTION_THREADS,
+  CLI_OPTIONS_LIMITS,
   { "--timing", CLI_FLAG, NULL, NULL, NULL, "add a \"timing\" object to every output line", 0, 0,
     0 },
   CLI_OPTIONS_WEIGHTS,

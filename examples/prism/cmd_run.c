@@ -373,6 +373,7 @@ static const cli_option options[] = {
   { "--feature-columns", CLI_TEXT, "LIST", NULL, "the first column after item_id and title",
     "catalog columns joined into an item's features text", 0, 0, 0 },
   CLI_OPTION_THREADS,
+  CLI_OPTIONS_LIMITS,
   CLI_OPTIONS_WEIGHTS,
   CLI_OPTIONS_END,
 };

@@ -121,6 +121,7 @@ static const cli_option tokenize_options[] = {
   OPTION_TOKENIZER,
   { "--no-special", CLI_FLAG, NULL, NULL, NULL, "do not add <s> ... </s> around the text", 0, 0,
     0 },
+  CLI_OPTION_LIMIT("--limit-text-bytes", "1048576", "bytes of one text given to the tokenizer"),
   CLI_OPTIONS_END,
 };
 

@@ -80,6 +80,7 @@ int main(int argc, char **argv)
     if (!words)
       continue;
     cli_parse(&args, commands[i], argc - 1 - words, argv + 1 + words);
+    cli_apply_limits(&args);
     return commands[i]->run(&args);
   }
   if (is_group(argv[1])) {

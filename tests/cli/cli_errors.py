@@ -7,7 +7,9 @@ usage: cli_errors.py PRISM FIXTURES_DIR DEMO_DIR
 - tokenize and detokenize refuse unknown keys, as explain and generate do;
 - a file that is not safetensors (a TSV) is named so, not by an absurd header length;
 - a --data folder that does not exist says "no such directory";
-- an error about a line's content names the line, as a syntax error does.
+- an error about a line's content names the line, as a syntax error does;
+- requests beyond the safe caps are refused before they allocate, --limit-* moves a cap (0 lifts
+  it), and a cap on new tokens clamps a model's default length instead of refusing it.
 """
 import json
 import os
@@ -16,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 failures = []
 
@@ -125,6 +128,38 @@ def check_line_numbers(prism, fixtures):
           f"generate: bad params name their line ({out[2]})")
 
 
+def check_limits(prism, fixtures, demo):
+    model = os.path.join(demo, "model")
+    t0 = time.monotonic()
+    rc, out, _ = run([prism, "explain", "--model", model],
+                     ['{"text": "a", "params": {"num_beams": 100000}}', '{"text": "a"}'])
+    check(rc == 0 and out[0].get("error", {}).get("code") == "PRISM_ERR_LIMIT"
+          and "max_beams 16" in message(out[0]) and time.monotonic() - t0 < 60,
+          f"100000 beams is refused by the safe cap at once ({out[:1]})")
+    check("explanations" in out[1], "the next line is still served")
+    rc, out, _ = run([prism, "explain", "--model", model, "--limit-beams", "2"],
+                     ['{"text": "a", "params": {"num_beams": 4}}'])
+    check("max_beams 2" in message(out[0]), f"--limit-beams lowers the cap ({out[:1]})")
+    rc, out, _ = run([prism, "explain", "--model", model, "--limit-beams", "0"],
+                     ['{"text": "a", "params": {"num_beams": 20, "max_new_tokens": 4}}'])
+    check("explanations" in out[0], f"--limit-beams 0 lifts the cap ({out[:1]})")
+    rc, full, _ = run([prism, "explain", "--model", model], ['{"text": "a"}'])
+    rc, short, _ = run([prism, "explain", "--model", model, "--limit-new-tokens", "4"],
+                       ['{"text": "a"}', '{"text": "a", "params": {"max_new_tokens": 8}}'])
+    check("explanations" in short[0]
+          and len(short[0]["explanations"][0]) < len(full[0]["explanations"][0]),
+          f"--limit-new-tokens clamps the model's default length ({short[:1]})")
+    check("max_new_tokens 4" in message(short[1]),
+          f"a request for more new tokens than the cap is refused ({short[1:]})")
+    rc, out, _ = run([prism, "generate", "--model", os.path.join(fixtures, "tiny-bart"),
+                      "--limit-batch", "1"], ['{"input_ids": [[0, 2], [0, 2]]}'])
+    check("max_batch 1" in message(out[0]), f"generate takes the limits too ({out[:1]})")
+    rc, out, _ = run([prism, "tokenize", "--tokenizer", os.path.join(fixtures, "bart-vocab"),
+                      "--limit-text-bytes", "4"], ['{"text": "abcdefgh"}'])
+    check(out[0].get("error", {}).get("code") == "PRISM_ERR_LIMIT",
+          f"tokenize: --limit-text-bytes ({out[:1]})")
+
+
 def main():
     prism, fixtures, demo = sys.argv[1:4]
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,6 +168,7 @@ def main():
         check_not_safetensors(prism, fixtures, demo, tmp)
         check_missing_dir(prism)
         check_line_numbers(prism, fixtures)
+        check_limits(prism, fixtures, demo)
     print(f"{len(failures)} failed")
     return 1 if failures else 0
 
