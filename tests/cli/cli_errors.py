@@ -154,6 +154,19 @@ def check_limits(prism, fixtures, demo):
     rc, out, _ = run([prism, "generate", "--model", os.path.join(fixtures, "tiny-bart"),
                       "--limit-batch", "1"], ['{"input_ids": [[0, 2], [0, 2]]}'])
     check("max_batch 1" in message(out[0]), f"generate takes the limits too ({out[:1]})")
+    tiny = os.path.join(fixtures, "tiny-bart")
+    rc, out, _ = run([prism, "generate", "--model", tiny, "--limit-return-sequences", "1"],
+                     ['{"input_ids": [[0, 2]], "params": {"num_beams": 2, '
+                      '"num_return_sequences": 2}}'])
+    check("max_return_sequences 1" in message(out[0]), f"--limit-return-sequences ({out[:1]})")
+    rc, out, _ = run([prism, "generate", "--model", tiny, "--limit-decoder-rows", "3"],
+                     ['{"input_ids": [[0, 2], [0, 2]], "params": {"num_beams": 2}}'])
+    check("max_decoder_rows 3" in message(out[0]), f"--limit-decoder-rows ({out[:1]})")
+    rc, out, _ = run([prism, "generate", "--model", tiny, "--limit-decoder-tokens", "10"],
+                     ['{"input_ids": [[0, 2]], "params": {"num_beams": 1, "max_new_tokens": 20}}'])
+    check("max_decoder_tokens 10" in message(out[0]), f"--limit-decoder-tokens ({out[:1]})")
+    rc, out, err = run([prism, "generate", "--model", tiny, "--limit-file-bytes", "100"], ["{}"])
+    check(rc == 1 and "limit" in err, f"--limit-file-bytes refuses a larger model file ({err.strip()})")
     rc, out, _ = run([prism, "tokenize", "--tokenizer", os.path.join(fixtures, "bart-vocab"),
                       "--limit-text-bytes", "4"], ['{"text": "abcdefgh"}'])
     check(out[0].get("error", {}).get("code") == "PRISM_ERR_LIMIT",

@@ -235,7 +235,10 @@ class SparseAndDataFrameTest(unittest.TestCase):
                                            atol=1e-4)
 
     def test_dataframe(self):
-        import pandas as pd
+        try:
+            import pandas as pd
+        except ImportError:
+            self.skipTest("pandas is not installed")
         df = pd.DataFrame({"user": [196, 186, 196, 22], "item": [242, 302, 377, 377],
                            "value": [3, 3, 1, 1],
                            "timestamp": pd.to_datetime([881250949, 891717742, 878887116, None],
