@@ -322,28 +322,35 @@ static int given_limit(const cli_args *args, const char *name, long *out)
   return 0;
 }
 
+/* A 32-bit cap: a value past UINT32_MAX is no cap in practice, so it saturates. */
+static void limit32(const cli_args *args, const char *name, uint32_t *field)
+{
+  long v;
+  if (given_limit(args, name, &v))
+    *field = v > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* A 64-bit cap. */
+static void limit64(const cli_args *args, const char *name, uint64_t *field)
+{
+  long v;
+  if (given_limit(args, name, &v))
+    *field = (uint64_t)v;
+}
+
 void cli_apply_limits(const cli_args *args)
 {
   prism_limits lim;
-  long v;
   int rc = prism_limits_init_safe(&lim, sizeof lim);
   if (rc == PRISM_OK) {
-    if (given_limit(args, "--limit-file-bytes", &v))
-      lim.max_file_bytes = (uint64_t)v;
-    if (given_limit(args, "--limit-text-bytes", &v))
-      lim.max_text_bytes = (uint64_t)v;
-    if (given_limit(args, "--limit-decoder-tokens", &v))
-      lim.max_decoder_tokens = (uint64_t)v;
-      /* The 32-bit caps: a value past UINT32_MAX is no cap in practice, so it saturates. */
-#define CLI_LIMIT32(flag, field) \
-  if (given_limit(args, flag, &v)) \
-  lim.field = v > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)v
-    CLI_LIMIT32("--limit-batch", max_batch);
-    CLI_LIMIT32("--limit-new-tokens", max_new_tokens);
-    CLI_LIMIT32("--limit-beams", max_beams);
-    CLI_LIMIT32("--limit-return-sequences", max_return_sequences);
-    CLI_LIMIT32("--limit-decoder-rows", max_decoder_rows);
-#undef CLI_LIMIT32
+    limit64(args, "--limit-file-bytes", &lim.max_file_bytes);
+    limit64(args, "--limit-text-bytes", &lim.max_text_bytes);
+    limit32(args, "--limit-batch", &lim.max_batch);
+    limit32(args, "--limit-new-tokens", &lim.max_new_tokens);
+    limit32(args, "--limit-beams", &lim.max_beams);
+    limit32(args, "--limit-return-sequences", &lim.max_return_sequences);
+    limit32(args, "--limit-decoder-rows", &lim.max_decoder_rows);
+    limit64(args, "--limit-decoder-tokens", &lim.max_decoder_tokens);
     rc = prism_limits_set(&lim);
   }
   if (rc != PRISM_OK)
